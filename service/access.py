@@ -1,0 +1,61 @@
+"""Row-level scoping: which patients a caller may see, and the audit of staff reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from service import audit
+from service.deps import Principal
+from service.models import Patient
+from service.problems import NotFound
+
+
+def patient_for(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patient:
+    """The patient if the caller may see them; 404 otherwise, so ids cannot be probed."""
+    patient = session.get(Patient, patient_id)
+    if patient is None or not can_see(principal, patient):
+        raise NotFound("No such patient.")
+    return patient
+
+
+def can_see(principal: Principal, patient: Patient) -> bool:
+    if principal.role == "patient":
+        return principal.patient_id == patient.id
+    if principal.role == "clinician":
+        return patient.team_id in principal.team_ids
+    return False
+
+
+def audit_patient_access(
+    session: Session,
+    request: Request,
+    principal: Principal,
+    patient_ids: list[uuid.UUID] | uuid.UUID,
+    action: str,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    """Record a staff read or change of patient data (patients' own reads are not audited)."""
+    if not principal.is_staff:
+        return
+    ids = patient_ids if isinstance(patient_ids, list) else [patient_ids]
+    route = f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}"
+    audit.record(
+        session,
+        [
+            audit.AuditEntry(
+                actor_id=principal.user_id,
+                actor_role=principal.role,
+                patient_id=pid,
+                action=action,
+                route=route,
+                detail=detail,
+            )
+            for pid in ids
+        ],
+        now,
+    )

@@ -1,0 +1,130 @@
+"""Sites, teams and users: admin only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.deps import NowDep, Principal, SessionDep, require
+from service.models import Site, Team, User, UserTeam
+from service.problems import Conflict, NotFound, Unprocessable
+from service.schemas import SiteIn, SiteOut, TeamIn, TeamOut, UserIn, UserOut
+from service.security import hash_password
+
+router = APIRouter(prefix="/api/v1", tags=["organisation"])
+Admin = Annotated[Principal, Depends(require("admin"))]
+AnyStaff = Annotated[Principal, Depends(require("admin", "clinician", "programme_lead"))]
+
+
+@router.post("/sites", status_code=status.HTTP_201_CREATED, response_model=SiteOut, summary="Create a site (admin)")
+def create_site(body: SiteIn, session: SessionDep, _: Admin, now: NowDep) -> Site:
+    if session.scalar(select(Site.id).where(Site.code == body.code)) is not None:
+        raise Conflict(f"A site with code {body.code} exists.")
+    site = Site(id=uuid.uuid4(), code=body.code, name=body.name, created_at=now)
+    session.add(site)
+    session.flush()
+    return site
+
+
+@router.get("/sites", response_model=list[SiteOut], summary="List sites (staff)")
+def list_sites(session: SessionDep, _: AnyStaff) -> list[Site]:
+    return list(session.scalars(select(Site).order_by(Site.name)).all())
+
+
+@router.post(
+    "/sites/{site_id}/teams",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TeamOut,
+    summary="Create a team in a site (admin)",
+)
+def create_team(site_id: uuid.UUID, body: TeamIn, session: SessionDep, _: Admin, now: NowDep) -> Team:
+    if session.get(Site, site_id) is None:
+        raise NotFound("No such site.")
+    exists = select(Team.id).where(Team.site_id == site_id, Team.name == body.name)
+    if session.scalar(exists) is not None:
+        raise Conflict("A team with that name exists in this site.")
+    team = Team(
+        id=uuid.uuid4(),
+        site_id=site_id,
+        name=body.name,
+        escalation_contact=body.escalation_contact,
+        created_at=now,
+    )
+    session.add(team)
+    session.flush()
+    return team
+
+
+@router.get("/teams", response_model=list[TeamOut], summary="List teams (admin: all; clinician: own)")
+def list_teams(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("admin", "clinician"))],
+    site_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> list[Team]:
+    query = select(Team).order_by(Team.name)
+    if site_id:
+        query = query.where(Team.site_id == site_id)
+    if principal.role == "clinician":
+        query = query.where(Team.id.in_(principal.team_ids))
+    return list(session.scalars(query).all())
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut, summary="Create a user (admin)")
+def create_user(body: UserIn, session: SessionDep, _: Admin, now: NowDep) -> UserOut:
+    return add_user(session, body, now)
+
+
+def add_user(session: Session, body: UserIn, now: datetime) -> UserOut:
+    username = body.username.lower()
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict("That username is taken.")
+    team_ids = list(dict.fromkeys(body.team_ids))
+    found = set(session.scalars(select(Team.id).where(Team.id.in_(team_ids))).all())
+    missing = [str(t) for t in team_ids if t not in found]
+    if missing:
+        raise Unprocessable(
+            "Unknown team ids.",
+            extra={"errors": [{"field": "team_ids", "message": f"unknown team {m}", "type": "unknown"} for m in missing]},
+        )
+    user = User(
+        id=uuid.uuid4(),
+        username=username,
+        display_name=body.display_name,
+        password_hash=hash_password(body.password),
+        role=body.role,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    session.add_all(UserTeam(user_id=user.id, team_id=t) for t in team_ids)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("That username is taken.") from exc
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        display_name=user.display_name,
+        team_ids=team_ids,
+    )
+
+
+@router.get("/users/me", response_model=UserOut, summary="The calling staff user")
+def me(session: SessionDep, principal: AnyStaff) -> UserOut:
+    user = session.get(User, principal.user_id)
+    assert user is not None
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        display_name=user.display_name,
+        team_ids=sorted(principal.team_ids),
+    )

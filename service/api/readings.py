@@ -1,0 +1,194 @@
+"""Readings: patients post their own; clinicians post readings taken in clinic or by phone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from pydantic import AwareDatetime
+
+from service import readings as service
+from service.access import audit_patient_access, patient_for
+from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
+from service.models import Patient, Reading
+from service.pagination import decode_cursor, encode_cursor
+from service.problems import Conflict
+from service.schemas import IngestOut, Page, ReadingOut, ReadingsBody
+
+router = APIRouter(prefix="/api/v1", tags=["readings"])
+PatientCaller = Annotated[Principal, Depends(require("patient"))]
+Clinician = Annotated[Principal, Depends(require("clinician"))]
+ReadingType = Literal[
+    "weight", "blood_pressure", "heart_rate", "spo2", "symptoms", "potassium", "creatinine", "egfr"
+]
+INGEST_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "Every reading had been stored before: answered as the first time"},
+    409: {"description": "A reading id was already used for a different reading"},
+    422: {"description": "A reading is invalid; nothing of the batch was stored"},
+}
+
+
+def reading_out(row: Reading) -> ReadingOut:
+    value = row.value
+    unit = None
+    if row.type == "weight" and value is not None:
+        value, unit = round(value, 2), "kg"
+    elif row.type in ("heart_rate", "spo2", "potassium", "creatinine", "egfr"):
+        unit = {"heart_rate": "/min", "spo2": "%"}.get(row.type, row.unit_as_sent)
+    elif row.type == "blood_pressure":
+        unit = "mmHg"
+    return ReadingOut(
+        id=row.id,
+        type=row.type,
+        taken_at=row.taken_at,
+        received_at=row.received_at,
+        value=value,
+        unit=unit,
+        systolic=row.systolic,
+        diastolic=row.diastolic,
+        answers=row.answers,
+        value_as_sent=row.value_as_sent,
+        unit_as_sent=row.unit_as_sent,
+        source=row.source,
+    )
+
+
+def _ingest(
+    body: object,
+    patient: Patient,
+    principal: Principal,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: datetime,
+    response: Response,
+) -> IngestOut:
+    if patient.status == "discharged":
+        raise Conflict("The patient has been discharged from monitoring.")
+    items, prefix = service.as_list(body)  # type: ignore[arg-type]
+    rows = service.prepare(
+        items,
+        prefix=prefix,
+        now=now,
+        skew=timedelta(seconds=settings.future_skew_seconds),
+        source="device" if principal.role == "patient" else "clinician",
+        entered_by=principal.user_id,
+        allow_labs=principal.role == "clinician",
+    )
+    result = service.ingest(session, patient, rows, now)
+    response.status_code = status.HTTP_201_CREATED if result.stored else status.HTTP_200_OK
+    return IngestOut.model_validate(
+        {
+            "stored": [reading_out(r) for r in result.stored],
+            "already_stored": [reading_out(r) for r in result.already_stored],
+            "findings": result.findings,
+            "advice": result.advice,
+        }
+    )
+
+
+@router.post(
+    "/me/readings",
+    response_model=IngestOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=INGEST_RESPONSES,
+    summary="Post own readings: one, or {readings: [...]} of up to 500 (patient device token)",
+)
+def post_my_readings(
+    body: Annotated[ReadingsBody, Body()],
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PatientCaller,
+    now: NowDep,
+) -> IngestOut:
+    assert principal.patient_id is not None
+    patient = patient_for(session, principal, principal.patient_id)
+    return _ingest(body, patient, principal, session, settings, now, response)
+
+
+@router.post(
+    "/patients/{patient_id}/readings",
+    response_model=IngestOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=INGEST_RESPONSES,
+    summary="Post readings taken in clinic or by phone (clinician of the patient's team)",
+)
+def post_patient_readings(
+    patient_id: uuid.UUID,
+    body: Annotated[ReadingsBody, Body()],
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Clinician,
+    now: NowDep,
+) -> IngestOut:
+    patient = patient_for(session, principal, patient_id)
+    out = _ingest(body, patient, principal, session, settings, now, response)
+    audit_patient_access(session, request, principal, patient.id, "C", now, "readings")
+    return out
+
+
+def _list(
+    session: SessionDep,
+    patient_id: uuid.UUID,
+    type_: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ReadingOut]:
+    after = None
+    if cursor:
+        taken_at, reading_id = decode_cursor(cursor, 2)
+        after = (datetime.fromisoformat(taken_at), uuid.UUID(reading_id))
+    rows = service.list_readings(
+        session, patient_id, type_=type_, start=start, end=end, limit=limit + 1, after=after
+    )
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(page[-1].taken_at.isoformat(), page[-1].id) if more else None
+    return Page(items=[reading_out(r) for r in page], next_cursor=next_cursor)
+
+
+TypeQ = Annotated[ReadingType | None, Query(alias="type")]
+FromQ = Annotated[AwareDatetime | None, Query(alias="from", description="RFC 3339, inclusive")]
+ToQ = Annotated[AwareDatetime | None, Query(alias="to", description="RFC 3339, exclusive")]
+LimitQ = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get("/me/readings", response_model=Page[ReadingOut], summary="Own readings, oldest first (patient)")
+def get_my_readings(
+    session: SessionDep,
+    principal: PatientCaller,
+    type_: TypeQ = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    limit: LimitQ = 200,
+    cursor: str | None = None,
+) -> Page[ReadingOut]:
+    assert principal.patient_id is not None
+    return _list(session, principal.patient_id, type_, start, end, limit, cursor)
+
+
+@router.get(
+    "/patients/{patient_id}/readings",
+    response_model=Page[ReadingOut],
+    summary="A patient's readings, oldest first (clinician of the team)",
+)
+def get_patient_readings(
+    patient_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Clinician,
+    now: NowDep,
+    type_: TypeQ = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    limit: LimitQ = 200,
+    cursor: str | None = None,
+) -> Page[ReadingOut]:
+    patient = patient_for(session, principal, patient_id)
+    audit_patient_access(session, request, principal, patient.id, "R", now, "readings")
+    return _list(session, patient.id, type_, start, end, limit, cursor)

@@ -1,0 +1,62 @@
+"""The composition root: settings, engine, sessions, routers and error handling in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from service.api import auth, health, org, patients, readings
+from service.api import pathway as pathway_api
+from service.db import build_engine, build_sessionmaker
+from service.logs import configure_logging
+from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.problems import install_problem_handlers
+from service.settings import Settings, get_settings
+from service.timeutil import utcnow
+
+API_VERSION = "1.0.0"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    configure_logs: bool = False,
+) -> FastAPI:
+    settings = settings or get_settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="MHF @home monitoring service",
+        version=API_VERSION,
+        description=(
+            "Home readings, pathway rules, the alert queue and site reports for NHS England's "
+            "Managing Heart Failure @home pathway. Errors are RFC 9457 problem details."
+        ),
+        lifespan=lifespan,
+    )
+    engine = build_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = build_sessionmaker(engine)
+    app.state.clock = clock
+    install_problem_handlers(app)
+    for router in (health.router, auth.router, org.router, patients.router, readings.router, pathway_api.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for uvicorn's ``--factory``."""
+    return create_app(configure_logs=True)

@@ -1,0 +1,143 @@
+"""The `mhf` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+
+import click
+
+from service.settings import get_settings
+
+
+@click.group()
+def main() -> None:
+    """MHF @home monitoring service."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database (MHF_DATABASE_URL) to the latest schema."""
+    from service.migrations_util import upgrade
+
+    url = get_settings().database_url
+    _ensure_sqlite_dir(url)
+    upgrade(url)
+    click.echo("database is at the latest schema")
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["clinician", "programme_lead", "admin"]))
+@click.option("--team", "teams", multiple=True, help="Team id (repeatable)")
+@click.option("--display-name", default=None)
+def create_user(username: str, role: str, teams: tuple[str, ...], display_name: str | None) -> None:
+    """Create a staff user; the password is read from standard input."""
+    from pydantic import ValidationError
+
+    from service.api.org import add_user
+    from service.db import build_engine, build_sessionmaker, unit_of_work
+    from service.problems import Problem
+    from service.schemas import UserIn
+    from service.timeutil import utcnow
+
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        body = UserIn(
+            username=username,
+            password=password,
+            role=role,  # type: ignore[arg-type]
+            team_ids=[uuid.UUID(t) for t in teams],
+            display_name=display_name,
+        )
+    except (ValidationError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = build_engine(get_settings().database_url)
+    try:
+        with unit_of_work(build_sessionmaker(engine)) as session:
+            user = add_user(session, body, utcnow())
+    except Problem as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"created {user.role} {user.username} ({user.id})")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--workers", default=1, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the API and pages."""
+    import uvicorn
+
+    uvicorn.run(
+        "service.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has sites.")
+@click.option("--seed", default=20261124, type=int)
+@click.option("--patients", default=60, type=int)
+@click.option("--days", default=120, type=int)
+def demo(if_empty: bool, seed: int, patients: int, days: int) -> None:
+    """Fill an empty database with a realistic demo network and print the logins."""
+    from service.demo import load_demo
+
+    load_demo(get_settings().database_url, if_empty=if_empty, seed=seed, patients=patients, days=days)
+
+
+@main.command()
+def openapi() -> None:
+    """Print the OpenAPI document."""
+    from service.openapi_doc import openapi_json
+
+    click.echo(openapi_json())
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail of staff access to patient data."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain of the audit trail."""
+    from service.audit import verify_chain
+    from service.db import build_engine, build_sessionmaker, unit_of_work
+
+    engine = build_engine(get_settings().database_url)
+    with unit_of_work(build_sessionmaker(engine)) as session:
+        check = verify_chain(session)
+    engine.dispose()
+    if not check.ok:
+        click.echo(json.dumps({"ok": False, "rows_verified": check.rows, "first_bad_seq": check.first_bad_seq}))
+        sys.exit(1)
+    click.echo(json.dumps({"ok": True, "rows_verified": check.rows}))
+
+
+try:
+    from service.pathway_cli import pathway_group
+
+    main.add_command(pathway_group, "pathway")
+except ImportError:  # pragma: no cover - only while the pathway CLI is being built
+    pass

@@ -1,0 +1,145 @@
+"""The service's side of the pathway: rows in, pathway values through, findings and alerts out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import pathway
+from service.models import Patient, Reading
+
+LEVEL_ORDER = {"green": 0, "amber": 1, "red": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    findings: tuple[pathway.Finding, ...]
+    advice: pathway.Advice
+
+    @property
+    def stored_form(self) -> dict[str, Any]:
+        """What a reading keeps of its evaluation, so that a re-send answers the same."""
+        return {
+            "advice": advice_dict(self.advice),
+            "findings": [finding_dict(f) for f in self.findings],
+        }
+
+
+def advice_dict(advice: pathway.Advice) -> dict[str, Any]:
+    return {"level": str(advice.level), "code": advice.code, "text": advice.text}
+
+
+def finding_dict(finding: pathway.Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "level": str(finding.level),
+        "pathway_version": finding.pathway_version,
+        "title": finding.title,
+        "summary": finding.summary,
+        "evidence": list(finding.evidence),
+    }
+
+
+def config_for(patient: Patient) -> pathway.PathwayConfig:
+    # Site overrides are layered in by the caller that knows the site (see alerts wiring).
+    return pathway.default_pathway()
+
+
+def patient_context(patient: Patient) -> pathway.PatientContext:
+    return pathway.PatientContext(
+        patient_id=str(patient.id),
+        cohort=pathway.Cohort(patient.cohort),
+        thresholds=pathway.PersonalThresholds(**(patient.thresholds or {})),
+        expects_daily_weight=patient.expects_daily_weight,
+    )
+
+
+def to_pathway_reading(row: Reading | dict[str, Any]) -> pathway.Reading:
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    answers = get("answers")
+    symptoms = None
+    if answers is not None:
+        symptoms = pathway.SymptomAnswers(
+            breathlessness=pathway.Breathlessness(answers["breathlessness"]),
+            orthopnoea=bool(answers["orthopnoea"]),
+            ankle_swelling=pathway.AnkleSwelling(answers["ankle_swelling"]),
+            dizziness=bool(answers["dizziness"]),
+            chest_pain=bool(answers["chest_pain"]),
+            fatigue=pathway.Fatigue(answers["fatigue"]),
+            fainting=bool(answers.get("fainting", False)),
+            confusion=bool(answers.get("confusion", False)),
+        )
+    return pathway.Reading(
+        id=str(get("id")),
+        type=pathway.ReadingType(get("type")),
+        taken_at=get("taken_at"),
+        value=get("value"),
+        systolic=get("systolic"),
+        diastolic=get("diastolic"),
+        symptoms=symptoms,
+    )
+
+
+def load_history(
+    session: Session,
+    patient_id: uuid.UUID,
+    new_rows: Sequence[dict[str, Any]],
+    *,
+    exclude: Sequence[uuid.UUID],
+) -> list[Reading]:
+    """The bounded window of stored readings the pathway needs to judge ``new_rows``."""
+    if not new_rows:
+        return []
+    window = pathway.default_pathway().history_window
+    start = min(row["taken_at"] for row in new_rows) - window
+    query = select(Reading).where(Reading.patient_id == patient_id, Reading.taken_at >= start)
+    excluded = set(exclude)
+    return [r for r in session.scalars(query).all() if r.id not in excluded]
+
+
+def evaluate(
+    patient: Patient,
+    history: Sequence[Reading],
+    new_rows: Sequence[dict[str, Any]],
+    now: datetime,
+) -> Evaluation:
+    result = pathway.evaluate(
+        config_for(patient),
+        patient_context(patient),
+        [to_pathway_reading(r) for r in history],
+        [to_pathway_reading(r) for r in new_rows],
+        now,
+    )
+    return Evaluation(findings=tuple(result.findings), advice=result.advice)
+
+
+def raise_alerts(session: Session, patient: Patient, evaluation: Evaluation, now: datetime) -> None:
+    from service.alerting import raise_from_findings
+
+    raise_from_findings(session, patient, evaluation.findings, now)
+
+
+def combine_for_response(
+    evaluation: Evaluation | None, stored_forms: Sequence[dict[str, Any] | None]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One answer for a batch: every finding once, and the most urgent advice."""
+    forms = [f for f in stored_forms if f]
+    if evaluation is not None:
+        forms.append(evaluation.stored_form)
+    findings: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+    advice: dict[str, Any] | None = None
+    for form in forms:
+        for finding in form.get("findings", []):
+            findings.setdefault((finding["rule_id"], tuple(finding["evidence"])), finding)
+        candidate = form.get("advice")
+        if candidate and (
+            advice is None or LEVEL_ORDER[candidate["level"]] > LEVEL_ORDER[advice["level"]]
+        ):
+            advice = candidate
+    return list(findings.values()), advice or advice_dict(pathway.green_advice())

@@ -1,0 +1,147 @@
+"""Request-scoped dependencies: the unit of work, the clock and the caller's identity.
+
+Who may call what is declared on each route with ``require(...)``; row-level scoping (a
+clinician's teams, a patient's own record) is checked by the service functions, which answer 404
+for anything outside the caller's reach so that ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import DeviceToken, Patient, User, UserTeam
+from service.problems import Forbidden, Unauthorized
+from service.security import (
+    DEVICE_TOKEN_PREFIX,
+    InvalidToken,
+    decode_access_token,
+    hash_device_token,
+    token_settings,
+)
+from service.settings import Settings
+
+ROLES = ("patient", "clinician", "programme_lead", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: str
+    user_id: uuid.UUID | None = None
+    patient_id: uuid.UUID | None = None
+    team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role != "patient"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
+def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
+    return clock()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the handler returns, before the response.
+
+    ``scope="function"`` below makes FastAPI run this exit code before the response is sent, so
+    a 2xx always means the transaction is durable.
+    """
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+NowDep = Annotated[datetime, Depends(get_now)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+_bearer = HTTPBearer(auto_error=False, description="Staff access token or patient device token")
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer token is required.")
+    token = credentials.credentials
+    if token.startswith(DEVICE_TOKEN_PREFIX):
+        principal = _device_principal(session, token)
+    else:
+        principal = _staff_principal(session, request, token)
+    request.state.principal = principal
+    return principal
+
+
+def _device_principal(session: Session, token: str) -> Principal:
+    row = session.execute(
+        select(DeviceToken.patient_id)
+        .join(Patient, Patient.id == DeviceToken.patient_id)
+        .where(
+            DeviceToken.token_hash == hash_device_token(token),
+            DeviceToken.revoked_at.is_(None),
+            Patient.status != "discharged",
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("The device token is not valid.")
+    return Principal(role="patient", patient_id=row.patient_id)
+
+
+def _staff_principal(session: Session, request: Request, token: str) -> Principal:
+    settings: Settings = request.app.state.settings
+    try:
+        claims = decode_access_token(token_settings(settings), token, request.app.state.clock())
+        user_id = uuid.UUID(str(claims["sub"]))
+    except (InvalidToken, ValueError) as exc:
+        raise Unauthorized("The access token is not valid.") from exc
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("The access token is not valid.")
+    team_ids = frozenset(
+        session.scalars(select(UserTeam.team_id).where(UserTeam.user_id == user.id)).all()
+    )
+    return Principal(role=user.role, user_id=user.id, team_ids=team_ids)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """Route guard: the caller must hold one of ``roles`` (403 otherwise)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def guard(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden("Your role does not allow this.")
+        return principal
+
+    guard.allowed_roles = roles  # type: ignore[attr-defined]
+    return guard

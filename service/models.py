@@ -1,0 +1,247 @@
+"""ORM tables. API schemas live in ``schemas.py`` and domain values in ``pathway``/``alerts``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every engine (SQLite has no time zone type)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSON(none_as_null=True), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Site-level pathway overrides (thresholds, response times), validated by the pathway.
+    pathway_overrides: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    escalation_contact: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('clinician','programme_lead','admin')", name="role"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserTeam(Base):
+    __tablename__ = "user_teams"
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True, index=True)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (
+        CheckConstraint(
+            "cohort IN ('new_diagnosis','post_discharge','medication_optimisation','palliative')",
+            name="cohort",
+        ),
+        CheckConstraint("status IN ('active','paused','discharged')", name="status"),
+        CheckConstraint("sex IN ('female','male','other','unknown')", name="sex"),
+        CheckConstraint("imd_quintile BETWEEN 1 AND 5", name="imd_quintile"),
+        # One active enrolment per NHS number; a discharged patient may be enrolled again.
+        Index(
+            "uq_patients_active_nhs_number",
+            "nhs_number",
+            unique=True,
+            sqlite_where=text("status <> 'discharged'"),
+            postgresql_where=text("status <> 'discharged'"),
+        ),
+        Index("ix_patients_team_id_status", "team_id", "status"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    nhs_number: Mapped[str] = mapped_column(String(10), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"))
+    cohort: Mapped[str] = mapped_column(String(32))
+    ethnicity: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    imd_quintile: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    hf_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    discharged_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    discharge_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    expects_daily_weight: Mapped[bool] = mapped_column(Boolean, default=True)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class DeviceToken(Base):
+    __tablename__ = "device_tokens"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    # SHA-256 of a 256-bit random token: unguessable, so a fast hash is enough to look it up.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Reading(Base):
+    """Every kind of home reading in one table.
+
+    One table because the pathway evaluates a patient's recent readings of *every* type together
+    (weight with symptoms, pulse with dizziness): one index range scan on (patient_id, taken_at)
+    fetches the whole window, and adherence is one grouped scan. Type-specific columns are
+    nullable, and CHECK constraints keep each type's columns filled.
+    """
+
+    __tablename__ = "readings"
+    __table_args__ = (
+        CheckConstraint(
+            "type IN ('weight','blood_pressure','heart_rate','spo2','symptoms',"
+            "'potassium','creatinine','egfr')",
+            name="type",
+        ),
+        CheckConstraint(
+            "(type = 'blood_pressure' AND systolic IS NOT NULL AND diastolic IS NOT NULL)"
+            " OR (type = 'symptoms' AND answers IS NOT NULL)"
+            " OR (type NOT IN ('blood_pressure','symptoms') AND value IS NOT NULL)",
+            name="typed_values",
+        ),
+        Index("ix_readings_patient_id_taken_at", "patient_id", "taken_at"),
+    )
+    # The client's id is the idempotency key; scoped to the patient so that one patient can
+    # never learn anything about another's readings from a clash.
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    systolic: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    diastolic: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    value_as_sent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit_as_sent: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))
+    entered_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # What the patient was told when this reading was accepted, so a re-send answers the same.
+    advice: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
+class AuditEvent(Base):
+    """Append-only record of staff access to patient data, modelled on FHIR AuditEvent.
+
+    Each row carries the hash of the previous row, so deleting or editing a row breaks the chain.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_patient_id_recorded_at", "patient_id", "recorded_at"),
+        Index("ix_audit_events_actor_id_recorded_at", "actor_id", "recorded_at"),
+    )
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    action: Mapped[str] = mapped_column(String(8))  # C R U D E, as FHIR AuditEvent.action
+    route: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(8))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """Failed logins, for rate limiting per account and per address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_attempted_at", "username", "attempted_at"),
+        Index("ix_login_attempts_address_attempted_at", "address", "attempted_at"),
+    )
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    username: Mapped[str] = mapped_column(String(150))
+    address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)

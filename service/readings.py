@@ -1,0 +1,219 @@
+"""Readings in: validation, unit conversion, idempotent storage and evaluation.
+
+A batch is all-or-nothing: any bad reading rejects the whole batch before anything is written.
+The client's reading id is the idempotency key. ``INSERT .. ON CONFLICT DO NOTHING`` on the
+(patient_id, id) primary key makes concurrent re-sends safe without a read-then-write race.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from service import clinical
+from service.models import Patient, Reading
+from service.problems import Conflict, Unprocessable
+from service.schemas import (
+    BloodPressureIn,
+    HeartRateIn,
+    LabIn,
+    ReadingBatchIn,
+    ReadingIn,
+    Spo2In,
+    SymptomsIn,
+    WeightIn,
+)
+from service.units import FieldError, check_range, check_time, to_kg
+
+# Columns compared when a reading id comes again: same id with other content is a client bug
+# (or id reuse), and silently keeping either version would hide it.
+_CONTENT = ("type", "taken_at", "value", "systolic", "diastolic", "answers")
+
+
+@dataclass
+class IngestResult:
+    stored: list[Reading]
+    already_stored: list[Reading]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    advice: dict[str, Any] = field(default_factory=dict)
+
+
+def as_list(body: ReadingBatchIn | ReadingIn) -> tuple[list[ReadingIn], str]:
+    if isinstance(body, ReadingBatchIn):
+        return list(body.readings), "readings."
+    return [body], ""
+
+
+def prepare(
+    readings: Sequence[ReadingIn],
+    *,
+    prefix: str,
+    now: datetime,
+    skew: timedelta,
+    source: str,
+    entered_by: uuid.UUID | None,
+    allow_labs: bool,
+) -> list[dict[str, Any]]:
+    """Validate and convert; raise 422 naming every bad field, or return rows ready to insert."""
+    errors: list[FieldError] = []
+    rows: list[dict[str, Any]] = []
+    seen: set[uuid.UUID] = set()
+    for index, reading in enumerate(readings):
+        where = f"{prefix}{index}." if prefix else ""
+        if reading.id in seen:
+            errors.append(FieldError(f"{where}id", "the same id appears twice in this batch"))
+        seen.add(reading.id)
+        if (err := check_time(f"{where}taken_at", reading.taken_at, now, skew)) is not None:
+            errors.append(err)
+        row, row_errors = _convert(reading, where, allow_labs)
+        errors.extend(row_errors)
+        row.update(
+            id=reading.id,
+            type=reading.type,
+            taken_at=reading.taken_at,
+            received_at=now,
+            source=source,
+            entered_by=entered_by,
+        )
+        rows.append(row)
+    if errors:
+        raise Unprocessable(
+            "; ".join(f"{e.field}: {e.message}" for e in errors[:5]),
+            extra={"errors": [{"field": e.field, "message": e.message, "type": e.type} for e in errors]},
+        )
+    return rows
+
+
+def _convert(reading: ReadingIn, where: str, allow_labs: bool) -> tuple[dict[str, Any], list[FieldError]]:
+    errors: list[FieldError] = []
+
+    def check(name: str, fld: str, value: float, unit: str) -> None:
+        if (err := check_range(where + fld, name, value, unit)) is not None:
+            errors.append(err)
+
+    row: dict[str, Any] = {"value": None, "systolic": None, "diastolic": None, "answers": None}
+    row.update(value_as_sent=None, unit_as_sent=None)
+    if isinstance(reading, WeightIn):
+        kg = to_kg(reading.value, reading.unit)
+        check("weight", "value", kg, "kg")
+        row.update(value=kg, value_as_sent=reading.value, unit_as_sent=reading.unit)
+    elif isinstance(reading, BloodPressureIn):
+        check("systolic", "systolic", reading.systolic, "mmHg")
+        check("diastolic", "diastolic", reading.diastolic, "mmHg")
+        if reading.diastolic >= reading.systolic:
+            errors.append(FieldError(where + "diastolic", "diastolic must be below systolic"))
+        row.update(systolic=reading.systolic, diastolic=reading.diastolic, unit_as_sent="mmHg")
+    elif isinstance(reading, HeartRateIn):
+        check("heart_rate", "value", reading.value, "/min")
+        row.update(value=reading.value, unit_as_sent=reading.unit)
+    elif isinstance(reading, Spo2In):
+        check("spo2", "value", reading.value, "%")
+        row.update(value=reading.value, unit_as_sent="%")
+    elif isinstance(reading, SymptomsIn):
+        row.update(answers=reading.answers.model_dump())
+    elif isinstance(reading, LabIn):
+        if not allow_labs:
+            errors.append(FieldError(where + "type", "lab results are entered by clinicians"))
+        expected = {"potassium": "mmol/L", "creatinine": "umol/L", "egfr": "mL/min/1.73m2"}
+        if reading.unit != expected[reading.type]:
+            errors.append(FieldError(where + "unit", f"use {expected[reading.type]}"))
+        check(reading.type, "value", reading.value, reading.unit)
+        row.update(value=reading.value, unit_as_sent=reading.unit)
+    return row, errors
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(Reading).on_conflict_do_nothing(index_elements=["patient_id", "id"])
+    result = session.execute(stmt.returning(Reading.id), rows)
+    return set(result.scalars().all())
+
+
+def _same_content(stored: Reading, sent: dict[str, Any]) -> bool:
+    for name in _CONTENT:
+        a, b = getattr(stored, name), sent[name]
+        if isinstance(a, float) and isinstance(b, float):
+            if abs(a - b) > 1e-6:
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def ingest(
+    session: Session, patient: Patient, rows: list[dict[str, Any]], now: datetime
+) -> IngestResult:
+    for row in rows:
+        row["patient_id"] = patient.id
+    batch_ids = [row["id"] for row in rows]
+    history = clinical.load_history(session, patient.id, rows, exclude=batch_ids)
+    evaluation = clinical.evaluate(patient, history, rows, now)
+    for row in rows:
+        row["advice"] = evaluation.stored_form
+    inserted = _insert_ignoring_duplicates(session, rows)
+
+    duplicates = [row for row in rows if row["id"] not in inserted]
+    already: list[Reading] = []
+    if duplicates:
+        already = _load(session, patient.id, [row["id"] for row in duplicates])
+        by_id = {r.id: r for r in already}
+        for row in duplicates:
+            if not _same_content(by_id[row["id"]], row):
+                raise Conflict(
+                    f"Reading {row['id']} was already stored with different content.",
+                    extra={"reading_id": str(row["id"])},
+                )
+        if inserted:
+            # Part of the batch was stored before: evaluate again with those readings as
+            # history, so findings and alerts come only from what this request stored.
+            fresh = [row for row in rows if row["id"] in inserted]
+            history = clinical.load_history(session, patient.id, fresh, exclude=list(inserted))
+            evaluation = clinical.evaluate(patient, history, fresh, now)
+    stored = _load(session, patient.id, list(inserted)) if inserted else []
+    if inserted:
+        clinical.raise_alerts(session, patient, evaluation, now)
+    findings, advice = clinical.combine_for_response(
+        evaluation if inserted else None, [r.advice for r in already]
+    )
+    return IngestResult(stored=stored, already_stored=already, findings=findings, advice=advice)
+
+
+def _load(session: Session, patient_id: uuid.UUID, ids: list[uuid.UUID]) -> list[Reading]:
+    rows = session.scalars(
+        select(Reading)
+        .where(Reading.patient_id == patient_id, Reading.id.in_(ids))
+        .order_by(Reading.taken_at, Reading.id)
+    ).all()
+    return list(rows)
+
+
+def list_readings(
+    session: Session,
+    patient_id: uuid.UUID,
+    *,
+    type_: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[Reading]:
+    query = select(Reading).where(Reading.patient_id == patient_id)
+    if type_:
+        query = query.where(Reading.type == type_)
+    if start:
+        query = query.where(Reading.taken_at >= start)
+    if end:
+        query = query.where(Reading.taken_at < end)
+    if after:
+        query = query.where(tuple_(Reading.taken_at, Reading.id) > after)
+    query = query.order_by(Reading.taken_at, Reading.id).limit(limit)
+    return list(session.scalars(query).all())

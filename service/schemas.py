@@ -1,0 +1,274 @@
+"""API schemas (Pydantic). Inputs forbid unknown fields so nothing can be mass-assigned."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+)
+
+from service.nhs_number import is_valid_nhs_number, normalise_nhs_number
+
+T = TypeVar("T")
+Cohort = Literal["new_diagnosis", "post_discharge", "medication_optimisation", "palliative"]
+Sex = Literal["female", "male", "other", "unknown"]
+Role = Literal["clinician", "programme_lead", "admin"]
+PatientStatus = Literal["active", "paused", "discharged"]
+# NHS Data Dictionary ethnic category codes (2001 census categories); Z not stated, 99 not known.
+EthnicCategory = Literal[
+    "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Z", "99"
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=10_000)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+# --- organisation -------------------------------------------------------------------------
+
+
+class SiteIn(Input):
+    name: Name
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{2,32}$")]
+
+
+class SiteOut(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+class TeamIn(Input):
+    name: Name
+    escalation_contact: Annotated[str, StringConstraints(max_length=320)] | None = None
+
+
+class TeamOut(BaseModel):
+    id: uuid.UUID
+    site_id: uuid.UUID
+    name: str
+    escalation_contact: str | None
+
+
+class UserIn(Input):
+    username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{3,150}$")]
+    password: Annotated[str, StringConstraints(min_length=12, max_length=256)]
+    role: Role
+    team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    display_name: Name | None = None
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    username: str
+    role: str
+    display_name: str | None
+    team_ids: list[uuid.UUID]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+# --- patients ---------------------------------------------------------------------------
+
+
+class Thresholds(Input):
+    """Personal limits agreed with the patient; unset ones fall back to the pathway's."""
+
+    target_weight_kg: Annotated[float, Field(ge=20, le=350)] | None = None
+    systolic_red_below: Annotated[int, Field(ge=70, le=140)] | None = None
+    systolic_amber_below: Annotated[int, Field(ge=70, le=160)] | None = None
+    pulse_low_red: Annotated[int, Field(ge=25, le=60)] | None = None
+    pulse_low_amber: Annotated[int, Field(ge=25, le=70)] | None = None
+    pulse_high_amber: Annotated[int, Field(ge=80, le=180)] | None = None
+    pulse_high_red: Annotated[int, Field(ge=80, le=200)] | None = None
+    spo2_red_at_or_below: Annotated[float, Field(ge=85, le=100)] | None = None
+    spo2_amber_at_or_below: Annotated[float, Field(ge=85, le=100)] | None = None
+
+
+class PatientIn(Input):
+    nhs_number: str
+    date_of_birth: date
+    sex: Sex
+    team_id: uuid.UUID
+    cohort: Cohort
+    ethnicity: EthnicCategory | None = None
+    imd_quintile: Annotated[int, Field(ge=1, le=5)] | None = None
+    hf_type: Literal["HFrEF", "HFmrEF", "HFpEF", "unknown"] | None = None
+    enrolled_on: date | None = None
+    expects_daily_weight: bool = True
+    thresholds: Thresholds | None = None
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_number(cls, value: str) -> str:
+        value = normalise_nhs_number(value)
+        if not is_valid_nhs_number(value):
+            raise ValueError("not a valid NHS number (10 digits with a modulus 11 check digit)")
+        return value
+
+
+class PatientPatch(Input):
+    thresholds: Thresholds | None = None
+    status: Literal["active", "paused"] | None = None
+    cohort: Cohort | None = None
+    expects_daily_weight: bool | None = None
+    # Optimistic concurrency: a stale edit is refused rather than overwriting a colleague's.
+    version: int | None = None
+
+
+class PatientOut(BaseModel):
+    id: uuid.UUID
+    nhs_number: str
+    date_of_birth: date
+    sex: str
+    team_id: uuid.UUID
+    cohort: str
+    ethnicity: str | None
+    imd_quintile: int | None
+    hf_type: str | None
+    enrolled_on: date
+    discharged_on: date | None
+    status: str
+    expects_daily_weight: bool
+    thresholds: dict[str, Any]
+    version: int
+
+
+class DeviceTokenOut(BaseModel):
+    id: uuid.UUID
+    token: str = Field(description="Shown once: only its hash is stored.")
+    patient_id: uuid.UUID
+
+
+# --- readings ---------------------------------------------------------------------------
+
+
+class _ReadingBase(Input):
+    id: uuid.UUID = Field(description="Client-generated UUID: re-sending the same id is safe.")
+    taken_at: AwareDatetime
+
+
+class WeightIn(_ReadingBase):
+    type: Literal["weight"]
+    value: float
+    unit: Literal["kg", "lb", "st"] = "kg"
+
+
+class BloodPressureIn(_ReadingBase):
+    type: Literal["blood_pressure"]
+    systolic: int
+    diastolic: int
+    unit: Literal["mmHg"] = "mmHg"
+
+
+class HeartRateIn(_ReadingBase):
+    type: Literal["heart_rate"]
+    value: float
+    unit: Literal["/min", "bpm"] = "/min"
+
+
+class Spo2In(_ReadingBase):
+    type: Literal["spo2"]
+    value: float
+    unit: Literal["%"] = "%"
+
+
+class SymptomAnswersIn(Input):
+    breathlessness: Literal["none", "usual", "worse", "at_rest"]
+    orthopnoea: bool
+    ankle_swelling: Literal["none", "usual", "worse"]
+    dizziness: bool
+    chest_pain: bool
+    fatigue: Literal["usual", "worse"]
+    fainting: bool = False
+    confusion: bool = False
+
+
+class SymptomsIn(_ReadingBase):
+    type: Literal["symptoms"]
+    answers: SymptomAnswersIn
+
+
+class LabIn(_ReadingBase):
+    """Blood results entered by clinicians for titration safety checks."""
+
+    type: Literal["potassium", "creatinine", "egfr"]
+    value: float
+    unit: Literal["mmol/L", "umol/L", "mL/min/1.73m2"]
+
+
+ReadingIn = Annotated[
+    WeightIn | BloodPressureIn | HeartRateIn | Spo2In | SymptomsIn | LabIn,
+    Field(discriminator="type"),
+]
+
+
+class ReadingBatchIn(Input):
+    readings: list[ReadingIn] = Field(min_length=1, max_length=500)
+
+
+def _body_shape(value: Any) -> str:
+    return "batch" if isinstance(value, dict) and "readings" in value else "single"
+
+
+ReadingsBody = Annotated[
+    Annotated[ReadingBatchIn, Tag("batch")] | Annotated[ReadingIn, Tag("single")],
+    Discriminator(_body_shape),
+]
+
+
+class ReadingOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    taken_at: datetime
+    received_at: datetime
+    value: float | None = None
+    unit: str | None = None
+    systolic: int | None = None
+    diastolic: int | None = None
+    answers: dict[str, Any] | None = None
+    value_as_sent: float | None = None
+    unit_as_sent: str | None = None
+    source: str
+
+
+class FindingOut(BaseModel):
+    rule_id: str
+    level: str
+    pathway_version: str
+    title: str
+    summary: str
+    evidence: list[str]
+
+
+class AdviceOut(BaseModel):
+    level: Literal["red", "amber", "green"]
+    code: str
+    text: str
+
+
+class IngestOut(BaseModel):
+    stored: list[ReadingOut]
+    already_stored: list[ReadingOut]
+    findings: list[FindingOut]
+    advice: AdviceOut

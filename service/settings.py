@@ -1,0 +1,63 @@
+"""Typed settings, read once at start-up from the environment (prefix ``MHF_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MHF_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/mhf.db"
+    secret_key: str = ""
+    # Where a development secret is kept so tokens survive a restart of `make run`.
+    secret_key_file: Path = Path("var/secret_key")
+    token_issuer: str = "mhf-home"
+    token_audience: str = "mhf-home-api"
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    max_body_bytes: int = 1024 * 1024
+    max_batch_readings: int = 500
+    # A reading stamped slightly ahead is clock skew on the phone, not a forged future reading.
+    future_skew_seconds: int = 300
+    log_level: str = "INFO"
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+
+    @model_validator(mode="after")
+    def _secret_must_be_real(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise ValueError("MHF_SECRET_KEY must be set to a random value of >= 32 characters")
+        elif not self.secret_key:
+            self.secret_key = _development_secret(self.secret_key_file)
+        return self
+
+
+def _development_secret(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_urlsafe(48)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value)
+        path.chmod(0o600)
+    except OSError:
+        # A read-only working directory still gets a working (per-process) secret.
+        pass
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
