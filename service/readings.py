@@ -152,6 +152,10 @@ def _same_content(stored: Reading, sent: dict[str, Any]) -> bool:
 def ingest(
     session: Session, patient: Patient, rows: list[dict[str, Any]], now: datetime
 ) -> IngestResult:
+    # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
+    # each batch is then judged with every earlier batch in its history, and two batches
+    # cannot both raise the same alert.
+    session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
     for row in rows:
         row["patient_id"] = patient.id
     batch_ids = [row["id"] for row in rows]

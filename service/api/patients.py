@@ -29,12 +29,18 @@ def to_out(patient: Patient) -> PatientOut:
 
 
 def _check_thresholds(thresholds: dict[str, object]) -> None:
+    """Refuse personal thresholds the pathway would consider unsafe, naming the field."""
+    context = pathway.PatientContext(
+        patient_id="validation",
+        cohort=pathway.Cohort.NEW_DIAGNOSIS,
+        thresholds=pathway.PersonalThresholds(**thresholds),  # type: ignore[arg-type]
+    )
     try:
-        pathway.default_pathway().thresholds_for_values(pathway.PersonalThresholds(**thresholds))  # type: ignore[arg-type]
+        pathway.default_pathway().thresholds_for(context)
     except pathway.UnsafeConfiguration as exc:
+        field = "thresholds." + exc.field.rsplit(".", 1)[-1]
         raise Unprocessable(
-            str(exc),
-            extra={"errors": [{"field": f"thresholds.{exc.field}", "message": str(exc), "type": "unsafe"}]},
+            str(exc), extra={"errors": [{"field": field, "message": str(exc), "type": "unsafe"}]}
         ) from exc
 
 

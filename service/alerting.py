@@ -1,0 +1,313 @@
+"""Alerts in the database: raising from findings, moves by clinicians, and the outbox.
+
+The decisions are ``alerts``' pure functions; this module loads their inputs, persists their
+outputs with optimistic concurrency, and writes notification events to the outbox in the same
+transaction, so a committed alert always has its notification and a rolled-back one never does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+import pathway
+from alerts import lifecycle, raising, sla, webhooks
+from alerts.lifecycle import AlertState, AlertStatus, Severity, Transition
+from service.models import (
+    Alert,
+    AlertEventRow,
+    AlertFinding,
+    OutboxEvent,
+    Patient,
+    Site,
+    Team,
+    Webhook,
+    WebhookDelivery,
+)
+from service.problems import Conflict, Unprocessable
+
+RANK = {"amber": 1, "red": 2}
+NOTIFY_ON_RAISE = {Severity.RED}
+
+
+def response_policy(session: Session, team_id: uuid.UUID) -> sla.ResponsePolicy:
+    raw = session.execute(
+        select(Site.response_policy).join(Team, Team.site_id == Site.id).where(Team.id == team_id)
+    ).scalar()
+    return policy_from_json(raw or {})
+
+
+def policy_from_json(raw: dict[str, Any]) -> sla.ResponsePolicy:
+    """A site's stored policy; unknown keys are refused when the site saves it, not here."""
+    kwargs: dict[str, Any] = {}
+    for key in ("opens_at", "closes_at", "red_cutoff"):
+        if key in raw:
+            kwargs[key] = time.fromisoformat(raw[key])
+    if "working_days" in raw:
+        kwargs["working_days"] = frozenset(int(d) for d in raw["working_days"])
+    if "holidays" in raw:
+        kwargs["holidays"] = frozenset(date.fromisoformat(d) for d in raw["holidays"])
+    if "red_within_minutes" in raw:
+        kwargs["red_within"] = timedelta(minutes=int(raw["red_within_minutes"]))
+    if "amber_working_days" in raw:
+        kwargs["amber_working_days"] = int(raw["amber_working_days"])
+    if "timezone" in raw:
+        kwargs["timezone"] = str(raw["timezone"])
+    return sla.ResponsePolicy(**kwargs)
+
+
+def state_of(alert: Alert) -> AlertState:
+    return AlertState(
+        status=AlertStatus(alert.status),
+        severity=Severity(alert.severity),
+        due_at=alert.due_at,
+        assignee_id=str(alert.assignee_id) if alert.assignee_id else None,
+        version=alert.version,
+        escalated_at=alert.escalated_at,
+        acknowledged_at=alert.acknowledged_at,
+        resolved_at=alert.resolved_at,
+        outcome=lifecycle.Outcome(alert.outcome) if alert.outcome else None,
+        first_action_at=alert.first_action_at,
+    )
+
+
+def _incoming(finding: pathway.Finding) -> raising.IncomingFinding:
+    return raising.IncomingFinding(
+        rule_id=finding.rule_id,
+        severity=Severity(str(finding.level)),
+        pathway_version=finding.pathway_version,
+        evidence_ids=tuple(finding.evidence),
+        summary=finding.summary,
+        title=finding.title,
+        observed_at=finding.observed_at,
+    )
+
+
+def raise_from_findings(
+    session: Session,
+    patient: Patient,
+    findings: Sequence[pathway.Finding],
+    now: datetime,
+    *,
+    episode_key: str | None = None,
+) -> list[Alert]:
+    """Apply the pathway's findings to the patient's alerts; returns the alerts touched."""
+    if not findings:
+        return []
+    open_rows = session.scalars(
+        select(Alert).where(Alert.patient_id == patient.id, Alert.status != "resolved")
+    ).all()
+    open_alerts = {
+        row.rule_id: raising.OpenAlert(
+            alert_id=str(row.id),
+            rule_id=row.rule_id,
+            severity=Severity(row.severity),
+            evidence_ids=tuple(_evidence_of(session, row.id)),
+        )
+        for row in open_rows
+    }
+    by_id = {str(row.id): row for row in open_rows}
+    policy = response_policy(session, patient.team_id)
+    touched: list[Alert] = []
+    for action in raising.plan(open_alerts, [_incoming(f) for f in findings]):
+        if isinstance(action, raising.RaiseAlert):
+            touched.append(_raise(session, patient, action.finding, policy, now, episode_key))
+        elif isinstance(action, raising.AttachEvidence):
+            row = by_id[action.alert_id]
+            transition = lifecycle.attach_evidence(state_of(row), action.new_evidence_ids, now)
+            _persist(session, row, transition)
+            _add_finding(session, row.id, action.finding, now)
+            touched.append(row)
+        else:
+            row = by_id[action.alert_id]
+            due = sla.due_at(now, action.to_severity, policy)
+            transition = lifecycle.raise_severity(
+                state_of(row), action.to_severity, due, now, action.new_evidence_ids
+            )
+            _persist(session, row, transition)
+            row.title, row.summary = action.finding.title, action.finding.summary
+            _add_finding(session, row.id, action.finding, now)
+            enqueue(session, row, webhooks.EventType.ALERT_SEVERITY_RAISED, now, action.from_severity)
+            touched.append(row)
+    session.flush()
+    return touched
+
+
+def _evidence_of(session: Session, alert_id: uuid.UUID) -> list[str]:
+    rows = session.scalars(select(AlertFinding.evidence).where(AlertFinding.alert_id == alert_id))
+    return sorted({ev for evidence in rows for ev in evidence})
+
+
+def _raise(
+    session: Session,
+    patient: Patient,
+    finding: raising.IncomingFinding,
+    policy: sla.ResponsePolicy,
+    now: datetime,
+    episode_key: str | None,
+) -> Alert:
+    due = sla.due_at(now, finding.severity, policy)
+    state, event = lifecycle.raise_alert(finding.severity, due, now)
+    row = Alert(
+        id=uuid.uuid4(),
+        patient_id=patient.id,
+        team_id=patient.team_id,
+        rule_id=finding.rule_id,
+        severity=str(state.severity),
+        severity_rank=RANK[str(state.severity)],
+        status=str(state.status),
+        pathway_version=finding.pathway_version,
+        title=finding.title[:300],
+        summary=finding.summary[:500],
+        episode_key=episode_key,
+        raised_at=now,
+        due_at=state.due_at,
+        version=state.version,
+    )
+    session.add(row)
+    session.flush()
+    _add_event(session, row.id, event)
+    _add_finding(session, row.id, finding, now)
+    if state.severity in NOTIFY_ON_RAISE:
+        enqueue(session, row, webhooks.EventType.ALERT_RAISED, now)
+    return row
+
+
+def _add_finding(
+    session: Session, alert_id: uuid.UUID, finding: raising.IncomingFinding, now: datetime
+) -> None:
+    session.add(
+        AlertFinding(
+            alert_id=alert_id,
+            rule_id=finding.rule_id,
+            level=str(finding.severity),
+            pathway_version=finding.pathway_version,
+            title=finding.title[:300],
+            summary=finding.summary[:500],
+            evidence=list(finding.evidence_ids),
+            observed_at=finding.observed_at,
+            recorded_at=now,
+        )
+    )
+
+
+def _add_event(session: Session, alert_id: uuid.UUID, event: lifecycle.AlertEvent) -> None:
+    session.add(
+        AlertEventRow(
+            alert_id=alert_id,
+            kind=str(event.kind),
+            at=event.at,
+            actor_id=uuid.UUID(event.actor_id) if event.actor_id else None,
+            version=event.version,
+            from_status=str(event.from_status) if event.from_status else None,
+            to_status=str(event.to_status),
+            severity=str(event.severity),
+            previous_severity=str(event.previous_severity) if event.previous_severity else None,
+            assignee_id=uuid.UUID(event.assignee_id) if event.assignee_id else None,
+            note=event.note,
+            outcome=str(event.outcome) if event.outcome else None,
+            evidence=list(event.evidence_ids) or None,
+            due_at=event.due_at,
+        )
+    )
+
+
+def _persist(session: Session, row: Alert, transition: Transition) -> None:
+    """Write a transition if nobody else moved the alert since it was read; 409 otherwise."""
+    state, event = transition
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == row.id, Alert.version == row.version)
+        .values(
+            status=str(state.status),
+            severity=str(state.severity),
+            severity_rank=RANK[str(state.severity)],
+            due_at=state.due_at,
+            assignee_id=uuid.UUID(state.assignee_id) if state.assignee_id else None,
+            version=state.version,
+            escalated_at=state.escalated_at,
+            acknowledged_at=state.acknowledged_at,
+            resolved_at=state.resolved_at,
+            outcome=str(state.outcome) if state.outcome else None,
+            first_action_at=state.first_action_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            "Someone else changed this alert first: reload it and try again.",
+            extra={"alert_id": str(row.id)},
+        )
+    _add_event(session, row.id, event)
+    session.refresh(row)
+
+
+def apply(session: Session, row: Alert, transition: Transition) -> Alert:
+    _persist(session, row, transition)
+    return row
+
+
+def move(session: Session, row: Alert, make: Any, expected_version: int | None) -> Alert:
+    """Run a clinician's move: lifecycle refusals are 409, bad input 422."""
+    if expected_version is not None and expected_version != row.version:
+        raise Conflict(
+            "Someone else changed this alert first: reload it and try again.",
+            extra={"alert_id": str(row.id), "current_version": row.version},
+        )
+    try:
+        transition = make(state_of(row))
+    except lifecycle.IllegalTransition as exc:
+        raise Conflict(str(exc), extra={"alert_id": str(row.id), "status": row.status}) from exc
+    except lifecycle.InvalidInput as exc:
+        raise Unprocessable(
+            exc.message, extra={"errors": [{"field": exc.field, "message": exc.message, "type": "value_error"}]}
+        ) from exc
+    return apply(session, row, transition)
+
+
+def enqueue(
+    session: Session,
+    row: Alert,
+    event_type: webhooks.EventType,
+    now: datetime,
+    previous: Severity | None = None,
+) -> OutboxEvent:
+    event_id = uuid.uuid4()
+    body = webhooks.build_event(
+        str(event_id),
+        event_type,
+        now,
+        webhooks.AlertEventData(
+            alert_id=str(row.id),
+            patient_id=str(row.patient_id),
+            team_id=str(row.team_id),
+            rule_id=row.rule_id,
+            pathway_version=row.pathway_version,
+            severity=Severity(row.severity),
+            due_at=row.due_at,
+            previous_severity=previous,
+        ),
+    )
+    event = OutboxEvent(
+        id=event_id,
+        team_id=row.team_id,
+        alert_id=row.id,
+        event_type=str(event_type),
+        body=body.decode(),
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    hooks: Iterable[uuid.UUID] = session.scalars(
+        select(Webhook.id).where(Webhook.team_id == row.team_id, Webhook.is_active.is_(True))
+    ).all()
+    session.add_all(
+        WebhookDelivery(event_id=event_id, webhook_id=hook, status="pending", attempts=0, next_attempt_at=now)
+        for hook in hooks
+    )
+    return event

@@ -1,0 +1,286 @@
+"""Readings ingestion: idempotency, plausibility, unit conversion, batch atomicity, scoping."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from service.models import Reading
+from tests.conftest import T0
+
+
+def rid() -> str:
+    return str(uuid.uuid4())
+
+
+def at(hours: float = 0) -> str:
+    return (T0 - timedelta(hours=hours)).isoformat()
+
+
+def weight(value=80.0, unit="kg", hours=1.0, id_=None):
+    return {"id": id_ or rid(), "type": "weight", "taken_at": at(hours), "value": value, "unit": unit}
+
+
+def count(world, patient="pat_A1"):
+    with world.app.state.sessions() as s:
+        return s.scalar(
+            select(func.count()).select_from(Reading).where(Reading.patient_id == world.patients[patient])
+        )
+
+
+def post_me(client, world, body, who="pat_A1"):
+    return client.post("/api/v1/me/readings", json=body, headers=world.auth(who))
+
+
+def test_single_reading_is_stored_with_advice(client, world):
+    response = post_me(client, world, weight(80.4))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert [r["value"] for r in body["stored"]] == [80.4]
+    assert body["already_stored"] == []
+    assert body["advice"]["level"] == "green"
+    assert body["advice"]["text"]
+
+
+def test_same_batch_three_times_is_stored_once_and_answered_the_same(client, world):
+    batch = {"readings": [weight(80 + i / 10, hours=24 * i) for i in range(5)]}
+    first = post_me(client, world, batch)
+    second = post_me(client, world, batch)
+    third = post_me(client, world, batch)
+    assert first.status_code == 201 and second.status_code == third.status_code == 200
+    assert count(world) == 5
+    assert second.json()["stored"] == []
+    assert second.json()["already_stored"] == first.json()["stored"]
+    assert third.json() == second.json()
+    assert second.json()["advice"] == first.json()["advice"]
+    assert second.json()["findings"] == first.json()["findings"]
+
+
+def test_overlapping_batch_stores_only_the_new_readings(client, world):
+    a, b, c = weight(80, hours=3), weight(80.2, hours=2), weight(80.1, hours=1)
+    post_me(client, world, {"readings": [a, b]})
+    response = post_me(client, world, {"readings": [b, c]})
+    assert response.status_code == 201
+    assert [r["id"] for r in response.json()["stored"]] == [c["id"]]
+    assert [r["id"] for r in response.json()["already_stored"]] == [b["id"]]
+    assert count(world) == 3
+
+
+def test_reusing_an_id_for_different_content_is_409_and_stores_nothing(client, world):
+    first = weight(80)
+    post_me(client, world, first)
+    changed = dict(first, value=81)
+    response = post_me(client, world, {"readings": [changed, weight(79, hours=5)]})
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert count(world) == 1
+
+
+def test_concurrent_duplicate_posts_store_one(client, world):
+    reading = weight(80)
+
+    def send(_):
+        return post_me(client, world, reading).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(send, range(12)))
+    assert statuses.count(201) == 1 and statuses.count(200) == 11
+    assert count(world) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "kg"),
+    # 176.37 lb = 79.9996 kg; 12.6 st = 80.0137 kg; 100 lb = 45.359237 kg
+    [(80, "kg", 80.0), (176.37, "lb", 80.0), (12.6, "st", 80.01), (100, "lb", 45.36)],
+)
+def test_weights_are_converted_to_kg(client, world, value, unit, kg):
+    response = post_me(client, world, weight(value, unit))
+    assert response.status_code == 201, response.text
+    stored = response.json()["stored"][0]
+    assert stored["value"] == kg and stored["unit"] == "kg"
+    assert stored["value_as_sent"] == value and stored["unit_as_sent"] == unit
+
+
+def test_limits_apply_after_conversion(client, world):
+    # 3 st is 19.05 kg: below the plausible minimum although "3" looks harmless.
+    assert post_me(client, world, weight(3, "st")).status_code == 422
+    assert post_me(client, world, weight(44.1, "lb")).status_code == 201  # 20.0 kg
+
+
+PLAUSIBILITY = [
+    ({"type": "weight", "value": 19.99, "unit": "kg"}, "value"),
+    ({"type": "weight", "value": 350.01, "unit": "kg"}, "value"),
+    ({"type": "weight", "value": 772, "unit": "lb"}, "value"),  # 350.2 kg
+    ({"type": "blood_pressure", "systolic": 49, "diastolic": 30}, "systolic"),
+    ({"type": "blood_pressure", "systolic": 301, "diastolic": 90}, "systolic"),
+    ({"type": "blood_pressure", "systolic": 120, "diastolic": 19}, "diastolic"),
+    ({"type": "blood_pressure", "systolic": 250, "diastolic": 201}, "diastolic"),
+    ({"type": "blood_pressure", "systolic": 100, "diastolic": 100}, "diastolic"),
+    ({"type": "heart_rate", "value": 19}, "value"),
+    ({"type": "heart_rate", "value": 251}, "value"),
+    ({"type": "spo2", "value": 49}, "value"),
+    ({"type": "spo2", "value": 100.5}, "value"),
+    ({"type": "weight", "value": 80, "unit": "stone"}, "unit"),
+    ({"type": "weight", "value": "NaN", "unit": "kg"}, "value"),
+]
+
+
+@pytest.mark.parametrize(("reading", "field"), PLAUSIBILITY)
+def test_implausible_values_are_422_naming_the_field(client, world, reading, field):
+    body = {"id": rid(), "taken_at": at(1), **reading}
+    response = client.post(
+        "/api/v1/me/readings",
+        content=__import__("json").dumps(body).replace('"NaN"', "NaN"),
+        headers={**world.auth("pat_A1"), "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["status"] == 422
+    assert any(e["field"].split(".")[-1] == field for e in problem["errors"]), problem
+    assert count(world) == 0
+
+
+@pytest.mark.parametrize(
+    ("reading", "ok"),
+    [
+        ({"type": "weight", "value": 20, "unit": "kg"}, True),
+        ({"type": "weight", "value": 350, "unit": "kg"}, True),
+        ({"type": "blood_pressure", "systolic": 50, "diastolic": 20}, True),
+        ({"type": "blood_pressure", "systolic": 300, "diastolic": 200}, True),
+        ({"type": "heart_rate", "value": 20}, True),
+        ({"type": "heart_rate", "value": 250}, True),
+        ({"type": "spo2", "value": 50}, True),
+        ({"type": "spo2", "value": 100}, True),
+    ],
+)
+def test_limits_are_inclusive(client, world, reading, ok):
+    response = post_me(client, world, {"id": rid(), "taken_at": at(1), **reading})
+    assert (response.status_code == 201) == ok, response.text
+
+
+def test_future_readings_beyond_five_minutes_are_rejected(client, world):
+    ok = weight()
+    ok["taken_at"] = (T0 + timedelta(minutes=5)).isoformat()
+    late = weight()
+    late["taken_at"] = (T0 + timedelta(minutes=5, seconds=1)).isoformat()
+    assert post_me(client, world, ok).status_code == 201
+    response = post_me(client, world, late)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "taken_at"
+
+
+def test_naive_timestamps_are_rejected(client, world):
+    reading = weight()
+    reading["taken_at"] = "2026-11-20T07:00:00"
+    assert post_me(client, world, reading).status_code == 422
+
+
+def test_one_bad_reading_rejects_the_whole_batch(client, world):
+    batch = {"readings": [weight(80, hours=i + 1) for i in range(10)]}
+    batch["readings"][7]["value"] = 900
+    response = post_me(client, world, batch)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "readings.7.value"
+    assert count(world) == 0
+
+
+def test_batches_over_500_are_rejected(client, world):
+    batch = {"readings": [weight(80, hours=i / 10 + 0.1) for i in range(501)]}
+    assert post_me(client, world, batch).status_code == 422
+    batch["readings"] = batch["readings"][:500]
+    response = post_me(client, world, batch)
+    assert response.status_code == 201
+    assert len(response.json()["stored"]) == 500
+
+
+def test_unknown_fields_are_rejected(client, world):
+    reading = weight()
+    reading["patient_id"] = str(world.patients["pat_A2"])
+    assert post_me(client, world, reading).status_code == 422
+
+
+def test_symptoms_blood_pressure_and_labs(client, world):
+    answers = {
+        "breathlessness": "usual",
+        "orthopnoea": False,
+        "ankle_swelling": "none",
+        "dizziness": False,
+        "chest_pain": False,
+        "fatigue": "usual",
+    }
+    batch = {
+        "readings": [
+            {"id": rid(), "type": "symptoms", "taken_at": at(1), "answers": answers},
+            {"id": rid(), "type": "blood_pressure", "taken_at": at(1), "systolic": 122, "diastolic": 74},
+            {"id": rid(), "type": "heart_rate", "taken_at": at(1), "value": 72},
+            {"id": rid(), "type": "spo2", "taken_at": at(1), "value": 97},
+        ]
+    }
+    response = post_me(client, world, batch)
+    assert response.status_code == 201, response.text
+    lab = {"id": rid(), "type": "potassium", "taken_at": at(1), "value": 4.4, "unit": "mmol/L"}
+    assert post_me(client, world, lab).status_code == 422  # patients do not enter labs
+    patient = world.patients["pat_A1"]
+    by_clinician = client.post(f"/api/v1/patients/{patient}/readings", json=lab, headers=world.auth("clin_A1"))
+    assert by_clinician.status_code == 201, by_clinician.text
+    assert by_clinician.json()["stored"][0]["source"] == "clinician"
+
+
+def test_patient_reads_own_readings_only(client, world):
+    post_me(client, world, weight(80))
+    post_me(client, world, weight(90), who="pat_A2")
+    mine = client.get("/api/v1/me/readings", headers=world.auth("pat_A1")).json()
+    assert [r["value"] for r in mine["items"]] == [80]
+    other = world.patients["pat_A2"]
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/api/v1/patients/{other}/readings", headers=world.auth("pat_A1"))
+        assert response.status_code == 403
+
+
+def test_clinician_sees_own_team_readings_and_404_for_others(client, world):
+    post_me(client, world, weight(80))
+    own = client.get(f"/api/v1/patients/{world.patients['pat_A1']}/readings", headers=world.auth("clin_A1"))
+    assert own.status_code == 200 and len(own.json()["items"]) == 1
+    for other in ("pat_A2", "pat_B1"):
+        response = client.get(f"/api/v1/patients/{world.patients[other]}/readings", headers=world.auth("clin_A1"))
+        assert response.status_code == 404
+        response = client.post(
+            f"/api/v1/patients/{world.patients[other]}/readings", json=weight(), headers=world.auth("clin_A1")
+        )
+        assert response.status_code == 404
+
+
+def test_reading_list_filters_and_paginates(client, world):
+    batch = {"readings": [weight(80 + i / 10, hours=24 * i + 1) for i in range(7)]}
+    batch["readings"].append({"id": rid(), "type": "heart_rate", "taken_at": at(2), "value": 70})
+    post_me(client, world, batch)
+    url = "/api/v1/me/readings?type=weight&limit=3"
+    seen = []
+    cursor = None
+    while True:
+        response = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=world.auth("pat_A1"))
+        assert response.status_code == 200
+        page = response.json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 7 and all(r["type"] == "weight" for r in seen)
+    assert [r["taken_at"] for r in seen] == sorted(r["taken_at"] for r in seen)
+    start = (T0 - timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    recent = client.get("/api/v1/me/readings", params={"from": start}, headers=world.auth("pat_A1")).json()
+    assert len(recent["items"]) == 3
+    bad = client.get("/api/v1/me/readings?cursor=garbage!!", headers=world.auth("pat_A1"))
+    assert bad.status_code == 422
+
+
+def test_discharged_patients_token_stops_working(client, world, session):
+    from service.models import Patient
+
+    session.get(Patient, world.patients["pat_A1"]).status = "discharged"
+    session.commit()
+    assert post_me(client, world, weight()).status_code == 401
