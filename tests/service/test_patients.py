@@ -140,6 +140,7 @@ def test_device_token_is_shown_once_and_stored_hashed(client, world, session):
     assert response.status_code == 201
     token = response.json()["token"]
     stored = [row.token_hash for row in session.scalars(select(DeviceToken)).all()]
+    session.commit()  # release SQLite's write lock before the app needs it
     assert token not in stored and len(stored) == 4
     me = client.get("/api/v1/me/readings", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
