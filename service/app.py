@@ -8,7 +8,8 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from service.api import auth, health, org, patients, readings
+from service.api import alerts as alerts_api
+from service.api import auth, fhir, health, org, patients, readings, reports
 from service.api import pathway as pathway_api
 from service.db import build_engine, build_sessionmaker
 from service.logs import configure_logging
@@ -50,7 +51,18 @@ def create_app(
     app.state.sessions = build_sessionmaker(engine)
     app.state.clock = clock
     install_problem_handlers(app)
-    for router in (health.router, auth.router, org.router, patients.router, readings.router, pathway_api.router):
+    routers = (
+        health.router,
+        auth.router,
+        org.router,
+        patients.router,
+        readings.router,
+        alerts_api.router,
+        pathway_api.router,
+        reports.router,
+        fhir.router,
+    )
+    for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
