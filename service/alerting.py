@@ -34,6 +34,34 @@ from service.problems import Conflict, Unprocessable
 RANK = {"amber": 1, "red": 2}
 NOTIFY_ON_RAISE = {Severity.RED}
 
+# Rules that describe one clinical problem share an alert: SpO2 93 % then 91 % raises the open
+# SpO2 alert to red instead of adding a second alert, and the trend detectors that fire on the
+# same weight gain add evidence to it. Rules not listed are their own group.
+ALERT_GROUPS: dict[str, str] = {
+    "red.spo2": "spo2",
+    "amber.spo2": "spo2",
+    "red.systolic": "systolic",
+    "amber.systolic": "systolic",
+    "red.pulse": "pulse",
+    "amber.pulse": "pulse",
+    "red.pulse_dizzy": "pulse",
+    "amber.beta_blocker_pulse": "pulse",
+    "amber.weight_gain_2d": "weight_gain",
+    "amber.weight_gain_3d": "weight_gain",
+    "red.weight_gain_symptoms": "weight_gain",
+    "trend.moving_average": "weight_gain",
+    "trend.macd": "weight_gain",
+    "red.potassium": "potassium",
+    "amber.potassium": "potassium",
+    "red.creatinine": "creatinine",
+    "amber.creatinine": "creatinine",
+    "amber.creatinine_rise": "creatinine",
+}
+
+
+def alert_group(rule_id: str) -> str:
+    return ALERT_GROUPS.get(rule_id, rule_id)
+
 
 def response_policy(session: Session, team_id: uuid.UUID) -> sla.ResponsePolicy:
     raw = session.execute(
@@ -77,8 +105,9 @@ def state_of(alert: Alert) -> AlertState:
 
 
 def _incoming(finding: pathway.Finding) -> raising.IncomingFinding:
+    """The finding as the de-duplication sees it: keyed by its rule's alert group."""
     return raising.IncomingFinding(
-        rule_id=finding.rule_id,
+        rule_id=alert_group(finding.rule_id),
         severity=Severity(str(finding.level)),
         pathway_version=finding.pathway_version,
         evidence_ids=tuple(finding.evidence),
@@ -103,26 +132,29 @@ def raise_from_findings(
         select(Alert).where(Alert.patient_id == patient.id, Alert.status != "resolved")
     ).all()
     open_alerts = {
-        row.rule_id: raising.OpenAlert(
+        row.alert_group: raising.OpenAlert(
             alert_id=str(row.id),
-            rule_id=row.rule_id,
+            rule_id=row.alert_group,
             severity=Severity(row.severity),
             evidence_ids=tuple(_evidence_of(session, row.id)),
         )
         for row in open_rows
     }
     by_id = {str(row.id): row for row in open_rows}
+    originals: dict[str, list[pathway.Finding]] = {}
+    for finding in findings:
+        originals.setdefault(alert_group(finding.rule_id), []).append(finding)
     policy = response_policy(session, patient.team_id)
     touched: list[Alert] = []
     for action in raising.plan(open_alerts, [_incoming(f) for f in findings]):
+        group = action.finding.rule_id
+        lead = _lead(originals[group])
         if isinstance(action, raising.RaiseAlert):
-            touched.append(_raise(session, patient, action.finding, policy, now, episode_key))
+            row = _raise(session, patient, group, lead, action.finding, policy, now, episode_key)
         elif isinstance(action, raising.AttachEvidence):
             row = by_id[action.alert_id]
             transition = lifecycle.attach_evidence(state_of(row), action.new_evidence_ids, now)
             _persist(session, row, transition)
-            _add_finding(session, row.id, action.finding, now)
-            touched.append(row)
         else:
             row = by_id[action.alert_id]
             due = sla.due_at(now, action.to_severity, policy)
@@ -130,12 +162,21 @@ def raise_from_findings(
                 state_of(row), action.to_severity, due, now, action.new_evidence_ids
             )
             _persist(session, row, transition)
-            row.title, row.summary = action.finding.title, action.finding.summary
-            _add_finding(session, row.id, action.finding, now)
+            row.rule_id, row.title, row.summary = lead.rule_id, lead.title[:300], lead.summary[:500]
+            row.pathway_version = lead.pathway_version
             enqueue(session, row, webhooks.EventType.ALERT_SEVERITY_RAISED, now, action.from_severity)
-            touched.append(row)
+        for finding in originals[group]:
+            _add_finding(session, row.id, finding, now)
+        touched.append(row)
     session.flush()
     return touched
+
+
+def _lead(findings: list[pathway.Finding]) -> pathway.Finding:
+    """The finding that speaks for a group: the most severe, then the latest, then by rule id."""
+    return max(
+        findings, key=lambda f: (RANK[str(f.level)], f.observed_at, f.rule_id, f.summary)
+    )
 
 
 def _evidence_of(session: Session, alert_id: uuid.UUID) -> list[str]:
@@ -146,24 +187,27 @@ def _evidence_of(session: Session, alert_id: uuid.UUID) -> list[str]:
 def _raise(
     session: Session,
     patient: Patient,
-    finding: raising.IncomingFinding,
+    group: str,
+    lead: pathway.Finding,
+    merged: raising.IncomingFinding,
     policy: sla.ResponsePolicy,
     now: datetime,
     episode_key: str | None,
 ) -> Alert:
-    due = sla.due_at(now, finding.severity, policy)
-    state, event = lifecycle.raise_alert(finding.severity, due, now)
+    due = sla.due_at(now, merged.severity, policy)
+    state, event = lifecycle.raise_alert(merged.severity, due, now)
     row = Alert(
         id=uuid.uuid4(),
         patient_id=patient.id,
         team_id=patient.team_id,
-        rule_id=finding.rule_id,
+        rule_id=lead.rule_id,
+        alert_group=group,
         severity=str(state.severity),
         severity_rank=RANK[str(state.severity)],
         status=str(state.status),
-        pathway_version=finding.pathway_version,
-        title=finding.title[:300],
-        summary=finding.summary[:500],
+        pathway_version=lead.pathway_version,
+        title=lead.title[:300],
+        summary=lead.summary[:500],
         episode_key=episode_key,
         raised_at=now,
         due_at=state.due_at,
@@ -172,24 +216,23 @@ def _raise(
     session.add(row)
     session.flush()
     _add_event(session, row.id, event)
-    _add_finding(session, row.id, finding, now)
     if state.severity in NOTIFY_ON_RAISE:
         enqueue(session, row, webhooks.EventType.ALERT_RAISED, now)
     return row
 
 
 def _add_finding(
-    session: Session, alert_id: uuid.UUID, finding: raising.IncomingFinding, now: datetime
+    session: Session, alert_id: uuid.UUID, finding: pathway.Finding, now: datetime
 ) -> None:
     session.add(
         AlertFinding(
             alert_id=alert_id,
             rule_id=finding.rule_id,
-            level=str(finding.severity),
+            level=str(finding.level),
             pathway_version=finding.pathway_version,
             title=finding.title[:300],
             summary=finding.summary[:500],
-            evidence=list(finding.evidence_ids),
+            evidence=list(finding.evidence),
             observed_at=finding.observed_at,
             recorded_at=now,
         )
@@ -262,7 +305,7 @@ def move(session: Session, row: Alert, make: Any, expected_version: int | None) 
     try:
         transition = make(state_of(row))
     except lifecycle.IllegalTransition as exc:
-        raise Conflict(str(exc), extra={"alert_id": str(row.id), "status": row.status}) from exc
+        raise Conflict(str(exc), extra={"alert_id": str(row.id), "alert_status": row.status}) from exc
     except lifecycle.InvalidInput as exc:
         raise Unprocessable(
             exc.message, extra={"errors": [{"field": exc.field, "message": exc.message, "type": "value_error"}]}

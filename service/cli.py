@@ -141,3 +141,16 @@ try:
     main.add_command(pathway_group, "pathway")
 except ImportError:  # pragma: no cover - only while the pathway CLI is being built
     pass
+
+
+@main.command()
+@click.option("--job", "only", default=None, help="Run only this job")
+@click.option("--once", is_flag=True, help="Run the selected jobs once and exit")
+def scheduler(only: str | None, once: bool) -> None:
+    """Run the scheduled jobs (missed readings, escalation, notifications) in this process."""
+    from service.logs import configure_logging
+    from service.scheduler import run_scheduler
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    run_scheduler(settings.database_url, only=only, once=once)

@@ -256,20 +256,21 @@ class Alert(Base):
     __table_args__ = (
         CheckConstraint("severity IN ('red','amber')", name="severity"),
         CheckConstraint("status IN ('open','acknowledged','resolved')", name="status"),
-        # One unresolved alert per patient and rule: the database, not a read-then-write, keeps it.
+        # One unresolved alert per patient and rule group (a rule's amber and red bands are one
+        # group): the database, not a read-then-write, keeps it.
         Index(
-            "uq_alerts_open_patient_rule",
+            "uq_alerts_open_patient_group",
             "patient_id",
-            "rule_id",
+            "alert_group",
             unique=True,
             sqlite_where=text("status <> 'resolved'"),
             postgresql_where=text("status <> 'resolved'"),
         ),
         # An episode (e.g. one gap in readings) raises one alert, even after it is resolved.
         Index(
-            "uq_alerts_patient_rule_episode",
+            "uq_alerts_patient_group_episode",
             "patient_id",
-            "rule_id",
+            "alert_group",
             "episode_key",
             unique=True,
             sqlite_where=text("episode_key IS NOT NULL"),
@@ -291,7 +292,9 @@ class Alert(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"))
+    # The rule whose finding set the alert's current severity.
     rule_id: Mapped[str] = mapped_column(String(64))
+    alert_group: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(8))
     severity_rank: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(16))

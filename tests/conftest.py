@@ -107,7 +107,8 @@ def db_url(
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, secret_key=SECRET, environment="test")
+    # Tokens outlive the tests that move the clock by hours.
+    return Settings(database_url=db_url, secret_key=SECRET, environment="test", access_token_minutes=24 * 60)
 
 
 @pytest.fixture
@@ -235,3 +236,15 @@ def world(app, settings: Settings, clock: FakeClock) -> World:  # type: ignore[n
     for name, user_id in w.users.items():
         w.tokens[name] = issue_access_token(ts, user_id, roles.get(name, "clinician"), clock())
     return w
+
+
+def nhs_number(seed: int) -> str:
+    """A valid, made-up NHS number for test patient ``seed`` (999 prefix: never issued)."""
+    from service.nhs_number import check_digit
+
+    for k in range(10):
+        first_nine = f"999{seed * 10 + k:06d}"
+        digit = check_digit(first_nine)
+        if digit is not None:
+            return first_nine + str(digit)
+    raise AssertionError("unreachable: one in ten check digits is invalid at most")

@@ -19,7 +19,7 @@ def test_login_gives_a_bearer_token_that_works(client, world):
     response = login(client, "clin_a1")
     assert response.status_code == 200
     body = response.json()
-    assert body["token_type"] == "bearer" and body["expires_in"] == 30 * 60
+    assert body["token_type"] == "bearer" and body["expires_in"] == world.settings.access_token_minutes * 60
     me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200 and me.json()["username"] == "clin_a1"
 

@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('patient_id', sa.Uuid(), nullable=False),
     sa.Column('team_id', sa.Uuid(), nullable=False),
     sa.Column('rule_id', sa.String(length=64), nullable=False),
+    sa.Column('alert_group', sa.String(length=64), nullable=False),
     sa.Column('severity', sa.String(length=8), nullable=False),
     sa.Column('severity_rank', sa.SmallInteger(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -78,8 +79,8 @@ def upgrade() -> None:
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.create_index('ix_alerts_due_at_unescalated', ['due_at'], unique=False, postgresql_where=sa.text("status <> 'resolved' AND escalated_at IS NULL"), sqlite_where=sa.text("status <> 'resolved' AND escalated_at IS NULL"))
         batch_op.create_index('ix_alerts_patient_id_raised_at', ['patient_id', 'raised_at'], unique=False)
-        batch_op.create_index('uq_alerts_open_patient_rule', ['patient_id', 'rule_id'], unique=True, sqlite_where=sa.text("status <> 'resolved'"), postgresql_where=sa.text("status <> 'resolved'"))
-        batch_op.create_index('uq_alerts_patient_rule_episode', ['patient_id', 'rule_id', 'episode_key'], unique=True, sqlite_where=sa.text('episode_key IS NOT NULL'), postgresql_where=sa.text('episode_key IS NOT NULL'))
+        batch_op.create_index('uq_alerts_open_patient_group', ['patient_id', 'alert_group'], unique=True, sqlite_where=sa.text("status <> 'resolved'"), postgresql_where=sa.text("status <> 'resolved'"))
+        batch_op.create_index('uq_alerts_patient_group_episode', ['patient_id', 'alert_group', 'episode_key'], unique=True, sqlite_where=sa.text('episode_key IS NOT NULL'), postgresql_where=sa.text('episode_key IS NOT NULL'))
 
     # The queue's keyset order (red first, then oldest), over unresolved alerts only.
     op.create_index(
@@ -190,8 +191,8 @@ def downgrade() -> None:
     op.drop_table('alert_findings')
     op.drop_table('alert_events')
     with op.batch_alter_table('alerts', schema=None) as batch_op:
-        batch_op.drop_index('uq_alerts_patient_rule_episode', sqlite_where=sa.text('episode_key IS NOT NULL'), postgresql_where=sa.text('episode_key IS NOT NULL'))
-        batch_op.drop_index('uq_alerts_open_patient_rule', sqlite_where=sa.text("status <> 'resolved'"), postgresql_where=sa.text("status <> 'resolved'"))
+        batch_op.drop_index('uq_alerts_patient_group_episode', sqlite_where=sa.text('episode_key IS NOT NULL'), postgresql_where=sa.text('episode_key IS NOT NULL'))
+        batch_op.drop_index('uq_alerts_open_patient_group', sqlite_where=sa.text("status <> 'resolved'"), postgresql_where=sa.text("status <> 'resolved'"))
         batch_op.drop_index('ix_alerts_patient_id_raised_at')
         batch_op.drop_index('ix_alerts_queue')
         batch_op.drop_index('ix_alerts_due_at_unescalated', postgresql_where=sa.text("status <> 'resolved' AND escalated_at IS NULL"), sqlite_where=sa.text("status <> 'resolved' AND escalated_at IS NULL"))

@@ -1,0 +1,142 @@
+"""API schemas for alerts, webhooks and deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, Field, StringConstraints
+
+from service.schemas import Input
+
+OutcomeName = Literal[
+    "advice_given",
+    "diuretic_adjusted",
+    "medication_titrated",
+    "seen_in_person",
+    "referred",
+    "admitted",
+    "no_action_needed",
+    "patient_unreachable",
+]
+VersionField = Annotated[
+    int | None,
+    Field(
+        default=None,
+        description="The alert version you saw; a move on a changed alert is refused with 409.",
+    ),
+]
+
+
+class MoveIn(Input):
+    version: VersionField = None
+
+
+class AssignIn(MoveIn):
+    user_id: uuid.UUID
+
+
+class NoteIn(MoveIn):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+class ResolveIn(MoveIn):
+    outcome: OutcomeName
+    note: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class FindingOut(BaseModel):
+    rule_id: str
+    level: str
+    pathway_version: str
+    title: str
+    summary: str
+    evidence: list[str] = Field(description="Ids of the readings behind the finding")
+    observed_at: datetime
+
+
+class PatientSummary(BaseModel):
+    id: uuid.UUID
+    nhs_number: str
+    age: int
+    cohort: str
+
+
+class AlertOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    team_id: uuid.UUID
+    patient: PatientSummary
+    rule_id: str
+    severity: str
+    status: str
+    title: str
+    summary: str
+    pathway_version: str
+    raised_at: datetime
+    due_at: datetime
+    overdue: bool
+    acknowledged_at: datetime | None
+    first_action_at: datetime | None
+    escalated_at: datetime | None
+    resolved_at: datetime | None
+    assignee_id: uuid.UUID | None
+    outcome: str | None
+    version: int
+    findings: list[FindingOut]
+
+
+class AlertEventOut(BaseModel):
+    kind: str
+    at: datetime
+    actor_id: uuid.UUID | None
+    version: int
+    from_status: str | None
+    to_status: str
+    severity: str
+    previous_severity: str | None
+    assignee_id: uuid.UUID | None
+    note: str | None
+    outcome: str | None
+    evidence: list[str] | None
+
+
+class AlertDetailOut(AlertOut):
+    events: list[AlertEventOut]
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    next_cursor: str | None = None
+
+
+class WebhookIn(Input):
+    url: AnyHttpUrl
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
+
+
+class WebhookOut(BaseModel):
+    id: uuid.UUID
+    team_id: uuid.UUID
+    url: str
+    is_active: bool
+    created_at: datetime
+    pending: int
+    delivered: int
+    failed: int
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    webhook_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    alert_id: uuid.UUID | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None

@@ -1,0 +1,147 @@
+"""Scheduled jobs. Each runs in one unit of work; its effects are idempotent, and the scheduler
+also takes a database lock per job so two scheduler processes never run the same job at once."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import pathway
+from alerts import lifecycle, webhooks
+from alerts.notify import DeliveryOutcome, Notifier, OutgoingMessage, WebhookEndpoint
+from service import alerting, clinical
+from service.models import Alert, OutboxEvent, Patient, Reading, Webhook, WebhookDelivery
+from service.timeutil import LONDON
+
+
+def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
+    """Amber alert for each active patient whose plan expects weights and who sent none lately.
+
+    One alert per gap: the gap's start (the last weight, or enrolment) is the alert's episode
+    key, so a resolved missed-reading alert is not raised again for the same gap.
+    """
+    config = pathway.default_pathway()
+    last_weight = (
+        select(Reading.patient_id, func.max(Reading.taken_at).label("last_at"))
+        .where(Reading.type == "weight")
+        .group_by(Reading.patient_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Patient, last_weight.c.last_at)
+        .outerjoin(last_weight, last_weight.c.patient_id == Patient.id)
+        .where(Patient.status == "active")
+    ).all()
+    raised = 0
+    for patient, last_at in rows:
+        if last_at is not None and last_at.tzinfo is None:
+            last_at = last_at.replace(tzinfo=now.tzinfo)
+        enrolled_at = datetime.combine(patient.enrolled_on, time.min, tzinfo=LONDON)
+        finding = pathway.missed_readings(
+            config, clinical.patient_context(patient), last_at, enrolled_at, now
+        )
+        if finding is None:
+            continue
+        episode = (last_at or enrolled_at).isoformat()
+        seen = session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(
+                Alert.patient_id == patient.id,
+                Alert.alert_group == alerting.alert_group(finding.rule_id),
+                Alert.episode_key == episode,
+            )
+        )
+        if seen:
+            continue
+        if alerting.raise_from_findings(session, patient, [finding], now, episode_key=episode):
+            raised += 1
+    return {"patients_checked": len(rows), "alerts_raised": raised}
+
+
+def escalate_overdue(session: Session, now: datetime) -> dict[str, Any]:
+    """Mark overdue unresolved alerts escalated and notify the team, once per alert."""
+    overdue = session.scalars(
+        select(Alert)
+        .where(Alert.status != "resolved", Alert.escalated_at.is_(None), Alert.due_at < now)
+        .order_by(Alert.due_at)
+        .limit(1000)
+    ).all()
+    for alert in overdue:
+        transition = lifecycle.escalate(alerting.state_of(alert), now)
+        alerting.apply(session, alert, transition)
+        alerting.enqueue(session, alert, webhooks.EventType.ALERT_ESCALATED, now)
+    return {"escalated": len(overdue)}
+
+
+def deliver_webhooks(
+    session: Session,
+    now: datetime,
+    notifier: Notifier,
+    rng: random.Random | None = None,
+    batch: int = 100,
+) -> dict[str, Any]:
+    """Send due deliveries; failures are rescheduled with backoff, never dropped."""
+    rng = rng or random.SystemRandom()
+    query = (
+        select(WebhookDelivery, OutboxEvent, Webhook)
+        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+    sent = failed = retry = 0
+    for delivery, event, hook in session.execute(query).all():
+        endpoint = WebhookEndpoint(
+            endpoint_id=str(hook.id), url=hook.url, secret=webhooks.WebhookSecret.parse(hook.secret)
+        )
+        message = OutgoingMessage(
+            message_id=str(event.id),
+            event_type=webhooks.EventType(event.event_type),
+            body=event.body.encode(),
+            sent_at=now,
+        )
+        result = notifier.deliver(endpoint, message)
+        first = delivery.first_attempt_at or now
+        values: dict[str, Any] = {
+            "attempts": delivery.attempts + 1,
+            "first_attempt_at": first,
+            "last_attempt_at": now,
+            "last_status_code": result.status_code,
+            "last_error": result.error,
+        }
+        if result.outcome == DeliveryOutcome.DELIVERED:
+            values.update(status="delivered", delivered_at=now)
+            sent += 1
+        elif result.outcome == DeliveryOutcome.PERMANENT_FAILURE or not hook.is_active:
+            values.update(status="failed")
+            failed += 1
+        else:
+            nxt = webhooks.next_attempt_at(delivery.attempts + 1, first, now, rng)
+            if nxt is None:
+                values.update(status="failed")
+                failed += 1
+            else:
+                values.update(next_attempt_at=nxt)
+                retry += 1
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        # Commit each attempt: a crash after sending must not forget that it was sent.
+        session.commit()
+    return {"delivered": sent, "failed": failed, "retrying": retry}
+
+
+def new_runner_id() -> str:
+    return uuid.uuid4().hex[:12]

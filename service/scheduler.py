@@ -1,0 +1,138 @@
+"""`mhf scheduler`: APScheduler in its own process, never inside the API workers.
+
+Every job run takes a PostgreSQL advisory lock named after the job on its own connection, so
+several scheduler processes (for availability) never run one job at the same time; a process
+that does not get the lock skips that run. SQLite serialises writers by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.notify import HttpxWebhookSender
+from service import jobs
+from service.db import build_engine, build_sessionmaker
+from service.models import JobRun
+from service.timeutil import utcnow
+
+log = logging.getLogger("mhf.scheduler")
+
+JobFn = Callable[[Session, datetime], dict[str, Any]]
+
+
+def lock_key(job: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"mhf-job:{job}".encode()).digest()[:8], "big", signed=True)
+
+
+class JobRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = utcnow,
+        runner_id: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.clock = clock
+        self.runner_id = runner_id or f"{socket.gethostname()}:{os.getpid()}"
+
+    def run(self, name: str, fn: JobFn) -> dict[str, Any] | None:
+        """Run ``fn`` unless another process holds the job's lock; None if skipped."""
+        if self.engine.dialect.name != "postgresql":
+            return self._run_locked(name, fn)
+        with self.engine.connect() as lock_conn:
+            got = lock_conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)})
+            lock_conn.commit()
+            if not got:
+                log.info("job skipped: another scheduler holds it", extra={"job": name})
+                return None
+            try:
+                return self._run_locked(name, fn)
+            finally:
+                lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+                lock_conn.commit()
+
+    def _run_locked(self, name: str, fn: JobFn) -> dict[str, Any]:
+        started = self.clock()
+        session = self.sessions()
+        try:
+            result = fn(session, started)
+            session.add(
+                JobRun(
+                    job=name,
+                    runner=self.runner_id,
+                    started_at=started,
+                    finished_at=self.clock(),
+                    result=result,
+                )
+            )
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("job failed", extra={"job": name})
+            raise
+        finally:
+            session.close()
+        log.info("job done", extra={"job": name, **result})
+        return result
+
+
+def job_table(http: httpx.Client) -> dict[str, tuple[JobFn, int]]:
+    """Job name -> (function, interval in seconds)."""
+    sender = HttpxWebhookSender(http)
+    table: dict[str, tuple[JobFn, int]] = {
+        "missed_readings": (jobs.missed_readings, 15 * 60),
+        "escalate_overdue": (jobs.escalate_overdue, 60),
+        "deliver_webhooks": (lambda s, now: jobs.deliver_webhooks(s, now, sender), 10),
+    }
+    try:
+        from service.reports.snapshot import snapshot_job
+    except ImportError:  # pragma: no cover - reports not installed
+        return table
+    table["snapshot_reports"] = (snapshot_job, 6 * 60 * 60)
+    return table
+
+
+def run_scheduler(database_url: str, only: str | None = None, once: bool = False) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    engine = build_engine(database_url, pool_size=4)
+    runner = JobRunner(engine, build_sessionmaker(engine))
+    # One HTTP client for the process: connection pooling across deliveries.
+    with httpx.Client(follow_redirects=False) as http:
+        table = job_table(http)
+        if only and only not in table:
+            raise SystemExit(f"unknown job {only}; jobs: {', '.join(table)}")
+        selected = {k: v for k, v in table.items() if only in (None, k)}
+        if once:
+            for name, (fn, _) in selected.items():
+                print(name, runner.run(name, fn))  # noqa: T201
+            return
+        scheduler = BlockingScheduler(timezone="UTC")
+        for name, (fn, seconds) in selected.items():
+            scheduler.add_job(
+                runner.run,
+                "interval",
+                seconds=seconds,
+                args=[name, fn],
+                id=name,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=utcnow(),
+            )
+        log.info("scheduler started", extra={"jobs": list(selected)})
+        try:
+            scheduler.start()
+        finally:
+            engine.dispose()

@@ -1,0 +1,259 @@
+"""The alert lifecycle through the API: raising, de-duplication, moves, queue and concurrency."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from service.models import Alert, AlertEventRow, OutboxEvent
+from tests.conftest import T0
+
+
+def spo2(client, world, value, minutes_ago=5, who="pat_A1"):
+    reading = {
+        "id": str(uuid.uuid4()),
+        "type": "spo2",
+        "taken_at": (client.app.state.clock() - timedelta(minutes=minutes_ago)).isoformat(),
+        "value": value,
+    }
+    response = client.post("/api/v1/me/readings", json=reading, headers=world.auth(who))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def queue(client, world, who="clin_A1", **params):
+    response = client.get("/api/v1/alerts", params=params, headers=world.auth(who))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def only_alert(client, world, who="clin_A1"):
+    items = queue(client, world, who)["items"]
+    assert len(items) == 1, items
+    return items[0]
+
+
+def test_red_reading_raises_an_alert_with_rule_version_and_evidence(client, world):
+    body = spo2(client, world, 91)
+    assert body["advice"]["level"] == "red"
+    assert [f["rule_id"] for f in body["findings"]] == ["red.spo2"]
+    alert = only_alert(client, world)
+    assert alert["severity"] == "red" and alert["status"] == "open"
+    assert alert["rule_id"] == "red.spo2" and alert["pathway_version"]
+    assert alert["findings"][0]["evidence"] == [body["stored"][0]["id"]]
+    assert alert["patient"]["nhs_number"] == "9434765919"
+    assert alert["overdue"] is False
+    # Thursday 09:00 London: red is due within 4 working hours.
+    assert alert["due_at"].startswith("2026-11-20T13:00:00")
+
+
+def amber_spo2(client, world, clock, who="pat_A1"):
+    """A borderline SpO2 needs a confirming re-measure before it becomes an amber finding."""
+    first = spo2(client, world, 93, who=who)
+    assert first["findings"] == [] and first["advice"]["level"] != "red"
+    clock.advance(minutes=30)
+    second = spo2(client, world, 94, who=who)
+    assert [f["rule_id"] for f in second["findings"]] == ["amber.spo2"]
+    return second
+
+
+def test_repeated_finding_attaches_evidence_not_a_second_alert(client, world, clock):
+    amber_spo2(client, world, clock)
+    clock.advance(hours=1)
+    spo2(client, world, 93)
+    alert = only_alert(client, world)
+    assert alert["severity"] == "amber"
+    assert len(alert["findings"]) == 2
+    assert len({e for f in alert["findings"] for e in f["evidence"]}) == 3
+    detail = client.get(f"/api/v1/alerts/{alert['id']}", headers=world.auth("clin_A1")).json()
+    assert [e["kind"] for e in detail["events"]] == ["raised", "evidence_added"]
+
+
+def test_worse_finding_raises_severity_once_and_notifies(client, world, clock, session):
+    amber_spo2(client, world, clock)
+    clock.advance(hours=1)
+    spo2(client, world, 90)
+    alert = only_alert(client, world)
+    assert alert["severity"] == "red" and alert["rule_id"] == "red.spo2"
+    detail = client.get(f"/api/v1/alerts/{alert['id']}", headers=world.auth("clin_A1")).json()
+    rise = [e for e in detail["events"] if e["kind"] == "severity_raised"]
+    assert len(rise) == 1 and rise[0]["previous_severity"] == "amber"
+    kinds = session.scalars(select(OutboxEvent.event_type)).all()
+    session.commit()
+    assert kinds == ["alert.severity_raised"]
+
+
+def test_resolved_alert_does_not_reopen_new_episode_raises_new(client, world, clock):
+    spo2(client, world, 91)
+    alert = only_alert(client, world)
+    resolved = client.post(
+        f"/api/v1/alerts/{alert['id']}/resolve", json={"outcome": "advice_given"}, headers=world.auth("clin_A1")
+    )
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    clock.advance(hours=2)
+    spo2(client, world, 91)
+    items = queue(client, world)["items"]
+    assert len(items) == 1 and items[0]["id"] != alert["id"]
+    everything = queue(client, world, status=["open", "acknowledged", "resolved"])["items"]
+    assert len(everything) == 2
+
+
+LEGAL = [
+    ("open", "acknowledge", {}, "acknowledged"),
+    ("open", "assign", {"user_id": "me"}, "open"),
+    ("open", "notes", {"text": "Rang patient"}, "open"),
+    ("open", "resolve", {"outcome": "no_action_needed"}, "resolved"),
+    ("acknowledged", "assign", {"user_id": "me"}, "acknowledged"),
+    ("acknowledged", "notes", {"text": "Called GP"}, "acknowledged"),
+    ("acknowledged", "resolve", {"outcome": "diuretic_adjusted", "note": "furosemide up"}, "resolved"),
+]
+ILLEGAL = [
+    ("acknowledged", "acknowledge", {}),
+    ("resolved", "acknowledge", {}),
+    ("resolved", "assign", {"user_id": "me"}),
+    ("resolved", "notes", {"text": "late note"}),
+    ("resolved", "resolve", {"outcome": "admitted"}),
+]
+
+
+def _bring_to(client, world, state):
+    spo2(client, world, 91)
+    alert = only_alert(client, world)
+    headers = world.auth("clin_A1")
+    if state in ("acknowledged",):
+        assert client.post(f"/api/v1/alerts/{alert['id']}/acknowledge", headers=headers).status_code == 200
+    if state == "resolved":
+        client.post(f"/api/v1/alerts/{alert['id']}/resolve", json={"outcome": "referred"}, headers=headers)
+    return alert["id"]
+
+
+def _body(world, body):
+    return {k: (str(world.users["clin_A1"]) if v == "me" else v) for k, v in body.items()}
+
+
+@pytest.mark.parametrize(("start", "move", "body", "end"), LEGAL)
+def test_legal_moves(client, world, start, move, body, end):
+    alert_id = _bring_to(client, world, start)
+    response = client.post(f"/api/v1/alerts/{alert_id}/{move}", json=_body(world, body), headers=world.auth("clin_A1"))
+    assert response.status_code == 200, response.text
+    detail = response.json()
+    assert detail["status"] == end
+    last = detail["events"][-1]
+    assert last["actor_id"] == str(world.users["clin_A1"])
+    assert detail["first_action_at"] is not None
+
+
+@pytest.mark.parametrize(("start", "move", "body"), ILLEGAL)
+def test_illegal_moves_are_409(client, world, start, move, body):
+    alert_id = _bring_to(client, world, start)
+    response = client.post(f"/api/v1/alerts/{alert_id}/{move}", json=_body(world, body), headers=world.auth("clin_A1"))
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_bad_move_input_is_422(client, world):
+    alert_id = _bring_to(client, world, "open")
+    headers = world.auth("clin_A1")
+    assert client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "magic"}, headers=headers).status_code == 422
+    assert client.post(f"/api/v1/alerts/{alert_id}/notes", json={"text": ""}, headers=headers).status_code == 422
+    other_team_user = str(world.users["clin_B1"])
+    response = client.post(f"/api/v1/alerts/{alert_id}/assign", json={"user_id": other_team_user}, headers=headers)
+    assert response.status_code == 422
+
+
+def test_stale_version_is_409(client, world):
+    alert_id = _bring_to(client, world, "open")
+    headers = world.auth("clin_A1")
+    first = client.post(f"/api/v1/alerts/{alert_id}/notes", json={"text": "one", "version": 1}, headers=headers)
+    assert first.status_code == 200 and first.json()["version"] == 2
+    stale = client.post(f"/api/v1/alerts/{alert_id}/notes", json={"text": "two", "version": 1}, headers=headers)
+    assert stale.status_code == 409
+
+
+def test_concurrent_acknowledges_one_wins(client, world, session):
+    alert_id = _bring_to(client, world, "open")
+
+    def ack(_):
+        return client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=world.auth("clin_A1")).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(ack, range(4)))
+    assert statuses == [200, 409, 409, 409]
+    acks = session.scalar(
+        select(func.count()).select_from(AlertEventRow).where(AlertEventRow.kind == "acknowledged")
+    )
+    session.commit()
+    assert acks == 1
+
+
+def test_other_teams_alerts_are_404_and_invisible(client, world):
+    alert_id = _bring_to(client, world, "open")
+    assert queue(client, world, who="clin_A2")["items"] == []
+    assert client.get(f"/api/v1/alerts/{alert_id}", headers=world.auth("clin_B1")).status_code == 404
+    response = client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=world.auth("clin_A2"))
+    assert response.status_code == 404
+    for who in ("lead", "admin", "pat_A1"):
+        assert client.get("/api/v1/alerts", headers=world.auth(who)).status_code == 403
+
+
+def test_queue_orders_red_first_then_oldest_and_paginates(client, world, clock, session):
+    from tests.conftest import make_device_token, make_patient, nhs_number
+
+    tokens = []
+    for i in range(4):
+        pid = make_patient(session, nhs_number(i), world.teams["A1"])
+        tokens.append(make_device_token(session, pid))
+    session.commit()
+    world.device_tokens.update({f"extra{i}": t for i, t in enumerate(tokens)})
+    plan = [("pat_A1", "amber"), ("extra0", 91), ("extra1", "amber"), ("extra2", 90), ("extra3", "amber")]
+    for who, value in plan:
+        clock.advance(minutes=10)
+        if value == "amber":
+            amber_spo2(client, world, clock, who=who)
+        else:
+            spo2(client, world, value, who=who)
+    ids_in_order = []
+    cursor = None
+    while True:
+        params = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = queue(client, world, **params)
+        ids_in_order += [(a["severity"], a["raised_at"]) for a in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert [s for s, _ in ids_in_order] == ["red", "red", "amber", "amber", "amber"]
+    reds = [t for s, t in ids_in_order if s == "red"]
+    ambers = [t for s, t in ids_in_order if s == "amber"]
+    assert reds == sorted(reds) and ambers == sorted(ambers)
+    only_red = queue(client, world, severity="red")["items"]
+    assert len(only_red) == 2
+
+
+def test_overdue_flag_follows_the_clock(client, world, clock):
+    spo2(client, world, 91)
+    clock.advance(hours=4, minutes=1)
+    assert only_alert(client, world)["overdue"] is True
+
+
+def test_queue_reads_are_audited(client, world, session):
+    from service.models import AuditEvent
+
+    spo2(client, world, 91)
+    queue(client, world)
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.detail == "alert-queue")).all()
+    session.commit()
+    assert [r.patient_id for r in rows] == [world.patients["pat_A1"]]
+
+
+def test_alerts_count(client, world, session):
+    spo2(client, world, 91)
+    spo2(client, world, 91)
+    n = session.scalar(select(func.count()).select_from(Alert))
+    session.commit()
+    assert n == 1
