@@ -150,9 +150,19 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     patients: dict[str, uuid.UUID] = field(default_factory=dict)
     device_tokens: dict[str, str] = field(default_factory=dict)
+    clock: FakeClock | None = None
 
     def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens.get(who) or self.device_tokens[who]}"}
+        """Headers for ``who``; staff tokens are issued at the test clock's current time."""
+        if who in self.device_tokens:
+            return {"Authorization": f"Bearer {self.device_tokens[who]}"}
+        if self.clock is not None and who in self.users:
+            roles = {"admin": "admin", "lead": "programme_lead"}
+            token = issue_access_token(
+                token_settings(self.settings), self.users[who], roles.get(who, "clinician"), self.clock()
+            )
+            return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
 NHS_NUMBERS = ["9434765919", "9434765870", "9434765897", "9434765846", "9434765862", "9434765838"]
@@ -211,7 +221,7 @@ def make_device_token(session: Session, patient_id: uuid.UUID) -> str:
 
 @pytest.fixture
 def world(app, settings: Settings, clock: FakeClock) -> World:  # type: ignore[no-untyped-def]
-    w = World(app=app, settings=settings)
+    w = World(app=app, settings=settings, clock=clock)
     with unit_of_work(app.state.sessions) as s:
         for code in ("A", "B"):
             site = Site(id=uuid.uuid4(), code=f"SITE{code}", name=f"Site {code}", created_at=T0)

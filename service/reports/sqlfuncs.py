@@ -1,0 +1,137 @@
+"""Portable SQL for dates and instants: one construct, compiled for PostgreSQL and SQLite.
+
+SQLite has no time zones and no date arithmetic operators, so each construct renders the same
+calculation in each dialect. Results must be identical on both: the tests compare them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from service.timeutil import LONDON
+
+_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class london_date(FunctionElement[Any]):  # noqa: N801 - SQL function style
+    """The Europe/London calendar date of a stored UTC instant."""
+
+    type = Date()
+    inherit_cache = False
+    name = "london_date"
+
+    def __init__(self, instant: ColumnElement[Any], offsets: list[tuple[datetime, int]]) -> None:
+        super().__init__(instant)
+        self.offsets = offsets
+
+
+@compiles(london_date, "postgresql")
+def _london_date_pg(element: london_date, compiler: SQLCompiler, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    return f"CAST(timezone('{LONDON.key}', {arg}) AS DATE)"
+
+
+@compiles(london_date)
+def _london_date_sqlite(element: london_date, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite stores naive UTC text; shift by the offset in force at that instant. The offsets
+    # come from zoneinfo for the period being reported, so BST edges are exact.
+    arg = compiler.process(element.clauses, **kw)
+    if not element.offsets:
+        return f"date({arg})"
+    whens = [
+        f"WHEN {arg} >= '{at.replace(tzinfo=None).strftime(_SQLITE_INSTANT)}' "
+        f"THEN date({arg}, '{minutes:+d} minutes')"
+        for at, minutes in reversed(element.offsets[1:])
+    ]
+    default = f"date({arg}, '{element.offsets[0][1]:+d} minutes')"
+    if not whens:
+        return default
+    return "CASE " + " ".join(whens) + f" ELSE {default} END"
+
+
+class epoch_seconds(FunctionElement[Any]):  # noqa: N801
+    """Whole seconds since 1970 of a stored instant (fractions dropped on both engines)."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_pg(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+@compiles(epoch_seconds)
+def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+class days_between(FunctionElement[Any]):  # noqa: N801
+    """Whole days from the second date to the first (negative if the first is earlier)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "postgresql")
+def _days_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"(CAST({compiler.process(later, **kw)} AS DATE) - CAST({compiler.process(earlier, **kw)} AS DATE))"
+
+
+@compiles(days_between)
+def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
+
+
+class greatest(FunctionElement[Any]):  # noqa: N801
+    """The larger of non-null arguments (PostgreSQL GREATEST, SQLite's scalar MAX)."""
+
+    inherit_cache = True
+    name = "greatest"
+
+    def __init__(self, *args: ColumnElement[Any]) -> None:
+        super().__init__(*args)
+        self.type = args[0].type
+
+
+class least(FunctionElement[Any]):  # noqa: N801
+    inherit_cache = True
+    name = "least"
+
+    def __init__(self, *args: ColumnElement[Any]) -> None:
+        super().__init__(*args)
+        self.type = args[0].type
+
+
+@compiles(greatest, "postgresql")
+def _greatest_pg(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest)
+def _greatest_sqlite(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"MAX({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "postgresql")
+def _least_pg(element: least, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least)
+def _least_sqlite(element: least, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"MIN({compiler.process(element.clauses, **kw)})"
