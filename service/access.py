@@ -43,7 +43,8 @@ def audit_patient_access(
     if not principal.is_staff:
         return
     ids = patient_ids if isinstance(patient_ids, list) else [patient_ids]
-    route = f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}"
+    matched = request.scope.get("route")
+    route = f"{request.method} {getattr(matched, 'path', request.url.path)}"
     audit.record(
         session,
         [

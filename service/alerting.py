@@ -46,11 +46,15 @@ ALERT_GROUPS: dict[str, str] = {
     "amber.pulse": "pulse",
     "red.pulse_dizzy": "pulse",
     "amber.beta_blocker_pulse": "pulse",
-    "amber.weight_gain_2d": "weight_gain",
-    "amber.weight_gain_3d": "weight_gain",
-    "red.weight_gain_symptoms": "weight_gain",
-    "trend.moving_average": "weight_gain",
-    "trend.macd": "weight_gain",
+    # Fluid build-up shows as weight gain and as breathlessness, orthopnoea or swollen ankles:
+    # one congestion alert gathers them, and turns red when gain and symptoms come together.
+    "amber.weight_gain_2d": "congestion",
+    "amber.weight_gain_3d": "congestion",
+    "amber.weight_above_target": "congestion",
+    "amber.symptoms_worse": "congestion",
+    "red.weight_gain_symptoms": "congestion",
+    "trend.moving_average": "congestion",
+    "trend.macd": "congestion",
     "red.potassium": "potassium",
     "amber.potassium": "potassium",
     "red.creatinine": "creatinine",
@@ -164,7 +168,9 @@ def raise_from_findings(
             _persist(session, row, transition)
             row.rule_id, row.title, row.summary = lead.rule_id, lead.title[:300], lead.summary[:500]
             row.pathway_version = lead.pathway_version
-            enqueue(session, row, webhooks.EventType.ALERT_SEVERITY_RAISED, now, action.from_severity)
+            enqueue(
+                session, row, webhooks.EventType.ALERT_SEVERITY_RAISED, now, action.from_severity
+            )
         for finding in originals[group]:
             _add_finding(session, row.id, finding, now)
         touched.append(row)
@@ -174,9 +180,7 @@ def raise_from_findings(
 
 def _lead(findings: list[pathway.Finding]) -> pathway.Finding:
     """The finding that speaks for a group: the most severe, then the latest, then by rule id."""
-    return max(
-        findings, key=lambda f: (RANK[str(f.level)], f.observed_at, f.rule_id, f.summary)
-    )
+    return max(findings, key=lambda f: (RANK[str(f.level)], f.observed_at, f.rule_id, f.summary))
 
 
 def _evidence_of(session: Session, alert_id: uuid.UUID) -> list[str]:
@@ -305,10 +309,13 @@ def move(session: Session, row: Alert, make: Any, expected_version: int | None) 
     try:
         transition = make(state_of(row))
     except lifecycle.IllegalTransition as exc:
-        raise Conflict(str(exc), extra={"alert_id": str(row.id), "alert_status": row.status}) from exc
+        raise Conflict(
+            str(exc), extra={"alert_id": str(row.id), "alert_status": row.status}
+        ) from exc
     except lifecycle.InvalidInput as exc:
         raise Unprocessable(
-            exc.message, extra={"errors": [{"field": exc.field, "message": exc.message, "type": "value_error"}]}
+            exc.message,
+            extra={"errors": [{"field": exc.field, "message": exc.message, "type": "value_error"}]},
         ) from exc
     return apply(session, row, transition)
 
@@ -350,7 +357,9 @@ def enqueue(
         select(Webhook.id).where(Webhook.team_id == row.team_id, Webhook.is_active.is_(True))
     ).all()
     session.add_all(
-        WebhookDelivery(event_id=event_id, webhook_id=hook, status="pending", attempts=0, next_attempt_at=now)
+        WebhookDelivery(
+            event_id=event_id, webhook_id=hook, status="pending", attempts=0, next_attempt_at=now
+        )
         for hook in hooks
     )
     return event

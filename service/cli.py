@@ -57,7 +57,7 @@ def create_user(username: str, role: str, teams: tuple[str, ...], display_name: 
         body = UserIn(
             username=username,
             password=password,
-            role=role,  # type: ignore[arg-type]
+            role=role,
             team_ids=[uuid.UUID(t) for t in teams],
             display_name=display_name,
         )
@@ -103,7 +103,9 @@ def demo(if_empty: bool, seed: int, patients: int, days: int) -> None:
     """Fill an empty database with a realistic demo network and print the logins."""
     from service.demo import load_demo
 
-    load_demo(get_settings().database_url, if_empty=if_empty, seed=seed, patients=patients, days=days)
+    load_demo(
+        get_settings().database_url, if_empty=if_empty, seed=seed, patients=patients, days=days
+    )
 
 
 @main.command()
@@ -130,7 +132,11 @@ def audit_verify() -> None:
         check = verify_chain(session)
     engine.dispose()
     if not check.ok:
-        click.echo(json.dumps({"ok": False, "rows_verified": check.rows, "first_bad_seq": check.first_bad_seq}))
+        click.echo(
+            json.dumps(
+                {"ok": False, "rows_verified": check.rows, "first_bad_seq": check.first_bad_seq}
+            )
+        )
         sys.exit(1)
     click.echo(json.dumps({"ok": True, "rows_verified": check.rows}))
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import pathway
+from pathway.advice import advise
 from service.models import Patient, Reading
 
 LEVEL_ORDER = {"green": 0, "amber": 1, "red": 2}
@@ -60,8 +61,14 @@ def patient_context(patient: Patient) -> pathway.PatientContext:
     )
 
 
+def _field(row: Reading | dict[str, Any], name: str) -> Any:
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
 def to_pathway_reading(row: Reading | dict[str, Any]) -> pathway.Reading:
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    def get(name: str) -> Any:
+        return _field(row, name)
+
     answers = get("answers")
     symptoms = None
     if answers is not None:
@@ -86,26 +93,43 @@ def to_pathway_reading(row: Reading | dict[str, Any]) -> pathway.Reading:
     )
 
 
+HISTORY_COLUMNS = (
+    Reading.id,
+    Reading.type,
+    Reading.taken_at,
+    Reading.value,
+    Reading.systolic,
+    Reading.diastolic,
+    Reading.answers,
+)
+
+
 def load_history(
     session: Session,
     patient_id: uuid.UUID,
     new_rows: Sequence[dict[str, Any]],
     *,
     exclude: Sequence[uuid.UUID],
-) -> list[Reading]:
-    """The bounded window of stored readings the pathway needs to judge ``new_rows``."""
+) -> list[dict[str, Any]]:
+    """The bounded window of stored readings the pathway needs to judge ``new_rows``.
+
+    Plain column tuples, not ORM objects: this runs on every ingest and the window can hold a
+    few hundred readings.
+    """
     if not new_rows:
         return []
     window = pathway.default_pathway().history_window
     start = min(row["taken_at"] for row in new_rows) - window
-    query = select(Reading).where(Reading.patient_id == patient_id, Reading.taken_at >= start)
+    query = select(*HISTORY_COLUMNS).where(
+        Reading.patient_id == patient_id, Reading.taken_at >= start
+    )
     excluded = set(exclude)
-    return [r for r in session.scalars(query).all() if r.id not in excluded]
+    return [row._asdict() for row in session.execute(query) if row.id not in excluded]
 
 
 def evaluate(
     patient: Patient,
-    history: Sequence[Reading],
+    history: Sequence[dict[str, Any]],
     new_rows: Sequence[dict[str, Any]],
     now: datetime,
 ) -> Evaluation:
@@ -142,4 +166,4 @@ def combine_for_response(
             advice is None or LEVEL_ORDER[candidate["level"]] > LEVEL_ORDER[advice["level"]]
         ):
             advice = candidate
-    return list(findings.values()), advice or advice_dict(pathway.green_advice())
+    return list(findings.values()), advice or advice_dict(advise(pathway.default_pathway(), []))

@@ -39,8 +39,6 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
     ).all()
     raised = 0
     for patient, last_at in rows:
-        if last_at is not None and last_at.tzinfo is None:
-            last_at = last_at.replace(tzinfo=now.tzinfo)
         enrolled_at = datetime.combine(patient.enrolled_on, time.min, tzinfo=LONDON)
         finding = pathway.missed_readings(
             config, clinical.patient_context(patient), last_at, enrolled_at, now

@@ -70,13 +70,19 @@ class BodyLimitMiddleware:
 
     async def _reject(self, send: Send) -> None:
         body = _problem_bytes(
-            413, "payload-too-large", "Payload too large", f"Request bodies are limited to {self.max_bytes} bytes."
+            413,
+            "payload-too-large",
+            "Payload too large",
+            f"Request bodies are limited to {self.max_bytes} bytes.",
         )
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -287,7 +287,12 @@ class Alert(Base):
             postgresql_where=text("status <> 'resolved'"),
         ),
         Index("ix_alerts_patient_id_raised_at", "patient_id", "raised_at"),
-        Index("ix_alerts_due_at_unescalated", "due_at", postgresql_where=text("status <> 'resolved' AND escalated_at IS NULL"), sqlite_where=text("status <> 'resolved' AND escalated_at IS NULL")),
+        Index(
+            "ix_alerts_due_at_unescalated",
+            "due_at",
+            postgresql_where=text("status <> 'resolved' AND escalated_at IS NULL"),
+            sqlite_where=text("status <> 'resolved' AND escalated_at IS NULL"),
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))

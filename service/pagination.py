@@ -21,7 +21,11 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
         parts = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise Unprocessable("cursor is not valid", extra={"errors": [_err()]}) from exc
-    if not isinstance(parts, list) or len(parts) != size or not all(isinstance(p, str) for p in parts):
+    if (
+        not isinstance(parts, list)
+        or len(parts) != size
+        or not all(isinstance(p, str) for p in parts)
+    ):
         raise Unprocessable("cursor is not valid", extra={"errors": [_err()]})
     return parts
 

@@ -135,7 +135,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeoutError)
     async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable", extra={"error": type(exc).__name__, "reason": str(exc)[:200]})
+        log.warning(
+            "database unavailable", extra={"error": type(exc).__name__, "reason": str(exc)[:200]}
+        )
         return problem_response(
             503,
             "service-unavailable",

@@ -87,12 +87,16 @@ def prepare(
     if errors:
         raise Unprocessable(
             "; ".join(f"{e.field}: {e.message}" for e in errors[:5]),
-            extra={"errors": [{"field": e.field, "message": e.message, "type": e.type} for e in errors]},
+            extra={
+                "errors": [{"field": e.field, "message": e.message, "type": e.type} for e in errors]
+            },
         )
     return rows
 
 
-def _convert(reading: ReadingIn, where: str, allow_labs: bool) -> tuple[dict[str, Any], list[FieldError]]:
+def _convert(
+    reading: ReadingIn, where: str, allow_labs: bool
+) -> tuple[dict[str, Any], list[FieldError]]:
     errors: list[FieldError] = []
 
     def check(name: str, fld: str, value: float, unit: str) -> None:

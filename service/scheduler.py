@@ -31,7 +31,9 @@ JobFn = Callable[[Session, datetime], dict[str, Any]]
 
 
 def lock_key(job: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"mhf-job:{job}".encode()).digest()[:8], "big", signed=True)
+    return int.from_bytes(
+        hashlib.sha256(f"mhf-job:{job}".encode()).digest()[:8], "big", signed=True
+    )
 
 
 class JobRunner:

@@ -43,7 +43,9 @@ class TokenSettings:
     lifetime: timedelta
 
 
-def issue_access_token(settings: TokenSettings, user_id: uuid.UUID, role: str, now: datetime) -> str:
+def issue_access_token(
+    settings: TokenSettings, user_id: uuid.UUID, role: str, now: datetime
+) -> str:
     claims = {
         "sub": str(user_id),
         "role": role,

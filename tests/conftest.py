@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from service.app import create_app
-from service.db import build_engine, build_sessionmaker, normalise_url, unit_of_work
+from service.db import build_engine, normalise_url, unit_of_work
 from service.migrations_util import upgrade
 from service.models import Base, Patient, Site, Team, User, UserTeam
 from service.security import (
@@ -108,7 +108,9 @@ def db_url(
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     # Tokens outlive the tests that move the clock by hours.
-    return Settings(database_url=db_url, secret_key=SECRET, environment="test", access_token_minutes=24 * 60)
+    return Settings(
+        database_url=db_url, secret_key=SECRET, environment="test", access_token_minutes=24 * 60
+    )
 
 
 @pytest.fixture
@@ -159,7 +161,10 @@ class World:
         if self.clock is not None and who in self.users:
             roles = {"admin": "admin", "lead": "programme_lead"}
             token = issue_access_token(
-                token_settings(self.settings), self.users[who], roles.get(who, "clinician"), self.clock()
+                token_settings(self.settings),
+                self.users[who],
+                roles.get(who, "clinician"),
+                self.clock(),
             )
             return {"Authorization": f"Bearer {token}"}
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -184,7 +189,12 @@ def make_user(session: Session, username: str, role: str, teams: list[uuid.UUID]
 
 
 def make_patient(
-    session: Session, nhs_number: str, team_id: uuid.UUID, *, cohort: str = "post_discharge", **extra: object
+    session: Session,
+    nhs_number: str,
+    team_id: uuid.UUID,
+    *,
+    cohort: str = "post_discharge",
+    **extra: object,
 ) -> uuid.UUID:
     values: dict[str, object] = {
         "id": uuid.uuid4(),
@@ -214,7 +224,12 @@ def make_device_token(session: Session, patient_id: uuid.UUID) -> str:
 
     token = new_device_token()
     session.add(
-        DeviceToken(id=uuid.uuid4(), patient_id=patient_id, token_hash=hash_device_token(token), created_at=T0)
+        DeviceToken(
+            id=uuid.uuid4(),
+            patient_id=patient_id,
+            token_hash=hash_device_token(token),
+            created_at=T0,
+        )
     )
     return token
 
@@ -236,7 +251,9 @@ def world(app, settings: Settings, clock: FakeClock) -> World:  # type: ignore[n
         w.users["admin"] = make_user(s, "admin", "admin", [])
         w.users["lead"] = make_user(s, "lead", "programme_lead", [])
         for team in ("A1", "A2", "B1"):
-            w.users[f"clin_{team}"] = make_user(s, f"clin_{team.lower()}", "clinician", [w.teams[team]])
+            w.users[f"clin_{team}"] = make_user(
+                s, f"clin_{team.lower()}", "clinician", [w.teams[team]]
+            )
         for i, team in enumerate(("A1", "A2", "B1")):
             pid = make_patient(s, NHS_NUMBERS[i], w.teams[team])
             w.patients[f"pat_{team}"] = pid

@@ -83,7 +83,9 @@ def _findings(session: Session, alert_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
     return out
 
 
-def _out(alert: Alert, patient: Patient, findings: list[FindingOut], now: datetime) -> dict[str, Any]:
+def _out(
+    alert: Alert, patient: Patient, findings: list[FindingOut], now: datetime
+) -> dict[str, Any]:
     return {
         "id": alert.id,
         "patient_id": alert.patient_id,
@@ -206,9 +208,13 @@ def list_alerts(
     return AlertPage(items=items, next_cursor=next_cursor)
 
 
-def _alert_for(session: Session, principal: Principal, alert_id: uuid.UUID) -> tuple[Alert, Patient]:
+def _alert_for(
+    session: Session, principal: Principal, alert_id: uuid.UUID
+) -> tuple[Alert, Patient]:
     row = session.execute(
-        select(Alert, Patient).join(Patient, Patient.id == Alert.patient_id).where(Alert.id == alert_id)
+        select(Alert, Patient)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(Alert.id == alert_id)
     ).first()
     if row is None or row[0].team_id not in principal.team_ids:
         raise NotFound("No such alert.")
@@ -217,7 +223,9 @@ def _alert_for(session: Session, principal: Principal, alert_id: uuid.UUID) -> t
 
 def _detail(session: Session, alert: Alert, patient: Patient, now: datetime) -> AlertDetailOut:
     events = session.scalars(
-        select(AlertEventRow).where(AlertEventRow.alert_id == alert.id).order_by(AlertEventRow.version)
+        select(AlertEventRow)
+        .where(AlertEventRow.alert_id == alert.id)
+        .order_by(AlertEventRow.version)
     ).all()
     body = _out(alert, patient, _findings(session, [alert.id])[alert.id], now)
     body["events"] = [AlertEventOut.model_validate(e, from_attributes=True) for e in events]
@@ -310,7 +318,15 @@ def assign(
     if not member:
         raise Unprocessable(
             "The assignee must be an active clinician of the alert's team.",
-            extra={"errors": [{"field": "user_id", "message": "not a clinician of this team", "type": "value_error"}]},
+            extra={
+                "errors": [
+                    {
+                        "field": "user_id",
+                        "message": "not a clinician of this team",
+                        "type": "value_error",
+                    }
+                ]
+            },
         )
     actor, assignee = str(principal.user_id), str(body.user_id)
     return _move(
@@ -428,7 +444,8 @@ def create_webhook(
         WebhookSecret.parse(body.secret)
     except ValueError as exc:
         raise Unprocessable(
-            str(exc), extra={"errors": [{"field": "secret", "message": str(exc), "type": "value_error"}]}
+            str(exc),
+            extra={"errors": [{"field": "secret", "message": str(exc), "type": "value_error"}]},
         ) from exc
     hook = Webhook(
         id=uuid.uuid4(),
@@ -449,9 +466,13 @@ def create_webhook(
     response_model=list[WebhookOut],
     summary="The team's webhooks with delivery counts (clinician of the team, admin)",
 )
-def list_webhooks(team_id: uuid.UUID, session: SessionDep, principal: TeamStaff) -> list[WebhookOut]:
+def list_webhooks(
+    team_id: uuid.UUID, session: SessionDep, principal: TeamStaff
+) -> list[WebhookOut]:
     _team_for(session, principal, team_id)
-    hooks = session.scalars(select(Webhook).where(Webhook.team_id == team_id).order_by(Webhook.created_at)).all()
+    hooks = session.scalars(
+        select(Webhook).where(Webhook.team_id == team_id).order_by(Webhook.created_at)
+    ).all()
     return [_webhook_out(session, h) for h in hooks]
 
 
@@ -479,7 +500,9 @@ def list_deliveries(
     team_id: uuid.UUID,
     session: SessionDep,
     principal: TeamStaff,
-    delivery_status: Annotated[Literal["pending", "delivered", "failed"] | None, Query(alias="status")] = None,
+    delivery_status: Annotated[
+        Literal["pending", "delivered", "failed"] | None, Query(alias="status")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryOut]:
     _team_for(session, principal, team_id)

@@ -39,17 +39,21 @@ def login(
     address = request.client.host if request.client else "unknown"
     username = form.username.strip().lower()[:150]
     window_start = now - timedelta(seconds=settings.login_lockout_seconds)
-    recent = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.attempted_at >= window_start
+    recent = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.attempted_at >= window_start)
     )
     pair = session.scalar(
         recent.where(LoginAttempt.username == username, LoginAttempt.address == address)
     )
     by_address = session.scalar(recent.where(LoginAttempt.address == address))
     by_account = session.scalar(recent.where(LoginAttempt.username == username))
-    if (pair or 0) >= PAIR_LIMIT or (by_address or 0) >= ADDRESS_LIMIT or (
-        by_account or 0
-    ) >= ACCOUNT_LIMIT:
+    if (
+        (pair or 0) >= PAIR_LIMIT
+        or (by_address or 0) >= ADDRESS_LIMIT
+        or (by_account or 0) >= ACCOUNT_LIMIT
+    ):
         raise TooManyRequests(
             "Too many failed logins. Wait a few minutes and try again.",
             extra={"retry_after_seconds": settings.login_lockout_seconds},

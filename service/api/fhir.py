@@ -1,7 +1,561 @@
-"""FHIR R4 front door (filled by the FHIR work)."""
+"""FHIR R4 front door: the same auth, validation, idempotency and pathway rules as /api/v1.
+
+Every route uses ``FhirRoute``, so errors are OperationOutcome (``application/fhir+json``) and
+the unit of work has rolled back before the error is written. Ingestion is
+``service.fhir.ingest``, which calls ``service.readings`` like the native routes do.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/fhir", tags=["fhir"])
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.access import audit_patient_access, can_see, patient_for
+from service.deps import NowDep, Principal, PrincipalDep, SessionDep, SettingsDep, require
+from service.fhir import codes, ingest, outbound, search
+from service.fhir.capability import capability_statement
+from service.fhir.inbound import EntryKey, Mapped, Refused
+from service.fhir.outcome import FhirError, FhirRoute, Issue, fhir_response, outcome, parse_json
+from service.fhir.questionnaire import questionnaire
+from service.fhir.resources import (
+    FHIR_JSON,
+    Bundle,
+    Flag,
+    Observation,
+    Patient,
+    QuestionnaireResponse,
+)
+from service.fhir.search import Params, Window, bad
+from service.models import Alert, Reading
+from service.models import Patient as PatientRow
+from service.problems import NotFound
+
+router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
+Poster = Annotated[Principal, Depends(require("patient", "clinician"))]
+Clinician = Annotated[Principal, Depends(require("clinician"))]
+JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {FHIR_JSON: {}}, "description": "A FHIR resource"},
+}
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body as bytes: parsed in the (threadpool) handler, with FHIR errors for bad JSON."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def _body(request: Request, raw: bytes) -> Any:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media and media not in JSON_TYPES:
+        raise FhirError(
+            415, [Issue("not-supported", f"{media} is not supported: send application/fhir+json")]
+        )
+    return parse_json(raw)
+
+
+def _prefer(request: Request, default: str) -> str:
+    for part in request.headers.get("prefer", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "return" and value in ("minimal", "representation", "OperationOutcome"):
+            return value
+    return default
+
+
+def _audit(
+    session: Session,
+    request: Request,
+    principal: Principal,
+    patient_ids: list[uuid.UUID],
+    action: str,
+    now: datetime,
+    detail: str,
+) -> None:
+    if patient_ids:
+        audit_patient_access(
+            session, request, principal, sorted(set(patient_ids), key=str), action, now, detail
+        )
+
+
+# --- conformance -------------------------------------------------------------------------
+
+
+@router.get("/metadata", responses=RESPONSES, summary="CapabilityStatement (no auth)")
+def metadata(request: Request, now: NowDep) -> Response:
+    statement = capability_statement(str(request.app.version), _base(request), now)
+    return fhir_response(statement)
+
+
+@router.get(
+    "/Questionnaire/{questionnaire_id}",
+    responses=RESPONSES,
+    summary="The symptom Questionnaire (any valid token)",
+)
+def read_questionnaire(questionnaire_id: str, principal: PrincipalDep) -> Response:
+    if questionnaire_id != codes.QUESTIONNAIRE_ID:
+        raise NotFound("No such Questionnaire.")
+    return fhir_response(questionnaire())
+
+
+# --- create ------------------------------------------------------------------------------
+
+
+def _entry_response(result: ingest.Outcome, prefer: str, base: str) -> dict[str, Any]:
+    resource = outbound.reading_resource(result.row)
+    location = f"{resource['resourceType']}/{resource['id']}"
+    entry: dict[str, Any] = {"fullUrl": f"{base}/{location}"}
+    if prefer == "representation":
+        entry["resource"] = resource
+    response: dict[str, Any] = {
+        "status": "201 Created" if result.created else "200 OK",
+        "location": f"{location}/_history/1",
+        "etag": 'W/"1"',
+        "lastModified": result.row.received_at.isoformat(),
+    }
+    if prefer == "OperationOutcome":
+        response["outcome"] = outcome(
+            outbound.advice_issues(result.findings, result.advice)
+        ).model_dump(mode="json")
+    entry["response"] = response
+    return entry
+
+
+def _create(
+    resource_type: str,
+    request: Request,
+    raw: bytes,
+    session: Session,
+    settings: Any,
+    principal: Principal,
+    now: datetime,
+) -> Response:
+    resource = ingest.parse_resource(_body(request, raw), resource_type)
+    key = EntryKey(if_none_exist=request.headers.get("if-none-exist"), where=resource_type)
+    try:
+        mapped = ingest.map_resource(resource, resource_type, key)
+    except Refused as exc:
+        raise ingest.refused(exc) from exc
+    (result,) = ingest.ingest(session, principal, settings, [mapped], now)
+    _audit(session, request, principal, [result.patient_id], "C", now, f"fhir {resource_type}")
+    status = 201 if result.created else 200
+    out = outbound.reading_resource(result.row)
+    headers = {
+        "Location": f"{_base(request)}/{resource_type}/{out['id']}/_history/1",
+        "ETag": 'W/"1"',
+    }
+    prefer = _prefer(request, "representation")
+    if prefer == "minimal":
+        return Response(status_code=status, headers=headers)
+    if prefer == "OperationOutcome":
+        return fhir_response(
+            outcome(outbound.advice_issues(result.findings, result.advice)), status, headers
+        )
+    model = Observation if resource_type == "Observation" else QuestionnaireResponse
+    return fhir_response(model.model_validate(out), status, headers)
+
+
+@router.post(
+    "/Observation",
+    status_code=201,
+    responses=RESPONSES,
+    summary="Create an Observation (patient token: own; clinician: own teams' patients)",
+)
+def create_observation(
+    request: Request,
+    raw: RawBody,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Poster,
+    now: NowDep,
+) -> Response:
+    return _create("Observation", request, raw, session, settings, principal, now)
+
+
+@router.post(
+    "/QuestionnaireResponse",
+    status_code=201,
+    responses=RESPONSES,
+    summary="Create symptom answers to Questionnaire/mhf-symptoms",
+)
+def create_questionnaire_response(
+    request: Request,
+    raw: RawBody,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Poster,
+    now: NowDep,
+) -> Response:
+    return _create("QuestionnaireResponse", request, raw, session, settings, principal, now)
+
+
+@router.post("", responses=RESPONSES, summary="A batch or transaction Bundle (all-or-nothing)")
+def post_bundle(
+    request: Request,
+    raw: RawBody,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Poster,
+    now: NowDep,
+) -> Response:
+    bundle = ingest.parse_resource(_body(request, raw), "Bundle")
+    if bundle.type not in ("batch", "transaction"):
+        raise FhirError(
+            400,
+            [
+                Issue(
+                    "not-supported",
+                    "only batch and transaction Bundles are accepted",
+                    ("Bundle.type",),
+                )
+            ],
+        )
+    entries = bundle.entry or []
+    if len(entries) > settings.max_batch_readings:
+        raise FhirError(
+            422,
+            [
+                Issue(
+                    "too-costly",
+                    f"a Bundle may hold up to {settings.max_batch_readings} entries",
+                    ("Bundle.entry",),
+                )
+            ],
+        )
+    mapped: list[Mapped] = []
+    issues: list[Issue] = []
+    for index, entry in enumerate(entries):
+        where = f"Bundle.entry[{index}]"
+        try:
+            mapped.append(_bundle_entry(entry, where))
+        except Refused as exc:
+            issues.extend(exc.issues)
+    if issues:
+        # Also check the entries that did translate, so one answer lists every problem.
+        try:
+            ingest.check(session, principal, settings, mapped, now)
+        except FhirError as more:
+            if more.status == 422:
+                issues.extend(more.issues)
+        raise FhirError(422, sorted(issues, key=_entry_order))
+    results = ingest.ingest(session, principal, settings, mapped, now) if mapped else []
+    _audit(session, request, principal, [r.patient_id for r in results], "C", now, "fhir Bundle")
+    prefer = _prefer(request, "minimal")
+    base = _base(request)
+    body = outbound.bundle(
+        f"{bundle.type}-response",
+        [_entry_response(r, prefer, base) for r in results],
+        timestamp=now,
+    )
+    return fhir_response(Bundle.model_validate(body))
+
+
+def _entry_order(issue: Issue) -> tuple[int, str]:
+    expression = issue.expression[0] if issue.expression else ""
+    match = re.match(r"Bundle\.entry\[(\d+)\]", expression)
+    return (int(match.group(1)) if match else -1, expression)
+
+
+def _bundle_entry(entry: Any, where: str) -> Mapped:
+    request, resource = entry.request, entry.resource
+    if request is None:
+        raise Refused(
+            [Issue("required", "entry.request is required in a batch or transaction", (where,))]
+        )
+    if request.method != "POST":
+        raise Refused(
+            [
+                Issue(
+                    "not-supported",
+                    "only POST (create) entries are accepted",
+                    (f"{where}.request.method",),
+                )
+            ]
+        )
+    if resource is None:
+        raise Refused([Issue("required", "entry.resource is required", (where,))])
+    kind = resource.get_resource_type()
+    if kind not in ingest.PARSERS:
+        raise Refused(
+            [
+                Issue(
+                    "not-supported",
+                    f"{kind} is not accepted: send Observation or QuestionnaireResponse",
+                    (f"{where}.resource",),
+                )
+            ]
+        )
+    if request.url.split("?", 1)[0].strip("/") != kind:
+        raise Refused([Issue("invalid", f"request.url must be {kind}", (f"{where}.request.url",))])
+    key = EntryKey(full_url=entry.fullUrl, if_none_exist=request.ifNoneExist, where=where)
+    return ingest.map_resource(resource, f"{where}.resource", key)
+
+
+# --- read and search ---------------------------------------------------------------------
+
+
+def _search_patient(session: Session, principal: Principal, params: Params) -> PatientRow:
+    ref = params.one("subject", "patient")
+    nhs = params.one("patient.identifier")
+    if ref is None and nhs is None:
+        if principal.role == "patient" and principal.patient_id is not None:
+            return patient_for(session, principal, principal.patient_id)
+        raise bad("subject (or patient) is required", "subject", "required")
+    if ref is not None:
+        try:
+            patient_id = uuid.UUID(ref.rsplit("Patient/", 1)[-1])
+        except ValueError:
+            raise NotFound("No such patient.") from None
+        found = patient_for(session, principal, patient_id)
+        if nhs is not None and f"{codes.NHS_NUMBER}|{found.nhs_number}" != nhs:
+            raise NotFound("No such patient.")
+        return found
+    assert nhs is not None
+    system, _, value = nhs.rpartition("|")
+    if system != codes.NHS_NUMBER:
+        raise bad(f"patient.identifier must be {codes.NHS_NUMBER}|{{number}}", "patient.identifier")
+    row = session.scalars(
+        select(PatientRow)
+        .where(PatientRow.nhs_number == value)
+        .order_by(PatientRow.status == "discharged")
+    ).first()
+    if row is None or not can_see(principal, row):
+        raise NotFound("No such patient.")
+    return row
+
+
+def _search_readings(
+    request: Request, session: Session, principal: Principal, now: datetime, resource_type: str
+) -> Response:
+    params = Params(list(request.query_params.multi_items()))
+    observation = resource_type == "Observation"
+    date_name = "date" if observation else "authored"
+    params.check_known(
+        {"subject", "patient", "patient.identifier", date_name}
+        | ({"code"} if observation else set())
+    )
+    patient = _search_patient(session, principal, params)
+    types = (
+        search.reading_types(params, outbound.OBSERVATION_TYPES) if observation else {"symptoms"}
+    )
+    start, end = search.date_bounds(params.all(date_name), date_name)
+    window = Window(
+        types, start, end, search.descending(params), search.count(params), params.one("_cursor")
+    )
+    rows, next_cursor = search.readings(session, patient.id, window)
+    _audit(session, request, principal, [patient.id], "R", now, f"fhir {resource_type} search")
+    base = _base(request)
+    links = [("self", f"{base}/{resource_type}?{params.query_string()}")]
+    if next_cursor:
+        links.append(("next", f"{base}/{resource_type}?{params.query_string(_cursor=next_cursor)}"))
+    entries = [
+        {
+            "fullUrl": f"{base}/{resource_type}/{outbound.resource_id(r.patient_id, r.id)}",
+            "resource": outbound.reading_resource(r),
+            "search": {"mode": "match"},
+        }
+        for r in rows
+    ]
+    return fhir_response(
+        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
+    )
+
+
+@router.get("/Observation", responses=RESPONSES, summary="Search a patient's Observations")
+def search_observations(
+    request: Request, session: SessionDep, principal: Poster, now: NowDep
+) -> Response:
+    return _search_readings(request, session, principal, now, "Observation")
+
+
+@router.get(
+    "/QuestionnaireResponse", responses=RESPONSES, summary="Search a patient's symptom answers"
+)
+def search_questionnaire_responses(
+    request: Request, session: SessionDep, principal: Poster, now: NowDep
+) -> Response:
+    return _search_readings(request, session, principal, now, "QuestionnaireResponse")
+
+
+def _read_reading(
+    resource_id: str,
+    resource_type: str,
+    request: Request,
+    session: Session,
+    principal: Principal,
+    now: datetime,
+) -> Response:
+    key = outbound.parse_resource_id(resource_id)
+    if key is None:
+        raise NotFound(f"No such {resource_type}.")
+    patient = patient_for(session, principal, key[0])
+    row = session.get(Reading, key)
+    if row is None or outbound.resource_type_of(row) != resource_type:
+        raise NotFound(f"No such {resource_type}.")
+    _audit(session, request, principal, [patient.id], "R", now, f"fhir {resource_type} read")
+    model = Observation if resource_type == "Observation" else QuestionnaireResponse
+    return fhir_response(model.model_validate(outbound.reading_resource(row)))
+
+
+@router.get("/Observation/{resource_id}", responses=RESPONSES, summary="Read an Observation")
+def read_observation(
+    resource_id: str, request: Request, session: SessionDep, principal: Poster, now: NowDep
+) -> Response:
+    return _read_reading(resource_id, "Observation", request, session, principal, now)
+
+
+@router.get(
+    "/QuestionnaireResponse/{resource_id}", responses=RESPONSES, summary="Read symptom answers"
+)
+def read_questionnaire_response(
+    resource_id: str, request: Request, session: SessionDep, principal: Poster, now: NowDep
+) -> Response:
+    return _read_reading(resource_id, "QuestionnaireResponse", request, session, principal, now)
+
+
+def _patient_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound("No such patient.") from None
+
+
+@router.get(
+    "/Patient/{patient_id}", responses=RESPONSES, summary="Read a Patient (clinician of the team)"
+)
+def read_patient(
+    patient_id: str, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    patient = patient_for(session, principal, _patient_id(patient_id))
+    _audit(session, request, principal, [patient.id], "R", now, "fhir Patient read")
+    return fhir_response(Patient.model_validate(outbound.patient(patient)))
+
+
+@router.get(
+    "/Patient/{patient_id}/$everything",
+    responses=RESPONSES,
+    summary="The patient, their Flags and readings (clinician of the team); _count pages readings",
+)
+def patient_everything(
+    patient_id: str, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    patient = patient_for(session, principal, _patient_id(patient_id))
+    params = Params(list(request.query_params.multi_items()))
+    params.check_known({"start", "end"})
+    start, _ = search.date_bounds([f"ge{v}" for v in params.all("start")], "start")
+    _, end = search.date_bounds([f"le{v}" for v in params.all("end")], "end")
+    cursor = params.one("_cursor")
+    types = outbound.OBSERVATION_TYPES | {"symptoms"}
+    window = Window(types, start, end, search.descending(params), search.count(params, 500), cursor)
+    rows, next_cursor = search.readings(session, patient.id, window)
+    base = _base(request)
+    entries: list[dict[str, Any]] = []
+    if cursor is None:
+        # The patient and their alerts lead the first page; later pages carry readings only.
+        entries.append(
+            {
+                "fullUrl": f"{base}/Patient/{patient.id}",
+                "resource": outbound.patient(patient),
+                "search": {"mode": "match"},
+            }
+        )
+        entries += [
+            {
+                "fullUrl": f"{base}/Flag/{a.id}",
+                "resource": outbound.flag(a),
+                "search": {"mode": "include"},
+            }
+            for a in search.alerts(session, patient.id, None)
+        ]
+    for r in rows:
+        kind = outbound.resource_type_of(r)
+        entries.append(
+            {
+                "fullUrl": f"{base}/{kind}/{outbound.resource_id(r.patient_id, r.id)}",
+                "resource": outbound.reading_resource(r),
+                "search": {"mode": "include"},
+            }
+        )
+    _audit(session, request, principal, [patient.id], "R", now, "fhir Patient $everything")
+    url = f"{base}/Patient/{patient.id}/$everything"
+    links = [("self", f"{url}?{params.query_string()}".rstrip("?"))]
+    if next_cursor:
+        links.append(("next", f"{url}?{params.query_string(_cursor=next_cursor)}"))
+    return fhir_response(
+        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
+    )
+
+
+@router.get("/Flag", responses=RESPONSES, summary="A patient's pathway alerts as Flags (clinician)")
+def search_flags(
+    request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    params = Params(list(request.query_params.multi_items()))
+    params.check_known({"subject", "patient", "patient.identifier", "status"})
+    patient = _search_patient(session, principal, params)
+    rows = search.alerts(session, patient.id, params.one("status"))
+    _audit(session, request, principal, [patient.id], "R", now, "fhir Flag search")
+    base = _base(request)
+    entries = [
+        {
+            "fullUrl": f"{base}/Flag/{a.id}",
+            "resource": outbound.flag(a),
+            "search": {"mode": "match"},
+        }
+        for a in rows
+    ]
+    links = [("self", f"{base}/Flag?{params.query_string()}")]
+    return fhir_response(
+        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
+    )
+
+
+@router.get("/Flag/{flag_id}", responses=RESPONSES, summary="Read a Flag (clinician of the team)")
+def read_flag(
+    flag_id: str, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    try:
+        alert = session.get(Alert, uuid.UUID(flag_id))
+    except ValueError:
+        alert = None
+    if alert is None:
+        raise NotFound("No such Flag.")
+    patient_for(session, principal, alert.patient_id)
+    _audit(session, request, principal, [alert.patient_id], "R", now, "fhir Flag read")
+    return fhir_response(Flag.model_validate(outbound.flag(alert)))
+
+
+@router.api_route(
+    "/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+def unsupported(rest: str, request: Request) -> Response:
+    """Anything else under /fhir: an OperationOutcome rather than the app's problem+json 404."""
+    path = request.url.path
+    known = any(
+        getattr(route, "path_regex", None) is not None
+        and route.path_regex.match(path)  # type: ignore[attr-defined]
+        and route.endpoint is not unsupported  # type: ignore[attr-defined]
+        for route in router.routes
+    )
+    if known:
+        raise FhirError(
+            405, [Issue("not-supported", f"{request.method} is not supported on {path}")]
+        )
+    raise FhirError(
+        404,
+        [Issue("not-supported", f"{path} is not a resource or interaction this server supports")],
+    )

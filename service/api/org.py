@@ -22,7 +22,12 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 AnyStaff = Annotated[Principal, Depends(require("admin", "clinician", "programme_lead"))]
 
 
-@router.post("/sites", status_code=status.HTTP_201_CREATED, response_model=SiteOut, summary="Create a site (admin)")
+@router.post(
+    "/sites",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SiteOut,
+    summary="Create a site (admin)",
+)
 def create_site(body: SiteIn, session: SessionDep, _: Admin, now: NowDep) -> Site:
     if session.scalar(select(Site.id).where(Site.code == body.code)) is not None:
         raise Conflict(f"A site with code {body.code} exists.")
@@ -43,7 +48,9 @@ def list_sites(session: SessionDep, _: AnyStaff) -> list[Site]:
     response_model=TeamOut,
     summary="Create a team in a site (admin)",
 )
-def create_team(site_id: uuid.UUID, body: TeamIn, session: SessionDep, _: Admin, now: NowDep) -> Team:
+def create_team(
+    site_id: uuid.UUID, body: TeamIn, session: SessionDep, _: Admin, now: NowDep
+) -> Team:
     if session.get(Site, site_id) is None:
         raise NotFound("No such site.")
     exists = select(Team.id).where(Team.site_id == site_id, Team.name == body.name)
@@ -61,7 +68,9 @@ def create_team(site_id: uuid.UUID, body: TeamIn, session: SessionDep, _: Admin,
     return team
 
 
-@router.get("/teams", response_model=list[TeamOut], summary="List teams (admin: all; clinician: own)")
+@router.get(
+    "/teams", response_model=list[TeamOut], summary="List teams (admin: all; clinician: own)"
+)
 def list_teams(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require("admin", "clinician"))],
@@ -75,7 +84,12 @@ def list_teams(
     return list(session.scalars(query).all())
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut, summary="Create a user (admin)")
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    summary="Create a user (admin)",
+)
 def create_user(body: UserIn, session: SessionDep, _: Admin, now: NowDep) -> UserOut:
     return add_user(session, body, now)
 
@@ -90,7 +104,12 @@ def add_user(session: Session, body: UserIn, now: datetime) -> UserOut:
     if missing:
         raise Unprocessable(
             "Unknown team ids.",
-            extra={"errors": [{"field": "team_ids", "message": f"unknown team {m}", "type": "unknown"} for m in missing]},
+            extra={
+                "errors": [
+                    {"field": "team_ids", "message": f"unknown team {m}", "type": "unknown"}
+                    for m in missing
+                ]
+            },
         )
     user = User(
         id=uuid.uuid4(),

@@ -12,7 +12,9 @@ from service.deps import Principal, require
 router = APIRouter(prefix="/api/v1", tags=["pathway"])
 
 
-@router.get("/pathway", summary="Pathway version, rules and default thresholds (any signed-in caller)")
+@router.get(
+    "/pathway", summary="Pathway version, rules and default thresholds (any signed-in caller)"
+)
 def get_pathway(
     _: Annotated[Principal, Depends(require("patient", "clinician", "programme_lead", "admin"))],
 ) -> dict[str, Any]:

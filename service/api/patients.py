@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -44,18 +43,31 @@ def _check_thresholds(thresholds: dict[str, object]) -> None:
         ) from exc
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PatientOut, summary="Enrol a patient (clinician of the team)")
-def enrol(body: PatientIn, request: Request, session: SessionDep, principal: Clinician, now: NowDep) -> PatientOut:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PatientOut,
+    summary="Enrol a patient (clinician of the team)",
+)
+def enrol(
+    body: PatientIn, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> PatientOut:
     if body.team_id not in principal.team_ids or session.get(Team, body.team_id) is None:
         raise NotFound("No such team.")
     if body.date_of_birth > now.astimezone(LONDON).date():
         raise Unprocessable(
             "date_of_birth is in the future",
-            extra={"errors": [{"field": "date_of_birth", "message": "in the future", "type": "value_error"}]},
+            extra={
+                "errors": [
+                    {"field": "date_of_birth", "message": "in the future", "type": "value_error"}
+                ]
+            },
         )
     thresholds = body.thresholds.model_dump(exclude_none=True) if body.thresholds else {}
     _check_thresholds(thresholds)
-    active = select(Patient.id).where(Patient.nhs_number == body.nhs_number, Patient.status != "discharged")
+    active = select(Patient.id).where(
+        Patient.nhs_number == body.nhs_number, Patient.status != "discharged"
+    )
     if session.scalar(active) is not None:
         raise Conflict("This NHS number is already enrolled and active.")
     patient = Patient(
@@ -86,14 +98,18 @@ def enrol(body: PatientIn, request: Request, session: SessionDep, principal: Cli
     return to_out(patient)
 
 
-@router.get("", response_model=Page[PatientOut], summary="List patients of the caller's teams (clinician)")
+@router.get(
+    "", response_model=Page[PatientOut], summary="List patients of the caller's teams (clinician)"
+)
 def list_patients(
     request: Request,
     session: SessionDep,
     principal: Clinician,
     now: NowDep,
     team_id: uuid.UUID | None = None,
-    patient_status: Annotated[str | None, Query(alias="status", pattern="^(active|paused|discharged)$")] = None,
+    patient_status: Annotated[
+        str | None, Query(alias="status", pattern="^(active|paused|discharged)$")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> Page[PatientOut]:
@@ -107,26 +123,43 @@ def list_patients(
     rows = list(session.scalars(query.order_by(Patient.id).limit(limit + 1)).all())
     page, more = rows[:limit], len(rows) > limit
     audit_patient_access(session, request, principal, [p.id for p in page], "R", now, "list")
-    return Page(items=[to_out(p) for p in page], next_cursor=encode_cursor(page[-1].id) if more else None)
+    return Page(
+        items=[to_out(p) for p in page], next_cursor=encode_cursor(page[-1].id) if more else None
+    )
 
 
-@router.get("/{patient_id}", response_model=PatientOut, summary="A patient's record (clinician of the team)")
-def get_patient(patient_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep) -> PatientOut:
+@router.get(
+    "/{patient_id}", response_model=PatientOut, summary="A patient's record (clinician of the team)"
+)
+def get_patient(
+    patient_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> PatientOut:
     patient = patient_for(session, principal, patient_id)
     audit_patient_access(session, request, principal, patient.id, "R", now)
     return to_out(patient)
 
 
-@router.patch("/{patient_id}", response_model=PatientOut, summary="Change thresholds or status (clinician of the team)")
+@router.patch(
+    "/{patient_id}",
+    response_model=PatientOut,
+    summary="Change thresholds or status (clinician of the team)",
+)
 def patch_patient(
-    patient_id: uuid.UUID, body: PatientPatch, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+    patient_id: uuid.UUID,
+    body: PatientPatch,
+    request: Request,
+    session: SessionDep,
+    principal: Clinician,
+    now: NowDep,
 ) -> PatientOut:
     patient = patient_for(session, principal, patient_id)
     if patient.status == "discharged":
         raise Conflict("The patient has been discharged from monitoring.")
     if body.version is not None and body.version != patient.version:
         raise Conflict("The record was changed by someone else: reload and try again.")
-    changes: dict[str, object] = body.model_dump(exclude_unset=True, exclude={"version", "thresholds"})
+    changes: dict[str, object] = body.model_dump(
+        exclude_unset=True, exclude={"version", "thresholds"}
+    )
     if body.thresholds is not None:
         thresholds = body.thresholds.model_dump(exclude_none=True)
         _check_thresholds(thresholds)
@@ -141,7 +174,9 @@ def patch_patient(
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("The record was changed by someone else: reload and try again.")
         session.refresh(patient)
-    audit_patient_access(session, request, principal, patient.id, "U", now, ",".join(sorted(changes)))
+    audit_patient_access(
+        session, request, principal, patient.id, "U", now, ",".join(sorted(changes))
+    )
     return to_out(patient)
 
 
@@ -177,7 +212,12 @@ def issue_device_token(
     summary="Revoke a device token (clinician of the team)",
 )
 def revoke_device_token(
-    patient_id: uuid.UUID, token_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+    patient_id: uuid.UUID,
+    token_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Clinician,
+    now: NowDep,
 ) -> None:
     patient = patient_for(session, principal, patient_id)
     row = session.get(DeviceToken, token_id)
@@ -186,5 +226,3 @@ def revoke_device_token(
     if row.revoked_at is None:
         row.revoked_at = now
     audit_patient_access(session, request, principal, patient.id, "D", now, "device-token")
-
-

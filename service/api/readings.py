@@ -158,7 +158,9 @@ ToQ = Annotated[AwareDatetime | None, Query(alias="to", description="RFC 3339, e
 LimitQ = Annotated[int, Query(ge=1, le=1000)]
 
 
-@router.get("/me/readings", response_model=Page[ReadingOut], summary="Own readings, oldest first (patient)")
+@router.get(
+    "/me/readings", response_model=Page[ReadingOut], summary="Own readings, oldest first (patient)"
+)
 def get_my_readings(
     session: SessionDep,
     principal: PatientCaller,

@@ -12,7 +12,9 @@ NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 URN_IETF = "urn:ietf:rfc:3986"
 ETHNIC_CATEGORY_SYSTEM = "https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland"
-ETHNIC_CATEGORY_EXTENSION = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory"
+ETHNIC_CATEGORY_EXTENSION = (
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory"
+)
 FLAG_PRIORITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/flag-priority"
 FLAG_PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/flag-priority-code"
 FLAG_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/flag-category"
@@ -40,7 +42,9 @@ class Measure:
     accepted: frozenset[tuple[str, str]]
 
 
-def _measure(reading_type: str, emit: list[tuple[str, str, str]], extra: list[tuple[str, str]]) -> Measure:
+def _measure(
+    reading_type: str, emit: list[tuple[str, str, str]], extra: list[tuple[str, str]]
+) -> Measure:
     accepted = frozenset([(s, c) for s, c, _ in emit] + extra)
     return Measure(reading_type, tuple(emit), accepted)
 
@@ -52,8 +56,10 @@ WEIGHT = _measure(
 )
 BLOOD_PRESSURE = _measure(
     "blood_pressure",
-    [(LOINC, "85354-9", "Blood pressure panel with all children optional"),
-     (SNOMED, "75367002", "Blood pressure")],
+    [
+        (LOINC, "85354-9", "Blood pressure panel with all children optional"),
+        (SNOMED, "75367002", "Blood pressure"),
+    ],
     [],
 )
 HEART_RATE = _measure(
@@ -61,9 +67,11 @@ HEART_RATE = _measure(
 )
 SPO2 = _measure(
     "spo2",
-    [(LOINC, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
-     (LOINC, "2708-6", "Oxygen saturation in Arterial blood"),
-     (SNOMED, "431314004", "Peripheral oxygen saturation")],
+    [
+        (LOINC, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+        (LOINC, "2708-6", "Oxygen saturation in Arterial blood"),
+        (SNOMED, "431314004", "Peripheral oxygen saturation"),
+    ],
     [],
 )
 SYSTOLIC = frozenset({(LOINC, "8480-6"), (SNOMED, "271649006")})

@@ -115,7 +115,9 @@ def reading_id(
         match = _UUID_URN.match(key.full_url)
         if match:
             return uuid.UUID(match.group(1)), f"{key.where}.fullUrl"
-        return uuid.uuid5(codes.READING_ID_NAMESPACE, f"fullUrl|{key.full_url}"), f"{key.where}.fullUrl"
+        return uuid.uuid5(
+            codes.READING_ID_NAMESPACE, f"fullUrl|{key.full_url}"
+        ), f"{key.where}.fullUrl"
     return uuid.uuid5(codes.READING_ID_NAMESPACE, f"content|{content}"), where
 
 
@@ -125,7 +127,9 @@ def reading_id(
 def subject_ref(subject: Any, where: str) -> SubjectRef:
     expr = f"{where}.subject"
     if subject is None:
-        raise Refused([Issue("required", "subject is required: Patient/{id} or an NHS number", (expr,))])
+        raise Refused(
+            [Issue("required", "subject is required: Patient/{id} or an NHS number", (expr,))]
+        )
     patient_id: uuid.UUID | None = None
     nhs: str | None = None
     reference = subject.reference
@@ -143,7 +147,7 @@ def subject_ref(subject: Any, where: str) -> SubjectRef:
                     [
                         Issue(
                             "invalid",
-                            f"subject.reference {reference!r} is not Patient/{{id}} of this service",
+                            f"subject.reference {reference!r} is not Patient/{{id}} of this server",
                             (f"{expr}.reference",),
                         )
                     ]
@@ -179,7 +183,8 @@ def _nhs_from_query(query: str, expr: str) -> str:
             [
                 Issue(
                     "not-supported",
-                    f"a conditional subject must be Patient?identifier={codes.NHS_NUMBER}|{{number}}",
+                    "a conditional subject must be "
+                    f"Patient?identifier={codes.NHS_NUMBER}|{{number}}",
                     (f"{expr}.reference",),
                 )
             ]
@@ -210,7 +215,9 @@ def _when(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
         issues.append(Issue("required", "the time the reading was taken is required", (expr,)))
     elif isinstance(value, date | str):
         issues.append(
-            Issue("value", f"{value} has no time of day: send a dateTime with a UTC offset", (expr,))
+            Issue(
+                "value", f"{value} has no time of day: send a dateTime with a UTC offset", (expr,)
+            )
         )
     else:
         issues.append(Issue("value", "the time needs a UTC offset", (expr,)))
@@ -272,7 +279,11 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
     measure, conflicting = codes.measure_for(_codings(obs.code))
     if conflicting:
         issues.append(
-            Issue("code-invalid", f"code names more than one measure: {conflicting}", (f"{where}.code",))
+            Issue(
+                "code-invalid",
+                f"code names more than one measure: {conflicting}",
+                (f"{where}.code",),
+            )
         )
     elif measure is None:
         supported = ", ".join(
@@ -292,12 +303,18 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
         issues.extend(exc.issues)
     if obs.dataAbsentReason is not None:
         issues.append(
-            Issue("not-supported", "a reading without a value is not stored", (f"{where}.dataAbsentReason",))
+            Issue(
+                "not-supported",
+                "a reading without a value is not stored",
+                (f"{where}.dataAbsentReason",),
+            )
         )
     when_expr = f"{where}.effective"
     taken_at = _when(obs.effectiveDateTime or obs.effectiveInstant, when_expr, issues)
     if obs.effectivePeriod is not None or obs.effectiveTiming is not None:
-        issues.append(Issue("not-supported", "effective must be a dateTime or instant", (when_expr,)))
+        issues.append(
+            Issue("not-supported", "effective must be a dateTime or instant", (when_expr,))
+        )
     body: dict[str, Any] = {}
     fields: dict[str, str] = {"taken_at": when_expr}
     if measure is not None:
@@ -306,7 +323,9 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
         raise Refused(issues)
     # No subject in the content key: readings are stored per patient, and the same reading
     # referenced once by id and once by NHS number must get the same id.
-    content = f"{measure.reading_type}|{taken_at.astimezone(UTC).isoformat()}|{sorted(body.items())}"
+    content = (
+        f"{measure.reading_type}|{taken_at.astimezone(UTC).isoformat()}|{sorted(body.items())}"
+    )
     identifiers = [(i.system, i.value) for i in obs.identifier or []]
     rid, id_expr = reading_id("Observation", identifiers, key, content, where)
     fields["id"] = id_expr
@@ -322,7 +341,11 @@ def _observation_values(
         return _blood_pressure(obs, where, fields, issues)
     if obs.component:
         issues.append(
-            Issue("not-supported", "components are only read on a blood pressure panel", (f"{where}.component",))
+            Issue(
+                "not-supported",
+                "components are only read on a blood pressure panel",
+                (f"{where}.component",),
+            )
         )
     if _other_value(obs):
         issues.append(Issue("not-supported", "the value must be a Quantity", (f"{where}.value",)))
@@ -344,8 +367,16 @@ def _observation_values(
 
 def _other_value(obs: Observation) -> bool:
     others = (
-        "valueCodeableConcept", "valueString", "valueBoolean", "valueInteger", "valueRange",
-        "valueRatio", "valueSampledData", "valueTime", "valueDateTime", "valuePeriod",
+        "valueCodeableConcept",
+        "valueString",
+        "valueBoolean",
+        "valueInteger",
+        "valueRange",
+        "valueRatio",
+        "valueSampledData",
+        "valueTime",
+        "valueDateTime",
+        "valuePeriod",
     )
     return any(getattr(obs, name) is not None for name in others)
 
@@ -355,18 +386,29 @@ def _blood_pressure(
 ) -> dict[str, Any]:
     if obs.valueQuantity is not None or _other_value(obs):
         issues.append(
-            Issue("not-supported", "a blood pressure panel carries its values in components", (f"{where}.value",))
+            Issue(
+                "not-supported",
+                "a blood pressure panel carries its values in components",
+                (f"{where}.value",),
+            )
         )
     found: dict[str, int | float] = {}
     for index, component in enumerate(obs.component or []):
         expr = f"{where}.component[{index}]"
         codings = set(_codings(component.code))
-        name = "systolic" if codings & codes.SYSTOLIC else "diastolic" if codings & codes.DIASTOLIC else None
+        name = (
+            "systolic"
+            if codings & codes.SYSTOLIC
+            else "diastolic"
+            if codings & codes.DIASTOLIC
+            else None
+        )
         if name is None:
             issues.append(
                 Issue(
                     "code-invalid",
-                    "only systolic (LOINC 8480-6) and diastolic (LOINC 8462-4) components are accepted",
+                    "only systolic (LOINC 8480-6) and diastolic (LOINC 8462-4) components "
+                    "are accepted",
                     (f"{expr}.code",),
                 )
             )
@@ -385,7 +427,9 @@ def _blood_pressure(
         fields[name] = f"{value_expr}.value"
     for name in ("systolic", "diastolic"):
         if name not in found and not any(name in (i.diagnostics or "") for i in issues):
-            issues.append(Issue("required", f"the {name} component is missing", (f"{where}.component",)))
+            issues.append(
+                Issue("required", f"the {name} component is missing", (f"{where}.component",))
+            )
     return {**found, "unit": "mmHg"} if len(found) == 2 else {}
 
 
@@ -407,13 +451,18 @@ def questionnaire_response(qr: QuestionnaireResponse, where: str, key: EntryKey)
         issues.append(
             Issue(
                 "not-supported",
-                f"questionnaire must be {codes.QUESTIONNAIRE_URL} (version {codes.QUESTIONNAIRE_VERSION})",
+                f"questionnaire must be {codes.QUESTIONNAIRE_URL} "
+                f"(version {codes.QUESTIONNAIRE_VERSION})",
                 (f"{where}.questionnaire",),
             )
         )
     if qr.status not in ACCEPTED_RESPONSE_STATUS:
         issues.append(
-            Issue("not-supported", f"status {qr.status!r}: only completed answers are stored", (f"{where}.status",))
+            Issue(
+                "not-supported",
+                f"status {qr.status!r}: only completed answers are stored",
+                (f"{where}.status",),
+            )
         )
     subject: SubjectRef | None = None
     try:
@@ -425,39 +474,57 @@ def questionnaire_response(qr: QuestionnaireResponse, where: str, key: EntryKey)
     fields: dict[str, str] = {"taken_at": f"{where}.authored", "answers": f"{where}.item"}
     for index, item in enumerate(qr.item or []):
         expr = f"{where}.item[{index}]"
-        question = BY_LINK_ID.get(item.linkId)
+        link_id = item.linkId or ""
+        question = BY_LINK_ID.get(link_id)
         if question is None:
-            issues.append(Issue("not-supported", f"unknown question linkId {item.linkId!r}", (f"{expr}.linkId",)))
+            issues.append(
+                Issue("not-supported", f"unknown question linkId {link_id!r}", (f"{expr}.linkId",))
+            )
             continue
-        fields[f"answers.{item.linkId}"] = expr
+        fields[f"answers.{link_id}"] = expr
         if item.item:
-            issues.append(Issue("structure", "nested items are not part of this questionnaire", (f"{expr}.item",)))
-        if item.linkId in answers:
-            issues.append(Issue("invalid", f"{item.linkId} is answered twice", (expr,)))
+            issues.append(
+                Issue(
+                    "structure",
+                    "nested items are not part of this questionnaire",
+                    (f"{expr}.item",),
+                )
+            )
+        if link_id in answers:
+            issues.append(Issue("invalid", f"{link_id} is answered twice", (expr,)))
             continue
         if len(item.answer or []) != 1:
-            issues.append(Issue("invalid", f"{item.linkId} needs exactly one answer", (f"{expr}.answer",)))
+            issues.append(
+                Issue("invalid", f"{link_id} needs exactly one answer", (f"{expr}.answer",))
+            )
             continue
-        answer = item.answer[0]
+        answer = (item.answer or [])[0]
         answer_expr = f"{expr}.answer[0]"
         if question.kind == "boolean":
             if answer.valueBoolean is None:
-                issues.append(Issue("invalid", f"{item.linkId} is answered with valueBoolean", (answer_expr,)))
+                issues.append(
+                    Issue("invalid", f"{link_id} is answered with valueBoolean", (answer_expr,))
+                )
                 continue
-            answers[item.linkId] = answer.valueBoolean
+            answers[link_id] = answer.valueBoolean
         else:
             coding = answer.valueCoding
             allowed = [c for c, _ in question.options]
-            if coding is None or coding.system not in (None, codes.SYMPTOM_ANSWER_SYSTEM) or coding.code not in allowed:
+            if (
+                coding is None
+                or coding.system not in (None, codes.SYMPTOM_ANSWER_SYSTEM)
+                or coding.code not in allowed
+            ):
                 issues.append(
                     Issue(
                         "code-invalid",
-                        f"{item.linkId} is answered with a valueCoding from {codes.SYMPTOM_ANSWER_SYSTEM}: one of {allowed}",
+                        f"{link_id} is answered with a valueCoding from "
+                        f"{codes.SYMPTOM_ANSWER_SYSTEM}: one of {allowed}",
                         (answer_expr,),
                     )
                 )
                 continue
-            answers[item.linkId] = coding.code
+            answers[link_id] = coding.code
     if issues or subject is None or taken_at is None:
         raise Refused(issues)
     content = f"symptoms|{taken_at.astimezone(UTC).isoformat()}|{sorted(answers.items())}"

@@ -35,6 +35,10 @@ PARSERS: dict[str, Any] = {
     "QuestionnaireResponse": QuestionnaireResponse,
 }
 _FIELD = re.compile(r"^#(\d+)\.(.+)$")
+# (patients by id, entry indexes by patient, prepared rows by patient)
+Checked = tuple[
+    dict[uuid.UUID, Patient], dict[uuid.UUID, list[int]], dict[uuid.UUID, list[dict[str, Any]]]
+]
 
 
 @dataclass
@@ -92,7 +96,13 @@ def resolve(session: Session, principal: Principal, mapped: list[Mapped]) -> lis
                 # Two identities that disagree: refuse rather than pick one (wrong-patient hazard).
                 raise FhirError(
                     422,
-                    [Issue("invalid", "subject reference and NHS number name different patients", (ref.expression,))],
+                    [
+                        Issue(
+                            "invalid",
+                            "subject reference and NHS number name different patients",
+                            (ref.expression,),
+                        )
+                    ],
                 )
         elif ref.nhs_number is not None:
             if ref.nhs_number not in by_nhs:
@@ -107,20 +117,28 @@ def resolve(session: Session, principal: Principal, mapped: list[Mapped]) -> lis
         if found.status == "discharged":
             raise FhirError(
                 409,
-                [Issue("business-rule", "The patient has been discharged from monitoring.", (ref.expression,))],
+                [
+                    Issue(
+                        "business-rule",
+                        "The patient has been discharged from monitoring.",
+                        (ref.expression,),
+                    )
+                ],
             )
         out.append(found)
     return out
 
 
-def ingest(
+def check(
     session: Session,
     principal: Principal,
     settings: Settings,
     mapped: list[Mapped],
     now: datetime,
-) -> list[Outcome]:
-    """Store the translated resources, in order; raises FhirError and stores nothing on refusal."""
+) -> tuple[
+    dict[uuid.UUID, Patient], dict[uuid.UUID, list[int]], dict[uuid.UUID, list[dict[str, Any]]]
+]:
+    """Resolve and ``prepare`` every resource; raise FhirError with every issue found."""
     patients = resolve(session, principal, mapped)
     groups: dict[uuid.UUID, list[int]] = defaultdict(list)
     by_patient: dict[uuid.UUID, Patient] = {}
@@ -145,6 +163,18 @@ def ingest(
             issues.extend(_prepare_issues(exc, [mapped[i] for i in indexes]))
     if issues:
         raise FhirError(422, issues)
+    return by_patient, groups, prepared
+
+
+def ingest(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    mapped: list[Mapped],
+    now: datetime,
+) -> list[Outcome]:
+    """Store the translated resources, in order; raises FhirError and stores nothing on refusal."""
+    by_patient, groups, prepared = check(session, principal, settings, mapped, now)
     outcomes: list[Outcome | None] = [None] * len(mapped)
     # A fixed order of patients: two Bundles naming the same patients lock them alike.
     for patient_id in sorted(groups, key=str):
@@ -153,17 +183,27 @@ def ingest(
             result = readings.ingest(session, by_patient[patient_id], prepared[patient_id], now)
         except Conflict as exc:
             clash = str(exc.extra.get("reading_id", ""))
-            where = [mapped[i].expression("id") for i in indexes if str(mapped[i].reading.id) == clash]
+            where = [
+                mapped[i].expression("id") for i in indexes if str(mapped[i].reading.id) == clash
+            ]
             raise FhirError(
                 409,
-                [Issue("conflict", "Already stored with different content: a resource's identity "
-                       "was reused for a different reading.", tuple(where[:1]))],
+                [
+                    Issue(
+                        "conflict",
+                        "Already stored with different content: a resource's identity "
+                        "was reused for a different reading.",
+                        tuple(where[:1]),
+                    )
+                ],
             ) from exc
         rows = {r.id: (r, True) for r in result.stored}
         rows.update({r.id: (r, False) for r in result.already_stored})
         for i in indexes:
             row, created = rows[mapped[i].reading.id]
-            outcomes[i] = Outcome(mapped[i], patient_id, row, created, result.findings, result.advice)
+            outcomes[i] = Outcome(
+                mapped[i], patient_id, row, created, result.findings, result.advice
+            )
     return [o for o in outcomes if o is not None]
 
 
@@ -176,7 +216,11 @@ def _prepare_issues(exc: Unprocessable, group: list[Mapped]) -> list[Issue]:
             continue
         item = group[int(match.group(1))]
         native = match.group(2)
-        code = "value" if err.get("type") in ("implausible_value", "future_reading", "stale_reading") else "invalid"
+        code = (
+            "value"
+            if err.get("type") in ("implausible_value", "future_reading", "stale_reading")
+            else "invalid"
+        )
         if native == "id":
             code = "duplicate"
         out.append(Issue(code, f"{native}: {err.get('message')}", (item.expression(native),)))

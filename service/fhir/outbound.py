@@ -60,9 +60,7 @@ def resource_type_of(row: Reading) -> str:
 
 def observation(row: Reading) -> dict[str, Any]:
     measure = codes.OUTBOUND[row.type]
-    category = (
-        ("vital-signs", "Vital Signs") if row.type in VITAL else ("laboratory", "Laboratory")
-    )
+    category = ("vital-signs", "Vital Signs") if row.type in VITAL else ("laboratory", "Laboratory")
     out: dict[str, Any] = {
         "resourceType": "Observation",
         "id": resource_id(row.patient_id, row.id),
@@ -70,7 +68,15 @@ def observation(row: Reading) -> dict[str, Any]:
         "identifier": [{"system": codes.URN_IETF, "value": f"urn:uuid:{row.id}"}],
         "status": "final",
         "category": [
-            {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": category[0], "display": category[1]}]}
+            {
+                "coding": [
+                    {
+                        "system": codes.OBSERVATION_CATEGORY,
+                        "code": category[0],
+                        "display": category[1],
+                    }
+                ]
+            }
         ],
         "code": {"coding": [_coding(c) for c in measure.codings], "text": measure.codings[0][2]},
         "subject": {"reference": f"Patient/{row.patient_id}"},
@@ -80,10 +86,14 @@ def observation(row: Reading) -> dict[str, Any]:
     if row.type == "blood_pressure":
         assert row.systolic is not None and row.diastolic is not None
         out["component"] = [
-            {"code": {"coding": [_coding(c) for c in codes.SYSTOLIC_CODING]},
-             "valueQuantity": _quantity(row.systolic, "mm[Hg]", "mmHg")},
-            {"code": {"coding": [_coding(c) for c in codes.DIASTOLIC_CODING]},
-             "valueQuantity": _quantity(row.diastolic, "mm[Hg]", "mmHg")},
+            {
+                "code": {"coding": [_coding(c) for c in codes.SYSTOLIC_CODING]},
+                "valueQuantity": _quantity(row.systolic, "mm[Hg]", "mmHg"),
+            },
+            {
+                "code": {"coding": [_coding(c) for c in codes.DIASTOLIC_CODING]},
+                "valueQuantity": _quantity(row.diastolic, "mm[Hg]", "mmHg"),
+            },
         ]
     else:
         assert row.value is not None
@@ -112,7 +122,13 @@ def questionnaire_response(row: Reading) -> dict[str, Any]:
             answer: dict[str, Any] = {"valueBoolean": bool(value)}
         else:
             display = dict(question.options).get(str(value), str(value))
-            answer = {"valueCoding": {"system": codes.SYMPTOM_ANSWER_SYSTEM, "code": str(value), "display": display}}
+            answer = {
+                "valueCoding": {
+                    "system": codes.SYMPTOM_ANSWER_SYSTEM,
+                    "code": str(value),
+                    "display": display,
+                }
+            }
         items.append({"linkId": link_id, "text": question.text, "answer": [answer]})
     return {
         "resourceType": "QuestionnaireResponse",
@@ -165,14 +181,24 @@ def flag(row: Alert) -> dict[str, Any]:
             {
                 "url": codes.FLAG_PRIORITY_EXTENSION,
                 "valueCodeableConcept": {
-                    "coding": [{"system": codes.FLAG_PRIORITY_SYSTEM, "code": code, "display": display}],
+                    "coding": [
+                        {"system": codes.FLAG_PRIORITY_SYSTEM, "code": code, "display": display}
+                    ],
                     "text": row.severity,
                 },
             }
         ],
         "status": "inactive" if row.status == "resolved" else "active",
         "category": [
-            {"coding": [{"system": codes.FLAG_CATEGORY_SYSTEM, "code": "clinical", "display": "Clinical"}]}
+            {
+                "coding": [
+                    {
+                        "system": codes.FLAG_CATEGORY_SYSTEM,
+                        "code": "clinical",
+                        "display": "Clinical",
+                    }
+                ]
+            }
         ],
         "code": {
             "coding": [{"system": codes.RULE_SYSTEM, "code": row.rule_id, "display": row.title}],
@@ -184,14 +210,20 @@ def flag(row: Alert) -> dict[str, Any]:
 
 
 def advice_issues(findings: Sequence[dict[str, Any]], advice: dict[str, Any]) -> list[Issue]:
-    """The pathway's answer to a post, as information issues (for ``Prefer: return=OperationOutcome``)."""
+    """The pathway's answer to a post as issues (for ``Prefer: return=OperationOutcome``)."""
     issues = [
         Issue(
             "informational",
             advice["text"],
             severity="information",
             details={
-                "coding": [{"system": codes.ADVICE_SYSTEM, "code": advice["code"], "display": advice["level"]}],
+                "coding": [
+                    {
+                        "system": codes.ADVICE_SYSTEM,
+                        "code": advice["code"],
+                        "display": advice["level"],
+                    }
+                ],
                 "text": advice["text"],
             },
         )
@@ -203,7 +235,13 @@ def advice_issues(findings: Sequence[dict[str, Any]], advice: dict[str, Any]) ->
                 f"{finding['level']}: {finding['summary']}",
                 severity="warning" if finding["level"] in ("red", "amber") else "information",
                 details={
-                    "coding": [{"system": codes.RULE_SYSTEM, "code": finding["rule_id"], "display": finding["title"]}],
+                    "coding": [
+                        {
+                            "system": codes.RULE_SYSTEM,
+                            "code": finding["rule_id"],
+                            "display": finding["title"],
+                        }
+                    ],
                     "text": finding["summary"],
                 },
             )

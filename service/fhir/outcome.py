@@ -23,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from service.fhir.resources import FHIR_JSON, OperationOutcome
 from service.problems import Problem
@@ -133,9 +133,12 @@ async def _on_http(request: Request, exc: Exception) -> Response:
 
 
 async def _on_database(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError):
-        if not exc.connection_invalidated:
-            return await _on_unexpected(request, exc)
+    if (
+        isinstance(exc, DBAPIError)
+        and not isinstance(exc, OperationalError)
+        and not exc.connection_invalidated
+    ):
+        return await _on_unexpected(request, exc)
     log.warning("database unavailable", extra={"error": type(exc).__name__})
     text = "The database is not reachable. Nothing from this request was stored; retry later."
     return outcome_response(503, [Issue("transient", text)], {"Retry-After": "5"})
@@ -162,15 +165,11 @@ HANDLERS: dict[Any, Handler] = {
 class FhirRoute(APIRoute):
     """An APIRoute whose errors are OperationOutcomes (see the module docstring for why here)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        inner: ASGIApp = self.app
-
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["starlette.exception_handlers"] = (HANDLERS, {})
-            await inner(scope, receive, send)
-
-        self.app = app
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Read by Starlette's wrap_app_handling_exceptions inside request_response, which FastAPI
+        # builds per inclusion of the router; handle() is the hook every inclusion goes through.
+        scope["starlette.exception_handlers"] = (HANDLERS, {})
+        await super().handle(scope, receive, send)
 
 
 def parse_json(raw: bytes) -> Any:

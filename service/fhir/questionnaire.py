@@ -35,12 +35,18 @@ QUESTIONS = (
             ("at_rest", "Breathless at rest"),
         ),
     ),
-    Question("orthopnoea", "Do you need more pillows, or wake at night short of breath?", "boolean"),
+    Question(
+        "orthopnoea", "Do you need more pillows, or wake at night short of breath?", "boolean"
+    ),
     Question(
         "ankle_swelling",
         "Are your ankles, legs or tummy swollen?",
         "choice",
-        (("none", "No swelling"), ("usual", "Swollen as usual"), ("worse", "More swollen than usual")),
+        (
+            ("none", "No swelling"),
+            ("usual", "Swollen as usual"),
+            ("worse", "More swollen than usual"),
+        ),
     ),
     Question("dizziness", "Have you felt dizzy or light-headed?", "boolean"),
     Question("chest_pain", "Have you had chest pain?", "boolean"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from service.db import build_engine
 from service.models import Base
 

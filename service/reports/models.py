@@ -78,7 +78,12 @@ class MedicationChange(Base):
         CheckConstraint(
             "at_target_or_max_tolerated = false OR status = 'started'", name="target_needs_started"
         ),
-        Index("ix_medication_changes_patient_id_pillar", "patient_id", "pillar", "changed_on"),
+        Index(
+            "ix_medication_changes_patient_id_pillar_changed_on",
+            "patient_id",
+            "pillar",
+            "changed_on",
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))

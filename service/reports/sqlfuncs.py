@@ -20,14 +20,14 @@ from service.timeutil import LONDON
 _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"
 
 
-class london_date(FunctionElement[Any]):  # noqa: N801 - SQL function style
+class london_date(FunctionElement[Any]):
     """The Europe/London calendar date of a stored UTC instant."""
 
     type = Date()
     inherit_cache = False
     name = "london_date"
 
-    def __init__(self, instant: ColumnElement[Any], offsets: list[tuple[datetime, int]]) -> None:
+    def __init__(self, instant: Any, offsets: list[tuple[datetime, int]]) -> None:
         super().__init__(instant)
         self.offsets = offsets
 
@@ -56,7 +56,7 @@ def _london_date_sqlite(element: london_date, compiler: SQLCompiler, **kw: Any) 
     return "CASE " + " ".join(whens) + f" ELSE {default} END"
 
 
-class epoch_seconds(FunctionElement[Any]):  # noqa: N801
+class epoch_seconds(FunctionElement[Any]):
     """Whole seconds since 1970 of a stored instant (fractions dropped on both engines)."""
 
     type = BigInteger()
@@ -74,7 +74,7 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
     return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
-class days_between(FunctionElement[Any]):  # noqa: N801
+class days_between(FunctionElement[Any]):
     """Whole days from the second date to the first (negative if the first is earlier)."""
 
     type = Integer()
@@ -97,22 +97,22 @@ def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str
     )
 
 
-class greatest(FunctionElement[Any]):  # noqa: N801
+class greatest(FunctionElement[Any]):
     """The larger of non-null arguments (PostgreSQL GREATEST, SQLite's scalar MAX)."""
 
     inherit_cache = True
     name = "greatest"
 
-    def __init__(self, *args: ColumnElement[Any]) -> None:
+    def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.type = args[0].type
 
 
-class least(FunctionElement[Any]):  # noqa: N801
+class least(FunctionElement[Any]):
     inherit_cache = True
     name = "least"
 
-    def __init__(self, *args: ColumnElement[Any]) -> None:
+    def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.type = args[0].type
 

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from service.models import Alert, AlertEventRow, OutboxEvent
-from tests.conftest import T0
 
 
 def spo2(client, world, value, minutes_ago=5, who="pat_A1"):
@@ -91,7 +90,9 @@ def test_resolved_alert_does_not_reopen_new_episode_raises_new(client, world, cl
     spo2(client, world, 91)
     alert = only_alert(client, world)
     resolved = client.post(
-        f"/api/v1/alerts/{alert['id']}/resolve", json={"outcome": "advice_given"}, headers=world.auth("clin_A1")
+        f"/api/v1/alerts/{alert['id']}/resolve",
+        json={"outcome": "advice_given"},
+        headers=world.auth("clin_A1"),
     )
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
     clock.advance(hours=2)
@@ -109,7 +110,12 @@ LEGAL = [
     ("open", "resolve", {"outcome": "no_action_needed"}, "resolved"),
     ("acknowledged", "assign", {"user_id": "me"}, "acknowledged"),
     ("acknowledged", "notes", {"text": "Called GP"}, "acknowledged"),
-    ("acknowledged", "resolve", {"outcome": "diuretic_adjusted", "note": "furosemide up"}, "resolved"),
+    (
+        "acknowledged",
+        "resolve",
+        {"outcome": "diuretic_adjusted", "note": "furosemide up"},
+        "resolved",
+    ),
 ]
 ILLEGAL = [
     ("acknowledged", "acknowledge", {}),
@@ -125,9 +131,14 @@ def _bring_to(client, world, state):
     alert = only_alert(client, world)
     headers = world.auth("clin_A1")
     if state in ("acknowledged",):
-        assert client.post(f"/api/v1/alerts/{alert['id']}/acknowledge", headers=headers).status_code == 200
+        assert (
+            client.post(f"/api/v1/alerts/{alert['id']}/acknowledge", headers=headers).status_code
+            == 200
+        )
     if state == "resolved":
-        client.post(f"/api/v1/alerts/{alert['id']}/resolve", json={"outcome": "referred"}, headers=headers)
+        client.post(
+            f"/api/v1/alerts/{alert['id']}/resolve", json={"outcome": "referred"}, headers=headers
+        )
     return alert["id"]
 
 
@@ -138,7 +149,9 @@ def _body(world, body):
 @pytest.mark.parametrize(("start", "move", "body", "end"), LEGAL)
 def test_legal_moves(client, world, start, move, body, end):
     alert_id = _bring_to(client, world, start)
-    response = client.post(f"/api/v1/alerts/{alert_id}/{move}", json=_body(world, body), headers=world.auth("clin_A1"))
+    response = client.post(
+        f"/api/v1/alerts/{alert_id}/{move}", json=_body(world, body), headers=world.auth("clin_A1")
+    )
     assert response.status_code == 200, response.text
     detail = response.json()
     assert detail["status"] == end
@@ -150,7 +163,9 @@ def test_legal_moves(client, world, start, move, body, end):
 @pytest.mark.parametrize(("start", "move", "body"), ILLEGAL)
 def test_illegal_moves_are_409(client, world, start, move, body):
     alert_id = _bring_to(client, world, start)
-    response = client.post(f"/api/v1/alerts/{alert_id}/{move}", json=_body(world, body), headers=world.auth("clin_A1"))
+    response = client.post(
+        f"/api/v1/alerts/{alert_id}/{move}", json=_body(world, body), headers=world.auth("clin_A1")
+    )
     assert response.status_code == 409, response.text
     assert response.headers["content-type"] == "application/problem+json"
 
@@ -158,19 +173,35 @@ def test_illegal_moves_are_409(client, world, start, move, body):
 def test_bad_move_input_is_422(client, world):
     alert_id = _bring_to(client, world, "open")
     headers = world.auth("clin_A1")
-    assert client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "magic"}, headers=headers).status_code == 422
-    assert client.post(f"/api/v1/alerts/{alert_id}/notes", json={"text": ""}, headers=headers).status_code == 422
+    assert (
+        client.post(
+            f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "magic"}, headers=headers
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/v1/alerts/{alert_id}/notes", json={"text": ""}, headers=headers
+        ).status_code
+        == 422
+    )
     other_team_user = str(world.users["clin_B1"])
-    response = client.post(f"/api/v1/alerts/{alert_id}/assign", json={"user_id": other_team_user}, headers=headers)
+    response = client.post(
+        f"/api/v1/alerts/{alert_id}/assign", json={"user_id": other_team_user}, headers=headers
+    )
     assert response.status_code == 422
 
 
 def test_stale_version_is_409(client, world):
     alert_id = _bring_to(client, world, "open")
     headers = world.auth("clin_A1")
-    first = client.post(f"/api/v1/alerts/{alert_id}/notes", json={"text": "one", "version": 1}, headers=headers)
+    first = client.post(
+        f"/api/v1/alerts/{alert_id}/notes", json={"text": "one", "version": 1}, headers=headers
+    )
     assert first.status_code == 200 and first.json()["version"] == 2
-    stale = client.post(f"/api/v1/alerts/{alert_id}/notes", json={"text": "two", "version": 1}, headers=headers)
+    stale = client.post(
+        f"/api/v1/alerts/{alert_id}/notes", json={"text": "two", "version": 1}, headers=headers
+    )
     assert stale.status_code == 409
 
 
@@ -178,7 +209,9 @@ def test_concurrent_acknowledges_one_wins(client, world, session):
     alert_id = _bring_to(client, world, "open")
 
     def ack(_):
-        return client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=world.auth("clin_A1")).status_code
+        return client.post(
+            f"/api/v1/alerts/{alert_id}/acknowledge", headers=world.auth("clin_A1")
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         statuses = sorted(pool.map(ack, range(4)))
@@ -193,7 +226,9 @@ def test_concurrent_acknowledges_one_wins(client, world, session):
 def test_other_teams_alerts_are_404_and_invisible(client, world):
     alert_id = _bring_to(client, world, "open")
     assert queue(client, world, who="clin_A2")["items"] == []
-    assert client.get(f"/api/v1/alerts/{alert_id}", headers=world.auth("clin_B1")).status_code == 404
+    assert (
+        client.get(f"/api/v1/alerts/{alert_id}", headers=world.auth("clin_B1")).status_code == 404
+    )
     response = client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=world.auth("clin_A2"))
     assert response.status_code == 404
     for who in ("lead", "admin", "pat_A1"):
@@ -209,7 +244,13 @@ def test_queue_orders_red_first_then_oldest_and_paginates(client, world, clock, 
         tokens.append(make_device_token(session, pid))
     session.commit()
     world.device_tokens.update({f"extra{i}": t for i, t in enumerate(tokens)})
-    plan = [("pat_A1", "amber"), ("extra0", 91), ("extra1", "amber"), ("extra2", 90), ("extra3", "amber")]
+    plan = [
+        ("pat_A1", "amber"),
+        ("extra0", 91),
+        ("extra1", "amber"),
+        ("extra2", 90),
+        ("extra3", "amber"),
+    ]
     for who, value in plan:
         clock.advance(minutes=10)
         if value == "amber":

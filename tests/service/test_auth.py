@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+
 import jwt
 import pytest
 
@@ -19,7 +20,10 @@ def test_login_gives_a_bearer_token_that_works(client, world):
     response = login(client, "clin_a1")
     assert response.status_code == 200
     body = response.json()
-    assert body["token_type"] == "bearer" and body["expires_in"] == world.settings.access_token_minutes * 60
+    assert (
+        body["token_type"] == "bearer"
+        and body["expires_in"] == world.settings.access_token_minutes * 60
+    )
     me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200 and me.json()["username"] == "clin_a1"
 
@@ -66,7 +70,16 @@ def _b64(obj):
 
 @pytest.mark.parametrize(
     "case",
-    ["alg_none", "wrong_key", "expired", "wrong_audience", "wrong_issuer", "no_exp", "tampered", "garbage"],
+    [
+        "alg_none",
+        "wrong_key",
+        "expired",
+        "wrong_audience",
+        "wrong_issuer",
+        "no_exp",
+        "tampered",
+        "garbage",
+    ],
 )
 def test_bad_staff_tokens_are_401(client, world, case):
     key = world.settings.secret_key
@@ -95,7 +108,9 @@ def test_bad_staff_tokens_are_401(client, world, case):
 
 def test_algorithm_confusion_hs384_is_refused(client, world):
     token = _forge(_claims(world), world.settings.secret_key, alg="HS384")
-    assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get("/api/v1/sites", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )
 
 
 def test_a_deactivated_user_token_stops_working(client, world, session):
@@ -122,9 +137,15 @@ def test_revoked_device_token_is_401(client, world):
     from service.security import hash_device_token
 
     with world.app.state.sessions() as s:
-        row = s.query(DeviceToken).filter_by(token_hash=hash_device_token(world.device_tokens["pat_A1"])).one()
+        row = (
+            s.query(DeviceToken)
+            .filter_by(token_hash=hash_device_token(world.device_tokens["pat_A1"]))
+            .one()
+        )
         token_id = row.id
-    revoked = client.delete(f"/api/v1/patients/{patient}/device-tokens/{token_id}", headers=world.auth("clin_A1"))
+    revoked = client.delete(
+        f"/api/v1/patients/{patient}/device-tokens/{token_id}", headers=world.auth("clin_A1")
+    )
     assert revoked.status_code == 204
     assert client.get("/api/v1/me/readings", headers=headers).status_code == 401
     # The newly issued one still works.

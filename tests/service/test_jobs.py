@@ -35,8 +35,15 @@ def count_alerts(app, **where):
 
 
 def post_weight(client, world, who, when):
-    reading = {"id": str(uuid.uuid4()), "type": "weight", "taken_at": when.isoformat(), "value": 80.0}
-    assert client.post("/api/v1/me/readings", json=reading, headers=world.auth(who)).status_code == 201
+    reading = {
+        "id": str(uuid.uuid4()),
+        "type": "weight",
+        "taken_at": when.isoformat(),
+        "value": 80.0,
+    }
+    assert (
+        client.post("/api/v1/me/readings", json=reading, headers=world.auth(who)).status_code == 201
+    )
 
 
 def test_missed_readings_raise_one_amber_alert_per_gap(client, world, app, clock):
@@ -44,7 +51,9 @@ def test_missed_readings_raise_one_amber_alert_per_gap(client, world, app, clock
     post_weight(client, world, "pat_A1", T0 - timedelta(hours=1))
     result = run(app, clock, "missed_readings", jobs.missed_readings)
     assert result == {"patients_checked": 3, "alerts_raised": 2}
-    assert count_alerts(app, rule_id="amber.missed_weight", patient_id=world.patients["pat_A1"]) == 0
+    assert (
+        count_alerts(app, rule_id="amber.missed_weight", patient_id=world.patients["pat_A1"]) == 0
+    )
     # Running again raises nothing new.
     assert run(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 0
     # pat_A1 weighed today; two London days later the gap is due.
@@ -53,10 +62,14 @@ def test_missed_readings_raise_one_amber_alert_per_gap(client, world, app, clock
     clock.advance(days=1)
     assert run(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 1
     alert_id = client.get(
-        "/api/v1/alerts", params={"patient_id": str(world.patients["pat_A1"])}, headers=world.auth("clin_A1")
+        "/api/v1/alerts",
+        params={"patient_id": str(world.patients["pat_A1"])},
+        headers=world.auth("clin_A1"),
     ).json()["items"][0]["id"]
     resolved = client.post(
-        f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "patient_unreachable"}, headers=world.auth("clin_A1")
+        f"/api/v1/alerts/{alert_id}/resolve",
+        json={"outcome": "patient_unreachable"},
+        headers=world.auth("clin_A1"),
     )
     assert resolved.status_code == 200
     # Same gap, alert resolved: not raised again. A new gap after a new weight: raised again.
@@ -65,12 +78,21 @@ def test_missed_readings_raise_one_amber_alert_per_gap(client, world, app, clock
     post_weight(client, world, "pat_A1", clock.now - timedelta(minutes=1))
     clock.advance(days=2)
     run(app, clock, "missed_readings", jobs.missed_readings)
-    assert count_alerts(app, rule_id="amber.missed_weight", patient_id=world.patients["pat_A1"]) == 2
+    assert (
+        count_alerts(app, rule_id="amber.missed_weight", patient_id=world.patients["pat_A1"]) == 2
+    )
 
 
 def red_alert(client, world, clock, who="pat_A1"):
-    reading = {"id": str(uuid.uuid4()), "type": "spo2", "taken_at": clock.now.isoformat(), "value": 90}
-    assert client.post("/api/v1/me/readings", json=reading, headers=world.auth(who)).status_code == 201
+    reading = {
+        "id": str(uuid.uuid4()),
+        "type": "spo2",
+        "taken_at": clock.now.isoformat(),
+        "value": 90,
+    }
+    assert (
+        client.post("/api/v1/me/readings", json=reading, headers=world.auth(who)).status_code == 201
+    )
 
 
 def test_overdue_alerts_escalate_exactly_once(client, world, app, clock):
@@ -90,7 +112,11 @@ def test_overdue_alerts_escalate_exactly_once(client, world, app, clock):
 def test_resolved_alerts_never_escalate(client, world, app, clock):
     red_alert(client, world, clock)
     alert = client.get("/api/v1/alerts", headers=world.auth("clin_A1")).json()["items"][0]
-    client.post(f"/api/v1/alerts/{alert['id']}/resolve", json={"outcome": "advice_given"}, headers=world.auth("clin_A1"))
+    client.post(
+        f"/api/v1/alerts/{alert['id']}/resolve",
+        json={"outcome": "advice_given"},
+        headers=world.auth("clin_A1"),
+    )
     clock.advance(days=2)
     assert run(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
 
@@ -110,7 +136,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.calls += 1
                 if receiver.calls <= receiver.fail_first:
@@ -156,7 +182,12 @@ SECRET = "whsec_" + "c2VjcmV0LXNpZ25pbmcta2V5LTMyLWJ5dGVzLWxvbmc="
 
 def deliver(app, clock, http):
     sender = HttpxWebhookSender(http)
-    return run(app, clock, "deliver_webhooks", lambda s, now: jobs.deliver_webhooks(s, now, sender, random.Random(7)))
+    return run(
+        app,
+        clock,
+        "deliver_webhooks",
+        lambda s, now: jobs.deliver_webhooks(s, now, sender, random.Random(7)),
+    )
 
 
 def test_webhook_events_arrive_signed_once_despite_failures(client, world, app, clock):
@@ -182,13 +213,19 @@ def test_webhook_events_arrive_signed_once_despite_failures(client, world, app, 
         assert [(d["status"], d["attempts"]) for d in deliveries] == [("delivered", 4)]
         # Re-delivery of the same event (e.g. a lost 2xx) is recognised by its id.
         with app.state.sessions() as s:
-            s.execute(WebhookDelivery.__table__.update().values(status="pending", next_attempt_at=clock.now))
+            s.execute(
+                WebhookDelivery.__table__.update().values(
+                    status="pending", next_attempt_at=clock.now
+                )
+            )
             s.commit()
         deliver(app, clock, http)
         assert receiver.duplicates == 1 and len(receiver.accepted) == 1
 
 
-def test_receiver_down_for_the_whole_window_leaves_events_pending_then_failed(client, world, app, clock):
+def test_receiver_down_for_the_whole_window_leaves_events_pending_then_failed(
+    client, world, app, clock
+):
     with httpx.Client() as http:
         client.post(
             f"/api/v1/teams/{world.teams['A1']}/webhooks",
@@ -245,14 +282,22 @@ print(runner.run("missed_readings", slow(jobs.missed_readings)))
 print(runner.run("escalate_overdue", slow(jobs.escalate_overdue)))
 """
     procs = [
-        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     with app.state.sessions() as s:
-        escalations = s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.event_type == "alert.escalated"))
-        missed = s.scalar(select(func.count()).select_from(Alert).where(Alert.rule_id == "amber.missed_weight"))
+        escalations = s.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.event_type == "alert.escalated")
+        )
+        missed = s.scalar(
+            select(func.count()).select_from(Alert).where(Alert.rule_id == "amber.missed_weight")
+        )
         runs = s.execute(select(JobRun.job, func.count()).group_by(JobRun.job)).all()
     assert escalations == 1
     assert missed == 3

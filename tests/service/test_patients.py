@@ -49,7 +49,11 @@ def enrol(client, world, who="clin_A1", team="A1", **extra):
 
 
 def test_clinician_enrols_a_patient_in_own_team(client, world):
-    response = enrol(client, world, nhs_number="9434765900" if is_valid_nhs_number("9434765900") else "4010232137")
+    response = enrol(
+        client,
+        world,
+        nhs_number="9434765900" if is_valid_nhs_number("9434765900") else "4010232137",
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "active" and body["thresholds"] == {"target_weight_kg": 72.5}
@@ -62,7 +66,9 @@ def test_enrolment_rejects_invalid_nhs_number_naming_the_field(client, world):
     assert response.json()["errors"][0]["field"] == "nhs_number"
 
 
-def test_enrolling_an_active_number_again_is_409_but_after_discharge_is_allowed(client, world, session):
+def test_enrolling_an_active_number_again_is_409_but_after_discharge_is_allowed(
+    client, world, session
+):
     number = "4010232137"
     assert enrol(client, world, nhs_number=number).status_code == 201
     again = enrol(client, world, nhs_number=number, team="A2", who="clin_A2")
@@ -101,7 +107,12 @@ def test_get_patient_is_scoped_and_audited(client, world, session):
     own = world.patients["pat_A1"]
     assert client.get(f"/api/v1/patients/{own}", headers=world.auth("clin_A1")).status_code == 200
     for other in ("pat_A2", "pat_B1"):
-        assert client.get(f"/api/v1/patients/{world.patients[other]}", headers=world.auth("clin_A1")).status_code == 404
+        assert (
+            client.get(
+                f"/api/v1/patients/{world.patients[other]}", headers=world.auth("clin_A1")
+            ).status_code
+            == 404
+        )
     assert client.get(f"/api/v1/patients/{own}", headers=world.auth("lead")).status_code == 403
     assert client.get(f"/api/v1/patients/{own}", headers=world.auth("admin")).status_code == 403
     rows = session.scalars(select(AuditEvent).where(AuditEvent.patient_id == own)).all()
@@ -114,13 +125,27 @@ def test_get_patient_is_scoped_and_audited(client, world, session):
 def test_patch_thresholds_with_version_check(client, world):
     pid = world.patients["pat_A1"]
     headers = world.auth("clin_A1")
-    first = client.patch(f"/api/v1/patients/{pid}", json={"thresholds": {"target_weight_kg": 79}, "version": 1}, headers=headers)
+    first = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"thresholds": {"target_weight_kg": 79}, "version": 1},
+        headers=headers,
+    )
     assert first.status_code == 200 and first.json()["version"] == 2
-    stale = client.patch(f"/api/v1/patients/{pid}", json={"thresholds": {"target_weight_kg": 78}, "version": 1}, headers=headers)
+    stale = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"thresholds": {"target_weight_kg": 78}, "version": 1},
+        headers=headers,
+    )
     assert stale.status_code == 409
-    unsafe = client.patch(f"/api/v1/patients/{pid}", json={"thresholds": {"spo2_red_at_or_below": 84}}, headers=headers)
+    unsafe = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"thresholds": {"spo2_red_at_or_below": 84}},
+        headers=headers,
+    )
     assert unsafe.status_code == 422
-    mass = client.patch(f"/api/v1/patients/{pid}", json={"team_id": str(world.teams["B1"])}, headers=headers)
+    mass = client.patch(
+        f"/api/v1/patients/{pid}", json={"team_id": str(world.teams["B1"])}, headers=headers
+    )
     assert mass.status_code == 422
 
 
@@ -128,7 +153,9 @@ def test_list_patients_only_own_teams(client, world):
     response = client.get("/api/v1/patients", headers=world.auth("clin_A1"))
     assert response.status_code == 200
     assert [p["id"] for p in response.json()["items"]] == [str(world.patients["pat_A1"])]
-    other_team = client.get(f"/api/v1/patients?team_id={world.teams['B1']}", headers=world.auth("clin_A1"))
+    other_team = client.get(
+        f"/api/v1/patients?team_id={world.teams['B1']}", headers=world.auth("clin_A1")
+    )
     assert other_team.json()["items"] == []
 
 

@@ -22,13 +22,21 @@ def at(hours: float = 0) -> str:
 
 
 def weight(value=80.0, unit="kg", hours=1.0, id_=None):
-    return {"id": id_ or rid(), "type": "weight", "taken_at": at(hours), "value": value, "unit": unit}
+    return {
+        "id": id_ or rid(),
+        "type": "weight",
+        "taken_at": at(hours),
+        "value": value,
+        "unit": unit,
+    }
 
 
 def count(world, patient="pat_A1"):
     with world.app.state.sessions() as s:
         return s.scalar(
-            select(func.count()).select_from(Reading).where(Reading.patient_id == world.patients[patient])
+            select(func.count())
+            .select_from(Reading)
+            .where(Reading.patient_id == world.patients[patient])
         )
 
 
@@ -215,7 +223,13 @@ def test_symptoms_blood_pressure_and_labs(client, world):
     batch = {
         "readings": [
             {"id": rid(), "type": "symptoms", "taken_at": at(1), "answers": answers},
-            {"id": rid(), "type": "blood_pressure", "taken_at": at(1), "systolic": 122, "diastolic": 74},
+            {
+                "id": rid(),
+                "type": "blood_pressure",
+                "taken_at": at(1),
+                "systolic": 122,
+                "diastolic": 74,
+            },
             {"id": rid(), "type": "heart_rate", "taken_at": at(1), "value": 72},
             {"id": rid(), "type": "spo2", "taken_at": at(1), "value": 97},
         ]
@@ -225,7 +239,9 @@ def test_symptoms_blood_pressure_and_labs(client, world):
     lab = {"id": rid(), "type": "potassium", "taken_at": at(1), "value": 4.4, "unit": "mmol/L"}
     assert post_me(client, world, lab).status_code == 422  # patients do not enter labs
     patient = world.patients["pat_A1"]
-    by_clinician = client.post(f"/api/v1/patients/{patient}/readings", json=lab, headers=world.auth("clin_A1"))
+    by_clinician = client.post(
+        f"/api/v1/patients/{patient}/readings", json=lab, headers=world.auth("clin_A1")
+    )
     assert by_clinician.status_code == 201, by_clinician.text
     assert by_clinician.json()["stored"][0]["source"] == "clinician"
 
@@ -237,19 +253,27 @@ def test_patient_reads_own_readings_only(client, world):
     assert [r["value"] for r in mine["items"]] == [80]
     other = world.patients["pat_A2"]
     for method in ("get", "post"):
-        response = getattr(client, method)(f"/api/v1/patients/{other}/readings", headers=world.auth("pat_A1"))
+        response = getattr(client, method)(
+            f"/api/v1/patients/{other}/readings", headers=world.auth("pat_A1")
+        )
         assert response.status_code == 403
 
 
 def test_clinician_sees_own_team_readings_and_404_for_others(client, world):
     post_me(client, world, weight(80))
-    own = client.get(f"/api/v1/patients/{world.patients['pat_A1']}/readings", headers=world.auth("clin_A1"))
+    own = client.get(
+        f"/api/v1/patients/{world.patients['pat_A1']}/readings", headers=world.auth("clin_A1")
+    )
     assert own.status_code == 200 and len(own.json()["items"]) == 1
     for other in ("pat_A2", "pat_B1"):
-        response = client.get(f"/api/v1/patients/{world.patients[other]}/readings", headers=world.auth("clin_A1"))
+        response = client.get(
+            f"/api/v1/patients/{world.patients[other]}/readings", headers=world.auth("clin_A1")
+        )
         assert response.status_code == 404
         response = client.post(
-            f"/api/v1/patients/{world.patients[other]}/readings", json=weight(), headers=world.auth("clin_A1")
+            f"/api/v1/patients/{world.patients[other]}/readings",
+            json=weight(),
+            headers=world.auth("clin_A1"),
         )
         assert response.status_code == 404
 
@@ -262,7 +286,9 @@ def test_reading_list_filters_and_paginates(client, world):
     seen = []
     cursor = None
     while True:
-        response = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=world.auth("pat_A1"))
+        response = client.get(
+            url + (f"&cursor={cursor}" if cursor else ""), headers=world.auth("pat_A1")
+        )
         assert response.status_code == 200
         page = response.json()
         seen += page["items"]
@@ -272,7 +298,9 @@ def test_reading_list_filters_and_paginates(client, world):
     assert len(seen) == 7 and all(r["type"] == "weight" for r in seen)
     assert [r["taken_at"] for r in seen] == sorted(r["taken_at"] for r in seen)
     start = (T0 - timedelta(days=2)).isoformat().replace("+00:00", "Z")
-    recent = client.get("/api/v1/me/readings", params={"from": start}, headers=world.auth("pat_A1")).json()
+    recent = client.get(
+        "/api/v1/me/readings", params={"from": start}, headers=world.auth("pat_A1")
+    ).json()
     assert len(recent["items"]) == 3
     bad = client.get("/api/v1/me/readings?cursor=garbage!!", headers=world.auth("pat_A1"))
     assert bad.status_code == 422

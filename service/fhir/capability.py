@@ -1,0 +1,156 @@
+"""The CapabilityStatement: exactly what ``service.api.fhir`` implements, and nothing more."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from service.fhir import codes
+from service.fhir.resources import FHIR_VERSION, CapabilityStatement
+
+_SUBJECT = {
+    "name": "subject",
+    "type": "reference",
+    "documentation": "Patient/{id}; optional for a patient's device token (its own patient)",
+}
+_PATIENT = {"name": "patient", "type": "reference", "documentation": "Same as subject"}
+_PATIENT_NHS = {
+    "name": "patient.identifier",
+    "type": "token",
+    "documentation": f"{codes.NHS_NUMBER}|{{NHS number}}",
+}
+_COUNT_SORT = "Paging: _count (1-1000) and the next link. _sort: date (default) or -date."
+_CREATE_DOC = (
+    "Idempotent: the reading id comes from identifier (uuid5 over type|system|value), else the "
+    "Bundle entry's request.ifNoneExist (identifier=system|value), else fullUrl (urn:uuid "
+    "used as is), else the content. A re-send answers 200 with the stored reading; the same "
+    "identity with other content is 409. The subject must be Patient/{id}, "
+    "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{n} or an NHS number identifier."
+)
+
+
+def _search(*params: dict[str, str]) -> list[dict[str, str]]:
+    return [_SUBJECT, _PATIENT, _PATIENT_NHS, *params]
+
+
+def capability_statement(
+    software_version: str, base_url: str, published: datetime
+) -> CapabilityStatement:
+    resources: list[dict[str, Any]] = [
+        {
+            "type": "Observation",
+            "documentation": (
+                "Body weight (LOINC 29463-7, 3141-9; SNOMED 27113001) in kg, g, [lb_av] or "
+                "[stone_av]; blood pressure panel (LOINC 85354-9) with components 8480-6 and "
+                "8462-4 in mm[Hg]; heart rate (LOINC 8867-4) in /min; SpO2 (LOINC 59408-5, "
+                "2708-6) in %. status final, amended or corrected; effectiveDateTime or "
+                "effectiveInstant with a UTC offset. Anything else is refused with 422, never "
+                "dropped. Weights are served in kg. " + _CREATE_DOC
+            ),
+            "interaction": [
+                {
+                    "code": "create",
+                    "documentation": "Patient token: own patient; clinician: own teams' patients",
+                },
+                {"code": "read"},
+                {"code": "search-type", "documentation": _COUNT_SORT},
+            ],
+            "conditionalCreate": True,
+            "searchParam": _search(
+                {
+                    "name": "code",
+                    "type": "token",
+                    "documentation": "[system|]code, comma-separated",
+                },
+                {
+                    "name": "date",
+                    "type": "date",
+                    "documentation": "eq, ge, gt, le, lt; calendar dates in Europe/London",
+                },
+            ),
+        },
+        {
+            "type": "QuestionnaireResponse",
+            "documentation": (
+                f"Answers to {codes.QUESTIONNAIRE_URL} (version {codes.QUESTIONNAIRE_VERSION}), "
+                "status completed, authored with a UTC offset. " + _CREATE_DOC
+            ),
+            "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"}],
+            "conditionalCreate": True,
+            "searchParam": _search(
+                {"name": "authored", "type": "date", "documentation": "eq, ge, gt, le, lt"},
+            ),
+        },
+        {
+            "type": "Questionnaire",
+            "documentation": "The symptom questionnaire, id mhf-symptoms (any valid token)",
+            "interaction": [{"code": "read"}],
+        },
+        {
+            "type": "Patient",
+            "documentation": "Clinicians of the patient's team; reads are audited",
+            "interaction": [{"code": "read"}],
+            "operation": [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                    "documentation": "Patient, Flags and readings; _count pages the readings",
+                }
+            ],
+        },
+        {
+            "type": "Flag",
+            "documentation": (
+                "Pathway alerts. Priority in the flag-priority extension (PH red, PM amber); "
+                f"code is the pathway rule ({codes.RULE_SYSTEM}). Clinicians only."
+            ),
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": _search(
+                {"name": "status", "type": "token", "documentation": "active or inactive"}
+            ),
+        },
+    ]
+    return CapabilityStatement.model_validate(
+        {
+            "resourceType": "CapabilityStatement",
+            "url": f"{codes.CANONICAL_BASE}/CapabilityStatement/mhf-home",
+            "name": "MHFHomeFHIRServer",
+            "title": "MHF @home FHIR R4 interface",
+            "status": "active",
+            "date": published.isoformat(),
+            "publisher": "MHF @home",
+            "description": (
+                "Home readings for NHS England's Managing Heart Failure @home pathway. Requests "
+                "and responses are validated with fhir.resources R4B models (the closest release "
+                "it ships to R4). Errors are OperationOutcome. Batch and transaction Bundles are "
+                "both "
+                "all-or-nothing: any refused entry rejects the whole Bundle, with one issue per "
+                "problem naming the entry. Unknown search parameters are refused with 400."
+            ),
+            "kind": "instance",
+            "software": {"name": "mhf-home", "version": software_version},
+            "implementation": {"description": "MHF @home monitoring service", "url": base_url},
+            "fhirVersion": FHIR_VERSION,
+            "format": ["application/fhir+json", "json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "security": {
+                        "description": (
+                            "Authorization: Bearer <token>: a staff access token from "
+                            "/api/v1/auth/token or a patient's device token. Only /fhir/metadata "
+                            "is open."
+                        )
+                    },
+                    "resource": resources,
+                    "interaction": [
+                        {"code": "batch", "documentation": "All-or-nothing, up to 500 entries"},
+                        {
+                            "code": "transaction",
+                            "documentation": "All-or-nothing, up to 500 entries",
+                        },
+                    ],
+                }
+            ],
+        }
+    )

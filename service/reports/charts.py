@@ -1,0 +1,196 @@
+"""SVG charts written as text: a funnel plot and a trend chart, no plotting library.
+
+Every label is escaped: site codes and names come from administrators' input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.sax.saxutils import escape
+
+WIDTH, HEIGHT = 720, 420
+LEFT, RIGHT, TOP, BOTTOM = 64, 150, 40, 56
+PALETTE = (
+    "#005eb8",
+    "#da291c",
+    "#009639",
+    "#ed8b00",
+    "#7c2855",
+    "#00a499",
+    "#330072",
+    "#ffb81c",
+    "#425563",
+    "#ae2573",
+)
+NETWORK_COLOUR = "#212b32"
+
+
+def _svg(title: str, body: list[str]) -> str:
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" '
+            'font-family="Arial, sans-serif" font-size="12">',
+            f"<title>{escape(title)}</title>",
+            f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+            f'<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{escape(title)}</text>',
+            *body,
+            "</svg>",
+            "",
+        ]
+    )
+
+
+class _Scale:
+    def __init__(self, lo: float, hi: float, out_lo: float, out_hi: float) -> None:
+        self.lo, self.hi = lo, hi if hi > lo else lo + 1
+        self.out_lo, self.out_hi = out_lo, out_hi
+
+    def __call__(self, value: float) -> float:
+        share = (value - self.lo) / (self.hi - self.lo)
+        return round(self.out_lo + share * (self.out_hi - self.out_lo), 2)
+
+
+def _axes(
+    x_label: str,
+    y_label: str,
+    xs: _Scale,
+    ys: _Scale,
+    x_ticks: list[tuple[float, str]],
+    y_ticks: list[float],
+) -> list[str]:
+    bottom, right = HEIGHT - BOTTOM, WIDTH - RIGHT
+    out = [
+        f'<line x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#425563"/>',
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}" stroke="#425563"/>',
+        f'<text x="{(LEFT + right) / 2}" y="{HEIGHT - 12}" text-anchor="middle">{escape(x_label)}</text>',
+        f'<text x="14" y="{(TOP + bottom) / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {(TOP + bottom) / 2})">{escape(y_label)}</text>',
+    ]
+    for value, label in x_ticks:
+        x = xs(value)
+        out.append(f'<text x="{x}" y="{bottom + 16}" text-anchor="middle">{escape(label)}</text>')
+    for value in y_ticks:
+        y = ys(value)
+        out.append(f'<line x1="{LEFT}" y1="{y}" x2="{right}" y2="{y}" stroke="#e8edee"/>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{value:g}</text>')
+    return out
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / count
+    magnitude = 10 ** len(str(int(raw))) / 10 if raw >= 1 else 0.1
+    step = max(magnitude, round(raw / magnitude) * magnitude)
+    first = (lo // step) * step
+    ticks, value = [], first
+    while value <= hi + 1e-9:
+        if value >= lo - 1e-9:
+            ticks.append(round(value, 6))
+        value += step
+    return ticks
+
+
+def funnel_svg(data: dict[str, Any]) -> str:
+    metric = data["metric"]
+    title = f"{metric['title']}, {data['month']}: funnel plot"
+    limits = data["limits"]
+    points = data["points"]
+    if not limits:
+        return _svg(
+            title, [f'<text x="{LEFT}" y="{HEIGHT / 2}">No network value to compare with.</text>']
+        )
+    max_x = max(row["denominator"] for row in limits)
+    xs = _Scale(0, max_x, LEFT, WIDTH - RIGHT)
+    ys = _Scale(0, 100, HEIGHT - BOTTOM, TOP)
+    body = _axes(
+        "Denominator",
+        f"{metric['title']} (%)",
+        xs,
+        ys,
+        [(v, f"{v:g}") for v in _nice_ticks(0, max_x)],
+        [0, 20, 40, 60, 80, 100],
+    )
+    for key, colour, dash in (
+        ("95", "#ed8b00", "6 4"),
+        ("998", "#da291c", "2 3"),
+    ):
+        for side in ("lower", "upper"):
+            path = " ".join(
+                f"{'M' if i == 0 else 'L'}{xs(row['denominator'])},{ys(row[f'{side}_{key}'])}"
+                for i, row in enumerate(limits)
+            )
+            body.append(
+                f'<path d="{path}" fill="none" stroke="{colour}" stroke-dasharray="{dash}"/>'
+            )
+    network = data["network"]["value"]
+    if isinstance(network, int | float):
+        y = ys(network)
+        body.append(
+            f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{NETWORK_COLOUR}"/>'
+        )
+    for i, point in enumerate(points):
+        x, y = xs(point["denominator"]), ys(point["value"])
+        body.append(
+            f'<circle cx="{x}" cy="{y}" r="5" fill="{PALETTE[i % len(PALETTE)]}">'
+            f"<title>{escape(point['code'])}: {point['value']}% of {point['denominator']}</title></circle>"
+        )
+        body.append(f'<text x="{x + 7}" y="{y - 6}">{escape(point["code"])}</text>')
+    legend_x = WIDTH - RIGHT + 12
+    body += [
+        f'<text x="{legend_x}" y="{TOP + 10}">network value</text>',
+        f'<text x="{legend_x}" y="{TOP + 28}" fill="#ed8b00">95% limits</text>',
+        f'<text x="{legend_x}" y="{TOP + 46}" fill="#da291c">99.8% limits</text>',
+    ]
+    if data["suppressed_sites"]:
+        hidden = ", ".join(escape(code) for code in data["suppressed_sites"])
+        body.append(f'<text x="{legend_x}" y="{TOP + 70}">not shown (*):</text>')
+        body.append(f'<text x="{legend_x}" y="{TOP + 86}">{hidden}</text>')
+    return _svg(title, body)
+
+
+def trend_svg(data: dict[str, Any]) -> str:
+    metric = data["metric"]
+    months: list[str] = data["months"]
+    title = f"{metric['title']}: {months[0]} to {months[-1]}"
+    numbers = [
+        float(v)
+        for values in data["series"].values()
+        for v in values
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    top = max(numbers, default=1.0)
+    top = 100.0 if metric["unit"] == "%" else (top * 1.1 if top > 0 else 1.0)
+    xs = _Scale(0, max(len(months) - 1, 1), LEFT, WIDTH - RIGHT)
+    ys = _Scale(0, top, HEIGHT - BOTTOM, TOP)
+    body = _axes(
+        "Month",
+        metric["unit"],
+        xs,
+        ys,
+        [(i, m[2:]) for i, m in enumerate(months)],
+        _nice_ticks(0, top),
+    )
+    for index, (name, values) in enumerate(data["series"].items()):
+        colour = NETWORK_COLOUR if index == 0 else PALETTE[(index - 1) % len(PALETTE)]
+        width = 3 if index == 0 else 1.5
+        # A suppressed month breaks the line rather than being drawn as zero.
+        segments: list[list[str]] = [[]]
+        for i, value in enumerate(values):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                segments[-1].append(f"{xs(i)},{ys(float(value))}")
+            elif segments[-1]:
+                segments.append([])
+        for segment in segments:
+            if len(segment) == 1:
+                x, y = segment[0].split(",")
+                body.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>')
+            elif segment:
+                body.append(
+                    f'<polyline points="{" ".join(segment)}" fill="none" stroke="{colour}" stroke-width="{width}"/>'
+                )
+        body.append(
+            f'<text x="{WIDTH - RIGHT + 12}" y="{TOP + 10 + 16 * index}" fill="{colour}">{escape(name)}</text>'
+        )
+    return _svg(title, body)

@@ -1,0 +1,1189 @@
+"""The metric registry: every site and network measure as a named definition with its SQL.
+
+Each metric is a *unit query*: one row per thing counted (a patient, an alert, an admission) with
+the patient it belongs to and what it contributes (``num``/``den`` for counts, proportions and
+rates; ``val`` for medians and percentiles). The runner joins the units to the patient's team and
+site, groups them by site, team or an equity dimension, and adds the total row in the same
+statement, so the database does all the counting and Python only reads one row per group.
+
+Medians and percentiles are computed with ROW_NUMBER()/COUNT() windows and linear interpolation
+(the definition of PostgreSQL's ``percentile_cont``) because SQLite has no percentile function and
+the two engines must agree to the last digit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+
+from service.models import Alert, Patient, Reading, Team, UTCDateTime
+from service.reports.models import (
+    DISCHARGE_REASONS,
+    PILLARS,
+    KccqScore,
+    MedicationChange,
+    PatientEvent,
+)
+from service.reports.period import Period, london_midnight
+from service.reports.sqlfuncs import days_between, epoch_seconds, greatest, least, london_date
+
+Kind = Literal["count", "sum", "proportion", "rate", "median", "percentile"]
+ADDITIVE_KINDS = ("count", "sum", "proportion", "rate")
+# An alert "precedes" a heart-failure admission if raised on one of the 14 days before it
+# (or the day itself): the evaluation window of the weight-monitoring literature.
+ALERT_LOOKBACK_DAYS = 14
+READMISSION_DAYS = 30
+KCCQ_MEANINGFUL_CHANGE = 5.0
+PILLAR_TITLES = {
+    "acei_arb_arni": "ACE inhibitor, ARB or ARNI",
+    "beta_blocker": "beta-blocker",
+    "mra": "MRA",
+    "sglt2i": "SGLT2 inhibitor",
+}
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """The period as named bind parameters, so the published SQL reads ``:period_start``."""
+
+    period: Period
+    first_day: BindParameter[date]
+    last_day: BindParameter[date]
+    after_last_day: BindParameter[date]
+    start_utc: BindParameter[Any]
+    end_utc: BindParameter[Any]
+    lookback_utc: BindParameter[Any]
+
+    @classmethod
+    def build(cls, period: Period) -> Ctx:
+        lookback = london_midnight(
+            date.fromordinal(period.first_day.toordinal() - ALERT_LOOKBACK_DAYS - 1)
+        )
+        return cls(
+            period=period,
+            first_day=bindparam("period_first_day", period.first_day, type_=Date),
+            last_day=bindparam("period_last_day", period.last_day, type_=Date),
+            after_last_day=bindparam("period_after_last_day", period.after_last_day, type_=Date),
+            start_utc=bindparam("period_start", period.start_utc, type_=UTCDateTime),
+            end_utc=bindparam("period_end", period.end_utc, type_=UTCDateTime),
+            lookback_utc=bindparam("alert_lookback_start", lookback, type_=UTCDateTime),
+        )
+
+    def london_date(self, instant: Any) -> ColumnElement[Any]:
+        return london_date(instant, self.period.utc_offsets())
+
+
+UnitQuery = Callable[[Ctx], Select[Any]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    title: str
+    section: str
+    kind: Kind
+    unit: str
+    numerator: str
+    denominator: str | None
+    description: str
+    units: UnitQuery = field(repr=False)
+    percentile: int = 50
+    # For charts and reading: None where neither direction is good in itself (e.g. referrals).
+    higher_is_better: bool | None = None
+
+    @property
+    def is_proportion(self) -> bool:
+        return self.kind == "proportion"
+
+    def sql(self) -> str:
+        """The unit query as PostgreSQL, with the period as named parameters."""
+        return _published_sql(self.id)
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    if metric.id in REGISTRY:
+        raise ValueError(f"metric {metric.id} registered twice")
+    REGISTRY[metric.id] = metric
+    return metric
+
+
+def _published_sql(metric_id: str) -> str:
+    metric = REGISTRY[metric_id]
+    ctx = Ctx.build(Period.for_month("2026-10"))
+    compiled = metric.units(ctx).compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
+    return str(compiled)
+
+
+# --- shared predicates ------------------------------------------------------------------------
+
+
+def _one() -> ColumnElement[int]:
+    return literal(1, Integer)
+
+
+def _zero() -> ColumnElement[int]:
+    return literal(0, Integer)
+
+
+def _active_in_period(ctx: Ctx) -> ColumnElement[bool]:
+    return and_(
+        Patient.enrolled_on <= ctx.last_day,
+        or_(Patient.discharged_on.is_(None), Patient.discharged_on >= ctx.first_day),
+    )
+
+
+def _active_at_end(ctx: Ctx) -> ColumnElement[bool]:
+    return and_(
+        Patient.enrolled_on <= ctx.last_day,
+        or_(Patient.discharged_on.is_(None), Patient.discharged_on > ctx.last_day),
+    )
+
+
+def _days_in_period(ctx: Ctx) -> ColumnElement[int]:
+    """Calendar days of the period the patient was on the pathway (enrolment and discharge
+    days included)."""
+    first = greatest(Patient.enrolled_on, ctx.first_day)
+    last = least(func.coalesce(Patient.discharged_on, ctx.last_day), ctx.last_day)
+    return days_between(last, first) + 1
+
+
+def _in_days(column: Any, ctx: Ctx) -> ColumnElement[bool]:
+    return and_(column >= ctx.first_day, column <= ctx.last_day)
+
+
+def _in_instants(column: Any, ctx: Ctx) -> ColumnElement[bool]:
+    return and_(column >= ctx.start_utc, column < ctx.end_utc)
+
+
+def _during_monitoring(day: Any) -> ColumnElement[bool]:
+    """Outcomes count while the patient is on the pathway: an admission before enrolment is the
+    reason for referral, not an outcome of the service."""
+    return and_(
+        day >= Patient.enrolled_on,
+        or_(Patient.discharged_on.is_(None), day <= Patient.discharged_on),
+    )
+
+
+def _patients(*where: ColumnElement[bool], num: ColumnElement[Any] | None = None) -> Any:
+    return select(
+        Patient.id.label("patient_id"), (num if num is not None else _one()).label("num")
+    ).where(*where)
+
+
+# --- caseload and flow ------------------------------------------------------------------------
+
+
+def _referred(ctx: Ctx) -> Any:
+    return _patients(_in_instants(Patient.created_at, ctx))
+
+
+def _onboarded(ctx: Ctx) -> Any:
+    return _patients(_in_days(Patient.enrolled_on, ctx))
+
+
+def _caseload(ctx: Ctx) -> Any:
+    return _patients(_active_in_period(ctx))
+
+
+def _active_month_end(ctx: Ctx) -> Any:
+    return _patients(_active_at_end(ctx))
+
+
+def _discharged(reason: str | None) -> UnitQuery:
+    def units(ctx: Ctx) -> Any:
+        where = [_in_days(Patient.discharged_on, ctx)]
+        if reason is not None:
+            where.append(Patient.discharge_reason == reason)
+        return _patients(*where)
+
+    return units
+
+
+def _days_on_pathway(ctx: Ctx) -> Any:
+    return select(
+        Patient.id.label("patient_id"),
+        cast(days_between(Patient.discharged_on, Patient.enrolled_on), Float).label("val"),
+    ).where(_in_days(Patient.discharged_on, ctx))
+
+
+# --- adherence --------------------------------------------------------------------------------
+
+
+def weight_days(ctx: Ctx) -> Any:
+    """Distinct (patient, London day) pairs with a weight in the period.
+
+    The literal ``type = 'weight'`` (not a bound parameter) lets PostgreSQL use the partial index
+    ``ix_readings_weight_taken_at`` as an index-only scan.
+    """
+    day = ctx.london_date(Reading.taken_at)
+    return (
+        select(Reading.patient_id.label("patient_id"), day.label("day"))
+        .where(text("readings.type = 'weight'"), _in_instants(Reading.taken_at, ctx))
+        .distinct()
+    )
+
+
+def _adherence(ctx: Ctx) -> Any:
+    days = weight_days(ctx).subquery("weight_days")
+    return (
+        select(
+            Patient.id.label("patient_id"),
+            func.count(days.c.day).label("num"),
+            _days_in_period(ctx).label("den"),
+        )
+        .select_from(Patient)
+        .outerjoin(
+            days,
+            and_(
+                days.c.patient_id == Patient.id,
+                days.c.day >= Patient.enrolled_on,
+                or_(Patient.discharged_on.is_(None), days.c.day <= Patient.discharged_on),
+            ),
+        )
+        .where(Patient.expects_daily_weight.is_(True), _active_in_period(ctx))
+        .group_by(Patient.id)
+    )
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def _alerts(severity: str) -> UnitQuery:
+    def units(ctx: Ctx) -> Any:
+        return select(Alert.patient_id.label("patient_id"), _one().label("num")).where(
+            _in_instants(Alert.raised_at, ctx), Alert.severity == severity
+        )
+
+    return units
+
+
+def _alert_rate(ctx: Ctx) -> Any:
+    raised = select(
+        Alert.patient_id.label("patient_id"), _one().label("num"), _zero().label("den")
+    ).where(_in_instants(Alert.raised_at, ctx))
+    exposure = select(
+        Patient.id.label("patient_id"), _zero().label("num"), _days_in_period(ctx).label("den")
+    ).where(_active_in_period(ctx))
+    return select(union_all(raised, exposure).subquery("alerts_and_days"))
+
+
+def _time_to_action(ctx: Ctx) -> Any:
+    seconds = epoch_seconds(Alert.first_action_at) - epoch_seconds(Alert.raised_at)
+    return select(
+        Alert.patient_id.label("patient_id"),
+        (cast(seconds, Float) / literal(3600.0, Float)).label("val"),
+    ).where(_in_instants(Alert.raised_at, ctx), Alert.first_action_at.is_not(None))
+
+
+def _red_in_time(ctx: Ctx) -> Any:
+    in_time = case((Alert.first_action_at <= Alert.due_at, 1), else_=0)
+    return select(
+        Alert.patient_id.label("patient_id"), in_time.label("num"), _one().label("den")
+    ).where(
+        _in_instants(Alert.raised_at, ctx),
+        Alert.severity == "red",
+        # An alert not yet due and not yet worked cannot be judged late or on time.
+        or_(Alert.first_action_at.is_not(None), Alert.due_at < ctx.end_utc),
+    )
+
+
+def _no_action_needed(ctx: Ctx) -> Any:
+    flag = case((Alert.outcome == "no_action_needed", 1), else_=0)
+    return select(
+        Alert.patient_id.label("patient_id"), flag.label("num"), _one().label("den")
+    ).where(_in_instants(Alert.resolved_at, ctx))
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+def _events(
+    ctx: Ctx, *where: ColumnElement[bool], num: ColumnElement[Any] | None = None
+) -> Any:
+    return (
+        select(
+            PatientEvent.patient_id.label("patient_id"),
+            (num if num is not None else _one()).label("num"),
+        )
+        .join(Patient, Patient.id == PatientEvent.patient_id)
+        .where(
+            _in_days(PatientEvent.occurred_on, ctx),
+            _during_monitoring(PatientEvent.occurred_on),
+            *where,
+        )
+    )
+
+
+def _emergency_admission() -> ColumnElement[bool]:
+    return and_(PatientEvent.kind == "admission", PatientEvent.emergency.is_(True))
+
+
+def _admissions(hf_only: bool) -> UnitQuery:
+    def units(ctx: Ctx) -> Any:
+        where = [_emergency_admission()]
+        if hf_only:
+            where.append(PatientEvent.hf_related.is_(True))
+        return _events(ctx, *where)
+
+    return units
+
+
+def _readmissions(ctx: Ctx) -> Any:
+    earlier = aliased(PatientEvent)
+    earlier_episode = aliased(Patient)
+    # A previous admission of the same person: re-enrolment makes a new patient row, so match on
+    # the NHS number to see admissions from an earlier episode too.
+    previous = exists().where(
+        earlier.patient_id == earlier_episode.id,
+        earlier_episode.nhs_number == Patient.nhs_number,
+        earlier.kind == "admission",
+        earlier.id != PatientEvent.id,
+        earlier.discharged_on.is_not(None),
+        earlier.discharged_on <= PatientEvent.occurred_on,
+        days_between(PatientEvent.occurred_on, earlier.discharged_on) <= READMISSION_DAYS,
+    )
+    return _events(ctx, _emergency_admission(), previous)
+
+
+def _bed_days(ctx: Ctx) -> Any:
+    # Nights in hospital that fall in the period; a stay still open counts up to the period end.
+    stay_end = least(
+        func.coalesce(PatientEvent.discharged_on, ctx.after_last_day), ctx.after_last_day
+    )
+    stay_start = greatest(PatientEvent.occurred_on, ctx.first_day)
+    nights = days_between(stay_end, stay_start)
+    return (
+        select(PatientEvent.patient_id.label("patient_id"), nights.label("num"))
+        .join(Patient, Patient.id == PatientEvent.patient_id)
+        .where(
+            PatientEvent.kind == "admission",
+            PatientEvent.occurred_on <= ctx.last_day,
+            _during_monitoring(PatientEvent.occurred_on),
+            nights > 0,
+        )
+    )
+
+
+def _kind(kind: str) -> UnitQuery:
+    def units(ctx: Ctx) -> Any:
+        return _events(ctx, PatientEvent.kind == kind)
+
+    return units
+
+
+def _hf_admission_after_alert(ctx: Ctx) -> Any:
+    alert_day = ctx.london_date(Alert.raised_at)
+    alerted = exists().where(
+        Alert.patient_id == PatientEvent.patient_id,
+        Alert.raised_at >= ctx.lookback_utc,
+        Alert.raised_at < ctx.end_utc,
+        days_between(PatientEvent.occurred_on, alert_day).between(0, ALERT_LOOKBACK_DAYS),
+    )
+    base = _events(
+        ctx,
+        _emergency_admission(),
+        PatientEvent.hf_related.is_(True),
+        num=case((alerted, 1), else_=0),
+    )
+    return base.add_columns(_one().label("den"))
+
+
+# --- medicines --------------------------------------------------------------------------------
+
+
+def _hfref_at_end(ctx: Ctx) -> ColumnElement[bool]:
+    return and_(Patient.hf_type == "HFrEF", _active_at_end(ctx))
+
+
+def _latest_medication(ctx: Ctx, pillar: str) -> Any:
+    rank = func.row_number().over(
+        partition_by=MedicationChange.patient_id,
+        order_by=(
+            MedicationChange.changed_on.desc(),
+            MedicationChange.recorded_at.desc(),
+            MedicationChange.id.desc(),
+        ),
+    )
+    return (
+        select(
+            MedicationChange.patient_id,
+            MedicationChange.status,
+            MedicationChange.at_target_or_max_tolerated,
+            rank.label("rn"),
+        )
+        .where(MedicationChange.pillar == pillar, MedicationChange.changed_on <= ctx.last_day)
+        .subquery(f"latest_{pillar}")
+    )
+
+
+def _on_pillar(pillar: str) -> UnitQuery:
+    def units(ctx: Ctx) -> Any:
+        latest = _latest_medication(ctx, pillar)
+        on = case((latest.c.status == "started", 1), else_=0)
+        return (
+            select(Patient.id.label("patient_id"), on.label("num"), _one().label("den"))
+            .select_from(Patient)
+            .outerjoin(latest, and_(latest.c.patient_id == Patient.id, latest.c.rn == 1))
+            .where(_hfref_at_end(ctx))
+        )
+
+    return units
+
+
+def _at_target(pillar: str) -> UnitQuery:
+    def units(ctx: Ctx) -> Any:
+        latest = _latest_medication(ctx, pillar)
+        target = case((latest.c.at_target_or_max_tolerated.is_(True), 1), else_=0)
+        return (
+            select(Patient.id.label("patient_id"), target.label("num"), _one().label("den"))
+            .join(latest, and_(latest.c.patient_id == Patient.id, latest.c.rn == 1))
+            .where(_hfref_at_end(ctx), latest.c.status == "started")
+        )
+
+    return units
+
+
+def _time_to_optimisation(ctx: Ctx) -> Any:
+    # A pillar is settled from the first record at target or maximum tolerated dose, or ruled out
+    # (not tolerated, contraindicated); a patient is optimised when all four are settled.
+    settled = (
+        select(
+            MedicationChange.patient_id,
+            MedicationChange.pillar,
+            func.min(MedicationChange.changed_on).label("settled_on"),
+        )
+        .where(
+            or_(
+                and_(
+                    MedicationChange.status == "started",
+                    MedicationChange.at_target_or_max_tolerated.is_(True),
+                ),
+                MedicationChange.status.in_(("not_tolerated", "contraindicated")),
+            )
+        )
+        .group_by(MedicationChange.patient_id, MedicationChange.pillar)
+        .subquery("settled")
+    )
+    optimised = (
+        select(settled.c.patient_id, func.max(settled.c.settled_on).label("optimised_on"))
+        .group_by(settled.c.patient_id)
+        .having(func.count(distinct(settled.c.pillar)) == len(PILLARS))
+        .subquery("optimised")
+    )
+    return (
+        select(
+            Patient.id.label("patient_id"),
+            cast(days_between(optimised.c.optimised_on, Patient.enrolled_on), Float).label("val"),
+        )
+        .join(optimised, optimised.c.patient_id == Patient.id)
+        .where(
+            Patient.hf_type == "HFrEF",
+            _in_days(optimised.c.optimised_on, ctx),
+            optimised.c.optimised_on >= Patient.enrolled_on,
+        )
+    )
+
+
+# --- KCCQ-12 ----------------------------------------------------------------------------------
+
+
+def _kccq_pairs(ctx: Ctx) -> Any:
+    """Patients discharged from monitoring in the period with a start and a discharge score:
+    the first start score and the last discharge score."""
+
+    def ranked(timepoint: str, first: bool) -> Any:
+        order = KccqScore.assessed_on.asc() if first else KccqScore.assessed_on.desc()
+        rank = func.row_number().over(
+            partition_by=KccqScore.patient_id,
+            order_by=(order, KccqScore.recorded_at.desc(), KccqScore.id.desc()),
+        )
+        return (
+            select(KccqScore.patient_id, KccqScore.score, rank.label("rn"))
+            .where(KccqScore.timepoint == timepoint)
+            .subquery(f"kccq_{timepoint}")
+        )
+
+    start = ranked("start", first=True)
+    end = ranked("discharge", first=False)
+    return (
+        select(
+            Patient.id.label("patient_id"),
+            start.c.score.label("start_score"),
+            end.c.score.label("discharge_score"),
+        )
+        .join(start, and_(start.c.patient_id == Patient.id, start.c.rn == 1))
+        .join(end, and_(end.c.patient_id == Patient.id, end.c.rn == 1))
+        .where(_in_days(Patient.discharged_on, ctx))
+        .subquery("kccq_pairs")
+    )
+
+
+def _kccq_value(which: str) -> UnitQuery:
+    def units(ctx: Ctx) -> Any:
+        pairs = _kccq_pairs(ctx)
+        value: ColumnElement[Any]
+        if which == "change":
+            value = pairs.c.discharge_score - pairs.c.start_score
+        else:
+            value = pairs.c[f"{which}_score"]
+        return select(pairs.c.patient_id, cast(value, Float).label("val"))
+
+    return units
+
+
+def _kccq_improved(ctx: Ctx) -> Any:
+    pairs = _kccq_pairs(ctx)
+    change = pairs.c.discharge_score - pairs.c.start_score
+    improved = case((change >= KCCQ_MEANINGFUL_CHANGE, 1), else_=0)
+    return select(pairs.c.patient_id, improved.label("num"), _one().label("den"))
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+CASELOAD, ADHERENCE, ALERTS, OUTCOMES, MEDICINES, KCCQ = (
+    "caseload",
+    "adherence",
+    "alerts",
+    "outcomes",
+    "medicines",
+    "patient_reported",
+)
+
+register(
+    Metric(
+        "referred",
+        "Referred",
+        CASELOAD,
+        "count",
+        "patients",
+        "Patients whose record was created in the month",
+        None,
+        "Referrals received: patient records created by the team during the month.",
+        _referred,
+    )
+)
+register(
+    Metric(
+        "onboarded",
+        "Onboarded",
+        CASELOAD,
+        "count",
+        "patients",
+        "Patients enrolled on the pathway with an enrolment date in the month",
+        None,
+        "New enrolments, by enrolment date.",
+        _onboarded,
+    )
+)
+register(
+    Metric(
+        "caseload",
+        "Caseload",
+        CASELOAD,
+        "count",
+        "patients",
+        "Patients on the pathway on any day of the month",
+        None,
+        "Enrolment episodes active at any time in the month (a patient discharged and re-enrolled "
+        "counts once per episode).",
+        _caseload,
+    )
+)
+register(
+    Metric(
+        "active_month_end",
+        "Active at month end",
+        CASELOAD,
+        "count",
+        "patients",
+        "Patients enrolled on or before the last day and not discharged by it",
+        None,
+        "Caseload on the last day of the month (today, for the month in progress).",
+        _active_month_end,
+    )
+)
+register(
+    Metric(
+        "discharged",
+        "Discharged from monitoring",
+        CASELOAD,
+        "count",
+        "patients",
+        "Patients discharged from monitoring in the month",
+        None,
+        "All discharges from monitoring, any reason.",
+        _discharged(None),
+    )
+)
+for _reason in DISCHARGE_REASONS:
+    register(
+        Metric(
+            f"discharged_{_reason}",
+            f"Discharged: {_reason.replace('_', ' ')}",
+            CASELOAD,
+            "count",
+            "patients",
+            f"Patients discharged from monitoring in the month, reason {_reason}",
+            None,
+            f"Discharges from monitoring with reason '{_reason}'.",
+            _discharged(_reason),
+        )
+    )
+register(
+    Metric(
+        "days_on_pathway_median",
+        "Median days on the pathway",
+        CASELOAD,
+        "median",
+        "days",
+        "Days from enrolment to discharge (median)",
+        "Patients discharged from monitoring in the month",
+        "Length of stay on the pathway of patients discharged in the month.",
+        _days_on_pathway,
+    )
+)
+
+register(
+    Metric(
+        "weight_adherence",
+        "Weight adherence",
+        ADHERENCE,
+        "proportion",
+        "%",
+        "Expected reading-days with a weight",
+        "Expected reading-days",
+        "For patients expecting daily weights, each London calendar day they were on the pathway in "
+        "the month (enrolment and discharge days included) is an expected reading-day; it has a "
+        "valid reading if at least one weight was accepted that day.",
+        _adherence,
+        higher_is_better=True,
+    )
+)
+
+register(
+    Metric(
+        "alerts_red",
+        "Red alerts",
+        ALERTS,
+        "count",
+        "alerts",
+        "Red alerts raised in the month",
+        None,
+        "Alerts raised at red level.",
+        _alerts("red"),
+    )
+)
+register(
+    Metric(
+        "alerts_amber",
+        "Amber alerts",
+        ALERTS,
+        "count",
+        "alerts",
+        "Amber alerts raised in the month",
+        None,
+        "Alerts raised at amber level.",
+        _alerts("amber"),
+    )
+)
+register(
+    Metric(
+        "alerts_per_100_patient_days",
+        "Alerts per 100 patient-days",
+        ALERTS,
+        "rate",
+        "per 100 patient-days",
+        "Alerts raised in the month",
+        "Patient-days on the pathway in the month",
+        "Alert burden, comparable across caseload sizes.",
+        _alert_rate,
+    )
+)
+register(
+    Metric(
+        "alert_first_action_median_hours",
+        "Time to first action (median)",
+        ALERTS,
+        "median",
+        "hours",
+        "Hours from alert raised to the first clinician action",
+        "Alerts raised in the month that have been acted on",
+        "First action: acknowledge, assign, note or resolve (alerts.first_action_at).",
+        _time_to_action,
+        higher_is_better=False,
+    )
+)
+register(
+    Metric(
+        "alert_first_action_p90_hours",
+        "Time to first action (90th percentile)",
+        ALERTS,
+        "percentile",
+        "hours",
+        "Hours from alert raised to the first clinician action",
+        "Alerts raised in the month that have been acted on",
+        "90th percentile, linear interpolation between ranks (as percentile_cont).",
+        _time_to_action,
+        percentile=90,
+        higher_is_better=False,
+    )
+)
+register(
+    Metric(
+        "red_alerts_actioned_in_time",
+        "Red alerts actioned within response time",
+        ALERTS,
+        "proportion",
+        "%",
+        "Red alerts whose first action was at or before the due time",
+        "Red alerts raised in the month, acted on or past their due time",
+        "Response against the site's response policy (alerts.due_at).",
+        _red_in_time,
+        higher_is_better=True,
+    )
+)
+register(
+    Metric(
+        "alerts_resolved_no_action_needed",
+        "Alerts resolved 'no action needed'",
+        ALERTS,
+        "proportion",
+        "%",
+        "Alerts resolved in the month with outcome no_action_needed",
+        "Alerts resolved in the month",
+        "A signal of alert fatigue: rules that fire without clinical need.",
+        _no_action_needed,
+        higher_is_better=False,
+    )
+)
+
+register(
+    Metric(
+        "admissions_hf",
+        "Heart-failure emergency admissions",
+        OUTCOMES,
+        "count",
+        "admissions",
+        "Emergency admissions related to heart failure, admitted in the month",
+        None,
+        "Recorded by the team as patient events, while the patient was on the pathway.",
+        _admissions(hf_only=True),
+        higher_is_better=False,
+    )
+)
+register(
+    Metric(
+        "admissions_all_cause",
+        "All-cause emergency admissions",
+        OUTCOMES,
+        "count",
+        "admissions",
+        "Emergency admissions, admitted in the month",
+        None,
+        "Recorded by the team as patient events, while the patient was on the pathway.",
+        _admissions(hf_only=False),
+        higher_is_better=False,
+    )
+)
+register(
+    Metric(
+        "readmissions_30d",
+        "30-day readmissions",
+        OUTCOMES,
+        "count",
+        "admissions",
+        "Emergency admissions in the month within 30 days of discharge from an earlier admission",
+        None,
+        "Earlier admissions include those before enrolment and in earlier episodes of the same "
+        "person (matched on NHS number).",
+        _readmissions,
+        higher_is_better=False,
+    )
+)
+register(
+    Metric(
+        "bed_days",
+        "Bed days",
+        OUTCOMES,
+        "sum",
+        "bed days",
+        "Nights in hospital falling in the month, admissions while on the pathway",
+        None,
+        "Each night is counted in the month it starts; a stay not yet ended counts to the month end.",
+        _bed_days,
+        higher_is_better=False,
+    )
+)
+register(
+    Metric(
+        "ae_attendances",
+        "A&E attendances",
+        OUTCOMES,
+        "count",
+        "attendances",
+        "A&E attendances in the month",
+        None,
+        "Recorded by the team as patient events.",
+        _kind("ae_attendance"),
+        higher_is_better=False,
+    )
+)
+register(
+    Metric(
+        "deaths",
+        "Deaths",
+        OUTCOMES,
+        "count",
+        "patients",
+        "Deaths in the month",
+        None,
+        "Deaths while on the pathway, recorded by the team.",
+        _kind("death"),
+    )
+)
+register(
+    Metric(
+        "hf_admissions_preceded_by_alert",
+        "HF admissions preceded by an alert",
+        OUTCOMES,
+        "proportion",
+        "%",
+        "Heart-failure admissions with an alert for the patient in the 14 days before",
+        "Heart-failure emergency admissions in the month",
+        "Alerts raised on the London calendar day of admission or the 14 days before.",
+        _hf_admission_after_alert,
+        higher_is_better=True,
+    )
+)
+
+for _pillar in PILLARS:
+    _name = PILLAR_TITLES[_pillar]
+    register(
+        Metric(
+            f"on_{_pillar}",
+            f"HFrEF patients on {_name}",
+            MEDICINES,
+            "proportion",
+            "%",
+            f"HFrEF patients whose latest {_name} record is 'started'",
+            "HFrEF patients active at month end",
+            "The latest record for the pillar on or before the last day decides.",
+            _on_pillar(_pillar),
+            higher_is_better=True,
+        )
+    )
+    register(
+        Metric(
+            f"at_target_{_pillar}",
+            f"{_name}: at target or maximum tolerated dose",
+            MEDICINES,
+            "proportion",
+            "%",
+            f"HFrEF patients on {_name} at target or maximum tolerated dose",
+            f"HFrEF patients active at month end on {_name}",
+            "From the latest record for the pillar.",
+            _at_target(_pillar),
+            higher_is_better=True,
+        )
+    )
+register(
+    Metric(
+        "time_to_optimisation_median_days",
+        "Time to optimisation (median)",
+        MEDICINES,
+        "median",
+        "days",
+        "Days from enrolment to optimisation",
+        "HFrEF patients optimised in the month",
+        "Optimised on the date every pillar was first at target or maximum tolerated dose, or ruled "
+        "out as not tolerated or contraindicated.",
+        _time_to_optimisation,
+        higher_is_better=False,
+    )
+)
+
+register(
+    Metric(
+        "kccq_start_median",
+        "KCCQ-12 at start (median)",
+        KCCQ,
+        "median",
+        "score",
+        "KCCQ-12 overall summary at start",
+        "Patients discharged in the month with both scores",
+        "First score recorded at the start timepoint.",
+        _kccq_value("start"),
+    )
+)
+register(
+    Metric(
+        "kccq_discharge_median",
+        "KCCQ-12 at discharge (median)",
+        KCCQ,
+        "median",
+        "score",
+        "KCCQ-12 overall summary at discharge",
+        "Patients discharged in the month with both scores",
+        "Last score recorded at the discharge timepoint.",
+        _kccq_value("discharge"),
+        higher_is_better=True,
+    )
+)
+register(
+    Metric(
+        "kccq_change_median",
+        "KCCQ-12 change (median)",
+        KCCQ,
+        "median",
+        "points",
+        "Discharge minus start score",
+        "Patients discharged in the month with both scores",
+        "A change of 5 points is clinically meaningful.",
+        _kccq_value("change"),
+        higher_is_better=True,
+    )
+)
+register(
+    Metric(
+        "kccq_improved",
+        "KCCQ-12 improved by 5 or more",
+        KCCQ,
+        "proportion",
+        "%",
+        "Patients whose score rose by at least 5 points",
+        "Patients discharged in the month with both scores",
+        "A 5-point change in the overall summary score is clinically meaningful.",
+        _kccq_improved,
+        higher_is_better=True,
+    )
+)
+
+
+# --- groupings and the runner -----------------------------------------------------------------
+
+EQUITY_DIMENSIONS = ("imd_quintile", "ethnicity", "age_band", "sex")
+ETHNIC_GROUPS: dict[str, tuple[str, ...]] = {
+    "White": ("A", "B", "C"),
+    "Mixed": ("D", "E", "F", "G"),
+    "Asian": ("H", "J", "K", "L"),
+    "Black": ("M", "N", "P"),
+    "Other": ("R", "S"),
+    "Not stated": ("Z",),
+}
+NOT_KNOWN = "Not known"
+AGE_BANDS = ((65, "<65"), (75, "65-74"), (85, "75-84"))
+OLDEST_BAND = "85+"
+GROUP_ORDER: dict[str, list[str]] = {
+    "imd_quintile": ["1", "2", "3", "4", "5", NOT_KNOWN],
+    "ethnicity": [*ETHNIC_GROUPS, NOT_KNOWN],
+    "age_band": [label for _, label in AGE_BANDS] + [OLDEST_BAND],
+    "sex": ["female", "male", "other", "unknown"],
+}
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February: the birthday falls on 1 March in other years
+        return day.replace(year=day.year - years, day=28)
+
+
+def _group_key(by: str, ctx: Ctx) -> Any:
+    if by == "site":
+        return Team.site_id
+    if by == "team":
+        return Patient.team_id
+    if by == "imd_quintile":
+        whens = [(Patient.imd_quintile == q, str(q)) for q in range(1, 6)]
+        return case(*whens, else_=NOT_KNOWN)
+    if by == "ethnicity":
+        groups = [(Patient.ethnicity.in_(codes), name) for name, codes in ETHNIC_GROUPS.items()]
+        return case(*groups, else_=NOT_KNOWN)
+    if by == "age_band":
+        # Age on the last day of the period, by comparing dates of birth with fixed cut-offs.
+        last = ctx.period.last_day
+        bands = [
+            (
+                Patient.date_of_birth
+                > bindparam(f"born_after_{age}", _years_before(last, age), type_=Date),
+                label,
+            )
+            for age, label in AGE_BANDS
+        ]
+        return case(*bands, else_=OLDEST_BAND)
+    if by == "sex":
+        return Patient.sex
+    raise ValueError(f"unknown grouping {by}")
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    by: str
+    site_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricValue:
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    # Distinct patients behind the figure: medians and rates of 1-7 people are suppressed.
+    n: int
+
+
+EMPTY = MetricValue(None, None, None, 0)
+
+
+@dataclass(frozen=True)
+class Grouped:
+    groups: dict[Any, MetricValue]
+    total: MetricValue
+
+
+def _grouped_units(metric: Metric, ctx: Ctx, grouping: Grouping) -> Any:
+    units = metric.units(ctx).subquery("units")
+    key = _group_key(grouping.by, ctx).label("grp")
+    query = (
+        select(key, units)
+        .select_from(units)
+        .join(Patient, Patient.id == units.c.patient_id)
+        .join(Team, Team.id == Patient.team_id)
+    )
+    if grouping.site_id is not None:
+        query = query.where(Team.site_id == grouping.site_id)
+    if grouping.team_id is not None:
+        query = query.where(Patient.team_id == grouping.team_id)
+    return query.cte("grouped_units")
+
+
+def _additive_statement(metric: Metric, g: Any) -> Any:
+    has_den = "den" in g.c
+    den = func.sum(g.c.den) if has_den else null()
+
+    def aggregate(key: ColumnElement[Any]) -> Any:
+        return select(
+            key.label("grp"),
+            func.coalesce(func.sum(g.c.num), 0).label("num"),
+            den.label("den"),
+            func.count(distinct(g.c.patient_id)).label("n"),
+        )
+
+    by_group = aggregate(g.c.grp).group_by(g.c.grp)
+    total = aggregate(cast(null(), g.c.grp.type))
+    return union_all(by_group, total)
+
+
+def _percentile_statement(metric: Metric, g: Any) -> Any:
+    k = metric.percentile
+    ranked = (
+        select(
+            g.c.grp,
+            g.c.patient_id,
+            g.c.val,
+            func.row_number().over(partition_by=g.c.grp, order_by=g.c.val).label("rn"),
+            func.count().over(partition_by=g.c.grp).label("cnt"),
+            func.row_number().over(order_by=g.c.val).label("trn"),
+            func.count().over().label("tcnt"),
+        )
+        .where(g.c.val.is_not(None))
+        .subquery("ranked")
+    )
+
+    def aggregate(key: ColumnElement[Any], rn: Any, cnt: Any) -> Any:
+        # 0-based position h = k/100 * (cnt - 1) kept in integers: rank lo+1 and lo+2 bracket it.
+        position = literal(k, Integer) * (cnt - 1)
+        lo = position // 100 + 1
+        return select(
+            key.label("grp"),
+            func.max(cnt).label("cnt"),
+            func.max(case((rn == lo, ranked.c.val))).label("v_lo"),
+            func.max(case((rn == lo + 1, ranked.c.val))).label("v_hi"),
+            func.max(position % 100).label("frac"),
+            func.count(distinct(ranked.c.patient_id)).label("n"),
+        )
+
+    by_group = aggregate(ranked.c.grp, ranked.c.rn, ranked.c.cnt).group_by(ranked.c.grp)
+    total = aggregate(cast(null(), g.c.grp.type), ranked.c.trn, ranked.c.tcnt)
+    parts = union_all(by_group, total).subquery("parts")
+    value = case(
+        (parts.c.frac == 0, parts.c.v_lo),
+        else_=parts.c.v_lo
+        + (parts.c.v_hi - parts.c.v_lo) * cast(parts.c.frac, Float) / literal(100.0, Float),
+    )
+    return select(
+        parts.c.grp, null().label("num"), parts.c.cnt.label("den"), parts.c.n, value.label("val")
+    )
+
+
+def statement(metric: Metric, ctx: Ctx, grouping: Grouping) -> Any:
+    g = _grouped_units(metric, ctx, grouping)
+    if metric.kind in ADDITIVE_KINDS:
+        return _additive_statement(metric, g)
+    return _percentile_statement(metric, g)
+
+
+def _value(metric: Metric, num: Any, den: Any, val: Any, n: int) -> MetricValue:
+    numerator = float(num) if num is not None else None
+    denominator = float(den) if den is not None else None
+    if metric.kind in ("count", "sum"):
+        return MetricValue(numerator or 0.0, None, numerator or 0.0, n)
+    if metric.kind == "proportion":
+        value = 100.0 * numerator / denominator if numerator is not None and denominator else None
+        return MetricValue(numerator or 0.0, denominator or 0.0, value, n)
+    if metric.kind == "rate":
+        value = 100.0 * numerator / denominator if numerator is not None and denominator else None
+        return MetricValue(numerator or 0.0, denominator or 0.0, value, n)
+    return MetricValue(None, denominator or 0.0, float(val) if val is not None else None, n)
+
+
+def compute(session: Session, metric: Metric, period: Period, grouping: Grouping) -> Grouped:
+    """One metric for one period, by group, with the total over all groups in scope."""
+    ctx = Ctx.build(period)
+    groups: dict[Any, MetricValue] = {}
+    total = _value(metric, None, None, None, 0)
+    for row in session.execute(statement(metric, ctx, grouping)).all():
+        val = row.val if metric.kind not in ADDITIVE_KINDS else None
+        result = _value(metric, row.num, row.den, val, int(row.n or 0))
+        if row.grp is None:
+            total = result
+        else:
+            groups[row.grp] = result
+    return Grouped(groups, total)
+
+
+def compute_all(
+    session: Session, period: Period, grouping: Grouping, metric_ids: list[str] | None = None
+) -> dict[str, Grouped]:
+    ids = metric_ids or list(REGISTRY)
+    return {mid: compute(session, REGISTRY[mid], period, grouping) for mid in ids}

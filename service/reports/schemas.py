@@ -1,0 +1,114 @@
+"""API schemas for outcomes recorded by teams. Inputs forbid unknown fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Pillar = Literal["acei_arb_arni", "beta_blocker", "mra", "sglt2i"]
+MedicationStatus = Literal["started", "stopped", "not_tolerated", "contraindicated"]
+Timepoint = Literal["start", "discharge", "other"]
+DischargeReason = Literal["stable_optimised", "admitted", "died", "withdrew", "other"]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=10_000)
+
+
+class AdmissionIn(Input):
+    kind: Literal["admission"]
+    admitted_on: date
+    discharged_on: date | None = None
+    hf_related: bool
+    emergency: bool = True
+
+    @model_validator(mode="after")
+    def _stay(self) -> AdmissionIn:
+        if self.discharged_on is not None and self.discharged_on < self.admitted_on:
+            raise ValueError("discharged_on is before admitted_on")
+        return self
+
+
+class AttendanceIn(Input):
+    kind: Literal["ae_attendance"]
+    attended_on: date
+
+
+class DeathIn(Input):
+    kind: Literal["death"]
+    died_on: date
+
+
+EventIn = Annotated[AdmissionIn | AttendanceIn | DeathIn, Field(discriminator="kind")]
+
+
+class EventPatch(Input):
+    """An admission's discharge date, usually known only after the admission is recorded."""
+
+    discharged_on: date
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    kind: str
+    occurred_on: date
+    discharged_on: date | None
+    hf_related: bool | None
+    emergency: bool
+    recorded_at: datetime
+
+
+class MedicationIn(Input):
+    pillar: Pillar
+    status: MedicationStatus
+    at_target_or_max_tolerated: bool = False
+    changed_on: date
+    drug: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _target_needs_started(self) -> MedicationIn:
+        if self.at_target_or_max_tolerated and self.status != "started":
+            raise ValueError(
+                "at_target_or_max_tolerated applies only to a medicine that is started"
+            )
+        return self
+
+
+class MedicationOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    pillar: str
+    status: str
+    at_target_or_max_tolerated: bool
+    drug: str | None
+    changed_on: date
+    recorded_at: datetime
+
+
+class KccqIn(Input):
+    score: Annotated[float, Field(ge=0, le=100)]
+    timepoint: Timepoint
+    assessed_on: date
+
+
+class KccqOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    score: float
+    timepoint: str
+    assessed_on: date
+    recorded_at: datetime
+
+
+class DischargeIn(Input):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    discharged_on: date = Field(alias="date")
+    reason: DischargeReason

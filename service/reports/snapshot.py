@@ -1,0 +1,62 @@
+"""Month-end snapshot: freeze a month's figures so published numbers do not change under readers.
+
+Run by the scheduler after a month closes. Idempotent: re-running a month replaces its rows in
+the same transaction, so readers see either the old figures or the new ones, never a mixture.
+Figures are stored unsuppressed; disclosure control is applied when they are read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from service.reports.build import as_of_date
+from service.reports.metrics import Grouping, compute_all
+from service.reports.models import ReportSnapshot
+from service.reports.period import Period
+
+
+def snapshot_month(session: Session, month: str, now: datetime) -> int:
+    """Compute ``month`` by site, team and network and store it; the number of rows written.
+
+    Refuses a month that has not ended in London yet: a partial month is not a month-end figure.
+    Does not commit: the caller's unit of work does.
+    """
+    period = Period.for_month(month, as_of=as_of_date(now))
+    if not period.complete:
+        raise ValueError(f"{month} has not ended yet")
+    by_site = compute_all(session, period, Grouping("site"))
+    by_team = compute_all(session, period, Grouping("team"))
+    rows: list[dict[str, Any]] = []
+    for metric_id, grouped in by_site.items():
+        total = grouped.total
+        rows.append(_row(month, "network", None, metric_id, total, now))
+        for site_id, value in grouped.groups.items():
+            rows.append(_row(month, "site", site_id, metric_id, value, now))
+    for metric_id, grouped in by_team.items():
+        for team_id, value in grouped.groups.items():
+            rows.append(_row(month, "team", team_id, metric_id, value, now))
+    session.execute(delete(ReportSnapshot).where(ReportSnapshot.month == month))
+    if rows:
+        session.execute(insert(ReportSnapshot), rows)
+    return len(rows)
+
+
+def _row(
+    month: str, scope: str, scope_id: Any, metric_id: str, value: Any, now: datetime
+) -> dict[str, Any]:
+    return {
+        "month": month,
+        "scope": scope,
+        "scope_id": scope_id,
+        "scope_key": "network" if scope_id is None else str(scope_id),
+        "metric_id": metric_id,
+        "numerator": value.numerator,
+        "denominator": value.denominator,
+        "value": value.value,
+        "n": value.n,
+        "computed_at": now,
+    }

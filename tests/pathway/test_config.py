@@ -1,0 +1,175 @@
+"""Pathway configuration: overrides, personal thresholds, validation, describe()."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+
+import pytest
+
+from pathway import (
+    PATHWAY_VERSION,
+    Cohort,
+    PatientContext,
+    PersonalThresholds,
+    UnsafeConfiguration,
+    default_pathway,
+    describe,
+    validate,
+)
+from pathway.catalogue import RULES
+
+
+def test_default_is_versioned_and_valid() -> None:
+    config = default_pathway()
+    assert config.version == PATHWAY_VERSION == "mhf-2026.1"
+    assert validate(config) is config
+
+
+def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
+    config = default_pathway().with_overrides(
+        {
+            "thresholds": {"spo2_red_at_or_below": 90, "target_weight_kg": None},
+            "weight": {"gain_3d_kg": 2.5},
+            "symptoms": {"fatigue_alone": True},
+            "quiet_period_days": 3,
+            "history_window_days": 90,
+            "advice": {"green": "Thank you. All is well."},
+            "confirm": {"amber.spo2": 1},
+            "disabled": ["trend.macd"],
+        }
+    )
+    assert config.thresholds.spo2_red_at_or_below == 90.0
+    assert config.weight.gain_3d_kg == 2.5
+    assert config.symptoms.fatigue_alone is True
+    assert config.quiet_period == timedelta(days=3)
+    assert config.history_window == timedelta(days=90)
+    assert config.advice["green"].text == "Thank you. All is well."
+    assert config.confirm["amber.spo2"] == 1
+    assert config.disabled == frozenset({"trend.macd"})
+    assert config.version.startswith(f"{PATHWAY_VERSION}+")
+    again = default_pathway().with_overrides({"weight": {"gain_3d_kg": 2.5}})
+    assert again.version == default_pathway().with_overrides({"weight": {"gain_3d_kg": 2.5}}).version
+    assert again.version != config.version
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"thresholds": {"spo2_red_at_or_below": 84}}, "thresholds.spo2_red_at_or_below"),
+        ({"thresholds": {"spo2_red_at_or_below": 85}}, None),
+        ({"thresholds": {"spo2_amber_at_or_below": 91}}, "thresholds.spo2_amber_at_or_below"),
+        ({"thresholds": {"systolic_red_below": 69}}, "thresholds.systolic_red_below"),
+        ({"thresholds": {"systolic_red_below": 70, "systolic_amber_below": 80}}, None),
+        ({"thresholds": {"systolic_amber_below": 85}}, "thresholds.systolic_amber_below"),
+        ({"thresholds": {"pulse_low_red": 29}}, "thresholds.pulse_low_red"),
+        ({"thresholds": {"pulse_low_amber": 39}}, "thresholds.pulse_low_amber"),
+        ({"thresholds": {"pulse_high_red": 181}}, "thresholds.pulse_high_red"),
+        ({"thresholds": {"pulse_high_amber": 140}}, "thresholds.pulse_high_amber"),
+        ({"thresholds": {"pulse_dizzy_below": 61}}, "thresholds.pulse_dizzy_below"),
+        ({"thresholds": {"target_weight_kg": 20}}, "thresholds.target_weight_kg"),
+        ({"thresholds": {"weight_above_target_kg": 5.1}}, "thresholds.weight_above_target_kg"),
+        ({"weight": {"gain_3d_kg": 5.1}}, "weight.gain_3d_kg"),
+        ({"weight": {"gain_3d_kg": 5.0}}, None),
+        ({"weight": {"gain_2d_kg": 0}}, "weight.gain_2d_kg"),
+        ({"weight": {"with_symptoms_days": 8}}, "weight.with_symptoms_days"),
+        ({"weight": {"symptom_days": 0}}, "weight.symptom_days"),
+        ({"moving_average": {"baseline_days": 6}}, "moving_average.baseline_days"),
+        ({"moving_average": {"recent_days": 8}}, "moving_average.recent_days"),
+        ({"moving_average": {"k_sd": 0}}, "moving_average.k_sd"),
+        ({"moving_average": {"min_gain_kg": 6}}, "moving_average.min_gain_kg"),
+        ({"moving_average": {"min_sd_kg": 0}}, "moving_average.min_sd_kg"),
+        ({"moving_average": {"min_baseline_readings": 1}}, "moving_average.min_baseline_readings"),
+        ({"moving_average": {"min_recent_readings": 0}}, "moving_average.min_recent_readings"),
+        ({"macd": {"fast_days": 20}}, "macd.fast_days"),
+        ({"macd": {"slow_days": 29}}, "macd.slow_days"),
+        ({"macd": {"signal_days": 0}}, "macd.signal_days"),
+        ({"macd": {"threshold_kg": 0}}, "macd.threshold_kg"),
+        ({"macd": {"min_days": 0}}, "macd.min_days"),
+        ({"titration": {"potassium_red_above": 4.9}}, "titration.potassium_amber_above"),
+        ({"titration": {"creatinine_amber_above": 99}}, "titration.creatinine_amber_above"),
+        ({"titration": {"creatinine_rise_pct": 101}}, "titration.creatinine_rise_pct"),
+        ({"titration": {"egfr_amber_below": 61}}, "titration.egfr_amber_below"),
+        ({"titration": {"beta_blocker_days": 57}}, "titration.beta_blocker_days"),
+        ({"titration": {"beta_blocker_pulse_below": 39}}, "titration.beta_blocker_pulse_below"),
+        ({"missed": {"expected_days": 0}}, "missed.expected_days"),
+        ({"disabled": ["red.spo2"]}, "disabled"),
+        ({"disabled": ["no.such_rule"]}, "disabled"),
+        ({"disabled": "amber.spo2"}, "disabled"),
+        ({"history_window_days": 20}, "history_window"),
+        ({"history_window_days": 121}, "history_window"),
+        ({"quiet_period_days": 31}, "quiet_period"),
+        ({"quiet_period_days": "week"}, "quiet_period_days"),
+        ({"confirm": {"red.spo2": 2}}, "confirm.red.spo2"),
+        ({"confirm": {"no.rule": 2}}, "confirm.no.rule"),
+        ({"confirm": {"amber.potassium": 2}}, "confirm.amber.potassium"),
+        ({"confirm": {"amber.spo2": 4}}, "confirm.amber.spo2"),
+        ({"confirm": ["amber.spo2"]}, "confirm"),
+        ({"advice": {"green": ""}}, "advice.green"),
+        ({"advice": {"purple": "Hello."}}, "advice.purple"),
+        ({"advice": "Hello."}, "advice"),
+        ({"thresholds": 5}, "thresholds"),
+        ({"thresholds": {"colour": 5}}, "thresholds.colour"),
+        ({"thresholds": {"pulse_low_red": 40.5}}, "thresholds.pulse_low_red"),
+        ({"thresholds": {"pulse_low_red": True}}, "thresholds.pulse_low_red"),
+        ({"symptoms": {"fatigue_alone": 1}}, "symptoms.fatigue_alone"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_validation_names_the_field(overrides: dict, field: str | None) -> None:
+    if field is None:
+        default_pathway().with_overrides(overrides)
+        return
+    with pytest.raises(UnsafeConfiguration) as caught:
+        default_pathway().with_overrides(overrides)
+    assert caught.value.field == field
+    assert str(caught.value).startswith(f"{field}: ")
+
+
+def test_missing_advice_or_response_time_is_refused() -> None:
+    config = default_pathway()
+    no_advice = dataclasses.replace(config, advice={})
+    with pytest.raises(UnsafeConfiguration, match="advice.emergency"):
+        validate(no_advice)
+    with pytest.raises(UnsafeConfiguration, match="response_times.red"):
+        validate(dataclasses.replace(config, response_times={}))
+    with pytest.raises(UnsafeConfiguration, match="quiet_period"):
+        validate(dataclasses.replace(config, quiet_period=timedelta(days=-1)))
+
+
+def test_personal_thresholds_layer_on_site_values() -> None:
+    config = default_pathway().with_overrides({"thresholds": {"spo2_red_at_or_below": 90}})
+    who = PatientContext("p", Cohort.NEW_DIAGNOSIS, PersonalThresholds(target_weight_kg=71.5))
+    merged = config.thresholds_for(who)
+    assert merged.target_weight_kg == 71.5
+    assert merged.spo2_red_at_or_below == 90
+    plain = PatientContext("p", Cohort.NEW_DIAGNOSIS)
+    assert config.thresholds_for(plain) is config.thresholds
+
+
+def test_unsafe_personal_threshold_is_refused() -> None:
+    who = PatientContext("p", Cohort.NEW_DIAGNOSIS, PersonalThresholds(spo2_red_at_or_below=80))
+    with pytest.raises(UnsafeConfiguration) as caught:
+        default_pathway().thresholds_for(who)
+    assert caught.value.field == "patient.thresholds.spo2_red_at_or_below"
+
+
+def test_describe_is_json_and_lists_every_rule() -> None:
+    data = describe(default_pathway())
+    text = json.dumps(data)
+    assert json.loads(text)["version"] == PATHWAY_VERSION
+    assert {rule["id"] for rule in data["rules"]} == set(RULES)  # type: ignore[index, union-attr]
+    rules = {rule["id"]: rule for rule in data["rules"]}  # type: ignore[index, union-attr]
+    assert rules["red.spo2"]["enabled"] is True
+    assert rules["amber.potassium"]["cohort"] == "medication_optimisation"
+    assert rules["trend.macd"]["parameters"] == "macd"
+    assert data["response_times"]["red"]["working_hours"] == 4  # type: ignore[index]
+    assert "lowest" in str(data["weight_gain_comparator"])
+
+
+def test_rule_ids_are_stable_strings() -> None:
+    for rule_id, spec in RULES.items():
+        prefix = rule_id.split(".")[0]
+        assert prefix in {"red", "amber", "trend"}
+        assert prefix == "trend" or prefix == spec.level.value

@@ -1,0 +1,156 @@
+"""The evaluation toolkit: generator calibration, replay semantics, metrics, sweep, SVG."""
+
+from __future__ import annotations
+
+import statistics
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pathway import Level, Reading, ReadingType, default_pathway
+from pathway.evaluation import cohort as synthetic
+from pathway.evaluation.cohort import CohortParams, Event
+from pathway.evaluation.metrics import measure
+from pathway.evaluation.replay import Alert, only, replay_patient
+from pathway.evaluation.report import compare, every_rule, replay_both, rule_of_thumb, table
+from pathway.evaluation.svg import trade_off
+from pathway.evaluation.sweep import sweep
+from tests.pathway.tables import at, o2, patient, w
+
+L = ZoneInfo("Europe/London")
+SMALL = CohortParams(patients=40, days=365, seed=7)
+
+
+@pytest.fixture(scope="module")
+def small() -> list[synthetic.SyntheticPatient]:
+    return synthetic.cohort(SMALL)
+
+
+def test_generator_is_reproducible(small: list[synthetic.SyntheticPatient]) -> None:
+    again = synthetic.patient(SMALL, 3)
+    assert again == small[3]
+    assert synthetic.patient(CohortParams(seed=8), 3).readings != small[3].readings
+
+
+def test_generator_is_calibrated_to_the_domain_reference(
+    small: list[synthetic.SyntheticPatient],
+) -> None:
+    years = len(small) * SMALL.days / 365.25
+    events = sum(len(p.events) for p in small)
+    assert 0.25 <= events / years <= 0.7
+    weight_days = [
+        len({r.taken_at.date() for r in p.readings if r.type is ReadingType.WEIGHT}) for p in small
+    ]
+    assert 0.45 <= statistics.mean(weight_days) / SMALL.days <= 0.8
+    ramps = [flag for p in small for flag in p.ramp]
+    assert 0.25 <= sum(ramps) / len(ramps) <= 0.75
+    for p in small:
+        for r in p.readings:
+            assert r.taken_at.tzinfo is not None
+
+
+def test_day_to_day_weight_noise_is_in_the_reference_range() -> None:
+    params = CohortParams(patients=30, days=120, seed=3, event_rate=(0.0001, 0.0001))
+    diffs = []
+    for p in synthetic.cohort(params):
+        weights = {
+            r.taken_at.date(): r.value for r in p.readings if r.type is ReadingType.WEIGHT
+        }
+        for day, kg in weights.items():
+            nxt = weights.get(day + timedelta(days=1))
+            if nxt is not None and kg is not None:
+                diffs.append(nxt - kg)
+    # consecutive-day differences have SD about sqrt(2) x noise SD (0.35-0.5) plus a little cycle
+    assert 0.45 <= statistics.pstdev(diffs) <= 0.8
+
+
+def test_replay_one_open_alert_per_rule_and_quiet_period() -> None:
+    config = only(default_pathway().with_overrides({"confirm": {"amber.spo2": 1}}), ["amber.spo2"])
+    # amber SpO2 every day for 10 days: the same episode re-alerts only after the quiet period
+    rows = [o2(d, 94) for d in range(10)]
+    alerts = replay_patient(config, patient(), rows)
+    assert [a.raised_at for a in alerts] == [at(0, "08:06"), at(7, "08:06")]
+    # a normal reading ends the episode, so the next low reading is a new alert
+    rows = [o2(0, 94), o2(1, 94), o2(2, 97), o2(3, 94)]
+    alerts = replay_patient(config, patient(), rows)
+    assert [a.raised_at for a in alerts] == [at(0, "08:06"), at(3, "08:06")]
+    # still open (amber is due at the end of the next working day): no new alert the same day
+    rows = [o2(0, 94, "08:00"), o2(0, 97, "09:00"), o2(0, 94, "10:00")]
+    assert len(replay_patient(config, patient(), rows)) == 1
+
+
+def test_metrics_on_a_hand_made_case() -> None:
+    def alert(day: int) -> Alert:
+        return Alert("p", "amber.spo2", Level.AMBER, datetime(2026, 1, day, 9, tzinfo=L))
+
+    events = [Event("p", date(2026, 1, 20)), Event("p", date(2026, 1, 28)), Event("q", date(2026, 1, 5))]
+    alerts = [alert(1), alert(6), alert(14), alert(20), Alert("r", "x", Level.RED, alert(1).raised_at)]
+    m = measure("x", alerts, events, patient_days=365, rule_ids=["amber.spo2"])
+    # day 1: no event within 14 days (false); day 6 -> event 20 (14 days, true);
+    # day 14 -> 20 and 28; day 20 -> 20 (same day) and 28
+    assert (m.events, m.detected, m.alerts, m.false_alerts) == (3, 2, 4, 1)
+    assert m.sensitivity == pytest.approx(2 / 3)
+    assert m.false_per_patient_year == pytest.approx(365.25 / 365)
+    assert m.burden_per_100_days == pytest.approx(400 / 365)
+    assert m.median_warning_days == pytest.approx((14 + 14) / 2)
+    empty = measure("none", [], [], 0)
+    assert (empty.sensitivity, empty.false_per_patient_year, empty.burden_per_100_days) == (0, 0, 0)
+    assert empty.median_warning_days is None
+
+
+def test_compare_table_and_rule_of_thumb(small: list[synthetic.SyntheticPatient]) -> None:
+    config = default_pathway()
+    replayed = replay_both(config, ((p.context, p.readings) for p in small))
+    events = [e for p in small for e in p.events]
+    rows = compare(config, replayed, events, sum(p.days for p in small))
+    assert rows[0].name == "default pathway"
+    assert rows[1].name.startswith("rule of thumb")
+    assert {a.rule_id for a in replayed.thumb} <= {"amber.weight_gain_3d"}
+    text = table(rows, {"data": "test"})
+    assert text.splitlines()[0] == "data: test"
+    assert "(off in default)" in text
+    assert rule_of_thumb(config).confirm == {}
+    assert "amber.missed_weight" in every_rule(config).disabled
+
+
+def test_sweep_and_svg(small: list[synthetic.SyntheticPatient]) -> None:
+    points = sweep(default_pathway(), small[:15], "trend.moving_average", "moving_average.k_sd", [2, 3])
+    assert [p.value for p in points] == [2, 3]
+    assert points[0].metrics.alerts >= points[1].metrics.alerts
+    svg = trade_off(
+        {"moving average": [(f"{p.value:g}", p.metrics) for p in points]},
+        marks=[points[0].metrics],
+    )
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    assert "moving average" in svg
+
+
+def test_replay_ignores_unusable_readings() -> None:
+    rows = [Reading("x", ReadingType.WEIGHT, at(0), value=None), w(1, 80.0)]
+    assert replay_patient(default_pathway(), patient(), rows) == []
+
+
+@pytest.mark.slow
+def test_goal_on_the_full_synthetic_cohort() -> None:
+    """The issue's goal on 2,000 patients x 1 year (about a minute on two cores)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from service.pathway_cli import _chunks, _synthetic_chunk
+
+    config = default_pathway()
+    params = CohortParams(patients=2000, days=365, seed=1)
+    with ProcessPoolExecutor() as pool:
+        parts = list(pool.map(_synthetic_chunk, _chunks(params, config, 2)))
+    from pathway.evaluation.report import Replayed
+
+    replayed = Replayed([a for p in parts for a in p[0].every], [a for p in parts for a in p[0].thumb])
+    events = [e for p in parts for e in p[1]]
+    rows = compare(config, replayed, events, sum(p[2] for p in parts))
+    default, thumb = rows[0], rows[1]
+    assert default.sensitivity > thumb.sensitivity
+    assert default.false_per_patient_year < thumb.false_per_patient_year
+    assert default.sensitivity >= 0.6
+    assert default.false_per_patient_year <= 2.0

@@ -1,0 +1,108 @@
+"""Hypothesis properties of evaluate(): deterministic, order-independent, never raises on a
+valid reading sequence, and a reading that changes nothing raises nothing new."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pathway import (
+    AnkleSwelling,
+    Breathlessness,
+    Cohort,
+    DrugClass,
+    Fatigue,
+    MedicationChange,
+    PatientContext,
+    PersonalThresholds,
+    Reading,
+    ReadingType,
+    SymptomAnswers,
+    default_pathway,
+    evaluate,
+)
+from tests.pathway.tables import LONDON, domain_table
+
+# Spans the spring clock change so London days and DST are exercised.
+START = datetime.combine(date(2026, 3, 20), time(0), LONDON)
+NOW = START + timedelta(days=21)
+
+answers = st.builds(
+    SymptomAnswers,
+    breathlessness=st.sampled_from(Breathlessness),
+    orthopnoea=st.booleans(),
+    ankle_swelling=st.sampled_from(AnkleSwelling),
+    dizziness=st.booleans(),
+    chest_pain=st.booleans(),
+    fatigue=st.sampled_from(Fatigue),
+    fainting=st.booleans(),
+    confusion=st.booleans(),
+)
+
+VALUES = {
+    ReadingType.WEIGHT: st.floats(70, 76),
+    ReadingType.HEART_RATE: st.integers(35, 140),
+    ReadingType.SPO2: st.integers(85, 100),
+    ReadingType.POTASSIUM: st.floats(3.5, 6.5),
+    ReadingType.CREATININE: st.floats(60, 400),
+    ReadingType.EGFR: st.floats(10, 90),
+}
+
+
+@st.composite
+def reading(draw: st.DrawFn, index: int) -> Reading:
+    kind = draw(st.sampled_from(ReadingType))
+    taken = START + timedelta(minutes=draw(st.integers(0, 21 * 24 * 60 - 1)))
+    rid = f"r{index}"
+    if kind is ReadingType.SYMPTOMS:
+        return Reading(rid, kind, taken, symptoms=draw(answers))
+    if kind is ReadingType.BLOOD_PRESSURE:
+        return Reading(rid, kind, taken, systolic=draw(st.integers(70, 180)), diastolic=70)
+    return Reading(rid, kind, taken, value=float(draw(VALUES[kind])))
+
+
+@st.composite
+def readings(draw: st.DrawFn) -> list[Reading]:
+    count = draw(st.integers(0, 40))
+    return [draw(reading(i)) for i in range(count)]
+
+
+PATIENTS = [
+    PatientContext("a", Cohort.POST_DISCHARGE, PersonalThresholds(target_weight_kg=72.0)),
+    PatientContext(
+        "b",
+        Cohort.MEDICATION_OPTIMISATION,
+        medication_changes=(MedicationChange(START + timedelta(days=5), DrugClass.BETA_BLOCKER),),
+    ),
+]
+CONFIGS = [default_pathway(), domain_table()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=readings(),
+    split=st.integers(0, 40),
+    who=st.sampled_from(PATIENTS),
+    config=st.sampled_from(CONFIGS),
+    data=st.data(),
+)
+def test_properties(rows: list[Reading], split: int, who, config, data) -> None:  # type: ignore[no-untyped-def]
+    history, new = rows[:split], rows[split:]
+    first = evaluate(config, who, history, new, NOW)
+    # deterministic
+    assert evaluate(config, who, history, new, NOW) == first
+    # independent of arrival order
+    shuffled_history = data.draw(st.permutations(history))
+    shuffled_new = data.draw(st.permutations(new))
+    assert evaluate(config, who, shuffled_history, shuffled_new, NOW) == first
+    # every finding involves a new reading
+    new_ids = {r.id for r in new}
+    for finding in first.findings:
+        assert new_ids & set(finding.evidence)
+        assert finding.level.value in {"red", "amber"}
+    # re-sending what is stored raises nothing new
+    again = evaluate(config, who, rows, new, NOW)
+    assert again.findings == ()
+    assert again.advice.code == "green"
