@@ -40,12 +40,13 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    in_memory = make_url(url).database in (None, "", ":memory:")
+    pool_args: dict[str, Any] = {} if in_memory else {"pool_size": 8, "max_overflow": 8}
     engine = create_engine(
         url,
         echo=echo,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        pool_size=8,
-        max_overflow=8,
+        **pool_args,
     )
 
     @event.listens_for(engine, "connect")

@@ -177,7 +177,9 @@ def _decompensating(history: list[Any], synthetic: SyntheticPatient, now: dateti
     pid = synthetic.context.patient_id
     for day, gain in ((2, 0.2), (1, 1.3), (0, 2.8)):
         at = now - timedelta(days=day, hours=2)
-        kept.append(Reading(f"{pid}-dec{day}w", ReadingType.WEIGHT, at, value=round(target + gain, 1)))
+        kept.append(
+            Reading(f"{pid}-dec{day}w", ReadingType.WEIGHT, at, value=round(target + gain, 1))
+        )
     kept.append(
         Reading(
             f"{pid}-dec0s",
@@ -289,13 +291,17 @@ def _work_alerts(session: Session, rng: random.Random, now: datetime) -> None:
     clinicians = dict(
         session.execute(select(UserTeam.team_id, UserTeam.user_id).join(User)).tuples().all()
     )
-    cutoff = now - timedelta(days=1)
-    old = session.scalars(select(Alert).where(Alert.raised_at < cutoff, Alert.status != "resolved")).all()
+    cutoff = now - timedelta(days=2)
+    old = session.scalars(
+        select(Alert).where(Alert.raised_at < cutoff, Alert.status != "resolved")
+    ).all()
     outcomes, weights = zip(*OUTCOMES, strict=True)
     for alert in old:
         actor = str(clinicians[alert.team_id])
         acked_at = alert.raised_at + timedelta(minutes=rng.randint(20, 300))
-        alerting.move(session, alert, lambda s, at=acked_at: lifecycle.acknowledge(s, actor, at), None)
+        alerting.move(
+            session, alert, lambda s, at=acked_at: lifecycle.acknowledge(s, actor, at), None
+        )
         resolved_at = acked_at + timedelta(minutes=rng.randint(30, 1200))
         outcome = lifecycle.Outcome(rng.choices(outcomes, weights=weights)[0])
         alerting.move(
@@ -307,7 +313,9 @@ def _work_alerts(session: Session, rng: random.Random, now: datetime) -> None:
 
 
 def _print_logins(session: Session, tokens: dict[str, str] | None = None) -> None:
-    users = session.execute(select(User.username, User.role).order_by(User.role, User.username)).all()
+    users = session.execute(
+        select(User.username, User.role).order_by(User.role, User.username)
+    ).all()
     open_alerts = session.scalar(
         select(func.count()).select_from(Alert).where(Alert.status != "resolved")
     )

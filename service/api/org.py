@@ -136,7 +136,7 @@ def add_user(session: Session, body: UserIn, now: datetime) -> UserOut:
     )
 
 
-@router.get("/users/me", response_model=UserOut, summary="The calling staff user")
+@router.get("/users/me", response_model=UserOut, summary="The calling staff user (any staff)")
 def me(session: SessionDep, principal: AnyStaff) -> UserOut:
     user = session.get(User, principal.user_id)
     assert user is not None
