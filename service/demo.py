@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from alerts import lifecycle
 from pathway import ReadingType
-from pathway.evaluation.cohort import CohortParams, SyntheticPatient, patient as synthetic_patient
+from pathway.evaluation.cohort import CohortParams, SyntheticPatient
+from pathway.evaluation.cohort import patient as synthetic_patient
 from service import alerting, readings
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.migrations_util import upgrade
@@ -300,14 +301,17 @@ def _work_alerts(session: Session, rng: random.Random, now: datetime) -> None:
         actor = str(clinicians[alert.team_id])
         acked_at = alert.raised_at + timedelta(minutes=rng.randint(20, 300))
         alerting.move(
-            session, alert, lambda s, at=acked_at: lifecycle.acknowledge(s, actor, at), None
+            session,
+            alert,
+            lambda s, at=acked_at, who=actor: lifecycle.acknowledge(s, who, at),
+            None,
         )
         resolved_at = acked_at + timedelta(minutes=rng.randint(30, 1200))
         outcome = lifecycle.Outcome(rng.choices(outcomes, weights=weights)[0])
         alerting.move(
             session,
             alert,
-            lambda s, at=resolved_at, o=outcome: lifecycle.resolve(s, o, None, actor, at),
+            lambda s, at=resolved_at, o=outcome, who=actor: lifecycle.resolve(s, o, None, who, at),
             None,
         )
 

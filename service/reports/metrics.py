@@ -80,6 +80,7 @@ class Ctx:
     start_utc: BindParameter[Any]
     end_utc: BindParameter[Any]
     lookback_utc: BindParameter[Any]
+    as_of_end_utc: BindParameter[Any]
 
     @classmethod
     def build(cls, period: Period) -> Ctx:
@@ -94,6 +95,7 @@ class Ctx:
             start_utc=bindparam("period_start", period.start_utc, type_=UTCDateTime),
             end_utc=bindparam("period_end", period.end_utc, type_=UTCDateTime),
             lookback_utc=bindparam("alert_lookback_start", lookback, type_=UTCDateTime),
+            as_of_end_utc=bindparam("as_of_end", period.as_of_end_utc, type_=UTCDateTime),
         )
 
     def london_date(self, instant: Any) -> ColumnElement[Any]:
@@ -313,7 +315,7 @@ def _red_in_time(ctx: Ctx) -> Any:
         _in_instants(Alert.raised_at, ctx),
         Alert.severity == "red",
         # An alert not yet due and not yet worked cannot be judged late or on time.
-        or_(Alert.first_action_at.is_not(None), Alert.due_at < ctx.end_utc),
+        or_(Alert.first_action_at.is_not(None), Alert.due_at < ctx.as_of_end_utc),
     )
 
 

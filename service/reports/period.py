@@ -54,6 +54,8 @@ class Period:
     month_last_day: date
     start_utc: datetime
     end_utc: datetime
+    # End of the day the report is made for: whether an alert's due time has passed yet.
+    as_of_end_utc: datetime
 
     @classmethod
     def for_month(cls, month: str, as_of: date | None = None) -> Period:
@@ -71,6 +73,7 @@ class Period:
             month_last_day=month_last,
             start_utc=london_midnight(first),
             end_utc=london_midnight(last + timedelta(days=1)),
+            as_of_end_utc=london_midnight(max(as_of or last, last) + timedelta(days=1)),
         )
 
     @property
