@@ -1,0 +1,161 @@
+"""Readings ingest through the real HTTP stack, against a bare one-row insert in the same run.
+
+    .venv/bin/python bench/ingest.py [--database-url URL] [--clients 16] [--seconds 10]
+
+Prints readings/s and p50/p99 latency for single-reading posts, 500-reading batches and the bare
+endpoint, and the ratios the project's goals are stated in: single posts >= 0.6 of the bare
+endpoint's throughput, batches >= 10,000 readings/s on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import DEFAULT_PG, fresh_database, server, summary  # noqa: E402
+from service.db import build_engine, build_sessionmaker, unit_of_work  # noqa: E402
+from service.migrations_util import upgrade  # noqa: E402
+from service.models import DeviceToken, Patient, Site, Team  # noqa: E402
+from service.nhs_number import check_digit  # noqa: E402
+from service.security import hash_device_token, new_device_token  # noqa: E402
+
+SECRET = "bench-secret-" + "x" * 40
+
+
+def seed(url: str, patients: int) -> list[str]:
+    upgrade(url)
+    engine = build_engine(url)
+    now = datetime.now(UTC)
+    tokens = []
+    with unit_of_work(build_sessionmaker(engine)) as s:
+        site = Site(id=uuid.uuid4(), code="BENCH", name="Bench", created_at=now)
+        s.add(site)
+        s.flush()
+        team = Team(id=uuid.uuid4(), site_id=site.id, name="Bench team", created_at=now)
+        s.add(team)
+        s.flush()
+        n = 0
+        for i in itertools.count():
+            nine = f"999{i:06d}"
+            digit = check_digit(nine)
+            if digit is None:
+                continue
+            patient = Patient(
+                id=uuid.uuid4(),
+                nhs_number=nine + str(digit),
+                date_of_birth=datetime(1948, 3, 1).date(),
+                sex="female",
+                team_id=team.id,
+                cohort="post_discharge",
+                enrolled_on=(now - timedelta(days=90)).date(),
+                status="active",
+                expects_daily_weight=True,
+                thresholds={"target_weight_kg": 80.0},
+                version=1,
+                created_at=now,
+            )
+            s.add(patient)
+            s.flush()
+            token = new_device_token()
+            s.add(DeviceToken(id=uuid.uuid4(), patient_id=patient.id, token_hash=hash_device_token(token), created_at=now))
+            tokens.append(token)
+            n += 1
+            if n == patients:
+                break
+    engine.dispose()
+    return tokens
+
+
+def reading(at: datetime) -> dict[str, object]:
+    return {"id": str(uuid.uuid4()), "type": "weight", "taken_at": at.isoformat(), "value": 80.0 + (hash(at) % 10) / 10}
+
+
+async def load(
+    url: str, make_request, clients: int, seconds: float
+) -> tuple[int, list[float], int]:
+    """Closed-loop load: ``clients`` concurrent senders for ``seconds``; (readings, latencies, errors)."""
+    latencies: list[float] = []
+    readings = errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+
+        async def sender(worker: int) -> None:
+            nonlocal readings, errors
+            for k in itertools.count():
+                if time.perf_counter() >= deadline:
+                    return
+                path, body, headers, count = make_request(worker, k)
+                start = time.perf_counter()
+                response = await http.post(path, json=body, headers=headers)
+                latencies.append(time.perf_counter() - start)
+                if response.status_code in (200, 201):
+                    readings += count
+                else:
+                    errors += 1
+
+        await asyncio.gather(*(sender(w) for w in range(clients)))
+    return readings, latencies, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("MHF_BENCH_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+
+    url = fresh_database(args.database_url)
+    tokens = seed(url, args.clients * 4)
+    env = {"MHF_DATABASE_URL": url, "MHF_SECRET_KEY": SECRET, "MHF_ENVIRONMENT": "production", "MHF_LOG_LEVEL": "WARNING"}
+    start = datetime.now(UTC) - timedelta(days=60)
+    clock = itertools.count()
+
+    def single(worker: int, k: int):
+        token = tokens[worker * 4 + k % 4]
+        at = start + timedelta(minutes=next(clock))
+        return "/api/v1/me/readings", reading(at), {"Authorization": f"Bearer {token}"}, 1
+
+    def batched(worker: int, k: int):
+        token = tokens[worker * 4 + k % 4]
+        base = start + timedelta(seconds=next(clock) * args.batch)
+        body = {"readings": [reading(base + timedelta(seconds=i)) for i in range(args.batch)]}
+        return "/api/v1/me/readings", body, {"Authorization": f"Bearer {token}"}, args.batch
+
+    def bare(worker: int, k: int):
+        return "/bare", reading(start), {}, 1
+
+    results = {}
+    with server("bench.bare_app:create", env) as base:
+        results["bare endpoint"] = asyncio.run(load(base, bare, args.clients, args.seconds))
+    with server("service.app:app_factory", env) as base:
+        results["single reading"] = asyncio.run(load(base, single, args.clients, args.seconds))
+        results["batch of %d" % args.batch] = asyncio.run(load(base, batched, max(2, args.clients // 4), args.seconds))
+
+    backend = url.split(":", 1)[0]
+    print(f"\ningest benchmark on {backend}, {args.clients} concurrent clients, {args.seconds:g} s each, one uvicorn worker\n")
+    print(f"{'path':<20}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    rates = {}
+    for name, (count, latencies, errors) in results.items():
+        p50, p99 = summary(latencies)
+        rates[name] = count / args.seconds
+        print(f"{name:<20}{rates[name]:>12.0f}{len(latencies) / args.seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}")
+    batch_name = "batch of %d" % args.batch
+    print(f"\nsingle / bare throughput: {rates['single reading'] / rates['bare endpoint']:.2f} (goal >= 0.6)")
+    print(f"batched readings/s: {rates[batch_name]:.0f} (goal >= 10,000 on PostgreSQL)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""FHIR Bundle ingest throughput beside the native JSON batch path, on a real uvicorn server.
+
+    .venv/bin/python bench/ingest_fhir.py [--batches 20] [--size 100]
+
+Starts ``mhf serve`` on a free port over a fresh SQLite database migrated with ``mhf migrate``
+(or MHF_DATABASE_URL if set, e.g. PostgreSQL), seeds one patient per path, posts the same
+readings as FHIR transaction Bundles and as native ``{"readings": [...]}`` batches, and prints
+readings/s for each. Then measures in process how much of the FHIR path is ``fhir.resources``
+parsing (``Bundle.model_validate``) and our translation to the native inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+UCUM, LOINC = "http://unitsofmeasure.org", "http://loinc.org"
+# Plausible, alert-free values so both paths do the same (green) pathway work.
+KINDS = (("29463-7", 80.0, "kg"), ("8867-4", 70, "/min"), ("59408-5", 97, "%"))
+
+
+def _times(n: int, start: datetime) -> list[datetime]:
+    return [start + timedelta(minutes=17 * i) for i in range(n)]
+
+
+def fhir_bundle_payload(
+    n: int, patient_ref: str, *, start: datetime | None = None, kind: str = "transaction"
+) -> dict[str, Any]:
+    """A Bundle of ``n`` Observations (weight, heart rate, SpO2 in turn) about ``patient_ref``."""
+    start = start or datetime.now(UTC) - timedelta(days=30)
+    entries = []
+    for i, when in enumerate(_times(n, start)):
+        code, value, unit = KINDS[i % len(KINDS)]
+        resource = {
+            "resourceType": "Observation",
+            "identifier": [{"system": "urn:example:bench", "value": str(uuid.uuid4())}],
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "vital-signs",
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "subject": {"reference": patient_ref},
+            "effectiveDateTime": when.isoformat(),
+            "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
+        }
+        entries.append({"resource": resource, "request": {"method": "POST", "url": "Observation"}})
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
+def native_batch_payload(n: int, *, start: datetime) -> dict[str, Any]:
+    types = {"29463-7": "weight", "8867-4": "heart_rate", "59408-5": "spo2"}
+    readings = []
+    for i, when in enumerate(_times(n, start)):
+        code, value, unit = KINDS[i % len(KINDS)]
+        readings.append(
+            {
+                "id": str(uuid.uuid4()),
+                "type": types[code],
+                "taken_at": when.isoformat(),
+                "value": value,
+                "unit": unit,
+            }
+        )
+    return {"readings": readings}
+
+
+# --- server (reuse bench/ingest.py's helpers once the lead's bench lands) -------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(url: str, secret: str) -> Iterator[str]:
+    env = {
+        **os.environ,
+        "MHF_DATABASE_URL": url,
+        "MHF_SECRET_KEY": secret,
+        "MHF_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run([str(BIN / "mhf"), "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "mhf"), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("mhf serve did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def seed(url: str, count: int) -> list[tuple[uuid.UUID, str]]:
+    """A site, a team and ``count`` patients with device tokens, written directly."""
+    from service.db import build_engine, build_sessionmaker, unit_of_work
+    from service.models import DeviceToken, Patient, Site, Team
+    from service.security import hash_device_token, new_device_token
+
+    now = datetime.now(UTC)
+    numbers = ["9434765919", "9434765870", "9434765897", "9434765846"]
+    out = []
+    engine = build_engine(url)
+    with unit_of_work(build_sessionmaker(engine)) as s:
+        site = Site(id=uuid.uuid4(), code=f"B{uuid.uuid4().hex[:6]}", name="Bench", created_at=now)
+        s.add(site)
+        s.flush()
+        team = Team(id=uuid.uuid4(), site_id=site.id, name="Bench team", created_at=now)
+        s.add(team)
+        s.flush()
+        for number in numbers[:count]:
+            patient = Patient(
+                id=uuid.uuid4(),
+                nhs_number=number,
+                date_of_birth=datetime(1950, 1, 1).date(),
+                sex="female",
+                team_id=team.id,
+                cohort="post_discharge",
+                enrolled_on=now.date(),
+                status="active",
+                expects_daily_weight=False,
+                thresholds={},
+                version=1,
+                created_at=now,
+            )
+            s.add(patient)
+            s.flush()
+            token = new_device_token()
+            s.add(
+                DeviceToken(
+                    id=uuid.uuid4(),
+                    patient_id=patient.id,
+                    token_hash=hash_device_token(token),
+                    created_at=now,
+                )
+            )
+            out.append((patient.id, token))
+    engine.dispose()
+    return out
+
+
+def throughput(
+    base: str, path: str, token: str, payloads: list[dict[str, Any]], content_type: str
+) -> tuple[float, float]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+    readings = 0
+    latencies = []
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        started = time.perf_counter()
+        for payload in payloads:
+            t0 = time.perf_counter()
+            response = client.post(path, content=json.dumps(payload))
+            latencies.append(time.perf_counter() - t0)
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+            readings += len(payload.get("entry") or payload.get("readings"))
+        elapsed = time.perf_counter() - started
+    return readings / elapsed, statistics.median(latencies) * 1000
+
+
+def in_process(size: int, repeat: int) -> dict[str, float]:
+    """Milliseconds per Bundle of ``size`` for each step of the FHIR path before the database."""
+    from service.fhir import ingest
+    from service.fhir.inbound import EntryKey
+    from service.fhir.resources import Bundle
+
+    payload = fhir_bundle_payload(size, f"Patient/{uuid.uuid4()}")
+    raw = json.dumps(payload).encode()
+
+    def best(fn: Any) -> float:
+        runs = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - t0)
+        return min(runs) * 1000
+
+    parsed = Bundle.model_validate(payload)
+
+    def translate() -> None:
+        for i, e in enumerate(parsed.entry or []):
+            ingest.map_resource(e.resource, f"Bundle.entry[{i}].resource", EntryKey(where=""))
+
+    return {
+        "json.loads": best(lambda: json.loads(raw)),
+        "Bundle.model_validate (fhir.resources R4B)": best(
+            lambda: Bundle.model_validate(json.loads(raw))
+        ),
+        "translate to native inputs": best(translate),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--size", type=int, default=100, help="readings per Bundle / batch")
+    args = parser.parse_args()
+    secret = "bench-secret-" + "x" * 40
+    with tempfile.TemporaryDirectory() as tmp:
+        url = os.environ.get("MHF_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
+        with live_server(url, secret) as base:
+            (fhir_patient, fhir_token), (_native_patient, native_token) = seed(url, 2)
+            # Each batch covers its own stretch of the last 300 days, so nothing collides.
+            origin = datetime.now(UTC) - timedelta(days=300)
+            span = timedelta(minutes=17 * args.size + 60)
+            fhir_payloads = [
+                fhir_bundle_payload(args.size, f"Patient/{fhir_patient}", start=origin + i * span)
+                for i in range(args.batches)
+            ]
+            native_payloads = [
+                native_batch_payload(args.size, start=origin + i * span)
+                for i in range(args.batches)
+            ]
+            # Warm both paths (imports, connection pool) outside the measurement.
+            warm = datetime.now(UTC) - timedelta(days=340)
+            throughput(
+                base,
+                "/fhir",
+                fhir_token,
+                [fhir_bundle_payload(3, f"Patient/{fhir_patient}", start=warm)],
+                "application/fhir+json",
+            )
+            throughput(
+                base,
+                "/api/v1/me/readings",
+                native_token,
+                [native_batch_payload(3, start=warm)],
+                "application/json",
+            )
+            fhir_rate, fhir_ms = throughput(
+                base, "/fhir", fhir_token, fhir_payloads, "application/fhir+json"
+            )
+            native_rate, native_ms = throughput(
+                base, "/api/v1/me/readings", native_token, native_payloads, "application/json"
+            )
+    print(f"{args.batches} batches of {args.size} readings, one client, {url.split(':', 1)[0]}")
+    print(
+        f"  native JSON batch  {native_rate:8.0f} readings/s   median {native_ms:7.1f} ms per batch"
+    )
+    print(f"  FHIR Bundle        {fhir_rate:8.0f} readings/s   median {fhir_ms:7.1f} ms per Bundle")
+    steps = in_process(args.size, repeat=20)
+    print(f"in process, per Bundle of {args.size} (best of 20):")
+    for name, ms in steps.items():
+        print(
+            f"  {name:45s} {ms:7.2f} ms  ({ms / fhir_ms * 100:4.1f} % of the median FHIR request)"
+        )
+
+
+if __name__ == "__main__":
+    main()
