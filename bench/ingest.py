@@ -23,12 +23,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DEFAULT_PG, fresh_database, server, summary  # noqa: E402
-from service.db import build_engine, build_sessionmaker, unit_of_work  # noqa: E402
-from service.migrations_util import upgrade  # noqa: E402
-from service.models import DeviceToken, Patient, Site, Team  # noqa: E402
-from service.nhs_number import check_digit  # noqa: E402
-from service.security import hash_device_token, new_device_token  # noqa: E402
+from bench.common import DEFAULT_PG, fresh_database, server, summary
+from service.db import build_engine, build_sessionmaker, unit_of_work
+from service.migrations_util import upgrade
+from service.models import DeviceToken, Patient, Site, Team
+from service.nhs_number import check_digit
+from service.security import hash_device_token, new_device_token
 
 SECRET = "bench-secret-" + "x" * 40
 
@@ -68,7 +68,14 @@ def seed(url: str, patients: int) -> list[str]:
             s.add(patient)
             s.flush()
             token = new_device_token()
-            s.add(DeviceToken(id=uuid.uuid4(), patient_id=patient.id, token_hash=hash_device_token(token), created_at=now))
+            s.add(
+                DeviceToken(
+                    id=uuid.uuid4(),
+                    patient_id=patient.id,
+                    token_hash=hash_device_token(token),
+                    created_at=now,
+                )
+            )
             tokens.append(token)
             n += 1
             if n == patients:
@@ -78,7 +85,12 @@ def seed(url: str, patients: int) -> list[str]:
 
 
 def reading(at: datetime) -> dict[str, object]:
-    return {"id": str(uuid.uuid4()), "type": "weight", "taken_at": at.isoformat(), "value": 80.0 + (hash(at) % 10) / 10}
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "weight",
+        "taken_at": at.isoformat(),
+        "value": 80.0 + (hash(at) % 10) / 10,
+    }
 
 
 async def load(
@@ -110,8 +122,12 @@ async def load(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("MHF_BENCH_DATABASE_URL", DEFAULT_PG))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", default=os.environ.get("MHF_BENCH_DATABASE_URL", DEFAULT_PG)
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=500)
@@ -119,7 +135,12 @@ def main() -> None:
 
     url = fresh_database(args.database_url)
     tokens = seed(url, args.clients * 4)
-    env = {"MHF_DATABASE_URL": url, "MHF_SECRET_KEY": SECRET, "MHF_ENVIRONMENT": "production", "MHF_LOG_LEVEL": "WARNING"}
+    env = {
+        "MHF_DATABASE_URL": url,
+        "MHF_SECRET_KEY": SECRET,
+        "MHF_ENVIRONMENT": "production",
+        "MHF_LOG_LEVEL": "WARNING",
+    }
     start = datetime.now(UTC) - timedelta(days=60)
     clock = itertools.count()
 
@@ -142,18 +163,28 @@ def main() -> None:
         results["bare endpoint"] = asyncio.run(load(base, bare, args.clients, args.seconds))
     with server("service.app:app_factory", env) as base:
         results["single reading"] = asyncio.run(load(base, single, args.clients, args.seconds))
-        results["batch of %d" % args.batch] = asyncio.run(load(base, batched, max(2, args.clients // 4), args.seconds))
+        results[f"batch of {args.batch}"] = asyncio.run(
+            load(base, batched, max(2, args.clients // 4), args.seconds)
+        )
 
     backend = url.split(":", 1)[0]
-    print(f"\ningest benchmark on {backend}, {args.clients} concurrent clients, {args.seconds:g} s each, one uvicorn worker\n")
-    print(f"{'path':<20}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"\ningest benchmark on {backend}, {args.clients} concurrent clients, {args.seconds:g} s each, one uvicorn worker\n"
+    )
+    print(
+        f"{'path':<20}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    )
     rates = {}
     for name, (count, latencies, errors) in results.items():
         p50, p99 = summary(latencies)
         rates[name] = count / args.seconds
-        print(f"{name:<20}{rates[name]:>12.0f}{len(latencies) / args.seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}")
-    batch_name = "batch of %d" % args.batch
-    print(f"\nsingle / bare throughput: {rates['single reading'] / rates['bare endpoint']:.2f} (goal >= 0.6)")
+        print(
+            f"{name:<20}{rates[name]:>12.0f}{len(latencies) / args.seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}"
+        )
+    batch_name = f"batch of {args.batch}"
+    print(
+        f"\nsingle / bare throughput: {rates['single reading'] / rates['bare endpoint']:.2f} (goal >= 0.6)"
+    )
     print(f"batched readings/s: {rates[batch_name]:.0f} (goal >= 10,000 on PostgreSQL)")
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -89,44 +88,19 @@ def native_batch_payload(n: int, *, start: datetime) -> dict[str, Any]:
     return {"readings": readings}
 
 
-# --- server (reuse bench/ingest.py's helpers once the lead's bench lands) -------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# --- server: the lead's bench/common.py helpers (same uvicorn start as bench/ingest.py) -----
 
 
 @contextmanager
 def live_server(url: str, secret: str) -> Iterator[str]:
-    env = {
-        **os.environ,
-        "MHF_DATABASE_URL": url,
-        "MHF_SECRET_KEY": secret,
-        "MHF_LOG_LEVEL": "WARNING",
-    }
-    subprocess.run([str(BIN / "mhf"), "migrate"], env=env, check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "mhf"), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    from bench.common import server
+
+    env = {"MHF_DATABASE_URL": url, "MHF_SECRET_KEY": secret, "MHF_LOG_LEVEL": "WARNING"}
+    subprocess.run(
+        [str(BIN / "mhf"), "migrate"], env={**os.environ, **env}, check=True, capture_output=True
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mhf serve did not start")
-            time.sleep(0.1)
+    with server("service.app:app_factory", env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def seed(url: str, count: int) -> list[tuple[uuid.UUID, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -18,8 +19,6 @@ class _TooLarge(Exception):
 
 
 def _problem_bytes(status: int, slug: str, title: str, detail: str) -> bytes:
-    import json
-
     return json.dumps(
         {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     ).encode()
@@ -42,7 +41,7 @@ class BodyLimitMiddleware:
             except ValueError:
                 too_big = True
             if too_big:
-                await self._reject(send)
+                await self._reject(send, scope.get("path", ""))
                 return
         received = 0
         started = False
@@ -66,21 +65,28 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(send, scope.get("path", ""))
 
-    async def _reject(self, send: Send) -> None:
-        body = _problem_bytes(
-            413,
-            "payload-too-large",
-            "Payload too large",
-            f"Request bodies are limited to {self.max_bytes} bytes.",
-        )
+    async def _reject(self, send: Send, path: str) -> None:
+        detail = f"Request bodies are limited to {self.max_bytes} bytes."
+        if path == "/fhir" or path.startswith("/fhir/"):
+            # FHIR clients expect an OperationOutcome, not a problem document.
+            body = json.dumps(
+                {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "too-costly", "diagnostics": detail}],
+                }
+            ).encode()
+            content_type = b"application/fhir+json"
+        else:
+            body = _problem_bytes(413, "payload-too-large", "Payload too large", detail)
+            content_type = PROBLEM_JSON.encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

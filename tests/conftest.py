@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,7 +55,8 @@ def _worker() -> str:
 def _postgres_url_for_worker() -> str:
     assert PG_URL
     base = make_url(normalise_url(PG_URL))
-    name = f"mhf_test_{_worker()}"
+    # Per process, so two test runs on one machine never share (or drop) each other's database.
+    name = f"mhf_test_{_worker()}_{os.getpid()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -64,9 +66,16 @@ def _postgres_url_for_worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Migrated, empty databases for this worker, created on first use."""
-    return {}
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Migrated, empty databases for this worker, created on first use, dropped at the end."""
+    urls: dict[str, str] = {}
+    yield urls
+    if "postgres" in urls:
+        url = make_url(urls["postgres"])
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _migrated_url(backend: str, cache: dict[str, str], tmp: Path) -> str:
@@ -234,8 +243,7 @@ def make_device_token(session: Session, patient_id: uuid.UUID) -> str:
     return token
 
 
-@pytest.fixture
-def world(app, settings: Settings, clock: FakeClock) -> World:  # type: ignore[no-untyped-def]
+def build_world(app: Any, settings: Settings, clock: FakeClock) -> World:
     w = World(app=app, settings=settings, clock=clock)
     with unit_of_work(app.state.sessions) as s:
         for code in ("A", "B"):
@@ -263,6 +271,11 @@ def world(app, settings: Settings, clock: FakeClock) -> World:  # type: ignore[n
     for name, user_id in w.users.items():
         w.tokens[name] = issue_access_token(ts, user_id, roles.get(name, "clinician"), clock())
     return w
+
+
+@pytest.fixture
+def world(app: Any, settings: Settings, clock: FakeClock) -> World:
+    return build_world(app, settings, clock)
 
 
 def nhs_number(seed: int) -> str:

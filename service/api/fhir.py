@@ -188,7 +188,7 @@ def create_observation(
     "/QuestionnaireResponse",
     status_code=201,
     responses=RESPONSES,
-    summary="Create symptom answers to Questionnaire/mhf-symptoms",
+    summary="Create symptom answers to Questionnaire/mhf-symptoms (patient: own; clinician: teams)",
 )
 def create_questionnaire_response(
     request: Request,
@@ -201,7 +201,11 @@ def create_questionnaire_response(
     return _create("QuestionnaireResponse", request, raw, session, settings, principal, now)
 
 
-@router.post("", responses=RESPONSES, summary="A batch or transaction Bundle (all-or-nothing)")
+@router.post(
+    "",
+    responses=RESPONSES,
+    summary="A batch or transaction Bundle, all-or-nothing (patient: own; clinician: teams)",
+)
 def post_bundle(
     request: Request,
     raw: RawBody,
@@ -373,7 +377,11 @@ def _search_readings(
     )
 
 
-@router.get("/Observation", responses=RESPONSES, summary="Search a patient's Observations")
+@router.get(
+    "/Observation",
+    responses=RESPONSES,
+    summary="Search a patient's Observations (patient: own; clinician: teams)",
+)
 def search_observations(
     request: Request, session: SessionDep, principal: Poster, now: NowDep
 ) -> Response:
@@ -381,7 +389,9 @@ def search_observations(
 
 
 @router.get(
-    "/QuestionnaireResponse", responses=RESPONSES, summary="Search a patient's symptom answers"
+    "/QuestionnaireResponse",
+    responses=RESPONSES,
+    summary="Search a patient's symptom answers (patient: own; clinician: teams)",
 )
 def search_questionnaire_responses(
     request: Request, session: SessionDep, principal: Poster, now: NowDep
@@ -409,7 +419,11 @@ def _read_reading(
     return fhir_response(model.model_validate(outbound.reading_resource(row)))
 
 
-@router.get("/Observation/{resource_id}", responses=RESPONSES, summary="Read an Observation")
+@router.get(
+    "/Observation/{resource_id}",
+    responses=RESPONSES,
+    summary="Read an Observation (patient: own; clinician: teams)",
+)
 def read_observation(
     resource_id: str, request: Request, session: SessionDep, principal: Poster, now: NowDep
 ) -> Response:
@@ -417,7 +431,9 @@ def read_observation(
 
 
 @router.get(
-    "/QuestionnaireResponse/{resource_id}", responses=RESPONSES, summary="Read symptom answers"
+    "/QuestionnaireResponse/{resource_id}",
+    responses=RESPONSES,
+    summary="Read symptom answers (patient: own; clinician: teams)",
 )
 def read_questionnaire_response(
     resource_id: str, request: Request, session: SessionDep, principal: Poster, now: NowDep
@@ -498,7 +514,11 @@ def patient_everything(
     )
 
 
-@router.get("/Flag", responses=RESPONSES, summary="A patient's pathway alerts as Flags (clinician)")
+@router.get(
+    "/Flag",
+    responses=RESPONSES,
+    summary="A patient's pathway alerts as Flags (clinician of the team)",
+)
 def search_flags(
     request: Request, session: SessionDep, principal: Clinician, now: NowDep
 ) -> Response:

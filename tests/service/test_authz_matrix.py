@@ -1,0 +1,364 @@
+"""The authorization matrix: every route x role x target, and no route left unclassified.
+
+ROUTES lists who may call each route. The walk sends each route as each role against the
+caller's own patient/team/site, another team's in the same site, and another site's; it fails
+on any unexpected allow, on a cross-tenant read that is not 404, and on any route of the app
+that is missing from the table, so a new route cannot ship unclassified.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import _PASSWORD, BACKENDS, T0
+
+ANON, PATIENT, CLINICIAN, LEAD, ADMIN = (
+    "anonymous",
+    "patient",
+    "clinician",
+    "programme_lead",
+    "admin",
+)
+ROLES = (ANON, PATIENT, CLINICIAN, LEAD, ADMIN)
+CALLER = {PATIENT: "pat_A1", CLINICIAN: "clin_A1", LEAD: "lead", ADMIN: "admin"}
+# Targets: the clinician's own team (A1), another team of the same site (A2), another site (B1).
+TARGETS = {"own": "A1", "other_team": "A2", "other_site": "B1"}
+
+
+def _reading(**extra: Any) -> dict[str, Any]:
+    body = {
+        "id": str(uuid.uuid4()),
+        "type": "weight",
+        "taken_at": (T0 - timedelta(hours=1)).isoformat(),
+        "value": 80,
+    }
+    body.update(extra)
+    return body
+
+
+@dataclass(frozen=True)
+class Route:
+    roles: frozenset[str]
+    # What the path's ids point at: None (no tenant), "patient", "alert", "team", "site", "token",
+    # "webhook". Scoped routes must answer 404 for another team's or site's object.
+    scope: str | None = None
+    body: Callable[[], Any] | None = None
+    form: Callable[[], dict[str, str]] | None = None
+    # Roles that may see every tenant's object (e.g. a programme lead's site reports).
+    unscoped_roles: frozenset[str] = field(default_factory=frozenset)
+
+
+def R(*roles: str, **kw: Any) -> Route:
+    return Route(frozenset(roles), **kw)
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/healthz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("GET", "/readyz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("POST", "/api/v1/auth/token"): R(
+        ANON,
+        PATIENT,
+        CLINICIAN,
+        LEAD,
+        ADMIN,
+        form=lambda: {"username": "clin_a1", "password": _PASSWORD},
+    ),
+    ("GET", "/api/v1/pathway"): R(PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("POST", "/api/v1/sites"): R(
+        ADMIN, body=lambda: {"name": "New site", "code": f"S{uuid.uuid4().hex[:6]}"}
+    ),
+    ("GET", "/api/v1/sites"): R(CLINICIAN, LEAD, ADMIN),
+    ("POST", "/api/v1/sites/{site_id}/teams"): R(
+        ADMIN,
+        scope="site",
+        body=lambda: {"name": f"Team {uuid.uuid4().hex[:6]}"},
+        unscoped_roles=frozenset({ADMIN}),
+    ),
+    ("GET", "/api/v1/teams"): R(CLINICIAN, ADMIN),
+    ("POST", "/api/v1/users"): R(
+        ADMIN,
+        body=lambda: {
+            "username": f"u{uuid.uuid4().hex[:8]}",
+            "password": "a-long-password-1",
+            "role": "clinician",
+        },
+    ),
+    ("GET", "/api/v1/users/me"): R(CLINICIAN, LEAD, ADMIN),
+    ("POST", "/api/v1/patients"): R(CLINICIAN, scope="team_body", body=None),
+    ("GET", "/api/v1/patients"): R(CLINICIAN),
+    ("GET", "/api/v1/patients/{patient_id}"): R(CLINICIAN, scope="patient"),
+    ("PATCH", "/api/v1/patients/{patient_id}"): R(
+        CLINICIAN, scope="patient", body=lambda: {"thresholds": {"target_weight_kg": 79}}
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/device-token"): R(CLINICIAN, scope="patient"),
+    ("DELETE", "/api/v1/patients/{patient_id}/device-tokens/{token_id}"): R(
+        CLINICIAN, scope="token"
+    ),
+    ("POST", "/api/v1/me/readings"): R(PATIENT, body=_reading),
+    ("GET", "/api/v1/me/readings"): R(PATIENT),
+    ("POST", "/api/v1/patients/{patient_id}/readings"): R(
+        CLINICIAN, scope="patient", body=_reading
+    ),
+    ("GET", "/api/v1/patients/{patient_id}/readings"): R(CLINICIAN, scope="patient"),
+    ("GET", "/api/v1/alerts"): R(CLINICIAN),
+    ("GET", "/api/v1/alerts/{alert_id}"): R(CLINICIAN, scope="alert"),
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): R(CLINICIAN, scope="alert"),
+    ("POST", "/api/v1/alerts/{alert_id}/assign"): R(
+        CLINICIAN, scope="alert", body=lambda: {"user_id": "SELF"}
+    ),
+    ("POST", "/api/v1/alerts/{alert_id}/notes"): R(
+        CLINICIAN, scope="alert", body=lambda: {"text": "Phoned the patient"}
+    ),
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): R(
+        CLINICIAN, scope="alert", body=lambda: {"outcome": "advice_given"}
+    ),
+    ("POST", "/api/v1/teams/{team_id}/webhooks"): R(
+        CLINICIAN,
+        ADMIN,
+        scope="team",
+        body=lambda: {"url": "https://hooks.example/mhf", "secret": "a-webhook-secret-123"},
+        unscoped_roles=frozenset({ADMIN}),
+    ),
+    ("GET", "/api/v1/teams/{team_id}/webhooks"): R(
+        CLINICIAN, ADMIN, scope="team", unscoped_roles=frozenset({ADMIN})
+    ),
+    ("DELETE", "/api/v1/teams/{team_id}/webhooks/{webhook_id}"): R(
+        CLINICIAN, ADMIN, scope="webhook", unscoped_roles=frozenset({ADMIN})
+    ),
+    ("GET", "/api/v1/teams/{team_id}/webhook-deliveries"): R(
+        CLINICIAN, ADMIN, scope="team", unscoped_roles=frozenset({ADMIN})
+    ),
+    # FHIR: the subject is named in the body or the query rather than the path.
+    ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("POST", "/fhir/Observation"): R(PATIENT, CLINICIAN, scope="fhir_observation"),
+    ("POST", "/fhir/QuestionnaireResponse"): R(PATIENT, CLINICIAN, scope="fhir_answers"),
+    ("POST", "/fhir"): R(PATIENT, CLINICIAN, scope="fhir_bundle"),
+    ("GET", "/fhir/Observation"): R(PATIENT, CLINICIAN, scope="fhir_search"),
+    ("GET", "/fhir/QuestionnaireResponse"): R(PATIENT, CLINICIAN, scope="fhir_search"),
+    ("GET", "/fhir/Observation/{resource_id}"): R(PATIENT, CLINICIAN, scope="observation"),
+    ("GET", "/fhir/QuestionnaireResponse/{resource_id}"): R(PATIENT, CLINICIAN, scope="answers"),
+    ("GET", "/fhir/Patient/{patient_id}"): R(CLINICIAN, scope="patient"),
+    ("GET", "/fhir/Patient/{patient_id}/$everything"): R(CLINICIAN, scope="patient"),
+    ("GET", "/fhir/Flag"): R(CLINICIAN, scope="fhir_search"),
+    ("GET", "/fhir/Flag/{flag_id}"): R(CLINICIAN, scope="alert"),
+}
+# Serves nothing: every method on an unknown FHIR path is a 404 OperationOutcome, for anyone.
+CATCH_ALL = "/fhir/{rest:path}"
+# Documentation routes carry no data.
+IGNORED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    from fastapi.routing import iter_route_contexts
+
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        path = route.path
+        if path is None or path in IGNORED or path.startswith("/static"):
+            continue
+        for method in route.methods or ():
+            if method != "HEAD":
+                found.add((method, path))
+    return found
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+def test_unknown_fhir_paths_are_404_for_everyone(client, world, method):
+    for who in (None, "pat_A1", "clin_A1", "lead"):
+        headers = world.auth(who) if who else {}
+        response = client.request(method, "/fhir/Encounter/123", headers=headers)
+        assert response.status_code in (401, 404), response.text
+
+
+def test_every_route_is_classified(app):
+    missing = {r for r in app_routes(app) if r[1] != CATCH_ALL} - set(ROUTES)
+    assert not missing, f"routes missing from the authorization table: {sorted(missing)}"
+    stale = set(ROUTES) - app_routes(app)
+    assert {m for m, p in app_routes(app) if p == CATCH_ALL} <= {
+        "GET",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+    }
+    assert not stale, f"table lists routes the app does not have: {sorted(stale)}"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix(request, database_urls, tmp_path_factory):
+    """One world for the whole walk per database: the cases only read it or make moves whose
+    repeats are harmless, and the one that discharges a patient runs last."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.db import build_engine
+    from service.settings import Settings
+    from tests.conftest import (
+        SECRET,
+        FakeClock,
+        _empty,
+        _migrated_url,
+        build_world,
+        make_device_token,
+    )
+
+    url = _migrated_url(request.param, database_urls, tmp_path_factory.getbasetemp())
+    settings = Settings(
+        database_url=url, secret_key=SECRET, environment="test", access_token_minutes=24 * 60
+    )
+    clock = FakeClock()
+    app = create_app(settings, clock=clock)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        world = build_world(app, settings, clock)
+        with app.state.sessions() as session:
+            extra = {
+                t: make_device_token(session, world.patients[f"pat_{team}"])
+                for t, team in TARGETS.items()
+            }
+            session.commit()
+        yield client, world, _objects(client, world, extra)
+    engine = build_engine(url)
+    _empty(engine)
+    engine.dispose()
+
+
+def _objects(client, world, tokens):
+    """An alert, readings, a spare device token and a webhook per target team, via the API."""
+    from service.models import DeviceToken
+    from service.security import hash_device_token
+
+    answers = {
+        "breathlessness": "usual",
+        "orthopnoea": False,
+        "ankle_swelling": "none",
+        "dizziness": False,
+        "chest_pain": False,
+        "fatigue": "usual",
+    }
+    made: dict[str, dict[str, str]] = {}
+    for target, team in TARGETS.items():
+        patient = f"pat_{team}"
+        pid = world.patients[patient]
+        spo2 = {
+            "id": str(uuid.uuid4()),
+            "type": "spo2",
+            "taken_at": (T0 - timedelta(minutes=5)).isoformat(),
+            "value": 90,
+        }
+        symptoms = {
+            "id": str(uuid.uuid4()),
+            "type": "symptoms",
+            "taken_at": (T0 - timedelta(minutes=4)).isoformat(),
+            "answers": answers,
+        }
+        for reading in (spo2, symptoms):
+            assert (
+                client.post(
+                    "/api/v1/me/readings", json=reading, headers=world.auth(patient)
+                ).status_code
+                == 201
+            )
+        alerts = client.get("/api/v1/alerts", headers=world.auth(f"clin_{team}")).json()["items"]
+        hook = client.post(
+            f"/api/v1/teams/{world.teams[team]}/webhooks",
+            json={"url": "https://hooks.example/x", "secret": "a-webhook-secret-123"},
+            headers=world.auth(f"clin_{team}"),
+        ).json()
+        with world.app.state.sessions() as s:
+            token_id = (
+                s.query(DeviceToken)
+                .filter_by(token_hash=hash_device_token(tokens[target]))
+                .one()
+                .id
+            )
+        made[target] = {
+            "patient_id": str(pid),
+            "alert_id": alerts[0]["id"],
+            "team_id": str(world.teams[team]),
+            "site_id": str(world.sites["A" if team.startswith("A") else "B"]),
+            "token_id": str(token_id),
+            "webhook_id": hook["id"],
+            "flag_id": alerts[0]["id"],
+            "resource_id": pid.hex + uuid.UUID(spo2["id"]).hex,
+            "answers_id": pid.hex + uuid.UUID(symptoms["id"]).hex,
+            "questionnaire_id": "mhf-symptoms",
+            "event_id": str(uuid.uuid4()),
+        }
+    return made
+
+
+def _cases():
+    # Discharging the caller's own patient ends its device token: those cases go last.
+    order = sorted(ROUTES.items(), key=lambda item: (item[0][1].endswith("/discharge"), item[0]))
+    for (method, path), route in order:
+        for role in ROLES:
+            targets = TARGETS if route.scope else {"own": None}
+            for target in targets:
+                yield pytest.param(
+                    method, path, role, target, id=f"{method} {path} {role} {target}"
+                )
+
+
+def _expected(route: Route, role: str, target: str) -> str:
+    if role not in route.roles:
+        return "401" if role == ANON else "403"
+    if target == "own" or route.scope is None or role in route.unscoped_roles:
+        return "allowed"
+    return "404"
+
+
+@pytest.mark.xdist_group("authz-matrix")
+@pytest.mark.parametrize(("method", "path", "role", "target"), list(_cases()))
+def test_route_role_target(matrix, method, path, role, target):
+    client, world, objects = matrix
+    route = ROUTES[(method, path)]
+    ids = objects[target]
+    if route.scope == "answers":
+        ids = {**ids, "resource_id": ids["answers_id"]}
+    url = path.format(**ids)
+    if route.scope == "fhir_search":
+        url += f"?subject=Patient/{ids['patient_id']}"
+    headers = world.auth(CALLER[role]) if role != ANON else {}
+    kwargs: dict[str, Any] = {"headers": headers}
+    if route.scope == "team_body":
+        kwargs["json"] = {
+            "nhs_number": "4010232137",
+            "date_of_birth": "1950-01-01",
+            "sex": "female",
+            "team_id": ids["team_id"],
+            "cohort": "post_discharge",
+        }
+    elif route.scope in ("fhir_observation", "fhir_answers", "fhir_bundle"):
+        from tests.fhir.helpers import bundle, quantity_obs, symptoms
+
+        pid = uuid.UUID(ids["patient_id"])
+        resource = (
+            symptoms(pid)
+            if route.scope == "fhir_answers"
+            else quantity_obs("8867-4", 70, "/min", pid)
+        )
+        kwargs["json"] = bundle([resource]) if route.scope == "fhir_bundle" else resource
+    elif route.body is not None:
+        body = route.body()
+        if isinstance(body, dict) and body.get("user_id") == "SELF":
+            body["user_id"] = str(world.users["clin_A1"])
+        kwargs["json"] = body
+    elif route.form is not None:
+        kwargs["data"] = route.form()
+    response = client.request(method, url, **kwargs)
+    status = response.status_code
+    assert status != 500, response.text
+    expected = _expected(route, role, target)
+    if expected == "allowed":
+        assert status not in (401, 403, 404), (
+            f"{role} refused on own target: {status} {response.text}"
+        )
+    else:
+        assert str(status) == expected, f"expected {expected}, got {status}: {response.text}"
