@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from service.api import alerts as alerts_api
+from service.api import audit as audit_api
 from service.api import auth, fhir, health, org, patients, readings, reports
 from service.api import pathway as pathway_api
 from service.db import build_engine, build_sessionmaker
@@ -61,6 +62,7 @@ def create_app(
         pathway_api.router,
         reports.router,
         fhir.router,
+        audit_api.router,
     )
     for router in routers:
         app.include_router(router)

@@ -141,6 +141,32 @@ def audit_verify() -> None:
     click.echo(json.dumps({"ok": True, "rows_verified": check.rows}))
 
 
+def _print_audit(**where: uuid.UUID) -> None:
+    from service.api.audit import audit_events
+    from service.db import build_engine, build_sessionmaker, unit_of_work
+
+    engine = build_engine(get_settings().database_url)
+    with unit_of_work(build_sessionmaker(engine)) as session:
+        events = audit_events(session, limit=10_000, **where)
+    engine.dispose()
+    for event in events:
+        click.echo(event.model_dump_json())
+
+
+@audit.command("patient")
+@click.argument("patient_id", type=click.UUID)
+def audit_patient(patient_id: uuid.UUID) -> None:
+    """Who viewed or changed PATIENT_ID (JSON lines, newest first)."""
+    _print_audit(patient_id=patient_id)
+
+
+@audit.command("user")
+@click.argument("user_id", type=click.UUID)
+def audit_user(user_id: uuid.UUID) -> None:
+    """Which patients USER_ID viewed or changed (JSON lines, newest first)."""
+    _print_audit(actor_id=user_id)
+
+
 try:
     from service.pathway_cli import pathway_group
 

@@ -14,10 +14,6 @@ from service.problems import PROBLEM_JSON, TYPE_BASE
 access_log = logging.getLogger("mhf.access")
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def _problem_bytes(status: int, slug: str, title: str, detail: str) -> bytes:
     return json.dumps(
         {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
@@ -43,29 +39,36 @@ class BodyLimitMiddleware:
             if too_big:
                 await self._reject(send, scope.get("path", ""))
                 return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        if declared is not None or scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        # No declared length (chunked): read it here, up to the limit, then replay it, so an
+        # oversized body is refused with 413 before anything parses it.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
                 await self._reject(send, scope.get("path", ""))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _reject(self, send: Send, path: str) -> None:
         detail = f"Request bodies are limited to {self.max_bytes} bytes."

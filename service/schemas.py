@@ -34,6 +34,14 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=10_000)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_bytes(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL, and no clinical text needs one.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
 
 class Page(BaseModel, Generic[T]):
     items: list[T]

@@ -36,6 +36,8 @@ def login(
     settings: SettingsDep,
     now: NowDep,
 ) -> TokenOut:
+    if "\x00" in form.username or "\x00" in form.password:
+        raise Unauthorized("Wrong username or password.")
     address = request.client.host if request.client else "unknown"
     username = form.username.strip().lower()[:150]
     window_start = now - timedelta(seconds=settings.login_lockout_seconds)

@@ -134,6 +134,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/teams/{team_id}/webhook-deliveries"): R(
         CLINICIAN, ADMIN, scope="team", unscoped_roles=frozenset({ADMIN})
     ),
+    ("GET", "/api/v1/audit/patients/{patient_id}"): R(
+        ADMIN, scope="patient", unscoped_roles=frozenset({ADMIN})
+    ),
+    ("GET", "/api/v1/audit/users/{user_id}"): R(ADMIN),
     # FHIR: the subject is named in the body or the query rather than the path.
     ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(PATIENT, CLINICIAN, LEAD, ADMIN),
@@ -290,8 +294,46 @@ def _objects(client, world, tokens):
             "answers_id": pid.hex + uuid.UUID(symptoms["id"]).hex,
             "questionnaire_id": "mhf-symptoms",
             "event_id": str(uuid.uuid4()),
+            "user_id": str(world.users[f"clin_{team}"]),
         }
     return made
+
+
+# Routes that read or change patient data: a staff call that succeeds must leave an audit row
+# naming the caller and the patient.
+PATIENT_SCOPES = {
+    "patient",
+    "alert",
+    "token",
+    "team_body",
+    "fhir_observation",
+    "fhir_answers",
+    "fhir_bundle",
+    "fhir_search",
+    "observation",
+    "answers",
+}
+PATIENT_LISTS = {("GET", "/api/v1/patients"), ("GET", "/api/v1/alerts")}
+NOT_PATIENT_DATA = {("GET", "/api/v1/audit/patients/{patient_id}")}
+
+
+def _audited(method: str, path: str, route: Route) -> bool:
+    if (method, path) in NOT_PATIENT_DATA:
+        return False
+    return route.scope in PATIENT_SCOPES or (method, path) in PATIENT_LISTS
+
+
+def _audit_rows(world, actor: str):
+    from sqlalchemy import select
+
+    from service.models import AuditEvent
+
+    with world.app.state.sessions() as s:
+        return s.execute(
+            select(AuditEvent.seq, AuditEvent.patient_id).where(
+                AuditEvent.actor_id == world.users[actor]
+            )
+        ).all()
 
 
 def _cases():
@@ -352,8 +394,20 @@ def test_route_role_target(matrix, method, path, role, target):
         kwargs["json"] = body
     elif route.form is not None:
         kwargs["data"] = route.form()
+    before = len(_audit_rows(world, CALLER[role])) if role in (CLINICIAN, ADMIN) else 0
     response = client.request(method, url, **kwargs)
     status = response.status_code
+    if role == CLINICIAN and status < 300 and _audited(method, path, route):
+        rows = _audit_rows(world, CALLER[role])
+        assert len(rows) > before, (
+            f"{method} {path} read or changed patient data without an audit row"
+        )
+        if (
+            "patient_id" in ids
+            and route.scope not in ("team_body",)
+            and (method, path) not in PATIENT_LISTS
+        ):
+            assert uuid.UUID(ids["patient_id"]) in {pid for _, pid in rows[before:]}
     assert status != 500, response.text
     expected = _expected(route, role, target)
     if expected == "allowed":

@@ -1,0 +1,97 @@
+"""Who looked at what: the audit trail, for admins (information governance)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.deps import Principal, SessionDep, require
+from service.models import AuditEvent, User
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+class AuditEventOut(BaseModel):
+    seq: int
+    recorded_at: datetime
+    actor_id: uuid.UUID | None
+    actor_username: str | None
+    actor_role: str
+    patient_id: uuid.UUID | None
+    action: str
+    route: str
+    outcome: str
+    detail: str | None
+
+
+def audit_events(
+    session: Session,
+    *,
+    patient_id: uuid.UUID | None = None,
+    actor_id: uuid.UUID | None = None,
+    limit: int = 500,
+    before_seq: int | None = None,
+) -> list[AuditEventOut]:
+    query = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if before_seq is not None:
+        query = query.where(AuditEvent.seq < before_seq)
+    rows = session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).all()
+    return [
+        AuditEventOut(
+            seq=event.seq,
+            recorded_at=event.recorded_at,
+            actor_id=event.actor_id,
+            actor_username=username,
+            actor_role=event.actor_role,
+            patient_id=event.patient_id,
+            action=event.action,
+            route=event.route,
+            outcome=event.outcome,
+            detail=event.detail,
+        )
+        for event, username in rows
+    ]
+
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get(
+    "/patients/{patient_id}",
+    response_model=list[AuditEventOut],
+    summary="Who viewed or changed patient P, newest first (admin)",
+)
+def who_accessed_patient(
+    patient_id: uuid.UUID,
+    session: SessionDep,
+    _: Admin,
+    limit: Limit = 500,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+) -> list[AuditEventOut]:
+    return audit_events(session, patient_id=patient_id, limit=limit, before_seq=before_seq)
+
+
+@router.get(
+    "/users/{user_id}",
+    response_model=list[AuditEventOut],
+    summary="Which patients user U viewed or changed, newest first (admin)",
+)
+def what_user_accessed(
+    user_id: uuid.UUID,
+    session: SessionDep,
+    _: Admin,
+    limit: Limit = 500,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+) -> list[AuditEventOut]:
+    return audit_events(session, actor_id=user_id, limit=limit, before_seq=before_seq)
