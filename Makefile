@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export MHF_DATABASE_URL ?= sqlite:///var/mhf.db
 
-.PHONY: run test lint typecheck pytest openapi bench fuzz soak e2e clean sync audit-deps
+.PHONY: run test lint typecheck pytest openapi bench fuzz soak slow clean sync audit-deps ci
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -32,17 +32,34 @@ lint: sync
 typecheck: sync
 	$(BIN)/mypy
 
+# Browser end-to-end tests run here too; they skip with a message where Chromium is missing.
 pytest: sync
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2 --dist loadgroup -m "not soak and not fuzz and not slow"
 
 test: lint typecheck pytest
 
 openapi: sync
 	$(BIN)/mhf openapi > openapi/openapi.json
 
+# Long suites, run by CI after `make test`.
+slow: sync
+	$(BIN)/pytest -q -m slow tests/pathway || [ $$? -eq 5 ]
+
+soak: sync
+	$(BIN)/pytest -q -s -m soak tests/hardening tests/cluster
+
+fuzz: sync
+	$(BIN)/pytest -q -s -m fuzz tests/fuzz
+
+audit-deps: sync
+	tools/audit_deps.sh
+
+ci: test slow soak fuzz audit-deps
+
 bench: sync
-	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/pathway.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/alert_queue.py
 
 clean:
 	rm -rf $(VENV) $(UV_HOME) var .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
+from service import ui
 from service.api import alerts as alerts_api
 from service.api import audit as audit_api
 from service.api import auth, fhir, health, org, patients, readings, reports
@@ -63,6 +64,7 @@ def create_app(
         reports.router,
         fhir.router,
         audit_api.router,
+        ui.router,
     )
     for router in routers:
         app.include_router(router)

@@ -78,7 +78,14 @@ def create_user(username: str, role: str, teams: tuple[str, ...], display_name: 
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
 @click.option("--workers", default=1, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--forwarded-allow-ips",
+    envvar="MHF_FORWARDED_ALLOW_IPS",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For is trusted (login rate limits are per client address)",
+)
+def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     """Run the API and pages."""
     import uvicorn
 
@@ -90,6 +97,7 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
     )
 
@@ -141,13 +149,13 @@ def audit_verify() -> None:
     click.echo(json.dumps({"ok": True, "rows_verified": check.rows}))
 
 
-def _print_audit(**where: uuid.UUID) -> None:
+def _print_audit(*, patient_id: uuid.UUID | None = None, actor_id: uuid.UUID | None = None) -> None:
     from service.api.audit import audit_events
     from service.db import build_engine, build_sessionmaker, unit_of_work
 
     engine = build_engine(get_settings().database_url)
     with unit_of_work(build_sessionmaker(engine)) as session:
-        events = audit_events(session, limit=10_000, **where)
+        events = audit_events(session, patient_id=patient_id, actor_id=actor_id, limit=10_000)
     engine.dispose()
     for event in events:
         click.echo(event.model_dump_json())

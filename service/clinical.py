@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import pathway
 from pathway.advice import advise
-from service.models import Patient, Reading
+from service.models import Patient, Reading, Site, Team
 
 LEVEL_ORDER = {"green": 0, "amber": 1, "red": 2}
 
@@ -47,9 +49,23 @@ def finding_dict(finding: pathway.Finding) -> dict[str, Any]:
     }
 
 
-def config_for(patient: Patient) -> pathway.PathwayConfig:
-    # Site overrides are layered in by the caller that knows the site (see alerts wiring).
-    return pathway.default_pathway()
+def config_for(site_overrides: dict[str, Any] | None) -> pathway.PathwayConfig:
+    """The pathway in force for a site: the versioned default with the site's overrides."""
+    return _config(json.dumps(site_overrides or {}, sort_keys=True))
+
+
+@lru_cache(maxsize=128)
+def _config(overrides_json: str) -> pathway.PathwayConfig:
+    # Built and validated once per distinct set of overrides, not on every reading.
+    overrides = json.loads(overrides_json)
+    base = pathway.default_pathway()
+    return base.with_overrides(overrides) if overrides else base
+
+
+def site_overrides(session: Session, team_id: uuid.UUID) -> dict[str, Any] | None:
+    return session.scalar(
+        select(Site.pathway_overrides).join(Team, Team.site_id == Site.id).where(Team.id == team_id)
+    )
 
 
 def patient_context(patient: Patient) -> pathway.PatientContext:
@@ -110,6 +126,7 @@ def load_history(
     new_rows: Sequence[dict[str, Any]],
     *,
     exclude: Sequence[uuid.UUID],
+    config: pathway.PathwayConfig,
 ) -> list[dict[str, Any]]:
     """The bounded window of stored readings the pathway needs to judge ``new_rows``.
 
@@ -118,7 +135,7 @@ def load_history(
     """
     if not new_rows:
         return []
-    window = pathway.default_pathway().history_window
+    window = config.history_window
     start = min(row["taken_at"] for row in new_rows) - window
     query = select(*HISTORY_COLUMNS).where(
         Reading.patient_id == patient_id, Reading.taken_at >= start
@@ -128,13 +145,14 @@ def load_history(
 
 
 def evaluate(
+    config: pathway.PathwayConfig,
     patient: Patient,
     history: Sequence[dict[str, Any]],
     new_rows: Sequence[dict[str, Any]],
     now: datetime,
 ) -> Evaluation:
     result = pathway.evaluate(
-        config_for(patient),
+        config,
         patient_context(patient),
         [to_pathway_reading(r) for r in history],
         [to_pathway_reading(r) for r in new_rows],
@@ -166,4 +184,4 @@ def combine_for_response(
             advice is None or LEVEL_ORDER[candidate["level"]] > LEVEL_ORDER[advice["level"]]
         ):
             advice = candidate
-    return list(findings.values()), advice or advice_dict(advise(pathway.default_pathway(), []))
+    return list(findings.values()), advice or advice_dict(advise(_config("{}"), []))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -15,7 +15,16 @@ import pathway
 from alerts import lifecycle, webhooks
 from alerts.notify import DeliveryOutcome, Notifier, OutgoingMessage, WebhookEndpoint
 from service import alerting, clinical
-from service.models import Alert, OutboxEvent, Patient, Reading, Webhook, WebhookDelivery
+from service.models import (
+    Alert,
+    OutboxEvent,
+    Patient,
+    Reading,
+    Site,
+    Team,
+    Webhook,
+    WebhookDelivery,
+)
 from service.timeutil import LONDON
 
 
@@ -25,7 +34,6 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
     One alert per gap: the gap's start (the last weight, or enrolment) is the alert's episode
     key, so a resolved missed-reading alert is not raised again for the same gap.
     """
-    config = pathway.default_pathway()
     last_weight = (
         select(Reading.patient_id, func.max(Reading.taken_at).label("last_at"))
         .where(Reading.type == "weight")
@@ -33,12 +41,15 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
         .subquery()
     )
     rows = session.execute(
-        select(Patient, last_weight.c.last_at)
+        select(Patient, last_weight.c.last_at, Site.pathway_overrides)
         .outerjoin(last_weight, last_weight.c.patient_id == Patient.id)
+        .join(Team, Team.id == Patient.team_id)
+        .join(Site, Site.id == Team.site_id)
         .where(Patient.status == "active")
     ).all()
     raised = 0
-    for patient, last_at in rows:
+    for patient, last_at, overrides in rows:
+        config = clinical.config_for(overrides)
         enrolled_at = datetime.combine(patient.enrolled_on, time.min, tzinfo=LONDON)
         finding = pathway.missed_readings(
             config, clinical.patient_context(patient), last_at, enrolled_at, now
@@ -143,3 +154,18 @@ def deliver_webhooks(
 
 def new_runner_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def snapshot_reports(session: Session, now: datetime) -> dict[str, Any]:
+    """Freeze last month's figures once, after the month has closed in London."""
+    from service.reports.models import ReportSnapshot
+    from service.reports.snapshot import snapshot_month
+
+    first_of_month = now.astimezone(LONDON).date().replace(day=1)
+    month = (first_of_month - timedelta(days=1)).strftime("%Y-%m")
+    frozen = session.scalar(
+        select(func.count()).select_from(ReportSnapshot).where(ReportSnapshot.month == month)
+    )
+    if frozen:
+        return {"month": month, "rows": 0, "already_frozen": True}
+    return {"month": month, "rows": snapshot_month(session, month, now), "already_frozen": False}

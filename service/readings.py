@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service import clinical
-from service.models import Patient, Reading
+from service.models import Patient, Reading, Site, Team
 from service.problems import Conflict, Unprocessable
 from service.schemas import (
     BloodPressureIn,
@@ -159,12 +159,20 @@ def ingest(
     # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
     # each batch is then judged with every earlier batch in its history, and two batches
     # cannot both raise the same alert.
-    session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
+    overrides = session.execute(
+        select(Site.pathway_overrides)
+        .select_from(Patient)
+        .join(Team, Team.id == Patient.team_id)
+        .join(Site, Site.id == Team.site_id)
+        .where(Patient.id == patient.id)
+        .with_for_update(of=Patient)
+    ).scalar()
+    config = clinical.config_for(overrides)
     for row in rows:
         row["patient_id"] = patient.id
     batch_ids = [row["id"] for row in rows]
-    history = clinical.load_history(session, patient.id, rows, exclude=batch_ids)
-    evaluation = clinical.evaluate(patient, history, rows, now)
+    history = clinical.load_history(session, patient.id, rows, exclude=batch_ids, config=config)
+    evaluation = clinical.evaluate(config, patient, history, rows, now)
     for row in rows:
         row["advice"] = evaluation.stored_form
     inserted = _insert_ignoring_duplicates(session, rows)
@@ -184,8 +192,10 @@ def ingest(
             # Part of the batch was stored before: evaluate again with those readings as
             # history, so findings and alerts come only from what this request stored.
             fresh = [row for row in rows if row["id"] in inserted]
-            history = clinical.load_history(session, patient.id, fresh, exclude=list(inserted))
-            evaluation = clinical.evaluate(patient, history, fresh, now)
+            history = clinical.load_history(
+                session, patient.id, fresh, exclude=list(inserted), config=config
+            )
+            evaluation = clinical.evaluate(config, patient, history, fresh, now)
     stored = _load(session, patient.id, list(inserted)) if inserted else []
     if inserted:
         clinical.raise_alerts(session, patient, evaluation, now)

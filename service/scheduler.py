@@ -98,11 +98,7 @@ def job_table(http: httpx.Client) -> dict[str, tuple[JobFn, int]]:
         "escalate_overdue": (jobs.escalate_overdue, 60),
         "deliver_webhooks": (lambda s, now: jobs.deliver_webhooks(s, now, sender), 10),
     }
-    try:
-        from service.reports.snapshot import snapshot_job
-    except ImportError:  # pragma: no cover - reports not installed
-        return table
-    table["snapshot_reports"] = (snapshot_job, 6 * 60 * 60)
+    table["snapshot_reports"] = (jobs.snapshot_reports, 60 * 60)
     return table
 
 

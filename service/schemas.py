@@ -56,10 +56,29 @@ class SiteIn(Input):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{2,32}$")]
 
 
+class ResponsePolicyIn(Input):
+    """When alerts are due: the site's working hours and response times (Europe/London)."""
+
+    opens_at: Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")] | None = None
+    closes_at: Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")] | None = None
+    red_cutoff: Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")] | None = None
+    working_days: list[Annotated[int, Field(ge=0, le=6)]] | None = Field(default=None, max_length=7)
+    holidays: list[date] | None = Field(default=None, max_length=400)
+    red_within_minutes: Annotated[int, Field(ge=15, le=8 * 60)] | None = None
+    amber_working_days: Annotated[int, Field(ge=1, le=3)] | None = None
+
+
+class SitePatch(Input):
+    pathway_overrides: dict[str, Any] | None = None
+    response_policy: ResponsePolicyIn | None = None
+
+
 class SiteOut(BaseModel):
     id: uuid.UUID
     code: str
     name: str
+    pathway_overrides: dict[str, Any] | None = None
+    response_policy: dict[str, Any] | None = None
 
 
 class TeamIn(Input):

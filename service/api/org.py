@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Site, Team, User, UserTeam
 from service.problems import Conflict, NotFound, Unprocessable
-from service.schemas import SiteIn, SiteOut, TeamIn, TeamOut, UserIn, UserOut
+from service.schemas import SiteIn, SiteOut, SitePatch, TeamIn, TeamOut, UserIn, UserOut
 from service.security import hash_password
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
@@ -33,6 +33,54 @@ def create_site(body: SiteIn, session: SessionDep, _: Admin, now: NowDep) -> Sit
         raise Conflict(f"A site with code {body.code} exists.")
     site = Site(id=uuid.uuid4(), code=body.code, name=body.name, created_at=now)
     session.add(site)
+    session.flush()
+    return site
+
+
+@router.patch(
+    "/sites/{site_id}",
+    response_model=SiteOut,
+    summary="Set a site's pathway overrides and response times, validated for safety (admin)",
+)
+def patch_site(site_id: uuid.UUID, body: SitePatch, session: SessionDep, _: Admin) -> Site:
+    import pathway
+    from service.alerting import policy_from_json
+
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound("No such site.")
+    if body.pathway_overrides is not None:
+        try:
+            pathway.default_pathway().with_overrides(body.pathway_overrides)
+        except (pathway.UnsafeConfiguration, ValueError, TypeError) as exc:
+            field = getattr(exc, "field", "pathway_overrides")
+            raise Unprocessable(
+                str(exc),
+                extra={
+                    "errors": [
+                        {
+                            "field": f"pathway_overrides.{field}",
+                            "message": str(exc),
+                            "type": "unsafe",
+                        }
+                    ]
+                },
+            ) from exc
+        site.pathway_overrides = body.pathway_overrides
+    if body.response_policy is not None:
+        policy = body.response_policy.model_dump(exclude_none=True, mode="json")
+        try:
+            policy_from_json(policy)
+        except ValueError as exc:
+            raise Unprocessable(
+                str(exc),
+                extra={
+                    "errors": [
+                        {"field": "response_policy", "message": str(exc), "type": "value_error"}
+                    ]
+                },
+            ) from exc
+        site.response_policy = policy
     session.flush()
     return site
 

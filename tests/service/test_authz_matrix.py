@@ -74,6 +74,12 @@ ROUTES: dict[tuple[str, str], Route] = {
         ADMIN, body=lambda: {"name": "New site", "code": f"S{uuid.uuid4().hex[:6]}"}
     ),
     ("GET", "/api/v1/sites"): R(CLINICIAN, LEAD, ADMIN),
+    ("PATCH", "/api/v1/sites/{site_id}"): R(
+        ADMIN,
+        scope="site",
+        body=lambda: {"response_policy": {"red_within_minutes": 240}},
+        unscoped_roles=frozenset({ADMIN}),
+    ),
     ("POST", "/api/v1/sites/{site_id}/teams"): R(
         ADMIN,
         scope="site",
