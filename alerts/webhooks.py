@@ -61,7 +61,7 @@ __all__ = [
     "verify",
 ]
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 (a format marker, not a secret)
+SECRET_PREFIX = "whsec_"
 MIN_SECRET_BYTES = 16
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 HEADER_ID = "webhook-id"

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,11 +25,11 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DEFAULT_PG, fresh_database, server, summary  # noqa: E402
-from service.db import build_engine, build_sessionmaker  # noqa: E402
-from service.migrations_util import upgrade  # noqa: E402
-from service.security import hash_password, issue_access_token, token_settings  # noqa: E402
-from service.settings import Settings  # noqa: E402
+from bench.common import DEFAULT_PG, fresh_database, server, summary
+from service.db import build_engine, build_sessionmaker
+from service.migrations_util import upgrade
+from service.security import hash_password, issue_access_token, token_settings
+from service.settings import Settings
 
 SECRET = "bench-secret-" + "x" * 40
 TEAMS = 100
@@ -99,13 +99,22 @@ def clinician_token(url: str, team_id: uuid.UUID) -> str:
         conn.execute(
             text(
                 "INSERT INTO users (id, username, password_hash, role, is_active, created_at) "
-                "VALUES (:id, 'bench.nurse', :h, 'clinician', true, now())"
+                "VALUES (:id, :name, :h, 'clinician', true, now())"
             ),
-            {"id": user_id, "h": hash_password("not-used-here")},
+            {
+                "id": user_id,
+                "name": f"bench.nurse.{user_id.hex[:8]}",
+                "h": hash_password("not-used-here"),
+            },
         )
-        conn.execute(text("INSERT INTO user_teams (user_id, team_id) VALUES (:u, :t)"), {"u": user_id, "t": team_id})
+        conn.execute(
+            text("INSERT INTO user_teams (user_id, team_id) VALUES (:u, :t)"),
+            {"u": user_id, "t": team_id},
+        )
     engine.dispose()
-    settings = Settings(database_url=url, secret_key=SECRET, environment="test", access_token_minutes=600)
+    settings = Settings(
+        database_url=url, secret_key=SECRET, environment="test", access_token_minutes=600
+    )
     return issue_access_token(token_settings(settings), user_id, "clinician", datetime.now(UTC))
 
 
@@ -122,7 +131,7 @@ def time_raw(url: str, team_id: uuid.UUID, n: int) -> list[float]:
 
 
 def time_service(url: str, team_id: uuid.UUID, n: int) -> list[float]:
-    from service.api.alerts import _findings, queue
+    from service.api.alerts import _findings, queue_rows
 
     engine = build_engine(url)
     sessions = build_sessionmaker(engine)
@@ -130,17 +139,28 @@ def time_service(url: str, team_id: uuid.UUID, n: int) -> list[float]:
     for _ in range(n):
         with sessions() as session:
             start = time.perf_counter()
-            page, _cursor = queue(
-                session, frozenset({team_id}), statuses=None, severity=None, patient_id=None, limit=50, cursor=None
+            page, _cursor = queue_rows(
+                session,
+                frozenset({team_id}),
+                statuses=None,
+                severity=None,
+                patient_id=None,
+                limit=50,
+                cursor=None,
             )
-            _findings(session, [a.id for a, _ in page])
+            _findings(session, [row.id for row in page])
             times.append(time.perf_counter() - start)
     engine.dispose()
     return times
 
 
 def time_http(url: str, token: str, n: int) -> list[float]:
-    env = {"MHF_DATABASE_URL": url, "MHF_SECRET_KEY": SECRET, "MHF_ENVIRONMENT": "production", "MHF_LOG_LEVEL": "WARNING"}
+    env = {
+        "MHF_DATABASE_URL": url,
+        "MHF_SECRET_KEY": SECRET,
+        "MHF_ENVIRONMENT": "production",
+        "MHF_LOG_LEVEL": "WARNING",
+    }
     times = []
     with server("service.app:app_factory", env) as base, httpx.Client(base_url=base) as http:
         headers = {"Authorization": f"Bearer {token}"}
@@ -155,12 +175,21 @@ def time_http(url: str, token: str, n: int) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("MHF_BENCH_DATABASE_URL", DEFAULT_PG.replace("mhf_bench", "mhf_bench_queue")))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "MHF_BENCH_DATABASE_URL", DEFAULT_PG.replace("mhf_bench", "mhf_bench_queue")
+        ),
+    )
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--alerts", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--reuse", action="store_true", help="keep the loaded database from a previous run")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the loaded database from a previous run"
+    )
     args = parser.parse_args()
     url = args.database_url
     if not args.reuse:
@@ -173,7 +202,9 @@ def main() -> None:
     service = time_service(url, team_id, args.requests)
     http = time_http(url, token, args.requests)
     rows = {"raw SQL (baseline)": raw, "service queue()": service, "HTTP GET /alerts": http}
-    print(f"\nalert queue, {args.patients:,} patients, {args.alerts:,} alerts, page of 50, {args.requests} requests each\n")
+    print(
+        f"\nalert queue, {args.patients:,} patients, {args.alerts:,} alerts, page of 50, {args.requests} requests each\n"
+    )
     print(f"{'path':<22}{'p50 ms':>9}{'p99 ms':>9}{'p99 / raw p99':>15}")
     raw_p99 = summary(raw)[1]
     for name, times in rows.items():

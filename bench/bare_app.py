@@ -44,7 +44,10 @@ def create() -> FastAPI:
             with engine.begin() as conn:
                 conn.execute(
                     insert(bare).values(
-                        id=uuid.uuid4(), type="weight", value=body.get("value"), taken_at=datetime.now(UTC)
+                        id=uuid.uuid4(),
+                        type="weight",
+                        value=body.get("value"),
+                        taken_at=datetime.now(UTC),
                     )
                 )
 

@@ -56,7 +56,7 @@ def server(app: str, env: dict[str, str], *, factory: bool = True) -> Iterator[s
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")

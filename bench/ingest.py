@@ -24,6 +24,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import DEFAULT_PG, fresh_database, server, summary
+from bench.ingest_fhir import fhir_bundle_payload
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.migrations_util import upgrade
 from service.models import DeviceToken, Patient, Site, Team
@@ -33,7 +34,7 @@ from service.security import hash_device_token, new_device_token
 SECRET = "bench-secret-" + "x" * 40
 
 
-def seed(url: str, patients: int) -> list[str]:
+def seed(url: str, patients: int) -> list[tuple[uuid.UUID, str]]:
     upgrade(url)
     engine = build_engine(url)
     now = datetime.now(UTC)
@@ -76,7 +77,7 @@ def seed(url: str, patients: int) -> list[str]:
                     created_at=now,
                 )
             )
-            tokens.append(token)
+            tokens.append((patient.id, token))
             n += 1
             if n == patients:
                 break
@@ -145,15 +146,21 @@ def main() -> None:
     clock = itertools.count()
 
     def single(worker: int, k: int):
-        token = tokens[worker * 4 + k % 4]
+        _, token = tokens[worker * 4 + k % 4]
         at = start + timedelta(minutes=next(clock))
         return "/api/v1/me/readings", reading(at), {"Authorization": f"Bearer {token}"}, 1
 
     def batched(worker: int, k: int):
-        token = tokens[worker * 4 + k % 4]
+        _, token = tokens[worker * 4 + k % 4]
         base = start + timedelta(seconds=next(clock) * args.batch)
         body = {"readings": [reading(base + timedelta(seconds=i)) for i in range(args.batch)]}
         return "/api/v1/me/readings", body, {"Authorization": f"Bearer {token}"}, args.batch
+
+    def fhir_bundle(worker: int, k: int):
+        patient_id, token = tokens[worker * 4 + k % 4]
+        base = start + timedelta(days=30, seconds=next(clock) * args.batch)
+        body = fhir_bundle_payload(args.batch, f"Patient/{patient_id}", start=base)
+        return "/fhir", body, {"Authorization": f"Bearer {token}"}, args.batch
 
     def bare(worker: int, k: int):
         return "/bare", reading(start), {}, 1
@@ -166,26 +173,31 @@ def main() -> None:
         results[f"batch of {args.batch}"] = asyncio.run(
             load(base, batched, max(2, args.clients // 4), args.seconds)
         )
+        results[f"FHIR Bundle of {args.batch}"] = asyncio.run(
+            load(base, fhir_bundle, max(2, args.clients // 4), args.seconds)
+        )
 
     backend = url.split(":", 1)[0]
     print(
         f"\ningest benchmark on {backend}, {args.clients} concurrent clients, {args.seconds:g} s each, one uvicorn worker\n"
     )
     print(
-        f"{'path':<20}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'path':<24}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
     )
     rates = {}
     for name, (count, latencies, errors) in results.items():
         p50, p99 = summary(latencies)
         rates[name] = count / args.seconds
         print(
-            f"{name:<20}{rates[name]:>12.0f}{len(latencies) / args.seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}"
+            f"{name:<24}{rates[name]:>12.0f}{len(latencies) / args.seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}"
         )
     batch_name = f"batch of {args.batch}"
     print(
         f"\nsingle / bare throughput: {rates['single reading'] / rates['bare endpoint']:.2f} (goal >= 0.6)"
     )
     print(f"batched readings/s: {rates[batch_name]:.0f} (goal >= 10,000 on PostgreSQL)")
+    fhir_name = f"FHIR Bundle of {args.batch}"
+    print(f"FHIR Bundle / native batch throughput: {rates[fhir_name] / rates[batch_name]:.2f}")
 
 
 if __name__ == "__main__":

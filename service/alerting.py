@@ -291,6 +291,7 @@ def _persist(session: Session, row: Alert, transition: Transition) -> None:
             extra={"alert_id": str(row.id)},
         )
     _add_event(session, row.id, event)
+    session.flush()
     session.refresh(row)
 
 

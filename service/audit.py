@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from service.models import AuditEvent
@@ -57,24 +57,26 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
     prev = prev or GENESIS
+    rows = []
     for entry in entries:
         digest = _digest(prev, now, entry)
-        session.add(
-            AuditEvent(
-                recorded_at=now,
-                actor_id=entry.actor_id,
-                actor_role=entry.actor_role,
-                patient_id=entry.patient_id,
-                action=entry.action,
-                route=entry.route,
-                outcome=entry.outcome,
-                detail=entry.detail,
-                prev_hash=prev,
-                hash=digest,
-            )
+        rows.append(
+            {
+                "recorded_at": now,
+                "actor_id": entry.actor_id,
+                "actor_role": entry.actor_role,
+                "patient_id": entry.patient_id,
+                "action": entry.action,
+                "route": entry.route,
+                "outcome": entry.outcome,
+                "detail": entry.detail,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
-    session.flush()
+    # One multi-row INSERT: a queue page audits up to 200 patients at once.
+    session.execute(insert(AuditEvent), rows)
 
 
 @dataclass(frozen=True, slots=True)

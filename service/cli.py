@@ -175,6 +175,10 @@ def audit_user(user_id: uuid.UUID) -> None:
     _print_audit(actor_id=user_id)
 
 
+from service.reports.cli import report_command  # noqa: E402 - after the commands above
+
+main.add_command(report_command, "report")
+
 try:
     from service.pathway_cli import pathway_group
 

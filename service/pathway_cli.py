@@ -154,12 +154,10 @@ def _sweep_chunk(
     for name, (rule_id, setting, values) in SWEEPS.items():
         section, _, field = setting.partition(".")
         for value in values:
-            tuned = config.with_overrides({section: {field: value}})
-            tuned = (
-                rule_of_thumb(tuned)
-                if rule_id == "amber.weight_gain_3d"
-                else only(tuned, [rule_id])
-            )
+            if rule_id == "amber.weight_gain_3d":
+                tuned = rule_of_thumb(config, value)
+            else:
+                tuned = only(config.with_overrides({section: {field: value}}), [rule_id])
             out[(name, value)] = run(tuned, patients)
     return out, [e for p in patients for e in p.events], sum(p.days for p in patients)
 

@@ -430,7 +430,7 @@ def network_report(
     principal: Lead,
     now: NowDep,
     month: MonthQuery = None,
-    format: FormatQuery = None,  # noqa: A002 - the public query parameter's name
+    format: FormatQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     chosen = _month(month, now)
@@ -507,7 +507,7 @@ def site_report(
     principal: Lead,
     now: NowDep,
     month: MonthQuery = None,
-    format: FormatQuery = None,  # noqa: A002
+    format: FormatQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     site = _site(session, site_id)
@@ -531,11 +531,11 @@ def site_equity(
     now: NowDep,
     by: Annotated[Literal["imd_quintile", "ethnicity", "age_band", "sex"], Query()],
     month: MonthQuery = None,
-    format: FormatQuery = None,  # noqa: A002
+    format: FormatQuery = None,
 ) -> Response:
     assert by in EQUITY_DIMENSIONS
     site = _site(session, site_id)
-    report = build.equity_report(session, site, _month(month, now), by, now)
+    report = build.equity_report(build.FigureStore(session, now), site, _month(month, now), by)
     if _wants_csv(request, format):
         return _csv(build.to_csv(build.equity_csv_rows(report)), f"equity-{site.code}-{by}.csv")
     return JSONResponse(report)

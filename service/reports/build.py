@@ -375,6 +375,7 @@ def site_report(
             [raw(team_grouped.groups.get(t, empty)) for t in team_ids],
             raw(grouped.groups.get(site.id, empty)),
         )
+        team_cells = disclosure.within_parent(team_cells, site_cells[site.id])
         trend = []
         for m in months:
             cells, total = disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids)
@@ -437,13 +438,15 @@ def site_csv_rows(
 # --- equity ---------------------------------------------------------------------------------
 
 
-def equity_report(
-    session: Session, site: Site, month: str, by: str, now: datetime
-) -> dict[str, Any]:
+def equity_report(store: FigureStore, site: Site, month: str, by: str) -> dict[str, Any]:
+    """A site's metrics by equity group (always live: snapshots hold sites and teams only)."""
     if by not in EQUITY_DIMENSIONS:
         raise ValueError(f"by must be one of {', '.join(EQUITY_DIMENSIONS)}")
+    session, now = store.session, store.now
     period = check_month(month, now)
     results = compute_all(session, period, Grouping(by, site_id=site.id))
+    site_ids = [s.id for s in sites(session)]
+    by_site = store.get([month])[month]
     order = GROUP_ORDER[by]
     metrics_out = []
     for metric in REGISTRY.values():
@@ -452,6 +455,9 @@ def equity_report(
         cells, total = disclosure.disclose_table(
             metric.kind, [raw(grouped.groups.get(g, empty)) for g in order], raw(grouped.total)
         )
+        site_cell = disclosed_by_site(metric, by_site.by_metric[metric.id], site_ids)[0][site.id]
+        cells = disclosure.within_parent(cells, site_cell)
+        (total,) = disclosure.within_parent([total], site_cell)
         metrics_out.append(
             {
                 **metric_header(metric),

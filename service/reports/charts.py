@@ -25,11 +25,15 @@ PALETTE = (
 NETWORK_COLOUR = "#212b32"
 
 
+def _attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
 def _svg(title: str, body: list[str]) -> str:
     return "\n".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" '
+            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{_attr(title)}" '
             'font-family="Arial, sans-serif" font-size="12">',
             f"<title>{escape(title)}</title>",
             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
@@ -63,7 +67,8 @@ def _axes(
     out = [
         f'<line x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#425563"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}" stroke="#425563"/>',
-        f'<text x="{(LEFT + right) / 2}" y="{HEIGHT - 12}" text-anchor="middle">{escape(x_label)}</text>',
+        f'<text x="{(LEFT + right) / 2}" y="{HEIGHT - 12}" text-anchor="middle">'
+        f"{escape(x_label)}</text>",
         f'<text x="14" y="{(TOP + bottom) / 2}" text-anchor="middle" '
         f'transform="rotate(-90 14 {(TOP + bottom) / 2})">{escape(y_label)}</text>',
     ]
@@ -134,7 +139,8 @@ def funnel_svg(data: dict[str, Any]) -> str:
         x, y = xs(point["denominator"]), ys(point["value"])
         body.append(
             f'<circle cx="{x}" cy="{y}" r="5" fill="{PALETTE[i % len(PALETTE)]}">'
-            f"<title>{escape(point['code'])}: {point['value']}% of {point['denominator']}</title></circle>"
+            f"<title>{escape(point['code'])}: {point['value']}% of {point['denominator']}"
+            "</title></circle>"
         )
         body.append(f'<text x="{x + 7}" y="{y - 6}">{escape(point["code"])}</text>')
     legend_x = WIDTH - RIGHT + 12
@@ -188,9 +194,11 @@ def trend_svg(data: dict[str, Any]) -> str:
                 body.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>')
             elif segment:
                 body.append(
-                    f'<polyline points="{" ".join(segment)}" fill="none" stroke="{colour}" stroke-width="{width}"/>'
+                    f'<polyline points="{" ".join(segment)}" fill="none" '
+                    f'stroke="{colour}" stroke-width="{width}"/>'
                 )
         body.append(
-            f'<text x="{WIDTH - RIGHT + 12}" y="{TOP + 10 + 16 * index}" fill="{colour}">{escape(name)}</text>'
+            f'<text x="{WIDTH - RIGHT + 12}" y="{TOP + 10 + 16 * index}" fill="{colour}">'
+            f"{escape(name)}</text>"
         )
     return _svg(title, body)

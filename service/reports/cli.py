@@ -71,7 +71,7 @@ def report_command(
                         _write(out_dir / f"site-{_safe(site.code)}-{month}.csv", build.to_csv(rows))
                     )
                 elif kind == "equity" and site is not None and extra is not None:
-                    report = build.equity_report(session, site, month, extra, now)
+                    report = build.equity_report(store, site, month, extra)
                     name = f"equity-{_safe(site.code)}-{extra}-{month}.csv"
                     written.append(
                         _write(out_dir / name, build.to_csv(build.equity_csv_rows(report)))

@@ -79,7 +79,7 @@ def percentage(numerator: Shown | None, denominator: Shown | None) -> ShownValue
     """A percentage from the disclosed (rounded) figures, never from the true ones."""
     if numerator is None or denominator is None:
         return None
-    if numerator == SUPPRESSED or denominator == SUPPRESSED:
+    if SUPPRESSED in (numerator, denominator):
         return SUPPRESSED
     if denominator == 0:
         return None
@@ -122,7 +122,7 @@ def disclose_table(kind: str, cells: Sequence[RawCell], total: RawCell) -> tuple
     total_forced = is_small(total.people)
     numerators: list[Shown | None] = [None] * len(cells)
     total_numerator: Shown | None = None
-    if kind != "median" and kind != "percentile":
+    if kind not in ("median", "percentile"):
         nums, total_num = protect_cells(
             [c.numerator or 0 for c in cells], total.numerator or 0, forced, total_forced
         )
@@ -153,6 +153,27 @@ def disclose_table(kind: str, cells: Sequence[RawCell], total: RawCell) -> tuple
     return shown, Cell(
         total_numerator, total_denominator, value(total, total_numerator, total_denominator)
     )
+
+
+def within_parent(cells: Sequence[Cell], parent: Cell) -> list[Cell]:
+    """A breakdown (teams of a site, groups of an equity split) of a figure published elsewhere.
+
+    Where the parent is hidden in its own table (perhaps as a complementary suppression), hide
+    the breakdown too: shown parts would add up to the parent, and the parent subtracted from
+    its table's total would reveal the small cell it protects.
+    """
+    hide_num = parent.numerator == SUPPRESSED
+    hide_den = parent.denominator == SUPPRESSED
+    hide_value = parent.value == SUPPRESSED
+    out = []
+    for cell in cells:
+        num = SUPPRESSED if hide_num and cell.numerator not in (0, None) else cell.numerator
+        den = SUPPRESSED if hide_den and cell.denominator not in (0, None) else cell.denominator
+        hidden = SUPPRESSED in (num, den) or hide_value
+        # A zero stays: the parent is the sum of the other parts, which stay hidden.
+        value = SUPPRESSED if hidden and cell.value not in (0, None) else cell.value
+        out.append(Cell(num, den, value))
+    return out
 
 
 def disclose_one(kind: str, cell: RawCell) -> Cell:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Uuid,
     and_,
     bindparam,
     case,
@@ -61,6 +63,10 @@ ADDITIVE_KINDS = ("count", "sum", "proportion", "rate")
 ALERT_LOOKBACK_DAYS = 14
 READMISSION_DAYS = 30
 KCCQ_MEANINGFUL_CHANGE = 5.0
+# Spans of constant UTC offset in one report window (month plus look-back): at most one clock
+# change falls in ~90 days, so three spans leave room.
+TZ_SPANS = 3
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 PILLAR_TITLES = {
     "acei_arb_arni": "ACE inhibitor, ARB or ARNI",
     "beta_blocker": "beta-blocker",
@@ -81,9 +87,24 @@ class Ctx:
     end_utc: BindParameter[Any]
     lookback_utc: BindParameter[Any]
     as_of_end_utc: BindParameter[Any]
+    tz_starts: tuple[BindParameter[Any], ...]
+    tz_shifts: tuple[BindParameter[str], ...]
 
     @classmethod
     def build(cls, period: Period) -> Ctx:
+        offsets = period.utc_offsets()
+        if len(offsets) > TZ_SPANS:
+            raise ValueError("more UTC offset changes in one report window than expected")
+        # Pad to a fixed number of spans with instants that never come, so the SQL has one shape.
+        padded = offsets + [(NEVER, offsets[-1][1])] * (TZ_SPANS - len(offsets))
+        starts = tuple(
+            bindparam(f"tz_start_{i}", at, type_=UTCDateTime)
+            for i, (at, _) in enumerate(padded[1:], 1)
+        )
+        shifts = tuple(
+            bindparam(f"tz_shift_{i}", f"{minutes:+d} minutes", type_=String)
+            for i, (_, minutes) in enumerate(padded)
+        )
         lookback = london_midnight(
             date.fromordinal(period.first_day.toordinal() - ALERT_LOOKBACK_DAYS - 1)
         )
@@ -96,10 +117,33 @@ class Ctx:
             end_utc=bindparam("period_end", period.end_utc, type_=UTCDateTime),
             lookback_utc=bindparam("alert_lookback_start", lookback, type_=UTCDateTime),
             as_of_end_utc=bindparam("as_of_end", period.as_of_end_utc, type_=UTCDateTime),
+            tz_starts=starts,
+            tz_shifts=shifts,
         )
 
     def london_date(self, instant: Any) -> ColumnElement[Any]:
-        return london_date(instant, self.period.utc_offsets())
+        return london_date(instant, list(self.tz_starts), list(self.tz_shifts))
+
+    def params(self) -> dict[str, Any]:
+        """Every period-dependent value by name: a statement built for one period runs for
+        another with these."""
+        values: dict[str, Any] = {
+            p.key: p.value
+            for p in (
+                self.first_day,
+                self.last_day,
+                self.after_last_day,
+                self.start_utc,
+                self.end_utc,
+                self.lookback_utc,
+                self.as_of_end_utc,
+                *self.tz_starts,
+                *self.tz_shifts,
+            )
+        }
+        for age, _ in AGE_BANDS:
+            values[f"born_after_{age}"] = _years_before(self.period.last_day, age)
+        return values
 
 
 UnitQuery = Callable[[Ctx], Select[Any]]
@@ -139,6 +183,7 @@ def register(metric: Metric) -> Metric:
     return metric
 
 
+@cache
 def _published_sql(metric_id: str) -> str:
     metric = REGISTRY[metric_id]
     ctx = Ctx.build(Period.for_month("2026-10"))
@@ -329,9 +374,7 @@ def _no_action_needed(ctx: Ctx) -> Any:
 # --- outcomes ---------------------------------------------------------------------------------
 
 
-def _events(
-    ctx: Ctx, *where: ColumnElement[bool], num: ColumnElement[Any] | None = None
-) -> Any:
+def _events(ctx: Ctx, *where: ColumnElement[bool], num: ColumnElement[Any] | None = None) -> Any:
     return (
         select(
             PatientEvent.patient_id.label("patient_id"),
@@ -427,36 +470,35 @@ def _hfref_at_end(ctx: Ctx) -> ColumnElement[bool]:
     return and_(Patient.hf_type == "HFrEF", _active_at_end(ctx))
 
 
-def _latest_medication(ctx: Ctx, pillar: str) -> Any:
-    rank = func.row_number().over(
-        partition_by=MedicationChange.patient_id,
-        order_by=(
+def _latest_medication(ctx: Ctx, pillar: str, column: Any) -> Any:
+    """A column of the patient's latest record for the pillar on or before the last day.
+
+    A correlated LIMIT 1 walks the (patient, pillar, date) index backwards for each patient in
+    scope, instead of ranking every medicine change ever recorded.
+    """
+    return (
+        select(column)
+        .where(
+            MedicationChange.patient_id == Patient.id,
+            MedicationChange.pillar == pillar,
+            MedicationChange.changed_on <= ctx.last_day,
+        )
+        .order_by(
             MedicationChange.changed_on.desc(),
             MedicationChange.recorded_at.desc(),
             MedicationChange.id.desc(),
-        ),
-    )
-    return (
-        select(
-            MedicationChange.patient_id,
-            MedicationChange.status,
-            MedicationChange.at_target_or_max_tolerated,
-            rank.label("rn"),
         )
-        .where(MedicationChange.pillar == pillar, MedicationChange.changed_on <= ctx.last_day)
-        .subquery(f"latest_{pillar}")
+        .limit(1)
+        .scalar_subquery()
     )
 
 
 def _on_pillar(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        latest = _latest_medication(ctx, pillar)
-        on = case((latest.c.status == "started", 1), else_=0)
-        return (
-            select(Patient.id.label("patient_id"), on.label("num"), _one().label("den"))
-            .select_from(Patient)
-            .outerjoin(latest, and_(latest.c.patient_id == Patient.id, latest.c.rn == 1))
-            .where(_hfref_at_end(ctx))
+        status = _latest_medication(ctx, pillar, MedicationChange.status)
+        on = case((status == "started", 1), else_=0)
+        return select(Patient.id.label("patient_id"), on.label("num"), _one().label("den")).where(
+            _hfref_at_end(ctx)
         )
 
     return units
@@ -464,12 +506,11 @@ def _on_pillar(pillar: str) -> UnitQuery:
 
 def _at_target(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        latest = _latest_medication(ctx, pillar)
-        target = case((latest.c.at_target_or_max_tolerated.is_(True), 1), else_=0)
-        return (
-            select(Patient.id.label("patient_id"), target.label("num"), _one().label("den"))
-            .join(latest, and_(latest.c.patient_id == Patient.id, latest.c.rn == 1))
-            .where(_hfref_at_end(ctx), latest.c.status == "started")
+        status = _latest_medication(ctx, pillar, MedicationChange.status)
+        target = _latest_medication(ctx, pillar, MedicationChange.at_target_or_max_tolerated)
+        flag = case((target.is_(True), 1), else_=0)
+        return select(Patient.id.label("patient_id"), flag.label("num"), _one().label("den")).where(
+            _hfref_at_end(ctx), status == "started"
         )
 
     return units
@@ -523,29 +564,25 @@ def _kccq_pairs(ctx: Ctx) -> Any:
     """Patients discharged from monitoring in the period with a start and a discharge score:
     the first start score and the last discharge score."""
 
-    def ranked(timepoint: str, first: bool) -> Any:
+    def score(timepoint: str, first: bool) -> Any:
         order = KccqScore.assessed_on.asc() if first else KccqScore.assessed_on.desc()
-        rank = func.row_number().over(
-            partition_by=KccqScore.patient_id,
-            order_by=(order, KccqScore.recorded_at.desc(), KccqScore.id.desc()),
-        )
         return (
-            select(KccqScore.patient_id, KccqScore.score, rank.label("rn"))
-            .where(KccqScore.timepoint == timepoint)
-            .subquery(f"kccq_{timepoint}")
+            select(KccqScore.score)
+            .where(KccqScore.patient_id == Patient.id, KccqScore.timepoint == timepoint)
+            .order_by(order, KccqScore.recorded_at.desc(), KccqScore.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
 
-    start = ranked("start", first=True)
-    end = ranked("discharge", first=False)
+    pairs = select(
+        Patient.id.label("patient_id"),
+        score("start", first=True).label("start_score"),
+        score("discharge", first=False).label("discharge_score"),
+    ).where(_in_days(Patient.discharged_on, ctx))
+    scored = pairs.subquery("kccq_scored")
     return (
-        select(
-            Patient.id.label("patient_id"),
-            start.c.score.label("start_score"),
-            end.c.score.label("discharge_score"),
-        )
-        .join(start, and_(start.c.patient_id == Patient.id, start.c.rn == 1))
-        .join(end, and_(end.c.patient_id == Patient.id, end.c.rn == 1))
-        .where(_in_days(Patient.discharged_on, ctx))
+        select(scored)
+        .where(scored.c.start_score.is_not(None), scored.c.discharge_score.is_not(None))
         .subquery("kccq_pairs")
     )
 
@@ -684,7 +721,8 @@ register(
         "%",
         "Expected reading-days with a weight",
         "Expected reading-days",
-        "For patients expecting daily weights, each London calendar day they were on the pathway in "
+        "For patients expecting daily weights, each London calendar day they were on the pathway "
+        "in "
         "the month (enrolment and discharge days included) is an expected reading-day; it has a "
         "valid reading if at least one weight was accepted that day.",
         _adherence,
@@ -841,7 +879,8 @@ register(
         "bed days",
         "Nights in hospital falling in the month, admissions while on the pathway",
         None,
-        "Each night is counted in the month it starts; a stay not yet ended counts to the month end.",
+        "Each night is counted in the month it starts; a stay not yet ended counts to the "
+        "month end.",
         _bed_days,
         higher_is_better=False,
     )
@@ -927,7 +966,8 @@ register(
         "days",
         "Days from enrolment to optimisation",
         "HFrEF patients optimised in the month",
-        "Optimised on the date every pillar was first at target or maximum tolerated dose, or ruled "
+        "Optimised on the date every pillar was first at target or maximum tolerated dose, or "
+        "ruled "
         "out as not tolerated or contraindicated.",
         _time_to_optimisation,
         higher_is_better=False,
@@ -1083,9 +1123,13 @@ def _grouped_units(metric: Metric, ctx: Ctx, grouping: Grouping) -> Any:
         .join(Team, Team.id == Patient.team_id)
     )
     if grouping.site_id is not None:
-        query = query.where(Team.site_id == grouping.site_id)
+        query = query.where(
+            Team.site_id == bindparam("scope_site_id", grouping.site_id, type_=Uuid)
+        )
     if grouping.team_id is not None:
-        query = query.where(Patient.team_id == grouping.team_id)
+        query = query.where(
+            Patient.team_id == bindparam("scope_team_id", grouping.team_id, type_=Uuid)
+        )
     return query.cte("grouped_units")
 
 
@@ -1169,12 +1213,30 @@ def _value(metric: Metric, num: Any, den: Any, val: Any, n: int) -> MetricValue:
     return MetricValue(None, denominator or 0.0, float(val) if val is not None else None, n)
 
 
+# Building a statement costs more Python than running it on a month of data: build each shape
+# once per process and run it with the period's values as parameters.
+_STATEMENTS: dict[tuple[str, str, bool, bool], Any] = {}
+
+
+def _cached_statement(metric: Metric, ctx: Ctx, grouping: Grouping) -> Any:
+    key = (metric.id, grouping.by, grouping.site_id is not None, grouping.team_id is not None)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = statement(metric, ctx, grouping)
+    return stmt
+
+
 def compute(session: Session, metric: Metric, period: Period, grouping: Grouping) -> Grouped:
     """One metric for one period, by group, with the total over all groups in scope."""
     ctx = Ctx.build(period)
+    params = ctx.params()
+    if grouping.site_id is not None:
+        params["scope_site_id"] = grouping.site_id
+    if grouping.team_id is not None:
+        params["scope_team_id"] = grouping.team_id
     groups: dict[Any, MetricValue] = {}
     total = _value(metric, None, None, None, 0)
-    for row in session.execute(statement(metric, ctx, grouping)).all():
+    for row in session.execute(_cached_statement(metric, ctx, grouping), params).all():
         val = row.val if metric.kind not in ADDITIVE_KINDS else None
         result = _value(metric, row.num, row.den, val, int(row.n or 0))
         if row.grp is None:

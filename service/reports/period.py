@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from service.timeutil import LONDON
 
@@ -85,20 +86,23 @@ class Period:
         return self.last_day + timedelta(days=1)
 
     def utc_offsets(self) -> list[tuple[datetime, int]]:
-        """London's UTC offset (minutes) from each instant on, over the period and its lookback.
+        """London's UTC offset (minutes) from each instant on, over the period and its lookback."""
+        return list(_utc_offsets(self.first_day, self.end_utc))
 
-        UK clock changes fall on whole UTC hours, so stepping hour by hour finds them exactly.
-        """
-        start = london_midnight(self.first_day - timedelta(days=LOOKBACK_DAYS))
-        end = self.end_utc + timedelta(days=1)
-        offsets: list[tuple[datetime, int]] = []
-        at = start
-        while at < end:
-            offset = _offset_minutes(at)
-            if not offsets or offsets[-1][1] != offset:
-                offsets.append((at, offset))
-            at += timedelta(hours=1)
-        return offsets
+
+@lru_cache(maxsize=256)
+def _utc_offsets(first_day: date, end_utc: datetime) -> tuple[tuple[datetime, int], ...]:
+    # UK clock changes fall on whole UTC hours, so stepping hour by hour finds them exactly.
+    start = london_midnight(first_day - timedelta(days=LOOKBACK_DAYS))
+    end = end_utc + timedelta(days=1)
+    offsets: list[tuple[datetime, int]] = []
+    at = start
+    while at < end:
+        offset = _offset_minutes(at)
+        if not offsets or offsets[-1][1] != offset:
+            offsets.append((at, offset))
+        at += timedelta(hours=1)
+    return tuple(offsets)
 
 
 def _offset_minutes(instant: datetime) -> int:

@@ -8,14 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from service.schemas import Input
+
 Pillar = Literal["acei_arb_arni", "beta_blocker", "mra", "sglt2i"]
 MedicationStatus = Literal["started", "stopped", "not_tolerated", "contraindicated"]
 Timepoint = Literal["start", "discharge", "other"]
 DischargeReason = Literal["stable_optimised", "admitted", "died", "withdrew", "other"]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=10_000)
 
 
 class AdmissionIn(Input):

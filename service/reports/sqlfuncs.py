@@ -6,54 +6,56 @@ calculation in each dialect. Results must be identical on both: the tests compar
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from service.timeutil import LONDON
 
-_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 class london_date(FunctionElement[Any]):
-    """The Europe/London calendar date of a stored UTC instant."""
+    """The Europe/London calendar date of a stored UTC instant.
+
+    Arguments: the instant, then the UTC instants from which a new offset applies (``starts``,
+    oldest first) and the SQLite date modifier for each span (``shifts``, one more than
+    ``starts``, e.g. ``'+60 minutes'``). All bound parameters, so one statement serves every
+    month; PostgreSQL ignores them and asks its own time zone database.
+    """
 
     type = Date()
-    inherit_cache = False
+    inherit_cache = True
     name = "london_date"
 
-    def __init__(self, instant: Any, offsets: list[tuple[datetime, int]]) -> None:
-        super().__init__(instant)
-        self.offsets = offsets
+    def __init__(self, instant: Any, starts: list[Any], shifts: list[Any]) -> None:
+        if len(shifts) != len(starts) + 1:
+            raise ValueError("one shift per span: len(shifts) == len(starts) + 1")
+        self.spans = len(shifts)
+        super().__init__(instant, *starts, *shifts)
 
 
 @compiles(london_date, "postgresql")
 def _london_date_pg(element: london_date, compiler: SQLCompiler, **kw: Any) -> str:
-    arg = compiler.process(element.clauses, **kw)
-    return f"CAST(timezone('{LONDON.key}', {arg}) AS DATE)"
+    instant = next(iter(element.clauses))
+    return f"CAST(timezone('{LONDON.key}', {compiler.process(instant, **kw)}) AS DATE)"
 
 
 @compiles(london_date)
 def _london_date_sqlite(element: london_date, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores naive UTC text; shift by the offset in force at that instant. The offsets
-    # come from zoneinfo for the period being reported, so BST edges are exact.
-    arg = compiler.process(element.clauses, **kw)
-    if not element.offsets:
-        return f"date({arg})"
+    # SQLite stores naive UTC text: shift it by the offset in force at that instant.
+    clauses = list(element.clauses)
+    arg = compiler.process(clauses[0], **kw)
+    starts = clauses[1 : element.spans]
+    shifts = clauses[element.spans :]
     whens = [
-        f"WHEN {arg} >= '{at.replace(tzinfo=None).strftime(_SQLITE_INSTANT)}' "
-        f"THEN date({arg}, '{minutes:+d} minutes')"
-        for at, minutes in reversed(element.offsets[1:])
+        f"WHEN {arg} >= {compiler.process(start, **kw)} "
+        f"THEN date({arg}, {compiler.process(shift, **kw)})"
+        for start, shift in reversed(list(zip(starts, shifts[1:], strict=True)))
     ]
-    default = f"date({arg}, '{element.offsets[0][1]:+d} minutes')"
-    if not whens:
-        return default
-    return "CASE " + " ".join(whens) + f" ELSE {default} END"
+    default = f"date({arg}, {compiler.process(shifts[0], **kw)})"
+    return "CASE " + " ".join(whens) + f" ELSE {default} END" if whens else default
 
 
 class epoch_seconds(FunctionElement[Any]):
@@ -85,7 +87,8 @@ class days_between(FunctionElement[Any]):
 @compiles(days_between, "postgresql")
 def _days_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = list(element.clauses)
-    return f"(CAST({compiler.process(later, **kw)} AS DATE) - CAST({compiler.process(earlier, **kw)} AS DATE))"
+    later_sql, earlier_sql = compiler.process(later, **kw), compiler.process(earlier, **kw)
+    return f"(CAST({later_sql} AS DATE) - CAST({earlier_sql} AS DATE))"
 
 
 @compiles(days_between)

@@ -18,6 +18,9 @@ import pytest
 
 from tests.conftest import _PASSWORD, BACKENDS, T0
 
+# Every test here shares the module's world, so they run together on one xdist worker.
+pytestmark = pytest.mark.xdist_group("authz-matrix")
+
 ANON, PATIENT, CLINICIAN, LEAD, ADMIN = (
     "anonymous",
     "patient",
@@ -144,6 +147,45 @@ ROUTES: dict[tuple[str, str], Route] = {
         ADMIN, scope="patient", unscoped_roles=frozenset({ADMIN})
     ),
     ("GET", "/api/v1/audit/users/{user_id}"): R(ADMIN),
+    # Outcomes recorded by teams, and reports.
+    ("POST", "/api/v1/patients/{patient_id}/events"): R(
+        CLINICIAN,
+        scope="patient",
+        body=lambda: {"kind": "ae_attendance", "attended_on": "2026-11-19"},
+    ),
+    ("GET", "/api/v1/patients/{patient_id}/events"): R(CLINICIAN, scope="patient"),
+    ("PATCH", "/api/v1/patients/{patient_id}/events/{event_id}"): R(
+        CLINICIAN, scope="event", body=lambda: {"discharged_on": "2026-11-19"}
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/medications"): R(
+        CLINICIAN,
+        scope="patient",
+        body=lambda: {"pillar": "sglt2i", "status": "started", "changed_on": "2026-11-18"},
+    ),
+    ("GET", "/api/v1/patients/{patient_id}/medications"): R(CLINICIAN, scope="patient"),
+    ("POST", "/api/v1/patients/{patient_id}/kccq"): R(
+        CLINICIAN,
+        scope="patient",
+        body=lambda: {"score": 55, "timepoint": "start", "assessed_on": "2026-11-18"},
+    ),
+    ("GET", "/api/v1/patients/{patient_id}/kccq"): R(CLINICIAN, scope="patient"),
+    ("POST", "/api/v1/patients/{patient_id}/discharge"): R(
+        CLINICIAN,
+        scope="patient",
+        body=lambda: {"date": "2026-11-19", "reason": "stable_optimised"},
+    ),
+    ("GET", "/api/v1/reports/metrics"): R(CLINICIAN, LEAD, ADMIN),
+    ("GET", "/api/v1/reports/network"): R(LEAD),
+    ("GET", "/api/v1/reports/network/funnel"): R(LEAD),
+    ("GET", "/api/v1/reports/network/funnel.svg"): R(LEAD),
+    ("GET", "/api/v1/reports/network/trend.svg"): R(LEAD),
+    ("GET", "/api/v1/reports/sites/{site_id}"): R(
+        LEAD, scope="site", unscoped_roles=frozenset({LEAD})
+    ),
+    ("GET", "/api/v1/reports/sites/{site_id}/equity"): R(
+        LEAD, scope="site", unscoped_roles=frozenset({LEAD})
+    ),
+    ("GET", "/api/v1/reports/teams/{team_id}"): R(CLINICIAN, scope="team"),
     # FHIR: the subject is named in the body or the query rather than the path.
     ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(PATIENT, CLINICIAN, LEAD, ADMIN),
@@ -161,6 +203,30 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 # Serves nothing: every method on an unknown FHIR path is a 404 OperationOutcome, for anyone.
 CATCH_ALL = "/fhir/{rest:path}"
+# Pages use a session cookie and their own CSRF-checked forms; tests/ui walks their role and
+# team checks. They are classified here so no page ships unclassified, and a bearer token of any
+# kind opens none of them.
+UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/ui"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
+    ("GET", "/ui/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
+    ("GET", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
+    ("POST", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
+    ("POST", "/ui/logout"): frozenset({CLINICIAN, LEAD, ADMIN}),
+    ("GET", "/ui/static/{name}"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
+    ("GET", "/ui/account"): frozenset({CLINICIAN, LEAD, ADMIN}),
+    ("GET", "/ui/queue"): frozenset({CLINICIAN}),
+    ("POST", "/ui/alerts/{alert_id}/acknowledge"): frozenset({CLINICIAN}),
+    ("POST", "/ui/alerts/{alert_id}/assign"): frozenset({CLINICIAN}),
+    ("POST", "/ui/alerts/{alert_id}/notes"): frozenset({CLINICIAN}),
+    ("POST", "/ui/alerts/{alert_id}/resolve"): frozenset({CLINICIAN}),
+    ("GET", "/ui/patients/{patient_id}"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/thresholds"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/device-token"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/device-tokens/{token_id}/revoke"): frozenset({CLINICIAN}),
+    ("GET", "/ui/reports"): frozenset({LEAD}),
+    ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
+    ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
+}
 # Documentation routes carry no data.
 IGNORED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -179,18 +245,35 @@ def app_routes(app) -> set[tuple[str, str]]:
     return found
 
 
+def test_bearer_tokens_open_no_page(matrix):
+    """Pages take a staff session cookie only: API tokens of any role get no page content."""
+    client, world, objects = matrix
+    for (method, path), _roles in UI_ROUTES.items():
+        if method != "GET" or path in ("/ui", "/ui/", "/ui/login", "/ui/static/{name}"):
+            continue
+        url = path.format(**objects["own"])
+        for who in ("pat_A1", "clin_A1", "lead", "admin"):
+            response = client.get(url, headers=world.auth(who), follow_redirects=False)
+            assert response.status_code in (302, 303, 401, 403), (path, who, response.status_code)
+
+
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
-def test_unknown_fhir_paths_are_404_for_everyone(client, world, method):
+def test_unknown_fhir_paths_are_404_for_everyone(matrix, method):
+    client, world, _ = matrix
     for who in (None, "pat_A1", "clin_A1", "lead"):
         headers = world.auth(who) if who else {}
         response = client.request(method, "/fhir/Encounter/123", headers=headers)
         assert response.status_code in (401, 404), response.text
 
 
-def test_every_route_is_classified(app):
-    missing = {r for r in app_routes(app) if r[1] != CATCH_ALL} - set(ROUTES)
+def test_every_route_is_classified():
+    from service.app import create_app
+    from service.settings import Settings
+
+    app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40, environment="test"))
+    missing = {r for r in app_routes(app) if r[1] != CATCH_ALL} - set(ROUTES) - set(UI_ROUTES)
     assert not missing, f"routes missing from the authorization table: {sorted(missing)}"
-    stale = set(ROUTES) - app_routes(app)
+    stale = (set(ROUTES) | set(UI_ROUTES)) - app_routes(app)
     assert {m for m, p in app_routes(app) if p == CATCH_ALL} <= {
         "GET",
         "POST",
@@ -281,6 +364,12 @@ def _objects(client, world, tokens):
             json={"url": "https://hooks.example/x", "secret": "a-webhook-secret-123"},
             headers=world.auth(f"clin_{team}"),
         ).json()
+        event = client.post(
+            f"/api/v1/patients/{pid}/events",
+            json={"kind": "admission", "admitted_on": "2026-11-10", "hf_related": True},
+            headers=world.auth(f"clin_{team}"),
+        )
+        assert event.status_code == 201, event.text
         with world.app.state.sessions() as s:
             token_id = (
                 s.query(DeviceToken)
@@ -299,7 +388,7 @@ def _objects(client, world, tokens):
             "resource_id": pid.hex + uuid.UUID(spo2["id"]).hex,
             "answers_id": pid.hex + uuid.UUID(symptoms["id"]).hex,
             "questionnaire_id": "mhf-symptoms",
-            "event_id": str(uuid.uuid4()),
+            "event_id": event.json()["id"],
             "user_id": str(world.users[f"clin_{team}"]),
         }
     return made
@@ -309,6 +398,7 @@ def _objects(client, world, tokens):
 # naming the caller and the patient.
 PATIENT_SCOPES = {
     "patient",
+    "event",
     "alert",
     "token",
     "team_body",

@@ -1,0 +1,361 @@
+"""Benchmark: the full network month report against one hand-written adherence query.
+
+Builds (once; --reload to rebuild) a network of 10 sites, 50,000 patients and about 10 million
+readings on PostgreSQL with INSERT ... SELECT over generate_series, so the data never passes
+through Python. Then, in the same run, times:
+
+- the raw adherence query: one hand-written SQL statement, adherence by site for the month;
+- the full network report for the month (every metric, every site, network, network median,
+  12-month trend), with the 11 earlier months frozen by the snapshot job as in production.
+
+Usage: python bench/reports.py [--database-url URL] [--month 2026-10] [--reload]
+Goal: the report under 2 s and under 5x the raw query.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from service.db import build_engine, build_sessionmaker, normalise_url
+from service.migrations_util import upgrade
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mhf_bench"
+SITES = 10
+TEAMS_PER_SITE = 3
+PATIENTS = 50_000
+CHUNKS = 25
+FIRST_DAY = "2025-11-01"
+LAST_DAY = "2026-10-31"
+# The report is run "on" 20 November 2026: October is a closed month.
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+# A reading-day has weight, blood pressure and pulse; 84.5 % of expected days have one, which
+# with stays of 60-119 days (cut at the last day) gives about ten million readings.
+ADHERENCE_PER_MILLE = 845
+
+RAW_ADHERENCE = """
+WITH days AS (
+    SELECT DISTINCT patient_id, CAST(timezone('Europe/London', taken_at) AS DATE) AS day
+    FROM readings
+    WHERE type = 'weight' AND taken_at >= :start AND taken_at < :end
+), per_patient AS (
+    SELECT p.id, t.site_id,
+           (LEAST(COALESCE(p.discharged_on, :last), :last)
+            - GREATEST(p.enrolled_on, :first) + 1) AS expected,
+           COUNT(d.day) AS with_weight
+    FROM patients p
+    JOIN teams t ON t.id = p.team_id
+    LEFT JOIN days d ON d.patient_id = p.id AND d.day >= p.enrolled_on
+                    AND (p.discharged_on IS NULL OR d.day <= p.discharged_on)
+    WHERE p.expects_daily_weight
+      AND p.enrolled_on <= :last AND (p.discharged_on IS NULL OR p.discharged_on >= :first)
+    GROUP BY p.id, t.site_id
+)
+SELECT site_id, SUM(with_weight) AS num, SUM(expected) AS den
+FROM per_patient GROUP BY site_id
+"""
+
+
+def ensure_database(url: str) -> None:
+    parsed = make_url(normalise_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+        ).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def loaded(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        sites = conn.execute(text("SELECT count(*) FROM sites")).scalar_one()
+        patients = conn.execute(text("SELECT count(*) FROM patients")).scalar_one()
+    return sites == SITES and patients == PATIENTS
+
+
+def load(engine: Engine) -> None:
+    steps: list[tuple[str, Callable[[], None]]] = []
+
+    def run(sql: str, **params: object) -> Callable[[], None]:
+        def step() -> None:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
+                conn.execute(text(sql), params)
+
+        return step
+
+    tables = (
+        "report_snapshots, kccq_scores, medication_changes, patient_events, alert_events, "
+        "alert_findings, alerts, readings, audit_events, device_tokens, user_teams, users, "
+        "patients, teams, sites"
+    )
+    steps.append(("empty", run(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")))
+    steps.append(("sites and teams", run(ORG_SQL, sites=SITES, teams=TEAMS_PER_SITE)))
+    steps.append(("patients", run(PATIENTS_SQL, n=PATIENTS, first=FIRST_DAY, last=LAST_DAY)))
+    size = PATIENTS // CHUNKS
+    for chunk in range(CHUNKS):
+        lo, hi = chunk * size + 1, (chunk + 1) * size
+        steps.append(
+            (
+                f"readings {chunk + 1}/{CHUNKS}",
+                run(READINGS_SQL, lo=lo, hi=hi, last=LAST_DAY, pm=ADHERENCE_PER_MILLE),
+            )
+        )
+    steps.append(("alerts", run(ALERTS_SQL, last=LAST_DAY)))
+    steps.append(("events", run(EVENTS_SQL, last=LAST_DAY)))
+    steps.append(("medicines", run(MEDICINES_SQL, last=LAST_DAY)))
+    steps.append(("kccq", run(KCCQ_SQL)))
+    with tqdm(steps, desc="loading", unit="step") as bar:
+        for name, step in bar:
+            bar.set_postfix_str(name)
+            step()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tqdm(
+            (
+                "readings",
+                "patients",
+                "alerts",
+                "patient_events",
+                "medication_changes",
+                "kccq_scores",
+                "teams",
+                "sites",
+            ),
+            desc="vacuum analyze",
+        ):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+ORG_SQL = """
+WITH s AS (
+    INSERT INTO sites (id, code, name, created_at)
+    SELECT gen_random_uuid(), 'SITE' || lpad(g::text, 2, '0'), 'Site ' || g, now()
+    FROM generate_series(1, :sites) g
+    RETURNING id, code
+)
+INSERT INTO teams (id, site_id, name, created_at)
+SELECT gen_random_uuid(), s.id, s.code || ' team ' || t, now()
+FROM s CROSS JOIN generate_series(1, :teams) t
+"""
+
+# Enrolments spread over the year; stays of 60-119 days; those still running on the last day
+# are active, the rest discharged with a reason.
+PATIENTS_SQL = """
+WITH team_list AS (SELECT array_agg(id ORDER BY name) AS ids FROM teams),
+g AS (
+    SELECT g,
+           CAST(:first AS date) + (g * 37) % 365 AS enrolled_on,
+           60 + g % 60 AS stay
+    FROM generate_series(1, :n) g
+)
+INSERT INTO patients (id, nhs_number, date_of_birth, sex, team_id, cohort, ethnicity,
+                      imd_quintile, hf_type, enrolled_on, discharged_on, discharge_reason, status,
+                      expects_daily_weight, thresholds, version, created_at)
+SELECT gen_random_uuid(), lpad(g::text, 10, '0'),
+       DATE '1930-01-01' + (g * 7919) % 20000,
+       (ARRAY['female', 'male'])[1 + g % 2],
+       team_list.ids[1 + g % array_length(team_list.ids, 1)],
+       (ARRAY['post_discharge', 'new_diagnosis', 'medication_optimisation', 'palliative'])[1 + g % 4],
+       (ARRAY['A', 'A', 'A', 'B', 'C', 'D', 'H', 'J', 'K', 'M', 'N', 'R', 'Z', '99'])[1 + g % 14],
+       1 + g % 5,
+       (ARRAY['HFrEF', 'HFrEF', 'HFmrEF', 'HFpEF'])[1 + g % 4],
+       enrolled_on,
+       CASE WHEN enrolled_on + stay <= CAST(:last AS date) THEN enrolled_on + stay END,
+       CASE WHEN enrolled_on + stay <= CAST(:last AS date)
+            THEN (ARRAY['stable_optimised', 'stable_optimised', 'admitted', 'died', 'withdrew'])[1 + g % 5] END,
+       CASE WHEN enrolled_on + stay <= CAST(:last AS date) THEN 'discharged' ELSE 'active' END,
+       true, '{}', 1, enrolled_on + TIME '09:00' AT TIME ZONE 'UTC'
+FROM g CROSS JOIN team_list
+"""
+
+READINGS_SQL = """
+WITH p AS (
+    SELECT id, enrolled_on, LEAST(COALESCE(discharged_on, CAST(:last AS date)), CAST(:last AS date)) AS until,
+           row_number() OVER (ORDER BY nhs_number) AS g
+    FROM patients
+), chunk AS (SELECT * FROM p WHERE g BETWEEN :lo AND :hi),
+days AS (
+    SELECT chunk.id, chunk.g, d,
+           (chunk.enrolled_on + d + TIME '06:30') AT TIME ZONE 'Europe/London'
+               + make_interval(mins => ((chunk.g * 31 + d * 17) % 180)::int) AS taken_at
+    FROM chunk CROSS JOIN LATERAL generate_series(0, chunk.until - chunk.enrolled_on) d
+    WHERE (chunk.g * 7919 + d * 104729) % 1000 < :pm
+)
+INSERT INTO readings (patient_id, id, type, taken_at, received_at, value, systolic, diastolic,
+                      source)
+SELECT days.id, gen_random_uuid(), t.type, days.taken_at + t.lag, days.taken_at + t.lag,
+       CASE t.type WHEN 'weight' THEN 70 + (days.g % 400) / 10.0 + (d % 7) / 10.0
+                   WHEN 'heart_rate' THEN 60 + (days.g + d) % 30 END,
+       CASE WHEN t.type = 'blood_pressure' THEN 100 + (days.g + d) % 40 END,
+       CASE WHEN t.type = 'blood_pressure' THEN 60 + (days.g + d) % 25 END,
+       'app'
+FROM days CROSS JOIN (VALUES ('weight', interval '0 minutes'),
+                             ('blood_pressure', interval '2 minutes'),
+                             ('heart_rate', interval '3 minutes')) AS t(type, lag)
+"""
+
+# About two alerts per patient, a quarter red; worked within minutes to a day.
+ALERTS_SQL = """
+WITH a AS (
+    SELECT p.id AS patient_id, p.team_id, k,
+           (p.enrolled_on + (abs(hashtext(p.id::text || k)) % 60) + TIME '08:00')
+               AT TIME ZONE 'Europe/London' AS raised_at,
+           abs(hashtext(p.id::text || k)) AS h
+    FROM patients p CROSS JOIN generate_series(1, 2) k
+)
+INSERT INTO alerts (id, patient_id, team_id, rule_id, alert_group, severity, severity_rank, status,
+                    pathway_version, title, summary, raised_at, due_at, acknowledged_at,
+                    first_action_at, resolved_at, outcome, version)
+SELECT gen_random_uuid(), patient_id, team_id, 'rule_' || k, 'group_' || k,
+       CASE WHEN h % 4 = 0 THEN 'red' ELSE 'amber' END,
+       CASE WHEN h % 4 = 0 THEN 2 ELSE 1 END,
+       'resolved', 'bench', 'Bench alert', 'Generated',
+       raised_at, raised_at + interval '4 hours',
+       raised_at + make_interval(mins => (h % 600)::int),
+       raised_at + make_interval(mins => (h % 600)::int),
+       raised_at + make_interval(mins => (h % 600)::int + 60),
+       (ARRAY['advice_given', 'no_action_needed', 'diuretic_adjusted', 'no_action_needed'])[1 + h % 4],
+       3
+FROM a WHERE raised_at < CAST(:last AS date) + 1
+"""
+
+EVENTS_SQL = """
+INSERT INTO patient_events (id, patient_id, kind, occurred_on, discharged_on, hf_related,
+                            emergency, recorded_at)
+SELECT gen_random_uuid(), p.id, e.kind,
+       LEAST(p.enrolled_on + 20 + abs(hashtext(p.id::text)) % 30, CAST(:last AS date)),
+       CASE WHEN e.kind = 'admission'
+            THEN LEAST(p.enrolled_on + 25 + abs(hashtext(p.id::text)) % 30, CAST(:last AS date)) END,
+       CASE WHEN e.kind = 'admission' THEN abs(hashtext(p.id::text)) % 2 = 0 END,
+       true, now()
+FROM patients p
+CROSS JOIN (VALUES ('admission', 8), ('ae_attendance', 11), ('death', 40)) AS e(kind, every)
+WHERE abs(hashtext(p.id::text || e.kind)) % e.every = 0
+"""
+
+MEDICINES_SQL = """
+INSERT INTO medication_changes (id, patient_id, pillar, status, at_target_or_max_tolerated,
+                                changed_on, recorded_at)
+SELECT gen_random_uuid(), p.id, pillar,
+       CASE WHEN abs(hashtext(p.id::text || pillar)) % 10 = 0 THEN 'not_tolerated' ELSE 'started' END,
+       abs(hashtext(p.id::text || pillar)) % 10 BETWEEN 1 AND 6,
+       LEAST(p.enrolled_on + abs(hashtext(p.id::text || pillar)) % 50, CAST(:last AS date)), now()
+FROM patients p
+CROSS JOIN unnest(ARRAY['acei_arb_arni', 'beta_blocker', 'mra', 'sglt2i']) AS pillar
+WHERE p.hf_type = 'HFrEF'
+"""
+
+KCCQ_SQL = """
+INSERT INTO kccq_scores (id, patient_id, score, timepoint, assessed_on, recorded_at)
+SELECT gen_random_uuid(), p.id,
+       CASE t.timepoint WHEN 'start' THEN 30 + abs(hashtext(p.id::text)) % 40
+                        ELSE 35 + abs(hashtext(p.id::text || 'd')) % 50 END,
+       t.timepoint,
+       CASE t.timepoint WHEN 'start' THEN p.enrolled_on ELSE p.discharged_on END,
+       now()
+FROM patients p CROSS JOIN (VALUES ('start'), ('discharge')) AS t(timepoint)
+WHERE p.discharged_on IS NOT NULL
+"""
+
+
+def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times), times
+
+
+@click.command()
+@click.option("--database-url", default=DEFAULT_URL, show_default=True)
+@click.option("--month", default="2026-10", show_default=True)
+@click.option("--reload", is_flag=True, help="Rebuild the data even if it is there.")
+@click.option("--runs", default=5, show_default=True)
+@click.option("--resnapshot", is_flag=True, help="Recompute the earlier months' snapshots.")
+def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: bool) -> None:
+    from service.reports import build
+    from service.reports.period import Period, last_months
+    from service.reports.snapshot import snapshot_month
+
+    if make_url(normalise_url(database_url)).get_backend_name() != "postgresql":
+        raise click.ClickException("the benchmark runs on PostgreSQL")
+    ensure_database(database_url)
+    upgrade(database_url)
+    engine = build_engine(database_url)
+    if reload or not loaded(engine):
+        started = time.perf_counter()
+        load(engine)
+        click.echo(f"loaded in {time.perf_counter() - started:.0f} s")
+    with engine.connect() as conn:
+        counts = {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("sites", "patients", "readings", "alerts", "patient_events")
+        }
+    click.echo("data: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+    sessions = build_sessionmaker(engine)
+    earlier = last_months(month, 12)[:-1]
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        if resnapshot:
+            session.execute(text("DELETE FROM report_snapshots"))
+        done = set(session.scalars(text("SELECT DISTINCT month FROM report_snapshots")).all())
+        # The report month itself stays live: that is what is being timed.
+        session.execute(text("DELETE FROM report_snapshots WHERE month = :m"), {"m": month})
+        todo = [m for m in earlier if m not in done]
+        for m in tqdm(todo, desc="snapshot earlier months", unit="month"):
+            snapshot_month(session, m, NOW)
+    click.echo(f"snapshots of {len(todo)} earlier months: {time.perf_counter() - started:.1f} s")
+
+    period = Period.for_month(month)
+    params = {
+        "start": period.start_utc,
+        "end": period.end_utc,
+        "first": period.first_day,
+        "last": period.last_day,
+    }
+
+    def raw() -> object:
+        with engine.connect() as conn:
+            return conn.execute(text(RAW_ADHERENCE), params).all()
+
+    def report() -> object:
+        with sessions() as session:
+            return build.network_report(build.FigureStore(session, NOW), month, 12)
+
+    raw()  # warm the cache for both: the same pages are read
+    cold_started = time.perf_counter()
+    body = report()
+    cold = time.perf_counter() - cold_started
+    raw_best, raw_times = best_of(runs, raw)
+    report_best, report_times = best_of(runs, report)
+    assert isinstance(body, dict)
+    click.echo(f"report source for {month}: {body['source']}; metrics {len(body['metrics'])}")
+    click.echo(
+        f"raw adherence query: best {raw_best * 1000:.0f} ms, "
+        f"median {statistics.median(raw_times) * 1000:.0f} ms"
+    )
+    click.echo(
+        f"full network report: best {report_best * 1000:.0f} ms, "
+        f"median {statistics.median(report_times) * 1000:.0f} ms (first run {cold * 1000:.0f} ms)"
+    )
+    click.echo(f"ratio report / raw query: {report_best / raw_best:.2f}x (goal < 5x, < 2 s)")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The monthly pack: CSVs and charts written by ``report_command``."""
+
+from __future__ import annotations
+
+import csv
+
+from click.testing import CliRunner
+
+from service.reports.cli import report_command
+
+
+def test_pack_is_written(world, settings, tmp_path):
+    out = tmp_path / "pack"
+    result = CliRunner().invoke(
+        report_command,
+        [
+            "--month",
+            "2026-10",
+            "--out",
+            str(out),
+            "--database-url",
+            settings.database_url,
+            "--trend-months",
+            "2",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.rglob("*") if p.is_file()}
+    assert "network-2026-10.csv" in names and "site-SITEA-2026-10.csv" in names
+    assert "equity-SITEB-ethnicity-2026-10.csv" in names
+    assert "funnel-weight_adherence.svg" in names and "trend-caseload.svg" in names
+    with (out / "network-2026-10.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    onboarded = [r for r in rows if r["metric_id"] == "onboarded" and r["month"] == "2026-10"]
+    assert {r["value"] for r in onboarded} == {"*"}  # the pack is for sharing: disclosure applies
+
+
+def test_bad_month_is_refused(tmp_path):
+    result = CliRunner().invoke(report_command, ["--month", "2026-13", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "YYYY-MM" in result.output
