@@ -26,7 +26,7 @@ from pathway.evaluation.cohort import patient as synthetic_patient
 from service import alerting, readings
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.migrations_util import upgrade
-from service.models import Alert, DeviceToken, Patient, Site, Team, User, UserTeam
+from service.models import Alert, AlertEventRow, DeviceToken, Patient, Site, Team, User, UserTeam
 from service.nhs_number import check_digit
 from service.security import hash_device_token, hash_password, new_device_token
 from service.timeutil import LONDON, utcnow
@@ -165,7 +165,76 @@ def _patients(
             # One patient per team is decompensating right now, so every queue has a red alert.
             history = _decompensating(history, synthetic, now)
         _ingest_history(sessions, patient.id, history, now)
+        with unit_of_work(sessions) as session:
+            _outcomes(session, patient.id, synthetic, rng, now)
     return tokens
+
+
+def _outcomes(
+    session: Session,
+    patient_id: uuid.UUID,
+    synthetic: SyntheticPatient,
+    rng: random.Random,
+    now: datetime,
+) -> None:
+    """What the team records for the reports: admissions, medicines, KCCQ-12 scores."""
+    from service.reports.models import KccqScore, MedicationChange, PatientEvent
+
+    today = now.astimezone(LONDON).date()
+    enrolled = synthetic.enrolled_at.astimezone(LONDON).date()
+    for event in synthetic.events:
+        if event.day >= today:
+            continue
+        stay = rng.randint(3, 12)
+        discharged = event.day + timedelta(days=stay)
+        session.add(
+            PatientEvent(
+                patient_id=patient_id,
+                kind="admission",
+                occurred_on=event.day,
+                discharged_on=discharged if discharged < today else None,
+                hf_related=event.hf_related,
+                emergency=True,
+                recorded_at=now,
+            )
+        )
+    if rng.random() < 0.15:
+        session.add(
+            PatientEvent(
+                patient_id=patient_id,
+                kind="ae_attendance",
+                occurred_on=enrolled + timedelta(days=rng.randint(5, 100)),
+                hf_related=None,
+                emergency=True,
+                recorded_at=now,
+            )
+        )
+    for pillar, share in (
+        ("acei_arb_arni", 0.8),
+        ("beta_blocker", 0.85),
+        ("mra", 0.6),
+        ("sglt2i", 0.55),
+    ):
+        if rng.random() < share:
+            session.add(
+                MedicationChange(
+                    patient_id=patient_id,
+                    pillar=pillar,
+                    status="started",
+                    at_target_or_max_tolerated=rng.random() < 0.5,
+                    changed_on=enrolled + timedelta(days=rng.randint(0, 60)),
+                    recorded_at=now,
+                )
+            )
+    session.add(
+        KccqScore(
+            patient_id=patient_id,
+            score=round(min(100.0, max(0.0, rng.gauss(52, 18))), 1),
+            timepoint="start",
+            assessed_on=enrolled,
+            recorded_at=now,
+        )
+    )
 
 
 def _decompensating(history: list[Any], synthetic: SyntheticPatient, now: datetime) -> list[Any]:
@@ -293,8 +362,12 @@ def _work_alerts(session: Session, rng: random.Random, now: datetime) -> None:
         session.execute(select(UserTeam.team_id, UserTeam.user_id).join(User)).tuples().all()
     )
     cutoff = now - timedelta(days=2)
+    # Alerts still changing in the last days (a worsening patient) are waiting for the team.
+    recent = select(AlertEventRow.alert_id).where(AlertEventRow.at >= cutoff)
     old = session.scalars(
-        select(Alert).where(Alert.raised_at < cutoff, Alert.status != "resolved")
+        select(Alert).where(
+            Alert.raised_at < cutoff, Alert.status != "resolved", Alert.id.not_in(recent)
+        )
     ).all()
     outcomes, weights = zip(*OUTCOMES, strict=True)
     for alert in old:
