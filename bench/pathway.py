@@ -120,8 +120,13 @@ def main() -> None:
         f"   replay engine (incremental window):  {len(year) / elapsed:10,.0f} readings/s"
         f" ({len(year)} readings)"
     )
-    best = max(1e6 / single, 5e6 / batch, len(year) / elapsed)
-    print(f"   target 20,000 readings/s: {'met' if best >= 20_000 else 'NOT met'}")
+    for label, rate in (
+        ("evaluate(), one reading per call", 1e6 / single),
+        ("evaluate(), a day's batch per call", 5e6 / batch),
+        ("replay engine", len(year) / elapsed),
+    ):
+        verdict = "met" if rate >= 20_000 else "NOT met"
+        print(f"   target 20,000 readings/s, {label}: {verdict}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,71 @@
+"""The MHF @home pathway: a pure, versioned clinical rule engine (no I/O, no clock)."""
+
+from pathway.config import (
+    PATHWAY_VERSION,
+    AdviceText,
+    Macd,
+    Missed,
+    MovingAverage,
+    PathwayConfig,
+    ResponseTime,
+    Thresholds,
+    Titration,
+    UnsafeConfiguration,
+    WeightRules,
+    default_pathway,
+)
+from pathway.describe import describe
+from pathway.engine import evaluate
+from pathway.missed import missed_readings
+from pathway.model import (
+    Advice,
+    AnkleSwelling,
+    Breathlessness,
+    Cohort,
+    DrugClass,
+    Evaluation,
+    Fatigue,
+    Finding,
+    Level,
+    MedicationChange,
+    PatientContext,
+    PersonalThresholds,
+    Reading,
+    ReadingType,
+    SymptomAnswers,
+)
+from pathway.validation import validate
+
+__all__ = [
+    "PATHWAY_VERSION",
+    "Advice",
+    "AdviceText",
+    "AnkleSwelling",
+    "Breathlessness",
+    "Cohort",
+    "DrugClass",
+    "Evaluation",
+    "Fatigue",
+    "Finding",
+    "Level",
+    "Macd",
+    "MedicationChange",
+    "Missed",
+    "MovingAverage",
+    "PathwayConfig",
+    "PatientContext",
+    "PersonalThresholds",
+    "Reading",
+    "ReadingType",
+    "ResponseTime",
+    "SymptomAnswers",
+    "Thresholds",
+    "Titration",
+    "UnsafeConfiguration",
+    "WeightRules",
+    "default_pathway",
+    "describe",
+    "evaluate",
+    "missed_readings",
+    "validate",
+]

@@ -60,9 +60,42 @@ SWEEPS: dict[str, tuple[str, str, tuple[float, ...]]] = {
 def load_from_db(database_url: str) -> tuple[PatientReadings, list[Event]]:
     """Readings per patient and recorded admissions from the service database.
 
-    The hook for `--from-db`: the lead engineer wires it to the repositories.
+    Readings go through the service's own mapping to pathway values, so the replay judges
+    exactly what the live service judged; admissions recorded by the teams are the events.
     """
-    raise NotImplementedError("--from-db is not wired to the database yet")
+    from sqlalchemy import select
+
+    from service.clinical import HISTORY_COLUMNS, to_pathway_reading
+    from service.db import build_engine, build_sessionmaker
+    from service.models import Reading as ReadingRow
+    from service.reports.models import PatientEvent
+
+    engine = build_engine(database_url)
+    by_patient: PatientReadings = {}
+    events: list[Event] = []
+    try:
+        with build_sessionmaker(engine)() as session:
+            rows = session.execute(
+                select(ReadingRow.patient_id, *HISTORY_COLUMNS).order_by(
+                    ReadingRow.patient_id, ReadingRow.taken_at
+                )
+            )
+            for row in rows:
+                values = row._asdict()
+                patient_id = str(values.pop("patient_id"))
+                by_patient.setdefault(patient_id, []).append(to_pathway_reading(values))
+            admissions = session.execute(
+                select(PatientEvent.patient_id, PatientEvent.occurred_on, PatientEvent.hf_related)
+                .where(PatientEvent.kind == "admission")
+                .order_by(PatientEvent.occurred_on)
+            )
+            events = [
+                Event(str(patient_id), day, bool(hf_related))
+                for patient_id, day, hf_related in admissions
+            ]
+    finally:
+        engine.dispose()
+    return by_patient, events
 
 
 def parse_reading(line: dict[str, Any]) -> tuple[str, Reading]:

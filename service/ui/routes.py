@@ -380,6 +380,10 @@ def logout(
     if data is not None and not ui_session.csrf_ok(request, data, csrf_token):
         user = ui_session.load_user(session, data)
         return _csrf_failed(request, user)
+    if data is not None and data.user_id is not None:
+        user_row = session.get(User, data.user_id)
+        if user_row is not None:
+            user_row.sessions_valid_after = request.app.state.clock()
     response = RedirectResponse("/ui/login?msg=logged_out", status_code=303)
     ui_session.clear_cookie(request, response)
     return _secure(response)

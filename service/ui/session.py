@@ -78,7 +78,8 @@ def encode(settings: Settings, data: SessionData) -> str:
             "v": _VERSION,
             "u": str(data.user_id) if data.user_id else None,
             "n": data.nonce,
-            "iat": int(data.issued_at.timestamp()),
+            # Milliseconds: a sign-out revokes sessions issued before it, not one issued after.
+            "iat": round(data.issued_at.timestamp(), 3),
             "exp": int(data.expires_at.timestamp()),
         },
         separators=(",", ":"),
@@ -100,7 +101,7 @@ def decode(settings: Settings, value: str | None, now: datetime) -> SessionData 
         raw: dict[str, Any] = json.loads(_unb64(body))
         if raw.get("v") != _VERSION:
             return None
-        issued = datetime.fromtimestamp(int(raw["iat"]), tz=now.tzinfo)
+        issued = datetime.fromtimestamp(float(raw["iat"]), tz=now.tzinfo)
         expires = datetime.fromtimestamp(int(raw["exp"]), tz=now.tzinfo)
         user_id = uuid.UUID(raw["u"]) if raw.get("u") else None
         nonce = str(raw["n"])
@@ -172,6 +173,9 @@ def load_user(session: Session, data: SessionData) -> PageUser | None:
         return None
     user = session.get(User, data.user_id)
     if user is None or not user.is_active:
+        return None
+    # Signing out ends every session issued before it, including copies of the cookie.
+    if user.sessions_valid_after is not None and data.issued_at < user.sessions_valid_after:
         return None
     team_ids = frozenset(
         session.scalars(select(UserTeam.team_id).where(UserTeam.user_id == user.id)).all()

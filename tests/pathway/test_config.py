@@ -50,7 +50,9 @@ def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
     assert config.disabled == frozenset({"trend.macd"})
     assert config.version.startswith(f"{PATHWAY_VERSION}+")
     again = default_pathway().with_overrides({"weight": {"gain_3d_kg": 2.5}})
-    assert again.version == default_pathway().with_overrides({"weight": {"gain_3d_kg": 2.5}}).version
+    assert (
+        again.version == default_pathway().with_overrides({"weight": {"gain_3d_kg": 2.5}}).version
+    )
     assert again.version != config.version
 
 
@@ -130,9 +132,9 @@ def test_validation_names_the_field(overrides: dict, field: str | None) -> None:
 def test_missing_advice_or_response_time_is_refused() -> None:
     config = default_pathway()
     no_advice = dataclasses.replace(config, advice={})
-    with pytest.raises(UnsafeConfiguration, match="advice.emergency"):
+    with pytest.raises(UnsafeConfiguration, match=r"advice\.emergency"):
         validate(no_advice)
-    with pytest.raises(UnsafeConfiguration, match="response_times.red"):
+    with pytest.raises(UnsafeConfiguration, match=r"response_times\.red"):
         validate(dataclasses.replace(config, response_times={}))
     with pytest.raises(UnsafeConfiguration, match="quiet_period"):
         validate(dataclasses.replace(config, quiet_period=timedelta(days=-1)))
@@ -173,3 +175,34 @@ def test_rule_ids_are_stable_strings() -> None:
         prefix = rule_id.split(".")[0]
         assert prefix in {"red", "amber", "trend"}
         assert prefix == "trend" or prefix == spec.level.value
+
+
+def test_unsafe_configuration_survives_pickling() -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(UnsafeConfiguration("macd.slow_days", "too long")))
+    assert (error.field, error.detail, str(error)) == (
+        "macd.slow_days",
+        "too long",
+        "macd.slow_days: too long",
+    )
+
+
+def test_the_tuned_default_rule_set() -> None:
+    """Documented in pathway/README.md: what the default changes from the domain table."""
+    config = default_pathway()
+    assert config.disabled == {
+        "amber.weight_gain_3d",
+        "amber.weight_gain_2d",
+        "amber.weight_above_target",
+    }
+    assert all(RULES[r].level.value == "amber" for r in config.disabled)
+    assert config.symptoms.fatigue_alone is False
+    assert (config.moving_average.k_sd, config.moving_average.min_gain_kg) == (2.5, 2.0)
+    assert dict(config.confirm) == {
+        "amber.spo2": 2,
+        "amber.systolic": 2,
+        "amber.pulse": 2,
+        "amber.weight_gain_3d": 2,
+        "trend.macd": 2,
+    }

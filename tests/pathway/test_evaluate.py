@@ -120,3 +120,19 @@ def test_evaluate_reads_only_the_window_of_a_long_history() -> None:
     assert evaluate(config, patient(), long_history, new, at(0, "09:00")) == evaluate(
         config, patient(), short_history, new, at(0, "09:00")
     )
+
+
+def test_duplicate_ids_in_the_history_resolve_by_a_fixed_order() -> None:
+    a = Reading("x", ReadingType.WEIGHT, at(-3), value=80.0)
+    b = Reading("x", ReadingType.WEIGHT, at(-3), value=79.0)
+    now = at(0, "12:00")
+    first = evaluate(domain_table(), patient(), [a, b], [w(0, 81.5)], now)
+    second = evaluate(domain_table(), patient(), [b, a], [w(0, 81.5)], now)
+    assert first == second
+
+
+def test_naive_datetimes_are_refused_at_construction() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Reading("n", ReadingType.SPO2, at(0).replace(tzinfo=None), value=97)

@@ -22,7 +22,9 @@ ENROLLED = at(-30, "10:00")
         (0, "08:00", 0, "20:00", False),
     ],
 )
-def test_daily_plan(last_day: int, last_time: str, now_day: int, now_time: str, fires: bool) -> None:
+def test_daily_plan(
+    last_day: int, last_time: str, now_day: int, now_time: str, fires: bool
+) -> None:
     found = missed_readings(
         default_pathway(), patient(), at(last_day, last_time), ENROLLED, at(now_day, now_time)
     )

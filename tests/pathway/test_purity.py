@@ -16,9 +16,7 @@ ROOT = Path(pathway.__file__).parent
 
 
 def modules() -> list[str]:
-    return sorted(
-        m.name for m in pkgutil.walk_packages([str(ROOT)], prefix="pathway.")
-    )
+    return sorted(m.name for m in pkgutil.walk_packages([str(ROOT)], prefix="pathway."))
 
 
 def test_importing_every_module_loads_nothing_forbidden() -> None:
@@ -52,3 +50,13 @@ def test_no_clock_environment_or_file_access() -> None:
         text = path.read_text(encoding="utf-8")
         for banned in ("datetime.now", ".now(", "os.environ", "getenv", "open(", "logging"):
             assert banned not in text, f"{path} uses {banned}"
+
+
+def test_every_rule_function_declares_the_rule_ids_it_raises() -> None:
+    from pathway.catalogue import RULES
+    from pathway.rules import BY_TYPE, PRODUCES, TITRATION_BY_TYPE
+
+    functions = {f for group in (*BY_TYPE.values(), *TITRATION_BY_TYPE.values()) for f in group}
+    assert functions == set(PRODUCES)
+    declared = set().union(*PRODUCES.values())
+    assert declared == set(RULES) - {"amber.missed_weight"}

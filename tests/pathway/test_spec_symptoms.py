@@ -59,9 +59,13 @@ def test_default_tiredness_alone_is_not_an_alert_but_with_a_congestion_sign_is()
         "amber.symptoms_worse"
     }
     assert fired([sym(0, dizziness=True)], config=config) == {"amber.symptoms_worse"}
-    assert fired([sym(0, dizziness=True)], config=config.with_overrides(
-        {"symptoms": {"dizziness_alone": False}}
-    )) == NONE
+    assert (
+        fired(
+            [sym(0, dizziness=True)],
+            config=config.with_overrides({"symptoms": {"dizziness_alone": False}}),
+        )
+        == NONE
+    )
 
 
 def test_emergency_advice_and_summary() -> None:

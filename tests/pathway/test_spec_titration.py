@@ -50,12 +50,20 @@ def test_labs_are_not_titration_rules_for_other_cohorts() -> None:
     [(150.0, NONE), (150.1, {"amber.creatinine_rise"}), (160.0, {"amber.creatinine_rise"})],
 )
 def test_creatinine_rise_from_before_the_change(after: float, expected: set[str]) -> None:
-    rows = [lab(T.CREATININE, -20, 90.0), lab(T.CREATININE, -10, 100.0), lab(T.CREATININE, 0, after)]
+    rows = [
+        lab(T.CREATININE, -20, 90.0),
+        lab(T.CREATININE, -10, 100.0),
+        lab(T.CREATININE, 0, after),
+    ]
     assert fired(rows, who=titrating((-5, DrugClass.ACEI_ARB_ARNI))) == expected
 
 
 def test_creatinine_rise_without_a_change_uses_the_earliest_result() -> None:
-    rows = [lab(T.CREATININE, -20, 90.0), lab(T.CREATININE, -10, 130.0), lab(T.CREATININE, 0, 140.0)]
+    rows = [
+        lab(T.CREATININE, -20, 90.0),
+        lab(T.CREATININE, -10, 130.0),
+        lab(T.CREATININE, 0, 140.0),
+    ]
     assert fired(rows, who=titrating()) == {"amber.creatinine_rise"}
 
 
@@ -100,3 +108,11 @@ def test_change_exactly_at_the_edge_of_the_window() -> None:
     rows = [sym(0, "08:00", fatigue="worse"), hr(0, 48, "09:00")]
     assert "amber.beta_blocker_pulse" in fired(rows, who=edge)
     assert "amber.beta_blocker_pulse" not in fired(rows, who=who)
+
+
+def test_creatinine_rise_can_be_switched_off_by_a_site() -> None:
+    from pathway import default_pathway
+
+    config = default_pathway().with_overrides({"disabled": ["amber.creatinine_rise"]})
+    rows = [lab(T.CREATININE, -10, 90.0), lab(T.CREATININE, 0, 140.0)]
+    assert fired(rows, config=config, who=titrating()) == NONE

@@ -108,6 +108,22 @@ def test_login_sets_a_safe_session_cookie_and_logout_ends_it(client, world):
     assert after.status_code == 303 and after.headers["location"].startswith("/ui/login")
 
 
+def test_sign_out_revokes_a_copied_cookie(client, world, clock):
+    login(client, "clin_a1")
+    stolen = client.cookies.get(COOKIE_NAME)
+    clock.advance(seconds=5)
+    token = csrf_of(client.get("/ui/queue").text)
+    client.post("/ui/logout", data={"csrf_token": token}, follow_redirects=False)
+    client.cookies.set(COOKIE_NAME, stolen, path="/ui")
+    replay = client.get("/ui/queue", follow_redirects=False)
+    assert replay.status_code == 303 and replay.headers["location"].startswith("/ui/login")
+    # Signing in again afterwards works.
+    clock.advance(seconds=1)
+    client.cookies.clear()
+    login(client, "clin_a1")
+    assert client.get("/ui/queue").status_code == 200
+
+
 def test_cookie_is_secure_when_served_over_https(app, world):
     with TestClient(app, base_url="https://testserver") as secure_client:
         response = login(secure_client, "clin_a1")

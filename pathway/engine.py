@@ -1,0 +1,200 @@
+"""evaluate(): the readings that just arrived, judged with the patient's bounded history."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from pathway.advice import advise
+from pathway.config import PathwayConfig, Thresholds
+from pathway.model import Cohort, Evaluation, Finding, PatientContext, Reading, ReadingType
+from pathway.rules import Context, Rule, active
+from pathway.rules.symptoms import NEW_SYMPTOM_LOOKBACK_DAYS
+from pathway.window import Window, order_key
+
+# How far apart two readings may be and still count as "in a row".
+CONFIRM_DAYS = 3
+
+# Reading types the rules read when a reading of each type is judged.
+W, S, HR = ReadingType.WEIGHT, ReadingType.SYMPTOMS, ReadingType.HEART_RATE
+NEEDS: dict[ReadingType, tuple[ReadingType, ...]] = {
+    W: (W, S),
+    S: (S, W, HR),
+    HR: (HR, S),
+    ReadingType.BLOOD_PRESSURE: (ReadingType.BLOOD_PRESSURE,),
+    ReadingType.SPO2: (ReadingType.SPO2,),
+    ReadingType.POTASSIUM: (ReadingType.POTASSIUM,),
+    ReadingType.CREATININE: (ReadingType.CREATININE,),
+    ReadingType.EGFR: (ReadingType.EGFR,),
+}
+
+_VALUE_TYPES = frozenset(
+    {
+        ReadingType.WEIGHT,
+        ReadingType.HEART_RATE,
+        ReadingType.SPO2,
+        ReadingType.POTASSIUM,
+        ReadingType.CREATININE,
+        ReadingType.EGFR,
+    }
+)
+
+
+def usable(reading: Reading) -> bool:
+    """A reading carrying what its type needs; anything else is ignored, never an error."""
+    if reading.type in _VALUE_TYPES:
+        return reading.value is not None and math.isfinite(reading.value) and reading.value > 0
+    if reading.type is ReadingType.BLOOD_PRESSURE:
+        return reading.systolic is not None
+    return reading.symptoms is not None
+
+
+def evaluate(
+    config: PathwayConfig,
+    patient: PatientContext,
+    history: Iterable[Reading],
+    new: Iterable[Reading],
+    now: datetime,
+) -> Evaluation:
+    """Findings that at least one new reading takes part in, and the advice for the patient.
+
+    Only readings within config.history_window before `now` are read, so the cost is bounded
+    by the window however much history is passed. A new reading whose id is already in the
+    history is not new (the service stores a reading once), so re-sending changes nothing.
+    """
+    start = now - config.history_window
+    in_window = [r for r in history if start <= r.taken_at <= now]
+    stored = {r.id: r for r in in_window}
+    if len(stored) != len(in_window):
+        stored = _dedupe(in_window)
+    arrived = _dedupe(r for r in new if r.id not in stored and start <= r.taken_at <= now)
+    arrived = {rid: r for rid, r in arrived.items() if usable(r)}
+    if not arrived:
+        return Evaluation((), advise(config, ()))
+    earliest = min(order_key(r) for r in arrived.values())
+    # A late reading can change what later readings show (e.g. the comparator of a gain), so
+    # every reading from the earliest new one onwards is re-judged; only findings a new
+    # reading takes part in are kept.
+    later = [
+        r
+        for r in stored.values()
+        if r.taken_at >= earliest[0] and order_key(r) >= earliest and usable(r)
+    ]
+    anchors = sorted([*arrived.values(), *later], key=order_key)
+    reach = _reach(config, {r.type for r in anchors}, earliest[0])
+    context = [
+        r
+        for r in stored.values()
+        if r.taken_at >= reach.get(r.type, now) and r.taken_at < earliest[0] and usable(r)
+    ]
+    window = Window.of([*context, *anchors])
+    held: list[str] = []
+    findings = judge(config, patient, window, anchors, new_ids=frozenset(arrived), held=held)
+    return Evaluation(findings, advise(config, findings, remeasure=bool(held)))
+
+
+def _reach(
+    config: PathwayConfig, anchor_types: set[ReadingType], earliest: datetime
+) -> dict[ReadingType, datetime]:
+    """How far back each reading type can be read by a rule judging the anchors: the rules'
+    look-backs (plus a day for clock changes), capped by the history window."""
+    confirm = CONFIRM_DAYS * max(config.confirm.values(), default=1)
+    w, m, c = config.weight, config.moving_average, config.macd
+    days = {
+        ReadingType.WEIGHT: max(
+            math.ceil(3 * c.slow_days),
+            m.baseline_days + m.recent_days,
+            w.gain_3d_days,
+            w.gain_2d_days,
+            w.symptom_days + w.with_symptoms_days,
+            confirm,
+        ),
+        ReadingType.SYMPTOMS: max(NEW_SYMPTOM_LOOKBACK_DAYS, w.symptom_days, confirm),
+        ReadingType.HEART_RATE: confirm,
+        ReadingType.BLOOD_PRESSURE: confirm,
+        ReadingType.SPO2: confirm,
+    }
+    reach: dict[ReadingType, datetime] = {}
+    for kind in anchor_types:
+        for needed in NEEDS[kind]:
+            back = timedelta(days=days[needed] + 1) if needed in days else config.history_window
+            start = earliest - back
+            if needed not in reach or start < reach[needed]:
+                reach[needed] = start
+    return reach
+
+
+def _dedupe(readings: Iterable[Reading]) -> dict[str, Reading]:
+    """Readings by id; of two sharing an id, keep one by a fixed order, not arrival order."""
+    out: dict[str, Reading] = {}
+    for reading in readings:
+        current = out.get(reading.id)
+        if current is None or (reading.taken_at, repr(reading)) < (
+            current.taken_at,
+            repr(current),
+        ):
+            out[reading.id] = reading
+    return out
+
+
+def judge(
+    config: PathwayConfig,
+    patient: PatientContext,
+    window: Window,
+    anchors: Sequence[Reading],
+    *,
+    new_ids: frozenset[str] | None = None,
+    thresholds: Thresholds | None = None,
+    held: list[str] | None = None,
+) -> tuple[Finding, ...]:
+    """Run the rules at each anchor; keep, per rule, the latest finding (new_ids: only those
+    whose evidence includes one of these ids). Rules held back for want of a confirming
+    reading are added to `held`. Shared by evaluate() and the replay."""
+    if thresholds is None:
+        thresholds = config.thresholds_for(patient)
+    ctx = Context(config, thresholds, patient, window)
+    titrating = patient.cohort is Cohort.MEDICATION_OPTIMISATION
+    latest: dict[str, Finding] = {}
+    for anchor in anchors:
+        for rule in active(anchor.type, titrating, config.disabled):
+            finding = rule(ctx, anchor)
+            if finding is None:
+                continue
+            need = config.confirm.get(finding.rule_id, 1)
+            if need > 1:
+                confirmed = _confirmed(ctx, rule, anchor, finding, need)
+                if confirmed is None:
+                    if held is not None and (new_ids is None or anchor.id in new_ids):
+                        held.append(finding.rule_id)
+                    continue
+                finding = confirmed
+            if new_ids is not None and new_ids.isdisjoint(finding.evidence):
+                continue
+            latest[finding.rule_id] = finding
+    return tuple(sorted(latest.values(), key=lambda f: (f.level != "red", f.rule_id)))
+
+
+def _confirmed(
+    ctx: Context, rule: Rule, anchor: Reading, finding: Finding, need: int
+) -> Finding | None:
+    """Keep an amber finding only if the rule also fired on the patient's previous `need - 1`
+    readings of the same type, each within CONFIRM_DAYS: the re-measure a borderline reading
+    prompts, which a one-off blip does not survive."""
+    series = ctx.window.get(anchor.type)
+    pos = series.index[anchor.id]
+    evidence = list(finding.evidence)
+    for back in range(1, need):
+        earlier = pos - back
+        if earlier < 0 or series.days[earlier + 1] - series.days[earlier] > CONFIRM_DAYS:
+            return None
+        prior = rule(ctx, series.readings[earlier])
+        if prior is None or prior.rule_id != finding.rule_id:
+            return None
+        evidence[:0] = [e for e in prior.evidence if e not in evidence]
+    return dataclasses.replace(
+        finding,
+        evidence=tuple(evidence),
+        summary=f"{finding.summary} ({need} readings in a row)",
+    )

@@ -1,0 +1,1 @@
+"""Evaluation toolkit: synthetic cohorts, replay as the live service alerts, metrics, sweeps."""

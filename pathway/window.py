@@ -1,0 +1,92 @@
+"""Readings of one patient indexed by type and London calendar day, for bounded look-ups."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pathway.model import Reading, ReadingType
+
+LONDON = ZoneInfo("Europe/London")
+
+
+# Pure, so memoising is safe; a patient's stored readings are judged again on each arrival.
+@lru_cache(maxsize=1 << 16)
+def london_day(moment: datetime) -> int:
+    """Ordinal of the Europe/London calendar day, so '3 days' follows the patient's clock."""
+    return moment.astimezone(LONDON).date().toordinal()
+
+
+def order_key(reading: Reading) -> tuple[datetime, str]:
+    # Ties on time are broken by id so the result never depends on arrival order.
+    return (reading.taken_at, reading.id)
+
+
+@dataclass(slots=True)
+class Series:
+    readings: list[Reading] = field(default_factory=list)
+    days: list[int] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def append(self, reading: Reading, day: int) -> None:
+        self.index[reading.id] = len(self.readings)
+        self.readings.append(reading)
+        self.days.append(day)
+
+    def span(self, first_day: int, last_day: int, upto: int | None = None) -> range:
+        """Positions of readings on days first_day..last_day, never past position upto."""
+        lo = bisect_left(self.days, first_day)
+        hi = bisect_right(self.days, last_day)
+        if upto is not None:
+            hi = min(hi, upto + 1)
+        return range(lo, hi)
+
+
+@dataclass(slots=True)
+class Window:
+    series: dict[ReadingType, Series] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, readings: Iterable[Reading]) -> Window:
+        grouped: dict[ReadingType, list[Reading]] = {}
+        for reading in readings:
+            grouped.setdefault(reading.type, []).append(reading)
+        window = cls()
+        for kind, group in grouped.items():
+            group.sort(key=order_key)
+            window.series[kind] = Series(
+                group,
+                [london_day(r.taken_at) for r in group],
+                {r.id: i for i, r in enumerate(group)},
+            )
+        return window
+
+    def append(self, reading: Reading, day: int | None = None) -> None:
+        """Add a reading no earlier than those already held (the replay feeds them in order)."""
+        self.get(reading.type).append(reading, london_day(reading.taken_at) if day is None else day)
+
+    def get(self, kind: ReadingType) -> Series:
+        series = self.series.get(kind)
+        if series is None:
+            series = self.series[kind] = Series()
+        return series
+
+    def day_of(self, reading: Reading) -> int:
+        series = self.get(reading.type)
+        return series.days[series.index[reading.id]]
+
+    def until(self, kind: ReadingType, moment: datetime, first_day: int) -> list[Reading]:
+        """Readings of a type from first_day up to and including moment."""
+        series = self.get(kind)
+        lo = bisect_left(series.days, first_day)
+        out = []
+        for i in range(lo, len(series.readings)):
+            reading = series.readings[i]
+            if reading.taken_at > moment:
+                break
+            out.append(reading)
+        return out
