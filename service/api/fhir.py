@@ -462,7 +462,7 @@ def read_patient(
 @router.get(
     "/Patient/{patient_id}/$everything",
     responses=RESPONSES,
-    summary="The patient, their Flags and readings (clinician of the team); _count pages readings",
+    summary="The patient, their Flags and readings; _count pages readings (clinician of the team)",
 )
 def patient_everything(
     patient_id: str, request: Request, session: SessionDep, principal: Clinician, now: NowDep

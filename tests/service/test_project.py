@@ -70,6 +70,14 @@ def test_migrations_run_up_and_down_and_match_the_models(tmp_path, db_url):
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, Base.metadata)
+        if engine.dialect.name == "sqlite":
+            # SQLite cannot reflect an index on an expression (severity_rank DESC), so Alembic
+            # reports it as missing; PostgreSQL compares it properly.
+            diff = [
+                d
+                for d in diff
+                if not (d[0] in ("add_index", "remove_index") and d[1].name == "ix_alerts_queue")
+            ]
         assert diff == [], diff
     finally:
         engine.dispose()
