@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 from pathway.model import Finding, Reading, ReadingType
 from pathway.rules.base import Context, kg, value
@@ -46,13 +47,15 @@ def macd(ctx: Context, r: Reading) -> Finding | None:
     readings = series.readings
     daily_days: list[int] = []
     daily_values: list[float] = []
-    for i in series.span(day - math.ceil(3 * p.slow_days), day, upto=pos):
-        # The last weight of a day stands for it: a re-measure replaces the first try.
-        if daily_days and daily_days[-1] == days[i]:
-            daily_values[-1] = value(readings[i])
-        else:
-            daily_days.append(days[i])
-            daily_values.append(value(readings[i]))
+    span = series.span(day - math.ceil(3 * p.slow_days), day, upto=pos)
+    i = span.start
+    while i < span.stop:
+        # The last weight of a day stands for it: a re-measure replaces the first try. Jumping
+        # to it keeps the cost per day, however many weights a device sends in one day.
+        last = min(bisect_right(days, days[i]), span.stop) - 1
+        daily_days.append(days[i])
+        daily_values.append(value(readings[last]))
+        i = last + 1
     if daily_days[-1] - daily_days[0] < p.min_days:
         return None
     # Per-day decay of each average; a gap of several days counts as that many daily steps

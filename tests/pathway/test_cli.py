@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pathway import ReadingType
-from service.pathway_cli import load_from_db, parse_reading, pathway_group
+from service.pathway_cli import parse_reading, pathway_group
 
 
 def run(*args: str) -> str:
@@ -192,10 +192,3 @@ def test_bad_inputs_are_reported(tmp_path: Path) -> None:
         pathway_group, ["evaluate", "--readings", str(naive), "--events", str(naive), "--sweep"]
     )
     assert result.exit_code != 0
-
-
-def test_from_db_is_a_hook_for_the_lead() -> None:
-    with pytest.raises(NotImplementedError):
-        load_from_db("sqlite://")
-    result = CliRunner().invoke(pathway_group, ["evaluate", "--from-db", "sqlite://"])
-    assert isinstance(result.exception, NotImplementedError)
