@@ -99,18 +99,20 @@ def get_principal(
 
 
 def _device_principal(session: Session, token: str) -> Principal:
-    row = session.execute(
-        select(DeviceToken.patient_id)
-        .join(Patient, Patient.id == DeviceToken.patient_id)
+    # Loading the patient here (not just its id) puts it in the session, so the handler's
+    # own look-up of the patient costs no second query on the hottest path, posting readings.
+    patient = session.scalars(
+        select(Patient)
+        .join(DeviceToken, DeviceToken.patient_id == Patient.id)
         .where(
             DeviceToken.token_hash == hash_device_token(token),
             DeviceToken.revoked_at.is_(None),
             Patient.status != "discharged",
         )
     ).first()
-    if row is None:
+    if patient is None:
         raise Unauthorized("The device token is not valid.")
-    return Principal(role="patient", patient_id=row.patient_id)
+    return Principal(role="patient", patient_id=patient.id)
 
 
 def _staff_principal(session: Session, request: Request, token: str) -> Principal:
