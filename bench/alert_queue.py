@@ -196,6 +196,8 @@ def main() -> None:
         fresh_database(url)
         print(f"loading {args.patients:,} patients and {args.alerts:,} alerts ...", flush=True)
         load(url, args.patients, args.alerts)
+    else:
+        upgrade(url)
     team_id = uuid.UUID(bytes=bytes.fromhex(__import__("hashlib").md5(b"team1").hexdigest()))
     token = clinician_token(url, team_id)
     raw = time_raw(url, team_id, args.requests)
