@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import pathway
 from pathway.advice import advise
 from service.models import Patient, Reading, Site, Team
+from service.timeutil import LONDON
 
 LEVEL_ORDER = {"green": 0, "amber": 1, "red": 2}
 
@@ -68,13 +69,37 @@ def site_overrides(session: Session, team_id: uuid.UUID) -> dict[str, Any] | Non
     )
 
 
-def patient_context(patient: Patient) -> pathway.PatientContext:
+def patient_context(
+    patient: Patient, medication_changes: Sequence[pathway.MedicationChange] = ()
+) -> pathway.PatientContext:
     return pathway.PatientContext(
         patient_id=str(patient.id),
         cohort=pathway.Cohort(patient.cohort),
         thresholds=pathway.PersonalThresholds(**(patient.thresholds or {})),
         expects_daily_weight=patient.expects_daily_weight,
+        medication_changes=tuple(medication_changes),
     )
+
+
+def medication_changes(session: Session, patient: Patient) -> list[pathway.MedicationChange]:
+    """Recorded dose changes, for the titration rules (medicines-optimisation cohort only)."""
+    if patient.cohort != "medication_optimisation":
+        return []
+    from service.reports.models import MedicationChange
+
+    rows = session.execute(
+        select(MedicationChange.changed_on, MedicationChange.pillar, MedicationChange.drug)
+        .where(MedicationChange.patient_id == patient.id)
+        .order_by(MedicationChange.changed_on)
+    ).all()
+    return [
+        pathway.MedicationChange(
+            changed_at=datetime.combine(changed_on, time.min, tzinfo=LONDON),
+            drug_class=pathway.DrugClass(pillar),
+            description=drug or "",
+        )
+        for changed_on, pillar, drug in rows
+    ]
 
 
 def _field(row: Reading | dict[str, Any], name: str) -> Any:
@@ -150,10 +175,11 @@ def evaluate(
     history: Sequence[dict[str, Any]],
     new_rows: Sequence[dict[str, Any]],
     now: datetime,
+    changes: Sequence[pathway.MedicationChange] = (),
 ) -> Evaluation:
     result = pathway.evaluate(
         config,
-        patient_context(patient),
+        patient_context(patient, changes),
         [to_pathway_reading(r) for r in history],
         [to_pathway_reading(r) for r in new_rows],
         now,

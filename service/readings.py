@@ -216,7 +216,8 @@ def ingest(
         row["patient_id"] = patient.id
     batch_ids = [row["id"] for row in rows]
     history = clinical.load_history(session, patient.id, rows, exclude=batch_ids, config=config)
-    evaluation = clinical.evaluate(config, patient, history, rows, now)
+    changes = clinical.medication_changes(session, patient)
+    evaluation = clinical.evaluate(config, patient, history, rows, now, changes)
     for row in rows:
         row["advice"] = evaluation.stored_form
     inserted = _insert_ignoring_duplicates(session, rows)
@@ -239,7 +240,7 @@ def ingest(
             history = clinical.load_history(
                 session, patient.id, fresh, exclude=list(inserted), config=config
             )
-            evaluation = clinical.evaluate(config, patient, history, fresh, now)
+            evaluation = clinical.evaluate(config, patient, history, fresh, now, changes)
     stored = _load(session, patient.id, list(inserted)) if inserted else []
     if inserted:
         clinical.raise_alerts(session, patient, evaluation, now)
