@@ -157,8 +157,9 @@ def patch_patient(
         raise Conflict("The patient has been discharged from monitoring.")
     if body.version is not None and body.version != patient.version:
         raise Conflict("The record was changed by someone else: reload and try again.")
+    # An explicit null changes nothing: cohort, status and the plan are never empty.
     changes: dict[str, object] = body.model_dump(
-        exclude_unset=True, exclude={"version", "thresholds"}
+        exclude_unset=True, exclude_none=True, exclude={"version", "thresholds"}
     )
     if body.thresholds is not None:
         thresholds = body.thresholds.model_dump(exclude_none=True)

@@ -376,11 +376,17 @@ def discharge(
 # --- reports ----------------------------------------------------------------------------------
 
 
+EARLIEST_MONTH = "2000-01"
+
+
 def _month(month: str | None, now: datetime) -> str:
     current = build.current_month(now)
     chosen = month or shift_month(current, -1)
     if chosen > current:
         raise _field_error("month", "has not started yet")
+    if chosen < EARLIEST_MONTH:
+        # No monitoring data predates the service; it also keeps trend windows off year 0.
+        raise _field_error("month", f"must be {EARLIEST_MONTH} or later")
     return chosen
 
 
