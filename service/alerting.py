@@ -132,8 +132,13 @@ def raise_from_findings(
     """Apply the pathway's findings to the patient's alerts; returns the alerts touched."""
     if not findings:
         return []
+    # Locked: a clinician's move or the escalation job committing between this read and the
+    # optimistic update below would otherwise fail the whole ingest (409) and lose the reading.
     open_rows = session.scalars(
-        select(Alert).where(Alert.patient_id == patient.id, Alert.status != "resolved")
+        select(Alert)
+        .where(Alert.patient_id == patient.id, Alert.status != "resolved")
+        .order_by(Alert.id)
+        .with_for_update()
     ).all()
     open_alerts = {
         row.alert_group: raising.OpenAlert(

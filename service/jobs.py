@@ -25,6 +25,7 @@ from service.models import (
     Webhook,
     WebhookDelivery,
 )
+from service.problems import Conflict
 from service.timeutil import LONDON
 
 
@@ -81,11 +82,23 @@ def escalate_overdue(session: Session, now: datetime) -> dict[str, Any]:
         .order_by(Alert.due_at)
         .limit(1000)
     ).all()
+    escalated = 0
     for alert in overdue:
-        transition = lifecycle.escalate(alerting.state_of(alert), now)
-        alerting.apply(session, alert, transition)
-        alerting.enqueue(session, alert, webhooks.EventType.ALERT_ESCALATED, now)
-    return {"escalated": len(overdue)}
+        # An alert changed since it was read (a reading added evidence, a clinician moved it)
+        # is read again and tried once more; it never cancels the escalation of the others.
+        for _attempt in range(2):
+            try:
+                with session.begin_nested():
+                    if alert.status == "resolved" or alert.escalated_at is not None:
+                        break
+                    transition = lifecycle.escalate(alerting.state_of(alert), now)
+                    alerting.apply(session, alert, transition)
+                    alerting.enqueue(session, alert, webhooks.EventType.ALERT_ESCALATED, now)
+                    escalated += 1
+                    break
+            except Conflict:
+                session.refresh(alert)
+    return {"escalated": escalated}
 
 
 def deliver_webhooks(
