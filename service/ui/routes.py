@@ -36,6 +36,7 @@ from service.api import alerts as alerts_api
 from service.api import patients as patients_api
 from service.api import reports as reports_api
 from service.deps import NowDep, Principal, SessionDep, SettingsDep
+from service.login import LoginLocked, authenticate
 from service.models import AlertEventRow, DeviceToken, Site, Team, User
 from service.nhs_number import format_nhs_number
 from service.problems import Problem
@@ -342,8 +343,8 @@ def login(
         )
     address = request.client.host if request.client else "unknown"
     try:
-        user = ui_session.authenticate(session, settings, address, username, password, now)
-    except ui_session.LoginLocked:
+        user = authenticate(session, settings, address, username, password, now)
+    except LoginLocked:
         return _login_page(
             request,
             data,

@@ -24,13 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.auth import ACCOUNT_LIMIT, ADDRESS_LIMIT, PAIR_LIMIT
 from service.deps import Principal
-from service.models import LoginAttempt, User, UserTeam
-from service.security import verify_password
+from service.models import User, UserTeam
 from service.settings import Settings
 
 COOKIE_NAME = "mhf_ui_session"
@@ -185,51 +183,6 @@ def load_user(session: Session, data: SessionData) -> PageUser | None:
 
 
 # --- login, with the API's throttling ---------------------------------------------------------
-
-
-class LoginLocked(Exception):
-    pass
-
-
-def authenticate(
-    session: Session,
-    settings: Settings,
-    address: str,
-    username: str,
-    password: str,
-    now: datetime,
-) -> User | None:
-    """The user for a correct password, else None (the failure is recorded).
-
-    The same limits and bookkeeping as ``POST /api/v1/auth/token``: failures are counted per
-    (username, address), per address and per account over the lockout window, and one table
-    serves both, so switching between the API and the pages gains an attacker nothing.
-    """
-    username = username.strip().lower()[:150]
-    window_start = now - timedelta(seconds=settings.login_lockout_seconds)
-    recent = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.attempted_at >= window_start)
-    )
-    pair = session.scalar(
-        recent.where(LoginAttempt.username == username, LoginAttempt.address == address)
-    )
-    by_address = session.scalar(recent.where(LoginAttempt.address == address))
-    by_account = session.scalar(recent.where(LoginAttempt.username == username))
-    if (
-        (pair or 0) >= PAIR_LIMIT
-        or (by_address or 0) >= ADDRESS_LIMIT
-        or (by_account or 0) >= ACCOUNT_LIMIT
-    ):
-        raise LoginLocked
-    user = session.scalar(select(User).where(func.lower(User.username) == username))
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
-        session.add(LoginAttempt(username=username, address=address, attempted_at=now))
-        session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < window_start))
-        return None
-    return user
 
 
 def safe_next(value: str | None, default: str) -> str:
