@@ -250,18 +250,21 @@ def test_receiver_down_for_the_whole_window_leaves_events_pending_then_failed(
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_two_schedulers_on_postgres_run_each_job_once(client, world, app, clock, settings):
+def test_two_schedulers_on_postgres_run_each_job_once(
+    client, world, app, clock, settings, tmp_path
+):
     """Two scheduler processes race on every job; each job's effect happens once."""
     import subprocess
     import sys
-    import time
 
     red_alert(client, world, clock)
     clock.advance(days=3)
-    start_at = time.time() + 3
+    gate = tmp_path / "gate"
+    gate.mkdir()
     code = f"""
-import time
+import os, time
 from datetime import datetime
+from pathlib import Path
 from service import jobs
 from service.db import build_engine, build_sessionmaker
 from service.scheduler import JobRunner
@@ -269,16 +272,25 @@ from service.scheduler import JobRunner
 now = datetime.fromisoformat({clock.now.isoformat()!r})
 engine = build_engine({settings.database_url!r})
 runner = JobRunner(engine, build_sessionmaker(engine), clock=lambda: now)
+gate = Path({str(gate)!r})
+
+def together(step):
+    # Both processes reach each job before either starts it, however slowly they started.
+    (gate / f"{{step}}-{{os.getpid()}}").touch()
+    deadline = time.time() + 90
+    while len(list(gate.glob(f"{{step}}-*"))) < 2 and time.time() < deadline:
+        time.sleep(0.02)
 
 def slow(fn):
     def run(session, at):
         result = fn(session, at)
-        time.sleep(1.5)  # hold the job's lock while the other process tries for it
+        time.sleep(2)  # hold the job's lock while the other process tries for it
         return result
     return run
 
-time.sleep(max(0, {start_at!r} - time.time()))
+together("missed")
 print(runner.run("missed_readings", slow(jobs.missed_readings)))
+together("escalate")
 print(runner.run("escalate_overdue", slow(jobs.escalate_overdue)))
 """
     procs = [
