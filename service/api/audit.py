@@ -77,7 +77,7 @@ def who_accessed_patient(
     session: SessionDep,
     _: Admin,
     limit: Limit = 500,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> list[AuditEventOut]:
     return audit_events(session, patient_id=patient_id, limit=limit, before_seq=before_seq)
 
@@ -92,6 +92,6 @@ def what_user_accessed(
     session: SessionDep,
     _: Admin,
     limit: Limit = 500,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> list[AuditEventOut]:
     return audit_events(session, actor_id=user_id, limit=limit, before_seq=before_seq)

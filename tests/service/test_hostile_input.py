@@ -154,3 +154,11 @@ def test_overlong_strings_are_422(client, world):
         "/api/v1/sites", json={"name": "x" * 5000, "code": "LONG"}, headers=world.auth("admin")
     )
     assert response.status_code == 422
+
+
+def test_integers_beyond_bigint_are_422_not_500(client, world):
+    patient = world.patients["pat_A1"]
+    response = client.get(
+        f"/api/v1/audit/patients/{patient}?before_seq={2**70}", headers=world.auth("admin")
+    )
+    assert response.status_code == 422
