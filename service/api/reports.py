@@ -169,6 +169,26 @@ def _page_after(query: Any, day_column: Any, id_column: Any, cursor: str | None)
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
+def _dated_page(
+    session: Session,
+    model: Any,
+    day_column: Any,
+    patient_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """A page of one patient's dated records, oldest first, with the cursor for the next."""
+    query = _page_after(
+        select(model).where(model.patient_id == patient_id), day_column, model.id, cursor
+    )
+    rows = list(session.scalars(query.limit(limit + 1)).all())
+    page = rows[:limit]
+    more = len(rows) > limit
+    last = page[-1] if page else None
+    next_cursor = encode_cursor(getattr(last, day_column.key), last.id) if more and last else None
+    return page, next_cursor
+
+
 @recording.get(
     "/patients/{patient_id}/events",
     response_model=Page[EventOut],
@@ -184,20 +204,11 @@ def list_events(
     cursor: str | None = None,
 ) -> Page[EventOut]:
     patient = patient_for(session, principal, patient_id)
-    query = _page_after(
-        select(PatientEvent).where(PatientEvent.patient_id == patient.id),
-        PatientEvent.occurred_on,
-        PatientEvent.id,
-        cursor,
+    page, next_cursor = _dated_page(
+        session, PatientEvent, PatientEvent.occurred_on, patient.id, limit, cursor
     )
-    rows = list(session.scalars(query.limit(limit + 1)).all())
-    page = rows[:limit]
     audit_patient_access(session, request, principal, patient.id, "R", now, "events")
-    more = len(rows) > limit
-    return Page(
-        items=[_event_out(e) for e in page],
-        next_cursor=encode_cursor(page[-1].occurred_on, page[-1].id) if more else None,
-    )
+    return Page(items=[_event_out(r) for r in page], next_cursor=next_cursor)
 
 
 # --- recording: medicines and KCCQ-12 ---------------------------------------------------------
@@ -253,18 +264,13 @@ def list_medications(
     cursor: str | None = None,
 ) -> Page[MedicationOut]:
     patient = patient_for(session, principal, patient_id)
-    query = _page_after(
-        select(MedicationChange).where(MedicationChange.patient_id == patient.id),
-        MedicationChange.changed_on,
-        MedicationChange.id,
-        cursor,
+    page, next_cursor = _dated_page(
+        session, MedicationChange, MedicationChange.changed_on, patient.id, limit, cursor
     )
-    rows = list(session.scalars(query.limit(limit + 1)).all())
-    page = rows[:limit]
     audit_patient_access(session, request, principal, patient.id, "R", now, "medications")
     return Page(
         items=[MedicationOut.model_validate(r, from_attributes=True) for r in page],
-        next_cursor=encode_cursor(page[-1].changed_on, page[-1].id) if len(rows) > limit else None,
+        next_cursor=next_cursor,
     )
 
 
@@ -314,18 +320,13 @@ def list_kccq(
     cursor: str | None = None,
 ) -> Page[KccqOut]:
     patient = patient_for(session, principal, patient_id)
-    query = _page_after(
-        select(KccqScore).where(KccqScore.patient_id == patient.id),
-        KccqScore.assessed_on,
-        KccqScore.id,
-        cursor,
+    page, next_cursor = _dated_page(
+        session, KccqScore, KccqScore.assessed_on, patient.id, limit, cursor
     )
-    rows = list(session.scalars(query.limit(limit + 1)).all())
-    page = rows[:limit]
     audit_patient_access(session, request, principal, patient.id, "R", now, "kccq")
     return Page(
         items=[KccqOut.model_validate(r, from_attributes=True) for r in page],
-        next_cursor=encode_cursor(page[-1].assessed_on, page[-1].id) if len(rows) > limit else None,
+        next_cursor=next_cursor,
     )
 
 
