@@ -39,24 +39,25 @@ def audit_patient_access(
     now: datetime,
     detail: str | None = None,
 ) -> None:
-    """Record a staff read or change of patient data (patients' own reads are not audited)."""
+    """Record a staff read or change of patient data (patients' own reads are not audited).
+
+    A list of patients (a page of a list) is one record naming them all, so the cost of the
+    audit does not grow with the page; a list of one is recorded like a single patient.
+    """
     if not principal.is_staff:
         return
-    ids = patient_ids if isinstance(patient_ids, list) else [patient_ids]
+    ids = list(dict.fromkeys(patient_ids if isinstance(patient_ids, list) else [patient_ids]))
+    if not ids:
+        return
     matched = request.scope.get("route")
     route = f"{request.method} {getattr(matched, 'path', request.url.path)}"
-    audit.record(
-        session,
-        [
-            audit.AuditEntry(
-                actor_id=principal.user_id,
-                actor_role=principal.role,
-                patient_id=pid,
-                action=action,
-                route=route,
-                detail=detail,
-            )
-            for pid in ids
-        ],
-        now,
+    entry = audit.AuditEntry(
+        actor_id=principal.user_id,
+        actor_role=principal.role,
+        patient_id=ids[0] if len(ids) == 1 else None,
+        action=action,
+        route=route,
+        detail=detail,
+        patient_ids=tuple(ids) if len(ids) > 1 else (),
     )
+    audit.record(session, [entry], now)

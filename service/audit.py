@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from service.models import AuditEvent
+from service.models import AuditEvent, AuditSubject
 
 GENESIS = "0" * 64
 # Serialises writers so each row's prev_hash is the row before it in commit order.
@@ -28,6 +28,9 @@ class AuditEntry:
     route: str
     outcome: str = "0"  # FHIR AuditEvent outcome: 0 success, 4 minor failure, 8 serious
     detail: str | None = None
+    # A read of several patients at once (a list page) is one record naming them all; such a
+    # record has no ``patient_id``.
+    patient_ids: tuple[uuid.UUID, ...] = ()
 
 
 def _digest(prev_hash: str, recorded_at: datetime, entry: AuditEntry) -> str:
@@ -42,6 +45,9 @@ def _digest(prev_hash: str, recorded_at: datetime, entry: AuditEntry) -> str:
             entry.route,
             entry.outcome,
             entry.detail,
+            # Only records that name several patients carry the list, so every older record
+            # (and every one-patient record) hashes exactly as it always did.
+            *([sorted(str(p) for p in entry.patient_ids)] if entry.patient_ids else []),
         ],
         separators=(",", ":"),
     )
@@ -52,6 +58,8 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
     entries = list(entries)
     if not entries:
         return
+    if any(e.patient_ids and e.patient_id is not None for e in entries):
+        raise ValueError("an audit record names one patient or several, not both")
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
@@ -75,8 +83,16 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
             }
         )
         prev = digest
-    # One multi-row INSERT: a queue page audits up to 200 patients at once.
-    session.execute(insert(AuditEvent), rows)
+    if not any(e.patient_ids for e in entries):
+        session.execute(insert(AuditEvent), rows)
+        return
+    # The subjects need each record's seq; the records are few (usually one per request).
+    subjects = []
+    for entry, row in zip(entries, rows, strict=True):
+        seq = session.scalar(insert(AuditEvent).values(row).returning(AuditEvent.seq))
+        subjects += [{"seq": seq, "patient_id": p} for p in dict.fromkeys(entry.patient_ids)]
+    if subjects:
+        session.execute(insert(AuditSubject), subjects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,13 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
         ).all()
         if not rows:
             return ChainCheck(count, None)
+        named: dict[int, list[uuid.UUID]] = {}
+        for seq, patient_id in session.execute(
+            select(AuditSubject.seq, AuditSubject.patient_id).where(
+                AuditSubject.seq > last_seq, AuditSubject.seq <= rows[-1].seq
+            )
+        ):
+            named.setdefault(seq, []).append(patient_id)
         for row in rows:
             entry = AuditEntry(
                 row.actor_id,
@@ -111,6 +134,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
                 row.route,
                 row.outcome,
                 row.detail,
+                tuple(named.get(row.seq, ())),
             )
             if row.prev_hash != prev or _digest(prev, row.recorded_at, entry) != row.hash:
                 return ChainCheck(count, row.seq)

@@ -235,6 +235,23 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditSubject(Base):
+    """The patients one audit record names when it is about several (a page of a list).
+
+    A record about one patient names it in ``audit_events.patient_id`` instead. The record's hash
+    covers this list, so adding or removing a row here breaks the chain like editing the record.
+    """
+
+    __tablename__ = "audit_subjects"
+    __table_args__ = (Index("ix_audit_subjects_patient_id_seq", "patient_id", "seq"),)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("audit_events.seq"),
+        primary_key=True,
+    )
+    patient_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
 class LoginAttempt(Base):
     """Failed logins, for rate limiting per account and per address."""
 

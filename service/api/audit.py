@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from service.deps import Principal, SessionDep, require
-from service.models import AuditEvent, User
+from service.models import AuditEvent, AuditSubject, User
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -24,7 +24,12 @@ class AuditEventOut(BaseModel):
     actor_id: uuid.UUID | None
     actor_username: str | None
     actor_role: str
-    patient_id: uuid.UUID | None
+    patient_id: uuid.UUID | None = Field(
+        description="The patient, when the record is about one; null for a read of several"
+    )
+    patient_ids: list[uuid.UUID] = Field(
+        description="Every patient the record names (a list page is one record naming them all)"
+    )
     action: str
     route: str
     outcome: str
@@ -41,12 +46,29 @@ def audit_events(
 ) -> list[AuditEventOut]:
     query = select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
     if patient_id is not None:
-        query = query.where(AuditEvent.patient_id == patient_id)
+        # Two index lookups, one per way a record names a patient, rather than an OR the
+        # planner can only answer by scanning the trail.
+        direct = select(AuditEvent.seq).where(AuditEvent.patient_id == patient_id)
+        listed = select(AuditSubject.seq).where(AuditSubject.patient_id == patient_id)
+        if before_seq is not None:
+            direct = direct.where(AuditEvent.seq < before_seq)
+            listed = listed.where(AuditSubject.seq < before_seq)
+        seqs = union_all(direct, listed).subquery()
+        query = query.where(AuditEvent.seq.in_(select(seqs.c.seq)))
     if actor_id is not None:
         query = query.where(AuditEvent.actor_id == actor_id)
     if before_seq is not None:
         query = query.where(AuditEvent.seq < before_seq)
     rows = session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).all()
+    several = [event.seq for event, _ in rows if event.patient_id is None]
+    named: dict[int, list[uuid.UUID]] = {}
+    if several:
+        for seq, pid in session.execute(
+            select(AuditSubject.seq, AuditSubject.patient_id)
+            .where(AuditSubject.seq.in_(several))
+            .order_by(AuditSubject.seq, AuditSubject.patient_id)
+        ):
+            named.setdefault(seq, []).append(pid)
     return [
         AuditEventOut(
             seq=event.seq,
@@ -55,6 +77,7 @@ def audit_events(
             actor_username=username,
             actor_role=event.actor_role,
             patient_id=event.patient_id,
+            patient_ids=[event.patient_id] if event.patient_id else named.get(event.seq, []),
             action=event.action,
             route=event.route,
             outcome=event.outcome,
