@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from sqlalchemy import and_, func, or_, select
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import TypeAdapter
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from alerts import lifecycle
@@ -18,7 +20,6 @@ from service.access import audit_patient_access
 from service.alert_schemas import (
     AlertDetailOut,
     AlertEventOut,
-    AlertOut,
     AlertPage,
     AssignIn,
     DeliveryOut,
@@ -125,30 +126,71 @@ def _out(
     }
 
 
-def queue_rows(
-    session: Session,
+# What a queue item shows: nothing else is read, and no ORM object is built for it.
+_PAGE_COLUMNS = (
+    Alert.id,
+    Alert.patient_id,
+    Alert.team_id,
+    Alert.rule_id,
+    Alert.severity,
+    Alert.severity_rank,
+    Alert.status,
+    Alert.title,
+    Alert.summary,
+    Alert.pathway_version,
+    Alert.raised_at,
+    Alert.due_at,
+    Alert.acknowledged_at,
+    Alert.first_action_at,
+    Alert.escalated_at,
+    Alert.resolved_at,
+    Alert.assignee_id,
+    Alert.outcome,
+    Alert.version,
+    Patient.nhs_number,
+    Patient.date_of_birth,
+    Patient.cohort,
+)
+_FINDING_COLUMNS = (
+    AlertFinding.id.label("finding_id"),
+    AlertFinding.rule_id.label("finding_rule_id"),
+    AlertFinding.level.label("finding_level"),
+    AlertFinding.pathway_version.label("finding_pathway_version"),
+    AlertFinding.title.label("finding_title"),
+    AlertFinding.summary.label("finding_summary"),
+    AlertFinding.evidence.label("finding_evidence"),
+    AlertFinding.observed_at.label("finding_observed_at"),
+)
+# Rendered into the SQL text, not bound: the planner can match it to the queue index's partial
+# predicate only if it sees the constant, and a bound value would stop a cached (generic) plan
+# from using the index at all (a full scan: 265 ms instead of 0.3 ms at a million alerts).
+_UNRESOLVED = Alert.status != literal("resolved", literal_execute=True)
+
+
+def _queue_select(
     team_ids: frozenset[uuid.UUID],
     *,
     statuses: list[str] | None,
     severity: str | None,
     patient_id: uuid.UUID | None,
-    limit: int,
     cursor: str | None,
-) -> tuple[list[Any], str | None]:
-    """A page of the queue: red first, then oldest, keyset-paginated on the queue index."""
-    # Plain columns rather than ORM objects: this is the hottest read of the clinicians' day.
+) -> Select[*tuple[Any, ...]]:
+    """The queue's rows in queue order, red first, then oldest, keyset-paginated."""
     query = (
-        select(Alert.__table__, Patient.nhs_number, Patient.date_of_birth, Patient.cohort)
+        select(*_PAGE_COLUMNS)
         .join(Patient, Patient.id == Alert.patient_id)
         .where(Alert.team_id.in_(team_ids))
     )
-    if statuses:
-        query = query.where(Alert.status.in_(statuses))
+    if not statuses:
+        query = query.where(_UNRESOLVED)
     else:
-        # Spelled like the partial index predicate so the planner can use it.
-        query = query.where(Alert.status != "resolved")
+        query = query.where(Alert.status.in_(statuses))
+        if "resolved" not in statuses:
+            query = query.where(_UNRESOLVED)
     if severity:
-        query = query.where(Alert.severity == severity)
+        # The rank is the index's second column; the severity itself is what the caller asked.
+        rank = lifecycle.Severity(severity).rank
+        query = query.where(Alert.severity_rank == rank, Alert.severity == severity)
     if patient_id:
         query = query.where(Alert.patient_id == patient_id)
     if cursor:
@@ -159,7 +201,15 @@ def queue_rows(
                 "cursor is not valid",
                 extra={"errors": [{"field": "cursor", "message": str(exc), "type": "cursor"}]},
             ) from exc
-        after_id = uuid.UUID(key.alert_id)
+        try:
+            after_id = uuid.UUID(key.alert_id)
+        except ValueError as exc:
+            raise Unprocessable(
+                "cursor is not valid",
+                extra={
+                    "errors": [{"field": "cursor", "message": "malformed cursor", "type": "cursor"}]
+                },
+            ) from exc
         query = query.where(
             or_(
                 Alert.severity_rank < key.severity_rank,
@@ -172,16 +222,32 @@ def queue_rows(
                 ),
             )
         )
-    query = query.order_by(Alert.severity_rank.desc(), Alert.raised_at, Alert.id).limit(limit + 1)
-    rows = list(session.execute(query).all())
+    return query.order_by(Alert.severity_rank.desc(), Alert.raised_at, Alert.id)
+
+
+def _next_cursor(last: Any) -> str:
+    return encode_cursor(
+        queue_sort_key(lifecycle.Severity(last.severity), last.raised_at, str(last.id))
+    )
+
+
+def queue_rows(
+    session: Session,
+    team_ids: frozenset[uuid.UUID],
+    *,
+    statuses: list[str] | None,
+    severity: str | None,
+    patient_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """A page of the queue as plain rows (alert and patient columns), and the next cursor."""
+    query = _queue_select(
+        team_ids, statuses=statuses, severity=severity, patient_id=patient_id, cursor=cursor
+    )
+    rows = list(session.execute(query.limit(limit + 1)).all())
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = None
-    if more:
-        last = page[-1]
-        next_cursor = encode_cursor(
-            queue_sort_key(lifecycle.Severity(last.severity), last.raised_at, str(last.id))
-        )
-    return page, next_cursor
+    return page, (_next_cursor(page[-1]) if more else None)
 
 
 def queue(
@@ -216,6 +282,109 @@ def queue(
     return [(alerts[r.id], patients[r.patient_id]) for r in rows], next_cursor
 
 
+def _page_items(rows: Sequence[Any], limit: int, now: datetime) -> tuple[list[dict[str, Any]], Any]:
+    """Queue items from the page's rows, one row per finding; and the last row past the page.
+
+    The rows come in queue order with each alert's findings together, so one pass groups them.
+    """
+    today = now.astimezone(LONDON).date()
+    items: list[dict[str, Any]] = []
+    last: Any = None
+    extra: Any = None
+    for row in rows:
+        if last is None or row.id != last.id:
+            if len(items) == limit:
+                extra = row
+                break
+            last = row
+            findings: list[dict[str, Any]] = []
+            items.append(
+                {
+                    "id": row.id,
+                    "patient_id": row.patient_id,
+                    "team_id": row.team_id,
+                    "patient": {
+                        "id": row.patient_id,
+                        "nhs_number": row.nhs_number,
+                        "age": age_on(row.date_of_birth, today),
+                        "cohort": row.cohort,
+                    },
+                    "rule_id": row.rule_id,
+                    "severity": row.severity,
+                    "status": row.status,
+                    "title": row.title,
+                    "summary": row.summary,
+                    "pathway_version": row.pathway_version,
+                    "raised_at": row.raised_at,
+                    "due_at": row.due_at,
+                    "overdue": lifecycle.is_overdue(
+                        row.due_at, lifecycle.AlertStatus(row.status), now
+                    ),
+                    "acknowledged_at": row.acknowledged_at,
+                    "first_action_at": row.first_action_at,
+                    "escalated_at": row.escalated_at,
+                    "resolved_at": row.resolved_at,
+                    "assignee_id": row.assignee_id,
+                    "outcome": row.outcome,
+                    "version": row.version,
+                    "findings": findings,
+                }
+            )
+        if row.finding_id is not None:
+            findings.append(
+                {
+                    "rule_id": row.finding_rule_id,
+                    "level": row.finding_level,
+                    "pathway_version": row.finding_pathway_version,
+                    "title": row.finding_title,
+                    "summary": row.finding_summary,
+                    "evidence": row.finding_evidence,
+                    "observed_at": row.finding_observed_at,
+                }
+            )
+    return items, (last if extra is not None else None)
+
+
+def alert_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    *,
+    statuses: list[str] | None,
+    severity: str | None,
+    team_id: uuid.UUID | None,
+    patient_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> AlertPage:
+    """A page of the caller's queue with findings and patient summaries, audited as one read.
+
+    One SQL statement: the page (limit + 1 rows, to know whether there is more) joined to its
+    findings. The page's patients are audited as one record naming them all.
+    """
+    teams = principal.team_ids if team_id is None else principal.team_ids & {team_id}
+    query = _queue_select(
+        frozenset(teams), statuses=statuses, severity=severity, patient_id=patient_id, cursor=cursor
+    )
+    page = query.limit(limit + 1).subquery("page")
+    rows = session.execute(
+        select(page, *_FINDING_COLUMNS)
+        .outerjoin(AlertFinding, AlertFinding.alert_id == page.c.id)
+        .order_by(page.c.severity_rank.desc(), page.c.raised_at, page.c.id, AlertFinding.id)
+    ).all()
+    items, last = _page_items(rows, limit, now)
+    patients = list(dict.fromkeys(item["patient_id"] for item in items))
+    audit_patient_access(session, request, principal, patients, "R", now, "alert-queue")
+    # One validation of the whole page in pydantic-core, rather than a model built per item.
+    return _PAGE.validate_python(
+        {"items": items, "next_cursor": _next_cursor(last) if last is not None else None}
+    )
+
+
+_PAGE: TypeAdapter[AlertPage] = TypeAdapter(AlertPage)
+
+
 @router.get(
     "/alerts",
     response_model=AlertPage,
@@ -232,22 +401,22 @@ def list_alerts(
     patient_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
-) -> AlertPage:
-    teams = principal.team_ids if team_id is None else principal.team_ids & {team_id}
-    page, next_cursor = queue_rows(
+) -> Response:
+    page = alert_page(
+        request,
         session,
-        frozenset(teams),
+        principal,
+        now,
         statuses=list(status_) if status_ else None,
         severity=severity,
+        team_id=team_id,
         patient_id=patient_id,
         limit=limit,
         cursor=cursor,
     )
-    findings = _findings(session, [row.id for row in page])
-    patients = list(dict.fromkeys(row.patient_id for row in page))
-    audit_patient_access(session, request, principal, patients, "R", now, "alert-queue")
-    items = [AlertOut.model_validate(_out(row, row, findings[row.id], now)) for row in page]
-    return AlertPage(items=items, next_cursor=next_cursor)
+    # The page is already validated: serialise it once, in pydantic-core, instead of letting the
+    # response model validate and encode it again.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 def _alert_for(

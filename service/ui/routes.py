@@ -443,13 +443,13 @@ def queue_page(
         team_id = None
     chosen_severity = severity if severity in ("red", "amber") else None
     try:
-        page = alerts_api.list_alerts(
+        page = alerts_api.alert_page(
             request,
             session,
             principal,
             now,
-            status_=None,
-            severity=chosen_severity,  # type: ignore[arg-type]
+            statuses=None,
+            severity=chosen_severity,
             team_id=team_id,
             patient_id=None,
             limit=QUEUE_PAGE_SIZE,
