@@ -8,8 +8,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, Uuid, bindparam, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.models import AuditEvent, AuditSubject
@@ -60,39 +62,64 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
         return
     if any(e.patient_ids and e.patient_id is not None for e in entries):
         raise ValueError("an audit record names one patient or several, not both")
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Takes the chain lock and reads the head in one round trip (see the migration).
+        prev = session.scalar(_CHAIN_HEAD, {"k": _AUDIT_LOCK_KEY})
+    else:
+        prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
     prev = prev or GENESIS
-    rows = []
+    # In chain order, one statement per record: a request writes one record.
     for entry in entries:
         digest = _digest(prev, now, entry)
-        rows.append(
-            {
-                "recorded_at": now,
-                "actor_id": entry.actor_id,
-                "actor_role": entry.actor_role,
-                "patient_id": entry.patient_id,
-                "action": entry.action,
-                "route": entry.route,
-                "outcome": entry.outcome,
-                "detail": entry.detail,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        row = {
+            "recorded_at": now,
+            "actor_id": entry.actor_id,
+            "actor_role": entry.actor_role,
+            "patient_id": entry.patient_id,
+            "action": entry.action,
+            "route": entry.route,
+            "outcome": entry.outcome,
+            "detail": entry.detail,
+            "prev_hash": prev,
+            "hash": digest,
+        }
         prev = digest
-    if not any(e.patient_ids for e in entries):
-        session.execute(insert(AuditEvent), rows)
-        return
-    # The subjects need each record's seq; the records are few (usually one per request).
-    subjects = []
-    for entry, row in zip(entries, rows, strict=True):
-        seq = session.scalar(insert(AuditEvent).values(row).returning(AuditEvent.seq))
-        subjects += [{"seq": seq, "patient_id": p} for p in dict.fromkeys(entry.patient_ids)]
-    if subjects:
-        session.execute(insert(AuditSubject), subjects)
+        subjects = list(dict.fromkeys(entry.patient_ids))
+        if not subjects:
+            session.execute(_INSERT_EVENT, row)
+        elif postgres:
+            session.execute(_INSERT_NAMED_EVENT, {**row, "ids": subjects})
+        else:
+            seq = session.scalar(_INSERT_EVENT.returning(_EVENTS.c.seq), row)
+            session.execute(insert(_SUBJECTS), [{"seq": seq, "patient_id": p} for p in subjects])
+
+
+# Built once: the audit write is on every staff request, and building and caching a statement
+# per call costs more than running it.
+_EVENT_COLUMNS = (
+    "recorded_at",
+    "actor_id",
+    "actor_role",
+    "patient_id",
+    "action",
+    "route",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+# On the tables, not the entities: with a parameter dict an entity insert is an ORM bulk insert.
+_EVENTS = cast(Table, AuditEvent.__table__)
+_SUBJECTS = cast(Table, AuditSubject.__table__)
+_INSERT_EVENT = insert(_EVENTS).values({c: bindparam(c) for c in _EVENT_COLUMNS})
+_NEW_EVENT = _INSERT_EVENT.returning(_EVENTS.c.seq).cte("new_event")
+# The record and the patients it names in one round trip (PostgreSQL).
+_INSERT_NAMED_EVENT = insert(_SUBJECTS).from_select(
+    ["seq", "patient_id"],
+    select(_NEW_EVENT.c.seq, func.unnest(bindparam("ids", type_=ARRAY(Uuid)))),
+)
+_CHAIN_HEAD = text("SELECT audit_chain_head(:k)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,3 +298,83 @@ def test_alerts_count(client, world, session):
     n = session.scalar(select(func.count()).select_from(Alert))
     session.commit()
     assert n == 1
+
+
+def second_patient_in_a1(world) -> str:
+    from tests.conftest import make_device_token, make_patient, nhs_number
+
+    with world.app.state.sessions() as s:
+        pid = make_patient(s, nhs_number(41), world.teams["A1"])
+        world.device_tokens["pat_A1b"] = make_device_token(s, pid)
+        s.commit()
+    world.patients["pat_A1b"] = pid
+    return "pat_A1b"
+
+
+def test_a_queue_page_is_one_audit_record_naming_every_patient_shown(client, world, session):
+    from service.models import AuditEvent, AuditSubject
+
+    other = second_patient_in_a1(world)
+    spo2(client, world, 91)
+    spo2(client, world, 91, who=other)
+    assert len(queue(client, world)["items"]) == 2
+    records = session.scalars(select(AuditEvent).where(AuditEvent.detail == "alert-queue")).all()
+    assert len(records) == 1 and records[0].patient_id is None
+    named = session.scalars(
+        select(AuditSubject.patient_id).where(AuditSubject.seq == records[0].seq)
+    ).all()
+    session.commit()
+    assert set(named) == {world.patients["pat_A1"], world.patients[other]}
+    for who in ("pat_A1", other):
+        seen = client.get(
+            f"/api/v1/audit/patients/{world.patients[who]}", headers=world.auth("admin")
+        ).json()
+        assert [(r["actor_username"], r["detail"]) for r in seen] == [("clin_a1", "alert-queue")]
+        assert set(seen[0]["patient_ids"]) == {
+            str(world.patients["pat_A1"]),
+            str(world.patients[other]),
+        }
+    # Another team's patient is not named by A1's queue read.
+    assert (
+        client.get(
+            f"/api/v1/audit/patients/{world.patients['pat_A2']}", headers=world.auth("admin")
+        ).json()
+        == []
+    )
+
+
+def test_queue_pages_follow_the_order_across_cursors_with_findings(client, world, clock):
+    other = second_patient_in_a1(world)
+    amber_spo2(client, world, clock)
+    spo2(client, world, 91, who=other)
+    clock.advance(hours=1)
+    spo2(client, world, 93)  # more evidence on pat_A1's amber alert
+    first = queue(client, world, limit=1)
+    assert [i["severity"] for i in first["items"]] == ["red"] and first["next_cursor"]
+    second = queue(client, world, limit=1, cursor=first["next_cursor"])
+    assert [i["severity"] for i in second["items"]] == ["amber"]
+    assert second["next_cursor"] is None
+    assert len(second["items"][0]["findings"]) == 2
+    assert [i["patient"]["id"] for i in first["items"] + second["items"]] == [
+        str(world.patients[other]),
+        str(world.patients["pat_A1"]),
+    ]
+    both = queue(client, world, status=["open", "acknowledged"])["items"]
+    assert [i["id"] for i in both] == [i["id"] for i in first["items"] + second["items"]]
+
+
+def test_a_cursor_naming_no_uuid_is_422_not_500(client, world):
+    import base64
+    import json
+
+    raw = json.dumps(
+        {"i": "not-a-uuid", "r": 2, "t": "2026-11-20T09:00:00+00:00", "v": 1},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    cursor = base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+    response = client.get(
+        "/api/v1/alerts", params={"cursor": cursor}, headers=world.auth("clin_A1")
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"

@@ -74,3 +74,100 @@ def test_audit_cli(client, world, settings, monkeypatch):
         assert str(world.patients["pat_A2"]) in what.output
     finally:
         get_settings.cache_clear()
+
+
+def _list_read(client, world):
+    """clin_A1 lists patients after enrolling a second one: one record naming both."""
+    from tests.conftest import make_patient, nhs_number
+
+    with world.app.state.sessions() as s:
+        other = make_patient(s, nhs_number(42), world.teams["A1"])
+        s.commit()
+    listed = client.get("/api/v1/patients", headers=world.auth("clin_A1"))
+    assert listed.status_code == 200
+    return other
+
+
+def test_a_list_read_is_one_record_and_its_patient_list_is_chained(client, world, app):
+    from service.models import AuditSubject
+
+    other = _list_read(client, world)
+    with app.state.sessions() as s:
+        assert verify_chain(s).ok
+        record = s.scalars(select(AuditEvent)).one()
+        assert record.patient_id is None
+        named = set(s.scalars(select(AuditSubject.patient_id)).all())
+        assert named == {world.patients["pat_A1"], other}
+        s.execute(delete(AuditSubject).where(AuditSubject.patient_id == other))
+        s.commit()
+        assert verify_chain(s).first_bad_seq == record.seq
+        s.add(AuditSubject(seq=record.seq, patient_id=other))
+        s.add(AuditSubject(seq=record.seq, patient_id=world.patients["pat_B1"]))
+        s.commit()
+        assert verify_chain(s).first_bad_seq == record.seq
+
+
+def test_who_viewed_and_cli_find_list_reads(client, world, settings, monkeypatch):
+    other = _list_read(client, world)
+    _views(client, world)
+    rows = client.get(f"/api/v1/audit/patients/{other}", headers=world.auth("admin")).json()
+    assert [(r["actor_username"], r["patient_id"]) for r in rows] == [("clin_a1", None)]
+    assert set(rows[0]["patient_ids"]) == {str(world.patients["pat_A1"]), str(other)}
+    a1 = client.get(
+        f"/api/v1/audit/patients/{world.patients['pat_A1']}", headers=world.auth("admin")
+    ).json()
+    assert len(a1) == 3  # the list read and the two single reads, newest first
+    assert [r["seq"] for r in a1] == sorted((r["seq"] for r in a1), reverse=True)
+    older = client.get(
+        f"/api/v1/audit/patients/{world.patients['pat_A1']}",
+        params={"before_seq": a1[0]["seq"]},
+        headers=world.auth("admin"),
+    ).json()
+    assert [r["seq"] for r in older] == [r["seq"] for r in a1[1:]]
+    viewed = client.get(
+        f"/api/v1/audit/users/{world.users['clin_A1']}", headers=world.auth("admin")
+    ).json()
+    assert {p for r in viewed for p in r["patient_ids"]} == {
+        str(world.patients["pat_A1"]),
+        str(other),
+    }
+    monkeypatch.setenv("MHF_DATABASE_URL", settings.database_url)
+    from service.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        who = CliRunner().invoke(main, ["audit", "patient", str(other)])
+        assert who.exit_code == 0 and who.output.count("clin_a1") == 1
+    finally:
+        get_settings.cache_clear()
+
+
+def test_concurrent_writers_keep_one_chain(client, world, app):
+    """Writers racing for the chain head each link to the record before them, on PostgreSQL too."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from service import audit
+
+    def write(i: int) -> None:
+        entry = audit.AuditEntry(
+            actor_id=world.users["clin_A1"],
+            actor_role="clinician",
+            patient_id=None,
+            action="R",
+            route="GET /test",
+            detail=str(i),
+            patient_ids=(world.patients["pat_A1"], world.patients["pat_A2"]),
+        )
+        for _ in range(5):
+            with app.state.sessions() as s:
+                audit.record(s, [entry], datetime.now(UTC))
+                s.commit()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, range(4)))
+    with app.state.sessions() as s:
+        check = verify_chain(s)
+        heads = s.scalars(select(AuditEvent.prev_hash)).all()
+    assert check.ok and check.rows == 20
+    assert len(set(heads)) == 20  # no two records chained to the same head

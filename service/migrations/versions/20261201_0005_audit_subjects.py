@@ -1,4 +1,9 @@
-"""One audit record per list page: the patients it names, in a child table
+"""One audit record per list page: the patients it names, in a child table; the chain head
+
+audit_chain_head(key) takes the audit chain's advisory lock and returns the last record's hash
+in one round trip. It is VOLATILE, so its query takes a snapshot after the lock is granted and
+sees the record the previous holder committed (one statement holding both would not: its
+snapshot would predate the wait for the lock, and two records could chain to the same head).
 
 Revision ID: 20261201_0005
 Revises: 20261124_0004
@@ -28,9 +33,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_subjects", schema=None) as batch_op:
         batch_op.create_index("ix_audit_subjects_patient_id_seq", ["patient_id", "seq"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION audit_chain_head(lock_key bigint) RETURNS text
+            LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(lock_key);
+                RETURN (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1);
+            END
+            $$
+            """
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION audit_chain_head(bigint)")
     with op.batch_alter_table("audit_subjects", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_subjects_patient_id_seq")
     op.drop_table("audit_subjects")
