@@ -378,3 +378,37 @@ def test_a_cursor_naming_no_uuid_is_422_not_500(client, world):
     )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_clinician_of_two_teams_gets_one_queue_in_order_across_pages(client, world, clock):
+    from tests.conftest import make_user
+
+    with world.app.state.sessions() as s:
+        world.users["clin_A12"] = make_user(
+            s, "clin_a12", "clinician", [world.teams["A1"], world.teams["A2"]]
+        )
+        s.commit()
+    amber_spo2(client, world, clock, who="pat_A2")  # amber, oldest
+    clock.advance(minutes=10)
+    spo2(client, world, 91, who="pat_A1")  # red
+    clock.advance(minutes=10)
+    spo2(
+        client, world, 91, who="pat_A2"
+    )  # red: raises pat_A2's alert, a newer red on A1 stays first
+    spo2(client, world, 91, who="pat_B1")  # another site's team: never shown
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = queue(client, world, who="clin_A12", **params)
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    everything = queue(client, world, who="clin_A12")["items"]
+    assert [i["id"] for i in seen] == [i["id"] for i in everything]
+    assert {i["team_id"] for i in everything} == {str(world.teams["A1"]), str(world.teams["A2"])}
+    order = [(i["severity"] == "red", i["raised_at"]) for i in everything]
+    assert order == sorted(order, key=lambda k: (not k[0], k[1]))
+    only_a2 = queue(client, world, who="clin_A12", team_id=str(world.teams["A2"]))["items"]
+    assert {i["team_id"] for i in only_a2} == {str(world.teams["A2"])}
+    assert queue(client, world, who="clin_A12", team_id=str(world.teams["B1"]))["items"] == []

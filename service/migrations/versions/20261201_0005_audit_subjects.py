@@ -1,4 +1,6 @@
-"""One audit record per list page: the patients it names, in a child table; the chain head
+"""One audit record per list page (audit_subjects), the chain head in one call, the team order
+
+ix_alerts_team_order serves the queue's order over resolved alerts too (status=resolved).
 
 audit_chain_head(key) takes the audit chain's advisory lock and returns the last record's hash
 in one round trip. It is VOLATILE, so its query takes a snapshot after the lock is granted and
@@ -26,13 +28,14 @@ def upgrade() -> None:
         "audit_subjects",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("patient_id", sa.Uuid(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["seq"], ["audit_events.seq"], name=op.f("fk_audit_subjects_seq_audit_events")
-        ),
         sa.PrimaryKeyConstraint("seq", "patient_id", name=op.f("pk_audit_subjects")),
     )
     with op.batch_alter_table("audit_subjects", schema=None) as batch_op:
         batch_op.create_index("ix_audit_subjects_patient_id_seq", ["patient_id", "seq"])
+    # The queue order over every alert of a team, for the resolved history.
+    op.create_index(
+        "ix_alerts_team_order", "alerts", ["team_id", sa.text("severity_rank DESC"), "raised_at", "id"]
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
@@ -48,6 +51,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_alerts_team_order", table_name="alerts")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION audit_chain_head(bigint)")
     with op.batch_alter_table("audit_subjects", schema=None) as batch_op:
