@@ -1,4 +1,13 @@
-"""Append-only, hash-chained audit trail of staff access to patient data."""
+"""Append-only, hash-chained audit trail of staff access to patient data.
+
+Each record carries the hash of the one before it (``prev_hash``) and its own ``hash``. Records
+written before 2026-12-01 hash the whole payload with the previous hash inside it (``_digest``);
+later ones hash the previous hash followed by the digest of their own payload (``_link`` of
+``_body``), which PostgreSQL can finish itself: the append is then one call to the database
+(``audit_append``, see migration 20261201_0005) that takes the chain lock, reads the head,
+links and inserts the record and the patients it names. Both forms cover every field, the
+patient list and the previous record; the verifier accepts either.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, Uuid, bindparam, func, insert, select, text
+from sqlalchemy import Table, Uuid, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.models import AuditEvent, AuditSubject
 
 GENESIS = "0" * 64
-# Serialises writers so each row's prev_hash is the row before it in commit order.
+# Serialises writers (PostgreSQL) so each row's prev_hash is the row before it in commit order.
 _AUDIT_LOCK_KEY = 0x4D48465F41554454  # "MHF_AUDT"
 
 
@@ -36,6 +45,7 @@ class AuditEntry:
 
 
 def _digest(prev_hash: str, recorded_at: datetime, entry: AuditEntry) -> str:
+    """The hash of a record written before the chain was linked by ``_link`` (one patient)."""
     payload = json.dumps(
         [
             prev_hash,
@@ -47,13 +57,34 @@ def _digest(prev_hash: str, recorded_at: datetime, entry: AuditEntry) -> str:
             entry.route,
             entry.outcome,
             entry.detail,
-            # Only records that name several patients carry the list, so every older record
-            # (and every one-patient record) hashes exactly as it always did.
-            *([sorted(str(p) for p in entry.patient_ids)] if entry.patient_ids else []),
         ],
         separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _body(recorded_at: datetime, entry: AuditEntry) -> str:
+    """The digest of a record's own fields (everything but the link to the one before)."""
+    payload = json.dumps(
+        [
+            recorded_at.isoformat(),
+            str(entry.actor_id) if entry.actor_id else None,
+            entry.actor_role,
+            str(entry.patient_id) if entry.patient_id else None,
+            entry.action,
+            entry.route,
+            entry.outcome,
+            entry.detail,
+            sorted(str(p) for p in entry.patient_ids),
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _link(prev_hash: str, body: str) -> str:
+    """The record's hash: also computed by ``audit_append`` in SQL, so ASCII hex only."""
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
 def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> None:
@@ -62,16 +93,30 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
         return
     if any(e.patient_ids and e.patient_id is not None for e in entries):
         raise ValueError("an audit record names one patient or several, not both")
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # Takes the chain lock and reads the head in one round trip (see the migration).
-        prev = session.scalar(_CHAIN_HEAD, {"k": _AUDIT_LOCK_KEY})
-    else:
-        prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        for entry in entries:
+            session.execute(
+                _APPEND,
+                {
+                    "k": _AUDIT_LOCK_KEY,
+                    "recorded_at": now,
+                    "actor_id": entry.actor_id,
+                    "actor_role": entry.actor_role,
+                    "patient_id": entry.patient_id,
+                    "action": entry.action,
+                    "route": entry.route,
+                    "outcome": entry.outcome,
+                    "detail": entry.detail,
+                    "body": _body(now, entry),
+                    "ids": list(dict.fromkeys(entry.patient_ids)),
+                },
+            )
+        return
+    # Elsewhere (SQLite) the transaction already holds the database's only write lock.
+    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
     prev = prev or GENESIS
-    # In chain order, one statement per record: a request writes one record.
     for entry in entries:
-        digest = _digest(prev, now, entry)
+        digest = _link(prev, _body(now, entry))
         row = {
             "recorded_at": now,
             "actor_id": entry.actor_id,
@@ -85,41 +130,24 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
             "hash": digest,
         }
         prev = digest
+        seq = session.scalar(insert(_EVENTS).values(row).returning(_EVENTS.c.seq))
         subjects = list(dict.fromkeys(entry.patient_ids))
-        if not subjects:
-            session.execute(_INSERT_EVENT, row)
-        elif postgres:
-            session.execute(_INSERT_NAMED_EVENT, {**row, "ids": subjects})
-        else:
-            seq = session.scalar(_INSERT_EVENT.returning(_EVENTS.c.seq), row)
+        if subjects:
             session.execute(insert(_SUBJECTS), [{"seq": seq, "patient_id": p} for p in subjects])
 
 
-# Built once: the audit write is on every staff request, and building and caching a statement
-# per call costs more than running it.
-_EVENT_COLUMNS = (
-    "recorded_at",
-    "actor_id",
-    "actor_role",
-    "patient_id",
-    "action",
-    "route",
-    "outcome",
-    "detail",
-    "prev_hash",
-    "hash",
-)
-# On the tables, not the entities: with a parameter dict an entity insert is an ORM bulk insert.
 _EVENTS = cast(Table, AuditEvent.__table__)
 _SUBJECTS = cast(Table, AuditSubject.__table__)
-_INSERT_EVENT = insert(_EVENTS).values({c: bindparam(c) for c in _EVENT_COLUMNS})
-_NEW_EVENT = _INSERT_EVENT.returning(_EVENTS.c.seq).cte("new_event")
-# The record and the patients it names in one round trip (PostgreSQL).
-_INSERT_NAMED_EVENT = insert(_SUBJECTS).from_select(
-    ["seq", "patient_id"],
-    select(_NEW_EVENT.c.seq, func.unnest(bindparam("ids", type_=ARRAY(Uuid)))),
+# Types given so psycopg sends them as the function's argument types.
+_APPEND = text(
+    "SELECT audit_append(:k, :recorded_at, :actor_id, :actor_role, :patient_id, :action, "
+    ":route, :outcome, :detail, :body, :ids)"
+).bindparams(
+    bindparam("recorded_at", type_=AuditEvent.__table__.c.recorded_at.type),
+    bindparam("actor_id", type_=Uuid()),
+    bindparam("patient_id", type_=Uuid()),
+    bindparam("ids", type_=ARRAY(Uuid())),
 )
-_CHAIN_HEAD = text("SELECT audit_chain_head(:k)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +191,10 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
                 row.detail,
                 tuple(named.get(row.seq, ())),
             )
-            if row.prev_hash != prev or _digest(prev, row.recorded_at, entry) != row.hash:
+            if row.prev_hash != prev or row.hash not in (
+                _link(prev, _body(row.recorded_at, entry)),
+                _digest(prev, row.recorded_at, entry),
+            ):
                 return ChainCheck(count, row.seq)
             prev = row.hash
             count += 1

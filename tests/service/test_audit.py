@@ -171,3 +171,43 @@ def test_concurrent_writers_keep_one_chain(client, world, app):
         heads = s.scalars(select(AuditEvent.prev_hash)).all()
     assert check.ok and check.rows == 20
     assert len(set(heads)) == 20  # no two records chained to the same head
+
+
+def test_records_hashed_the_earlier_way_still_verify_and_chain_on(client, world, app):
+    """A trail written before the two-step link keeps verifying, and new records follow it."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from service import audit
+
+    old = audit.AuditEntry(
+        world.users["clin_A1"], "clinician", world.patients["pat_A1"], "R", "GET /x"
+    )
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    digest = audit._digest(audit.GENESIS, at, old)
+    with app.state.sessions() as s:
+        s.execute(
+            insert(AuditEvent).values(
+                recorded_at=at,
+                actor_id=old.actor_id,
+                actor_role=old.actor_role,
+                patient_id=old.patient_id,
+                action=old.action,
+                route=old.route,
+                outcome=old.outcome,
+                detail=old.detail,
+                prev_hash=audit.GENESIS,
+                hash=digest,
+            )
+        )
+        s.commit()
+    _views(client, world)
+    with app.state.sessions() as s:
+        check = verify_chain(s)
+        rows = s.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        assert check.ok and check.rows == 4
+        assert rows[1].prev_hash == digest
+        s.execute(update(AuditEvent).where(AuditEvent.seq == rows[0].seq).values(route="GET /y"))
+        s.commit()
+        assert verify_chain(s).first_bad_seq == rows[0].seq
