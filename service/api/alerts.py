@@ -443,6 +443,8 @@ _FINDING_KEYS = (
     "observed_at",
 )
 
+_PAGE: TypeAdapter[AlertPage] = TypeAdapter(AlertPage)
+
 
 def alert_page(
     request: Request,
@@ -483,9 +485,6 @@ def alert_page(
         )
     # One validation of the whole page in pydantic-core, rather than a model built per item.
     return _PAGE.validate_python({"items": items, "next_cursor": next_cursor})
-
-
-_PAGE: TypeAdapter[AlertPage] = TypeAdapter(AlertPage)
 
 
 @router.get(
