@@ -122,13 +122,16 @@ def _staff_principal(session: Session, request: Request, token: str) -> Principa
         user_id = uuid.UUID(str(claims["sub"]))
     except (InvalidToken, ValueError) as exc:
         raise Unauthorized("The access token is not valid.") from exc
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    # The user and their teams in one round trip: this runs before every staff request.
+    rows = session.execute(
+        select(User.role, User.is_active, UserTeam.team_id)
+        .outerjoin(UserTeam, UserTeam.user_id == User.id)
+        .where(User.id == user_id)
+    ).all()
+    if not rows or not rows[0].is_active:
         raise Unauthorized("The access token is not valid.")
-    team_ids = frozenset(
-        session.scalars(select(UserTeam.team_id).where(UserTeam.user_id == user.id)).all()
-    )
-    return Principal(role=user.role, user_id=user.id, team_ids=team_ids)
+    team_ids = frozenset(row.team_id for row in rows if row.team_id is not None)
+    return Principal(role=rows[0].role, user_id=user_id, team_ids=team_ids)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
