@@ -12,18 +12,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DEFAULT_PG, fresh_database, server, summary
+from bench.common import DEFAULT_PG, HttpConnection, Server, fresh_database, serve, summary
 from bench.ingest_fhir import fhir_bundle_payload
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.migrations_util import upgrade
@@ -94,32 +95,57 @@ def reading(at: datetime) -> dict[str, object]:
     }
 
 
-async def load(
-    url: str, make_request, clients: int, seconds: float
+@dataclass
+class Result:
+    readings: int
+    latencies: list[float]
+    errors: int
+    server_cpu: float
+    client_cpu: float
+
+
+async def _load(
+    target: Server, make_request: Any, clients: int, seconds: float
 ) -> tuple[int, list[float], int]:
-    """Closed-loop load: ``clients`` concurrent senders for ``seconds``; (readings, latencies, errors)."""
     latencies: list[float] = []
     readings = errors = 0
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
 
-        async def sender(worker: int) -> None:
-            nonlocal readings, errors
+    async def sender(worker: int) -> None:
+        nonlocal readings, errors
+        async with HttpConnection(target.host, target.port) as http:
             for k in itertools.count():
                 if time.perf_counter() >= deadline:
                     return
                 path, body, headers, count = make_request(worker, k)
+                payload = json.dumps(body).encode()
                 start = time.perf_counter()
-                response = await http.post(path, json=body, headers=headers)
+                status, _ = await http.post(path, payload, headers)
                 latencies.append(time.perf_counter() - start)
-                if response.status_code in (200, 201):
+                if status in (200, 201):
                     readings += count
                 else:
                     errors += 1
 
-        await asyncio.gather(*(sender(w) for w in range(clients)))
+    await asyncio.gather(*(sender(w) for w in range(clients)))
     return readings, latencies, errors
+
+
+def load(target: Server, make_request: Any, clients: int, seconds: float) -> Result:
+    """Closed-loop load: ``clients`` concurrent keep-alive connections for ``seconds``.
+
+    Records the CPU the server and this load generator spent, so a reader can tell which of
+    the two a figure is bound by on a shared machine.
+    """
+    server_before, client_before = target.cpu_seconds(), time.process_time()
+    readings, latencies, errors = asyncio.run(_load(target, make_request, clients, seconds))
+    return Result(
+        readings,
+        latencies,
+        errors,
+        server_cpu=target.cpu_seconds() - server_before,
+        client_cpu=time.process_time() - client_before,
+    )
 
 
 def main() -> None:
@@ -132,6 +158,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers, the same for the bare endpoint and the service (default 1)",
+    )
     args = parser.parse_args()
 
     url = fresh_database(args.database_url)
@@ -165,31 +197,33 @@ def main() -> None:
     def bare(worker: int, k: int):
         return "/bare", reading(start), {}, 1
 
-    results = {}
-    with server("bench.bare_app:create", env) as base:
-        results["bare endpoint"] = asyncio.run(load(base, bare, args.clients, args.seconds))
-    with server("service.app:app_factory", env) as base:
-        results["single reading"] = asyncio.run(load(base, single, args.clients, args.seconds))
-        results[f"batch of {args.batch}"] = asyncio.run(
-            load(base, batched, max(2, args.clients // 4), args.seconds)
-        )
-        results[f"FHIR Bundle of {args.batch}"] = asyncio.run(
-            load(base, fhir_bundle, max(2, args.clients // 4), args.seconds)
-        )
+    results: dict[str, Result] = {}
+    n, seconds = args.clients, args.seconds
+    with serve("bench.bare_app:create", env, workers=args.workers) as target:
+        results["bare endpoint"] = load(target, bare, n, seconds)
+    with serve("service.app:app_factory", env, workers=args.workers) as target:
+        results["single reading"] = load(target, single, n, seconds)
+        results[f"batch of {args.batch}"] = load(target, batched, max(2, n // 4), seconds)
+        results[f"FHIR Bundle of {args.batch}"] = load(target, fhir_bundle, max(2, n // 4), seconds)
 
     backend = url.split(":", 1)[0]
+    workers = "one uvicorn worker" if args.workers == 1 else f"{args.workers} uvicorn workers"
     print(
-        f"\ningest benchmark on {backend}, {args.clients} concurrent clients, {args.seconds:g} s each, one uvicorn worker\n"
+        f"\ningest benchmark on {backend}, {n} concurrent clients, {seconds:g} s each, {workers}\n"
     )
     print(
-        f"{'path':<24}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'path':<24}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'server CPU ms/req':>19}{'client CPU ms/req':>19}"
     )
     rates = {}
-    for name, (count, latencies, errors) in results.items():
-        p50, p99 = summary(latencies)
-        rates[name] = count / args.seconds
+    for name, result in results.items():
+        p50, p99 = summary(result.latencies)
+        requests = len(result.latencies)
+        rates[name] = result.readings / seconds
         print(
-            f"{name:<24}{rates[name]:>12.0f}{len(latencies) / args.seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}"
+            f"{name:<24}{rates[name]:>12.0f}{requests / seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}"
+            f"{result.errors:>8}{result.server_cpu / requests * 1000:>19.2f}"
+            f"{result.client_cpu / requests * 1000:>19.2f}"
         )
     batch_name = f"batch of {args.batch}"
     print(
