@@ -112,6 +112,9 @@ def _device_principal(session: Session, token: str) -> Principal:
     ).first()
     if patient is None:
         raise Unauthorized("The device token is not valid.")
+    # The identity map holds objects weakly: without a reference the patient is collected
+    # before the handler asks for it, and loaded a second time.
+    session.info["device_patient"] = patient
     return Principal(role="patient", patient_id=patient.id)
 
 
