@@ -111,18 +111,6 @@ def to_pathway_reading(row: Reading | dict[str, Any]) -> pathway.Reading:
         return _field(row, name)
 
     answers = get("answers")
-    symptoms = None
-    if answers is not None:
-        symptoms = pathway.SymptomAnswers(
-            breathlessness=pathway.Breathlessness(answers["breathlessness"]),
-            orthopnoea=bool(answers["orthopnoea"]),
-            ankle_swelling=pathway.AnkleSwelling(answers["ankle_swelling"]),
-            dizziness=bool(answers["dizziness"]),
-            chest_pain=bool(answers["chest_pain"]),
-            fatigue=pathway.Fatigue(answers["fatigue"]),
-            fainting=bool(answers.get("fainting", False)),
-            confusion=bool(answers.get("confusion", False)),
-        )
     return pathway.Reading(
         id=str(get("id")),
         type=pathway.ReadingType(get("type")),
@@ -130,7 +118,7 @@ def to_pathway_reading(row: Reading | dict[str, Any]) -> pathway.Reading:
         value=get("value"),
         systolic=get("systolic"),
         diastolic=get("diastolic"),
-        symptoms=symptoms,
+        symptoms=None if answers is None else _symptoms(answers),
     )
 
 
@@ -145,6 +133,20 @@ HISTORY_COLUMNS = (
 )
 
 
+_READINGS = Reading.__table__
+# Core columns, not ORM attributes: plain tuples come back without ORM row processing.
+_HISTORY = select(
+    _READINGS.c.id,
+    _READINGS.c.type,
+    _READINGS.c.taken_at,
+    _READINGS.c.value,
+    _READINGS.c.systolic,
+    _READINGS.c.diastolic,
+    _READINGS.c.answers,
+)
+_TYPES = {kind.value: kind for kind in pathway.ReadingType}
+
+
 def load_history(
     session: Session,
     patient_id: uuid.UUID,
@@ -152,27 +154,51 @@ def load_history(
     *,
     exclude: Sequence[uuid.UUID],
     config: pathway.PathwayConfig,
-) -> list[dict[str, Any]]:
+) -> list[pathway.Reading]:
     """The bounded window of stored readings the pathway needs to judge ``new_rows``.
 
-    Plain column tuples, not ORM objects: this runs on every ingest and the window can hold a
-    few hundred readings.
+    Built straight into the pathway's readings from column tuples: this runs on every ingest
+    and the window can hold a few hundred readings.
     """
     if not new_rows:
         return []
     window = config.history_window
     start = min(row["taken_at"] for row in new_rows) - window
-    query = select(*HISTORY_COLUMNS).where(
-        Reading.patient_id == patient_id, Reading.taken_at >= start
-    )
+    query = _HISTORY.where(_READINGS.c.patient_id == patient_id, _READINGS.c.taken_at >= start)
     excluded = set(exclude)
-    return [row._asdict() for row in session.execute(query) if row.id not in excluded]
+    reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
+    return [
+        reading(
+            id=str(rid),
+            type=types[kind],
+            taken_at=taken_at,
+            value=value,
+            systolic=systolic,
+            diastolic=diastolic,
+            symptoms=None if answers is None else symptoms(answers),
+        )
+        for rid, kind, taken_at, value, systolic, diastolic, answers in session.execute(query)
+        if rid not in excluded
+    ]
+
+
+def _symptoms(answers: dict[str, Any]) -> pathway.SymptomAnswers:
+    return pathway.SymptomAnswers(
+        breathlessness=pathway.Breathlessness(answers["breathlessness"]),
+        orthopnoea=bool(answers["orthopnoea"]),
+        ankle_swelling=pathway.AnkleSwelling(answers["ankle_swelling"]),
+        dizziness=bool(answers["dizziness"]),
+        chest_pain=bool(answers["chest_pain"]),
+        fatigue=pathway.Fatigue(answers["fatigue"]),
+        fainting=bool(answers.get("fainting", False)),
+        confusion=bool(answers.get("confusion", False)),
+    )
 
 
 def evaluate(
     config: pathway.PathwayConfig,
     patient: Patient,
-    history: Sequence[dict[str, Any]],
+    history: Sequence[pathway.Reading],
     new_rows: Sequence[dict[str, Any]],
     now: datetime,
     changes: Sequence[pathway.MedicationChange] = (),
@@ -180,7 +206,7 @@ def evaluate(
     result = pathway.evaluate(
         config,
         patient_context(patient, changes),
-        [to_pathway_reading(r) for r in history],
+        history,
         [to_pathway_reading(r) for r in new_rows],
         now,
     )

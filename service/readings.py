@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Uuid, select, text, tuple_
@@ -40,10 +40,17 @@ _CONTENT = ("type", "taken_at", "value", "systolic", "diastolic", "answers")
 
 @dataclass
 class IngestResult:
-    stored: list[Reading]
+    # The rows this request stored, as written (every column of ``readings``), oldest first:
+    # answered from memory rather than read back, which cost a query and ORM objects per row.
+    stored_rows: list[dict[str, Any]]
     already_stored: list[Reading]
     findings: list[dict[str, Any]] = field(default_factory=list)
     advice: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> list[Reading]:
+        """The stored rows as (transient) ORM objects, for callers that want them."""
+        return [Reading(**row) for row in self.stored_rows]
 
 
 def as_list(body: ReadingBatchIn | ReadingIn) -> tuple[list[ReadingIn], str]:
@@ -78,7 +85,9 @@ def prepare(
         row.update(
             id=reading.id,
             type=reading.type,
-            taken_at=reading.taken_at,
+            # In UTC, as the database gives it back, so an answer built from these rows is
+            # the same as one built from the stored readings.
+            taken_at=reading.taken_at.astimezone(UTC),
             received_at=now,
             source=source,
             entered_by=entered_by,
@@ -197,20 +206,23 @@ def _same_content(stored: Reading, sent: dict[str, Any]) -> bool:
     return True
 
 
+_PATIENTS, _TEAMS, _SITES = Patient.__table__, Team.__table__, Site.__table__
+# Core, not ORM: this runs on every ingest and needs one value.
+_LOCK_PATIENT = (
+    select(_SITES.c.pathway_overrides)
+    .select_from(_PATIENTS.join(_TEAMS, _TEAMS.c.id == _PATIENTS.c.team_id))
+    .join(_SITES, _SITES.c.id == _TEAMS.c.site_id)
+    .with_for_update(of=_PATIENTS)
+)
+
+
 def ingest(
     session: Session, patient: Patient, rows: list[dict[str, Any]], now: datetime
 ) -> IngestResult:
     # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
     # each batch is then judged with every earlier batch in its history, and two batches
     # cannot both raise the same alert.
-    overrides = session.execute(
-        select(Site.pathway_overrides)
-        .select_from(Patient)
-        .join(Team, Team.id == Patient.team_id)
-        .join(Site, Site.id == Team.site_id)
-        .where(Patient.id == patient.id)
-        .with_for_update(of=Patient)
-    ).scalar()
+    overrides = session.execute(_LOCK_PATIENT.where(_PATIENTS.c.id == patient.id)).scalar()
     config = clinical.config_for(overrides)
     for row in rows:
         row["patient_id"] = patient.id
@@ -218,8 +230,9 @@ def ingest(
     history = clinical.load_history(session, patient.id, rows, exclude=batch_ids, config=config)
     changes = clinical.medication_changes(session, patient)
     evaluation = clinical.evaluate(config, patient, history, rows, now, changes)
+    stored_form = evaluation.stored_form
     for row in rows:
-        row["advice"] = evaluation.stored_form
+        row["advice"] = stored_form
     inserted = _insert_ignoring_duplicates(session, rows)
 
     duplicates = [row for row in rows if row["id"] not in inserted]
@@ -241,13 +254,17 @@ def ingest(
                 session, patient.id, fresh, exclude=list(inserted), config=config
             )
             evaluation = clinical.evaluate(config, patient, history, fresh, now, changes)
-    stored = _load(session, patient.id, list(inserted)) if inserted else []
+    stored = sorted(
+        (row for row in rows if row["id"] in inserted), key=lambda r: (r["taken_at"], r["id"])
+    )
     if inserted:
         clinical.raise_alerts(session, patient, evaluation, now)
     findings, advice = clinical.combine_for_response(
         evaluation if inserted else None, [r.advice for r in already]
     )
-    return IngestResult(stored=stored, already_stored=already, findings=findings, advice=advice)
+    return IngestResult(
+        stored_rows=stored, already_stored=already, findings=findings, advice=advice
+    )
 
 
 def _load(session: Session, patient_id: uuid.UUID, ids: list[uuid.UUID]) -> list[Reading]:
