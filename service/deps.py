@@ -8,7 +8,7 @@ for anything outside the caller's reach so that ids cannot be probed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
@@ -44,17 +44,19 @@ class Principal:
         return self.role != "patient"
 
 
-def get_settings_dep(request: Request) -> Settings:
+# The trivial dependencies are ``async def`` so that FastAPI calls them on the event loop:
+# a plain ``def`` dependency costs a hop to the thread pool and back on every request.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
+async def get_clock(request: Request) -> Callable[[], datetime]:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock
 
 
-def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
+async def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
     return clock()
 
 
@@ -137,13 +139,13 @@ def _staff_principal(session: Session, request: Request, token: str) -> Principa
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
+def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Route guard: the caller must hold one of ``roles`` (403 otherwise)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
 
-    def guard(principal: PrincipalDep) -> Principal:
+    async def guard(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise Forbidden("Your role does not allow this.")
         return principal
