@@ -10,7 +10,7 @@ from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 import pathway
@@ -154,17 +154,36 @@ def load_history(
     *,
     exclude: Sequence[uuid.UUID],
     config: pathway.PathwayConfig,
+    now: datetime,
 ) -> list[pathway.Reading]:
-    """The bounded window of stored readings the pathway needs to judge ``new_rows``.
+    """The stored readings the pathway reads to judge ``new_rows``, and no others.
 
-    Built straight into the pathway's readings from column tuples: this runs on every ingest
-    and the window can hold a few hundred readings.
+    Only the reading types the rules read for these new readings, each from the earliest new
+    reading less that type's look-back (``pathway.history_lookback``), and nothing before the
+    history window: a new weight reads six weeks of weights and a week of symptoms, not two
+    months of everything. Built straight into the pathway's readings from column tuples.
     """
     if not new_rows:
         return []
-    window = config.history_window
-    start = min(row["taken_at"] for row in new_rows) - window
-    query = _HISTORY.where(_READINGS.c.patient_id == patient_id, _READINGS.c.taken_at >= start)
+    lookback = pathway.history_lookback(config, {_TYPES[row["type"]] for row in new_rows})
+    if not lookback:
+        return []
+    earliest = min(row["taken_at"] for row in new_rows)
+    floor = now - config.history_window
+    by_start: dict[datetime, list[str]] = {}
+    for kind, back in lookback.items():
+        by_start.setdefault(max(earliest - back, floor), []).append(kind.value)
+    c = _READINGS.c
+    query = _HISTORY.where(
+        c.patient_id == patient_id,
+        c.taken_at >= min(by_start),
+        or_(
+            *(
+                and_(c.type.in_(sorted(kinds)), c.taken_at >= start)
+                for start, kinds in sorted(by_start.items())
+            )
+        ),
+    )
     excluded = set(exclude)
     reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
     return [

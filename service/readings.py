@@ -227,7 +227,9 @@ def ingest(
     for row in rows:
         row["patient_id"] = patient.id
     batch_ids = [row["id"] for row in rows]
-    history = clinical.load_history(session, patient.id, rows, exclude=batch_ids, config=config)
+    history = clinical.load_history(
+        session, patient.id, rows, exclude=batch_ids, config=config, now=now
+    )
     changes = clinical.medication_changes(session, patient)
     evaluation = clinical.evaluate(config, patient, history, rows, now, changes)
     stored_form = evaluation.stored_form
@@ -251,7 +253,7 @@ def ingest(
             # history, so findings and alerts come only from what this request stored.
             fresh = [row for row in rows if row["id"] in inserted]
             history = clinical.load_history(
-                session, patient.id, fresh, exclude=list(inserted), config=config
+                session, patient.id, fresh, exclude=list(inserted), config=config, now=now
             )
             evaluation = clinical.evaluate(config, patient, history, fresh, now, changes)
     stored = sorted(
