@@ -10,12 +10,12 @@ from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 import pathway
 from pathway.advice import advise
-from service.models import Patient, Reading, Site, Team
+from service.models import Patient, Reading, Site, Team, UTCDateTime
 from service.timeutil import LONDON
 
 LEVEL_ORDER = {"green": 0, "amber": 1, "red": 2}
@@ -134,7 +134,10 @@ HISTORY_COLUMNS = (
 
 
 _READINGS = Reading.__table__
-# Core columns, not ORM attributes: plain tuples come back without ORM row processing.
+_TYPES = {kind.value: kind for kind in pathway.ReadingType}
+# One statement for every ingest, built once: a start time per reading type, NULL for a type
+# the rules do not read (taken_at >= NULL is never true). Building the expression per call
+# cost more than running it. Core columns: plain tuples, no ORM row processing.
 _HISTORY = select(
     _READINGS.c.id,
     _READINGS.c.type,
@@ -143,8 +146,19 @@ _HISTORY = select(
     _READINGS.c.systolic,
     _READINGS.c.diastolic,
     _READINGS.c.answers,
+).where(
+    _READINGS.c.patient_id == bindparam("patient_id"),
+    _READINGS.c.taken_at >= bindparam("start"),
+    or_(
+        *(
+            and_(
+                _READINGS.c.type == kind,
+                _READINGS.c.taken_at >= bindparam(f"from_{kind}", type_=UTCDateTime()),
+            )
+            for kind in sorted(_TYPES)
+        )
+    ),
 )
-_TYPES = {kind.value: kind for kind in pathway.ReadingType}
 
 
 def load_history(
@@ -170,20 +184,10 @@ def load_history(
         return []
     earliest = min(row["taken_at"] for row in new_rows)
     floor = now - config.history_window
-    by_start: dict[datetime, list[str]] = {}
-    for kind, back in lookback.items():
-        by_start.setdefault(max(earliest - back, floor), []).append(kind.value)
-    c = _READINGS.c
-    query = _HISTORY.where(
-        c.patient_id == patient_id,
-        c.taken_at >= min(by_start),
-        or_(
-            *(
-                and_(c.type.in_(sorted(kinds)), c.taken_at >= start)
-                for start, kinds in sorted(by_start.items())
-            )
-        ),
-    )
+    starts = {f"from_{kind.value}": max(earliest - back, floor) for kind, back in lookback.items()}
+    params = {f"from_{kind}": None for kind in _TYPES} | starts
+    params.update(patient_id=patient_id, start=min(starts.values()))
+    rows = session.execute(_HISTORY, params)
     excluded = set(exclude)
     reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
     return [
@@ -196,9 +200,22 @@ def load_history(
             diastolic=diastolic,
             symptoms=None if answers is None else symptoms(answers),
         )
-        for rid, kind, taken_at, value, systolic, diastolic, answers in session.execute(query)
+        for rid, kind, taken_at, value, systolic, diastolic, answers in rows
         if rid not in excluded
     ]
+
+
+def _from_row(row: dict[str, Any]) -> pathway.Reading:
+    answers = row["answers"]
+    return pathway.Reading(
+        id=str(row["id"]),
+        type=_TYPES[row["type"]],
+        taken_at=row["taken_at"],
+        value=row["value"],
+        systolic=row["systolic"],
+        diastolic=row["diastolic"],
+        symptoms=None if answers is None else _symptoms(answers),
+    )
 
 
 def _symptoms(answers: dict[str, Any]) -> pathway.SymptomAnswers:
@@ -226,7 +243,7 @@ def evaluate(
         config,
         patient_context(patient, changes),
         history,
-        [to_pathway_reading(r) for r in new_rows],
+        [_from_row(r) for r in new_rows],
         now,
     )
     return Evaluation(findings=tuple(result.findings), advice=result.advice)

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.models import DeviceToken, Patient, User, UserTeam
@@ -100,18 +100,22 @@ def get_principal(
     return principal
 
 
+# Built once: constructing the statement on every request cost more than running it.
+_DEVICE_PATIENT = (
+    select(Patient)
+    .join(DeviceToken, DeviceToken.patient_id == Patient.id)
+    .where(
+        DeviceToken.token_hash == bindparam("token_hash"),
+        DeviceToken.revoked_at.is_(None),
+        Patient.status != "discharged",
+    )
+)
+
+
 def _device_principal(session: Session, token: str) -> Principal:
     # Loading the patient here (not just its id) puts it in the session, so the handler's
     # own look-up of the patient costs no second query on the hottest path, posting readings.
-    patient = session.scalars(
-        select(Patient)
-        .join(DeviceToken, DeviceToken.patient_id == Patient.id)
-        .where(
-            DeviceToken.token_hash == hash_device_token(token),
-            DeviceToken.revoked_at.is_(None),
-            Patient.status != "discharged",
-        )
-    ).first()
+    patient = session.scalars(_DEVICE_PATIENT, {"token_hash": hash_device_token(token)}).first()
     if patient is None:
         raise Unauthorized("The device token is not valid.")
     # The identity map holds objects weakly: without a reference the patient is collected

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, select, text, tuple_
+from sqlalchemy import Uuid, bindparam, select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -241,6 +241,7 @@ _LOCK_PATIENT = (
     select(_SITES.c.pathway_overrides)
     .select_from(_PATIENTS.join(_TEAMS, _TEAMS.c.id == _PATIENTS.c.team_id))
     .join(_SITES, _SITES.c.id == _TEAMS.c.site_id)
+    .where(_PATIENTS.c.id == bindparam("patient_id"))
     .with_for_update(of=_PATIENTS)
 )
 
@@ -251,7 +252,7 @@ def ingest(
     # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
     # each batch is then judged with every earlier batch in its history, and two batches
     # cannot both raise the same alert.
-    overrides = session.execute(_LOCK_PATIENT.where(_PATIENTS.c.id == patient.id)).scalar()
+    overrides = session.execute(_LOCK_PATIENT, {"patient_id": patient.id}).scalar()
     config = clinical.config_for(overrides)
     for row in rows:
         row["patient_id"] = patient.id
