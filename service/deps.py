@@ -8,11 +8,13 @@ for anything outside the caller's reach so that ids cannot be probed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
@@ -60,16 +62,33 @@ async def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) 
     return clock()
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the handler returns, before the response.
 
     ``scope="function"`` below makes FastAPI run this exit code before the response is sent, so
     a 2xx always means the transaction is durable.
+
+    An async generator so that opening the session (no I/O until first use) costs no hop to
+    the thread pool; the commit or rollback and the close run in a worker thread, shielded from
+    cancellation and with a limiter of their own, as FastAPI runs a plain generator's exit.
     """
     session: Session = request.app.state.sessions()
     try:
         yield session
-        session.commit()
+    except BaseException:
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_end, session, False, limiter=CapacityLimiter(1))
+        raise
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end, session, True, limiter=CapacityLimiter(1))
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
