@@ -12,18 +12,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DEFAULT_PG, fresh_database, server, summary
+from bench.common import DEFAULT_PG, HttpConnection, Server, fresh_database, serve, summary
 from bench.ingest_fhir import fhir_bundle_payload
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.migrations_util import upgrade
@@ -94,32 +95,73 @@ def reading(at: datetime) -> dict[str, object]:
     }
 
 
-async def load(
-    url: str, make_request, clients: int, seconds: float
+@dataclass
+class Result:
+    readings: int
+    latencies: list[float]
+    errors: int
+    server_cpu: float
+    client_cpu: float
+    # Wall time from the first request sent to the last answer: requests in flight at the
+    # deadline still finish and count, so the rate divides by this, not by --seconds.
+    elapsed: float
+
+    def __add__(self, other: Result) -> Result:
+        return Result(
+            self.readings + other.readings,
+            self.latencies + other.latencies,
+            self.errors + other.errors,
+            self.server_cpu + other.server_cpu,
+            self.client_cpu + other.client_cpu,
+            self.elapsed + other.elapsed,
+        )
+
+
+async def _load(
+    target: Server, make_request: Any, clients: int, seconds: float
 ) -> tuple[int, list[float], int]:
-    """Closed-loop load: ``clients`` concurrent senders for ``seconds``; (readings, latencies, errors)."""
     latencies: list[float] = []
     readings = errors = 0
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
 
-        async def sender(worker: int) -> None:
-            nonlocal readings, errors
+    async def sender(worker: int) -> None:
+        nonlocal readings, errors
+        async with HttpConnection(target.host, target.port) as http:
             for k in itertools.count():
                 if time.perf_counter() >= deadline:
                     return
                 path, body, headers, count = make_request(worker, k)
+                payload = json.dumps(body).encode()
                 start = time.perf_counter()
-                response = await http.post(path, json=body, headers=headers)
+                status, _ = await http.post(path, payload, headers)
                 latencies.append(time.perf_counter() - start)
-                if response.status_code in (200, 201):
+                if status in (200, 201):
                     readings += count
                 else:
                     errors += 1
 
-        await asyncio.gather(*(sender(w) for w in range(clients)))
+    await asyncio.gather(*(sender(w) for w in range(clients)))
     return readings, latencies, errors
+
+
+def load(target: Server, make_request: Any, clients: int, seconds: float) -> Result:
+    """Closed-loop load: ``clients`` concurrent keep-alive connections for ``seconds``.
+
+    Records the CPU the server and this load generator spent, so a reader can tell which of
+    the two a figure is bound by on a shared machine.
+    """
+    server_before, client_before = target.cpu_seconds(), time.process_time()
+    started = time.perf_counter()
+    readings, latencies, errors = asyncio.run(_load(target, make_request, clients, seconds))
+    elapsed = time.perf_counter() - started
+    return Result(
+        readings,
+        latencies,
+        errors,
+        server_cpu=target.cpu_seconds() - server_before,
+        client_cpu=time.process_time() - client_before,
+        elapsed=elapsed,
+    )
 
 
 def main() -> None:
@@ -132,10 +174,22 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="turns each path takes, --seconds in all (default 4)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers, the same for the bare endpoint and the service (default 1)",
+    )
     args = parser.parse_args()
 
     url = fresh_database(args.database_url)
-    tokens = seed(url, args.clients * 4)
+    # Each path posts for patients of its own, so that one path's readings are not the
+    # history another path's readings are judged with (the paths take turns below).
+    per_path = args.clients * 4
+    tokens = seed(url, per_path * 3)
     env = {
         "MHF_DATABASE_URL": url,
         "MHF_SECRET_KEY": SECRET,
@@ -151,13 +205,13 @@ def main() -> None:
         return "/api/v1/me/readings", reading(at), {"Authorization": f"Bearer {token}"}, 1
 
     def batched(worker: int, k: int):
-        _, token = tokens[worker * 4 + k % 4]
+        _, token = tokens[worker * 4 + k % 4 + per_path]
         base = start + timedelta(seconds=next(clock) * args.batch)
         body = {"readings": [reading(base + timedelta(seconds=i)) for i in range(args.batch)]}
         return "/api/v1/me/readings", body, {"Authorization": f"Bearer {token}"}, args.batch
 
     def fhir_bundle(worker: int, k: int):
-        patient_id, token = tokens[worker * 4 + k % 4]
+        patient_id, token = tokens[worker * 4 + k % 4 + 2 * per_path]
         base = start + timedelta(days=30, seconds=next(clock) * args.batch)
         body = fhir_bundle_payload(args.batch, f"Patient/{patient_id}", start=base)
         return "/fhir", body, {"Authorization": f"Bearer {token}"}, args.batch
@@ -165,38 +219,50 @@ def main() -> None:
     def bare(worker: int, k: int):
         return "/bare", reading(start), {}, 1
 
-    results = {}
-    with server("bench.bare_app:create", env) as base:
-        results["bare endpoint"] = asyncio.run(load(base, bare, args.clients, args.seconds))
-    with server("service.app:app_factory", env) as base:
-        results["single reading"] = asyncio.run(load(base, single, args.clients, args.seconds))
-        results[f"batch of {args.batch}"] = asyncio.run(
-            load(base, batched, max(2, args.clients // 4), args.seconds)
-        )
-        results[f"FHIR Bundle of {args.batch}"] = asyncio.run(
-            load(base, fhir_bundle, max(2, args.clients // 4), args.seconds)
-        )
+    n, seconds, rounds = args.clients, args.seconds, args.rounds
+    batch_name, fhir_name = f"batch of {args.batch}", f"FHIR Bundle of {args.batch}"
+    # Both servers run side by side and the paths take turns in short slices, so that each
+    # sees the same machine: on a shared machine the load from elsewhere changes by the minute.
+    plan = [
+        ("bare endpoint", "bare", bare, n),
+        ("single reading", "service", single, n),
+        (batch_name, "service", batched, max(2, n // 4)),
+        (fhir_name, "service", fhir_bundle, max(2, n // 4)),
+    ]
+    results: dict[str, Result] = {}
+    with (
+        serve("bench.bare_app:create", env, workers=args.workers) as bare_server,
+        serve("service.app:app_factory", env, workers=args.workers) as service_server,
+    ):
+        servers = {"bare": bare_server, "service": service_server}
+        for _ in range(rounds):
+            for name, which, make, clients in plan:
+                part = load(servers[which], make, clients, seconds / rounds)
+                results[name] = results[name] + part if name in results else part
 
     backend = url.split(":", 1)[0]
+    workers = "one uvicorn worker" if args.workers == 1 else f"{args.workers} uvicorn workers"
     print(
-        f"\ningest benchmark on {backend}, {args.clients} concurrent clients, {args.seconds:g} s each, one uvicorn worker\n"
+        f"\ningest benchmark on {backend}, {n} concurrent clients, {seconds:g} s each in {rounds} turns, {workers}\n"
     )
     print(
-        f"{'path':<24}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'path':<24}{'readings/s':>12}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'server CPU ms/req':>19}{'client CPU ms/req':>19}"
     )
     rates = {}
-    for name, (count, latencies, errors) in results.items():
-        p50, p99 = summary(latencies)
-        rates[name] = count / args.seconds
+    for name, result in results.items():
+        p50, p99 = summary(result.latencies)
+        requests = len(result.latencies)
+        rates[name] = result.readings / result.elapsed
         print(
-            f"{name:<24}{rates[name]:>12.0f}{len(latencies) / args.seconds:>12.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}"
+            f"{name:<24}{rates[name]:>12.0f}{requests / result.elapsed:>12.1f}{p50:>9.1f}{p99:>9.1f}"
+            f"{result.errors:>8}{result.server_cpu / requests * 1000:>19.2f}"
+            f"{result.client_cpu / requests * 1000:>19.2f}"
         )
-    batch_name = f"batch of {args.batch}"
     print(
         f"\nsingle / bare throughput: {rates['single reading'] / rates['bare endpoint']:.2f} (goal >= 0.6)"
     )
     print(f"batched readings/s: {rates[batch_name]:.0f} (goal >= 10,000 on PostgreSQL)")
-    fhir_name = f"FHIR Bundle of {args.batch}"
     print(f"FHIR Bundle / native batch throughput: {rates[fhir_name] / rates[batch_name]:.2f}")
 
 

@@ -10,12 +10,12 @@ from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 import pathway
 from pathway.advice import advise
-from service.models import Patient, Reading, Site, Team
+from service.models import Patient, Reading, Site, Team, UTCDateTime
 from service.timeutil import LONDON
 
 LEVEL_ORDER = {"green": 0, "amber": 1, "red": 2}
@@ -111,18 +111,6 @@ def to_pathway_reading(row: Reading | dict[str, Any]) -> pathway.Reading:
         return _field(row, name)
 
     answers = get("answers")
-    symptoms = None
-    if answers is not None:
-        symptoms = pathway.SymptomAnswers(
-            breathlessness=pathway.Breathlessness(answers["breathlessness"]),
-            orthopnoea=bool(answers["orthopnoea"]),
-            ankle_swelling=pathway.AnkleSwelling(answers["ankle_swelling"]),
-            dizziness=bool(answers["dizziness"]),
-            chest_pain=bool(answers["chest_pain"]),
-            fatigue=pathway.Fatigue(answers["fatigue"]),
-            fainting=bool(answers.get("fainting", False)),
-            confusion=bool(answers.get("confusion", False)),
-        )
     return pathway.Reading(
         id=str(get("id")),
         type=pathway.ReadingType(get("type")),
@@ -130,7 +118,7 @@ def to_pathway_reading(row: Reading | dict[str, Any]) -> pathway.Reading:
         value=get("value"),
         systolic=get("systolic"),
         diastolic=get("diastolic"),
-        symptoms=symptoms,
+        symptoms=None if answers is None else _symptoms(answers),
     )
 
 
@@ -145,6 +133,34 @@ HISTORY_COLUMNS = (
 )
 
 
+_READINGS = Reading.__table__
+_TYPES = {kind.value: kind for kind in pathway.ReadingType}
+# One statement for every ingest, built once: a start time per reading type, NULL for a type
+# the rules do not read (taken_at >= NULL is never true). Building the expression per call
+# cost more than running it. Core columns: plain tuples, no ORM row processing.
+_HISTORY = select(
+    _READINGS.c.id,
+    _READINGS.c.type,
+    _READINGS.c.taken_at,
+    _READINGS.c.value,
+    _READINGS.c.systolic,
+    _READINGS.c.diastolic,
+    _READINGS.c.answers,
+).where(
+    _READINGS.c.patient_id == bindparam("patient_id"),
+    _READINGS.c.taken_at >= bindparam("start"),
+    or_(
+        *(
+            and_(
+                _READINGS.c.type == kind,
+                _READINGS.c.taken_at >= bindparam(f"from_{kind}", type_=UTCDateTime()),
+            )
+            for kind in sorted(_TYPES)
+        )
+    ),
+)
+
+
 def load_history(
     session: Session,
     patient_id: uuid.UUID,
@@ -152,27 +168,73 @@ def load_history(
     *,
     exclude: Sequence[uuid.UUID],
     config: pathway.PathwayConfig,
-) -> list[dict[str, Any]]:
-    """The bounded window of stored readings the pathway needs to judge ``new_rows``.
+    now: datetime,
+) -> list[pathway.Reading]:
+    """The stored readings the pathway reads to judge ``new_rows``, and no others.
 
-    Plain column tuples, not ORM objects: this runs on every ingest and the window can hold a
-    few hundred readings.
+    Only the reading types the rules read for these new readings, each from the earliest new
+    reading less that type's look-back (``pathway.history_lookback``), and nothing before the
+    history window: a new weight reads six weeks of weights and a week of symptoms, not two
+    months of everything. Built straight into the pathway's readings from column tuples.
     """
     if not new_rows:
         return []
-    window = config.history_window
-    start = min(row["taken_at"] for row in new_rows) - window
-    query = select(*HISTORY_COLUMNS).where(
-        Reading.patient_id == patient_id, Reading.taken_at >= start
-    )
+    lookback = pathway.history_lookback(config, {_TYPES[row["type"]] for row in new_rows})
+    if not lookback:
+        return []
+    earliest = min(row["taken_at"] for row in new_rows)
+    floor = now - config.history_window
+    starts = {f"from_{kind.value}": max(earliest - back, floor) for kind, back in lookback.items()}
+    params = {f"from_{kind}": None for kind in _TYPES} | starts
+    params.update(patient_id=patient_id, start=min(starts.values()))
+    rows = session.execute(_HISTORY, params)
     excluded = set(exclude)
-    return [row._asdict() for row in session.execute(query) if row.id not in excluded]
+    reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
+    return [
+        reading(
+            id=str(rid),
+            type=types[kind],
+            taken_at=taken_at,
+            value=value,
+            systolic=systolic,
+            diastolic=diastolic,
+            symptoms=None if answers is None else symptoms(answers),
+        )
+        for rid, kind, taken_at, value, systolic, diastolic, answers in rows
+        if rid not in excluded
+    ]
+
+
+def _from_row(row: dict[str, Any]) -> pathway.Reading:
+    answers = row["answers"]
+    return pathway.Reading(
+        id=str(row["id"]),
+        type=_TYPES[row["type"]],
+        taken_at=row["taken_at"],
+        value=row["value"],
+        systolic=row["systolic"],
+        diastolic=row["diastolic"],
+        symptoms=None if answers is None else _symptoms(answers),
+    )
+
+
+def _symptoms(answers: dict[str, Any]) -> pathway.SymptomAnswers:
+    return pathway.SymptomAnswers(
+        breathlessness=pathway.Breathlessness(answers["breathlessness"]),
+        orthopnoea=bool(answers["orthopnoea"]),
+        ankle_swelling=pathway.AnkleSwelling(answers["ankle_swelling"]),
+        dizziness=bool(answers["dizziness"]),
+        chest_pain=bool(answers["chest_pain"]),
+        fatigue=pathway.Fatigue(answers["fatigue"]),
+        fainting=bool(answers.get("fainting", False)),
+        confusion=bool(answers.get("confusion", False)),
+    )
 
 
 def evaluate(
     config: pathway.PathwayConfig,
     patient: Patient,
-    history: Sequence[dict[str, Any]],
+    history: Sequence[pathway.Reading],
     new_rows: Sequence[dict[str, Any]],
     now: datetime,
     changes: Sequence[pathway.MedicationChange] = (),
@@ -180,8 +242,8 @@ def evaluate(
     result = pathway.evaluate(
         config,
         patient_context(patient, changes),
-        [to_pathway_reading(r) for r in history],
-        [to_pathway_reading(r) for r in new_rows],
+        history,
+        [_from_row(r) for r in new_rows],
         now,
     )
     return Evaluation(findings=tuple(result.findings), advice=result.advice)

@@ -8,14 +8,16 @@ for anything outside the caller's reach so that ids cannot be probed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.models import DeviceToken, Patient, User, UserTeam
@@ -44,30 +46,49 @@ class Principal:
         return self.role != "patient"
 
 
-def get_settings_dep(request: Request) -> Settings:
+# The trivial dependencies are ``async def`` so that FastAPI calls them on the event loop:
+# a plain ``def`` dependency costs a hop to the thread pool and back on every request.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
+async def get_clock(request: Request) -> Callable[[], datetime]:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock
 
 
-def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
+async def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
     return clock()
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the handler returns, before the response.
 
     ``scope="function"`` below makes FastAPI run this exit code before the response is sent, so
     a 2xx always means the transaction is durable.
+
+    An async generator so that opening the session (no I/O until first use) costs no hop to
+    the thread pool; the commit or rollback and the close run in a worker thread, shielded from
+    cancellation and with a limiter of their own, as FastAPI runs a plain generator's exit.
     """
     session: Session = request.app.state.sessions()
     try:
         yield session
-        session.commit()
+    except BaseException:
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_end, session, False, limiter=CapacityLimiter(1))
+        raise
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end, session, True, limiter=CapacityLimiter(1))
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
@@ -98,20 +119,27 @@ def get_principal(
     return principal
 
 
+# Built once: constructing the statement on every request cost more than running it.
+_DEVICE_PATIENT = (
+    select(Patient)
+    .join(DeviceToken, DeviceToken.patient_id == Patient.id)
+    .where(
+        DeviceToken.token_hash == bindparam("token_hash"),
+        DeviceToken.revoked_at.is_(None),
+        Patient.status != "discharged",
+    )
+)
+
+
 def _device_principal(session: Session, token: str) -> Principal:
     # Loading the patient here (not just its id) puts it in the session, so the handler's
     # own look-up of the patient costs no second query on the hottest path, posting readings.
-    patient = session.scalars(
-        select(Patient)
-        .join(DeviceToken, DeviceToken.patient_id == Patient.id)
-        .where(
-            DeviceToken.token_hash == hash_device_token(token),
-            DeviceToken.revoked_at.is_(None),
-            Patient.status != "discharged",
-        )
-    ).first()
+    patient = session.scalars(_DEVICE_PATIENT, {"token_hash": hash_device_token(token)}).first()
     if patient is None:
         raise Unauthorized("The device token is not valid.")
+    # The identity map holds objects weakly: without a reference the patient is collected
+    # before the handler asks for it, and loaded a second time.
+    session.info["device_patient"] = patient
     return Principal(role="patient", patient_id=patient.id)
 
 
@@ -137,13 +165,13 @@ def _staff_principal(session: Session, request: Request, token: str) -> Principa
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
+def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Route guard: the caller must hold one of ``roles`` (403 otherwise)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
 
-    def guard(principal: PrincipalDep) -> Principal:
+    async def guard(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise Forbidden("Your role does not allow this.")
         return principal

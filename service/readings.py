@@ -11,10 +11,10 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, select, text, tuple_
+from sqlalchemy import Uuid, bindparam, select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,17 @@ _CONTENT = ("type", "taken_at", "value", "systolic", "diastolic", "answers")
 
 @dataclass
 class IngestResult:
-    stored: list[Reading]
+    # The rows this request stored, as written (every column of ``readings``), oldest first:
+    # answered from memory rather than read back, which cost a query and ORM objects per row.
+    stored_rows: list[dict[str, Any]]
     already_stored: list[Reading]
     findings: list[dict[str, Any]] = field(default_factory=list)
     advice: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> list[Reading]:
+        """The stored rows as (transient) ORM objects, for callers that want them."""
+        return [Reading(**row) for row in self.stored_rows]
 
 
 def as_list(body: ReadingBatchIn | ReadingIn) -> tuple[list[ReadingIn], str]:
@@ -78,7 +85,9 @@ def prepare(
         row.update(
             id=reading.id,
             type=reading.type,
-            taken_at=reading.taken_at,
+            # In UTC, as the database gives it back, so an answer built from these rows is
+            # the same as one built from the stored readings.
+            taken_at=reading.taken_at.astimezone(UTC),
             received_at=now,
             source=source,
             entered_by=entered_by,
@@ -134,53 +143,82 @@ def _convert(
     return row, errors
 
 
-_PG_COLUMNS = (
-    ("patient_id", "uuid"),
+# Per reading: these columns, as one JSON array of positional arrays. The batch's patient,
+# receipt time, source, entry and advice are the same for every row, so they go once as
+# scalars. A 500-reading batch is then one short statement with six parameters: json.dumps
+# in C instead of psycopg quoting 7,000 array elements in Python, and no bound-parameter
+# explosion for PostgreSQL to parse and plan.
+_PG_ROW = (
     ("id", "uuid"),
     ("type", "text"),
     ("taken_at", "timestamptz"),
-    ("received_at", "timestamptz"),
     ("value", "float8"),
     ("systolic", "int2"),
     ("diastolic", "int2"),
     ("answers", "json"),
     ("value_as_sent", "float8"),
     ("unit_as_sent", "text"),
-    ("source", "text"),
-    ("entered_by", "uuid"),
-    ("advice", "json"),
 )
-# One array parameter per column: a 500-reading batch is one short statement for PostgreSQL
-# to parse and plan, instead of 7,000 bound parameters.
+_PG_SHARED = ("patient_id", "received_at", "source", "entered_by", "advice")
+
+
+def _pg_element(index: int, kind: str) -> str:
+    if kind == "json":
+        # e->i is JSON null for a missing value; the column wants SQL NULL.
+        return f"CASE WHEN json_typeof(e->{index}) = 'null' THEN NULL ELSE e->{index} END"
+    return f"CAST(e->>{index} AS {kind})"
+
+
 _PG_INSERT_SQL = (
-    "INSERT INTO readings ({names}) SELECT {selected} FROM unnest({arrays}) AS t({names}) "
+    "INSERT INTO readings ({names}) SELECT {shared}, {selected} "
+    "FROM json_array_elements(CAST(:rows AS json)) AS e "
     "ON CONFLICT (patient_id, id) DO NOTHING RETURNING id"
 )
-# Built only from the constant column list above, never from input.
+# Built only from the constant column lists above, never from input.
 _PG_INSERT = text(
     _PG_INSERT_SQL.format(
-        names=", ".join(name for name, _ in _PG_COLUMNS),
-        selected=", ".join(
-            f"CAST({name} AS json)" if kind == "json" else name for name, kind in _PG_COLUMNS
-        ),
-        arrays=", ".join(
-            f"CAST(:{name} AS {'text' if kind == 'json' else kind}[])" for name, kind in _PG_COLUMNS
-        ),
+        names=", ".join([*_PG_SHARED, *(name for name, _ in _PG_ROW)]),
+        shared="CAST(:patient_id AS uuid), CAST(:received_at AS timestamptz), "
+        "CAST(:source AS text), CAST(:entered_by AS uuid), CAST(:advice AS json)",
+        selected=", ".join(_pg_element(i, kind) for i, (_, kind) in enumerate(_PG_ROW)),
     )
 ).columns(id=Uuid())
 
 
+def _pg_rows_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(
+        [
+            [
+                str(row["id"]),
+                row["type"],
+                row["taken_at"].isoformat(),
+                row["value"],
+                row["systolic"],
+                row["diastolic"],
+                row["answers"],
+                row["value_as_sent"],
+                row["unit_as_sent"],
+            ]
+            for row in rows
+        ]
+    )
+
+
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
     if session.get_bind().dialect.name == "postgresql":
-        params: dict[str, list[Any]] = {name: [] for name, _ in _PG_COLUMNS}
+        # Rows sharing the batch-wide columns go in one statement (in practice: all of them).
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for row in rows:
-            for name, kind in _PG_COLUMNS:
-                value = row.get(name)
-                params[name].append(
-                    json.dumps(value) if kind == "json" and value is not None else value
-                )
-        result = session.execute(_PG_INSERT, params)
-        return set(result.scalars().all())
+            key = (row["patient_id"], row["received_at"], row["source"], row["entered_by"])
+            groups.setdefault((*key, id(row["advice"])), []).append(row)
+        inserted: set[uuid.UUID] = set()
+        for group in groups.values():
+            first = group[0]
+            params = {name: first[name] for name in _PG_SHARED}
+            params["advice"] = json.dumps(first["advice"]) if first["advice"] is not None else None
+            params["rows"] = _pg_rows_json(group)
+            inserted.update(session.execute(_PG_INSERT, params).scalars().all())
+        return inserted
     stmt = sqlite_insert(Reading).on_conflict_do_nothing(index_elements=["patient_id", "id"])
     result = session.execute(stmt.returning(Reading.id), rows)
     return set(result.scalars().all())
@@ -197,29 +235,36 @@ def _same_content(stored: Reading, sent: dict[str, Any]) -> bool:
     return True
 
 
+_PATIENTS, _TEAMS, _SITES = Patient.__table__, Team.__table__, Site.__table__
+# Core, not ORM: this runs on every ingest and needs one value.
+_LOCK_PATIENT = (
+    select(_SITES.c.pathway_overrides)
+    .select_from(_PATIENTS.join(_TEAMS, _TEAMS.c.id == _PATIENTS.c.team_id))
+    .join(_SITES, _SITES.c.id == _TEAMS.c.site_id)
+    .where(_PATIENTS.c.id == bindparam("patient_id"))
+    .with_for_update(of=_PATIENTS)
+)
+
+
 def ingest(
     session: Session, patient: Patient, rows: list[dict[str, Any]], now: datetime
 ) -> IngestResult:
     # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
     # each batch is then judged with every earlier batch in its history, and two batches
     # cannot both raise the same alert.
-    overrides = session.execute(
-        select(Site.pathway_overrides)
-        .select_from(Patient)
-        .join(Team, Team.id == Patient.team_id)
-        .join(Site, Site.id == Team.site_id)
-        .where(Patient.id == patient.id)
-        .with_for_update(of=Patient)
-    ).scalar()
+    overrides = session.execute(_LOCK_PATIENT, {"patient_id": patient.id}).scalar()
     config = clinical.config_for(overrides)
     for row in rows:
         row["patient_id"] = patient.id
     batch_ids = [row["id"] for row in rows]
-    history = clinical.load_history(session, patient.id, rows, exclude=batch_ids, config=config)
+    history = clinical.load_history(
+        session, patient.id, rows, exclude=batch_ids, config=config, now=now
+    )
     changes = clinical.medication_changes(session, patient)
     evaluation = clinical.evaluate(config, patient, history, rows, now, changes)
+    stored_form = evaluation.stored_form
     for row in rows:
-        row["advice"] = evaluation.stored_form
+        row["advice"] = stored_form
     inserted = _insert_ignoring_duplicates(session, rows)
 
     duplicates = [row for row in rows if row["id"] not in inserted]
@@ -238,16 +283,20 @@ def ingest(
             # history, so findings and alerts come only from what this request stored.
             fresh = [row for row in rows if row["id"] in inserted]
             history = clinical.load_history(
-                session, patient.id, fresh, exclude=list(inserted), config=config
+                session, patient.id, fresh, exclude=list(inserted), config=config, now=now
             )
             evaluation = clinical.evaluate(config, patient, history, fresh, now, changes)
-    stored = _load(session, patient.id, list(inserted)) if inserted else []
+    stored = sorted(
+        (row for row in rows if row["id"] in inserted), key=lambda r: (r["taken_at"], r["id"])
+    )
     if inserted:
         clinical.raise_alerts(session, patient, evaluation, now)
     findings, advice = clinical.combine_for_response(
         evaluation if inserted else None, [r.advice for r in already]
     )
-    return IngestResult(stored=stored, already_stored=already, findings=findings, advice=advice)
+    return IngestResult(
+        stored_rows=stored, already_stored=already, findings=findings, advice=advice
+    )
 
 
 def _load(session: Session, patient_id: uuid.UUID, ids: list[uuid.UUID]) -> list[Reading]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
@@ -30,29 +31,38 @@ INGEST_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def reading_out(row: Reading) -> ReadingOut:
-    value = row.value
+_UNITS = {"heart_rate": "/min", "spo2": "%", "blood_pressure": "mmHg"}
+
+
+def reading_fields(row: Reading | dict[str, Any]) -> dict[str, Any]:
+    """A reading as the API shows it (ReadingOut's fields), from a stored row or its dict."""
+    get = row.get if isinstance(row, dict) else partial(getattr, row)
+    kind, value = get("type"), get("value")
     unit = None
-    if row.type == "weight" and value is not None:
+    if kind == "weight" and value is not None:
         value, unit = round(value, 2), "kg"
-    elif row.type in ("heart_rate", "spo2", "potassium", "creatinine", "egfr"):
-        unit = {"heart_rate": "/min", "spo2": "%"}.get(row.type, row.unit_as_sent)
-    elif row.type == "blood_pressure":
-        unit = "mmHg"
-    return ReadingOut(
-        id=row.id,
-        type=row.type,
-        taken_at=row.taken_at,
-        received_at=row.received_at,
-        value=value,
-        unit=unit,
-        systolic=row.systolic,
-        diastolic=row.diastolic,
-        answers=row.answers,
-        value_as_sent=row.value_as_sent,
-        unit_as_sent=row.unit_as_sent,
-        source=row.source,
-    )
+    elif kind in ("heart_rate", "spo2", "blood_pressure"):
+        unit = _UNITS[kind]
+    elif kind in ("potassium", "creatinine", "egfr"):
+        unit = get("unit_as_sent")
+    return {
+        "id": get("id"),
+        "type": kind,
+        "taken_at": get("taken_at"),
+        "received_at": get("received_at"),
+        "value": value,
+        "unit": unit,
+        "systolic": get("systolic"),
+        "diastolic": get("diastolic"),
+        "answers": get("answers"),
+        "value_as_sent": get("value_as_sent"),
+        "unit_as_sent": get("unit_as_sent"),
+        "source": get("source"),
+    }
+
+
+def reading_out(row: Reading) -> ReadingOut:
+    return ReadingOut.model_validate(reading_fields(row))
 
 
 def _ingest(
@@ -62,8 +72,7 @@ def _ingest(
     session: SessionDep,
     settings: SettingsDep,
     now: datetime,
-    response: Response,
-) -> IngestOut:
+) -> Response:
     if patient.status == "discharged":
         raise Conflict("The patient has been discharged from monitoring.")
     items, prefix = service.as_list(body)  # type: ignore[arg-type]
@@ -77,14 +86,20 @@ def _ingest(
         allow_labs=principal.role == "clinician",
     )
     result = service.ingest(session, patient, rows, now)
-    response.status_code = status.HTTP_201_CREATED if result.stored else status.HTTP_200_OK
-    return IngestOut.model_validate(
+    out = IngestOut.model_validate(
         {
-            "stored": [reading_out(r) for r in result.stored],
-            "already_stored": [reading_out(r) for r in result.already_stored],
+            "stored": [reading_fields(r) for r in result.stored_rows],
+            "already_stored": [reading_fields(r) for r in result.already_stored],
             "findings": result.findings,
             "advice": result.advice,
         }
+    )
+    # Serialised here, once: returning the model would have FastAPI validate it again as the
+    # response model (in another thread hop) before serialising; the schema is the same.
+    return Response(
+        out.model_dump_json(),
+        status_code=status.HTTP_201_CREATED if result.stored_rows else status.HTTP_200_OK,
+        media_type="application/json",
     )
 
 
@@ -97,15 +112,16 @@ def _ingest(
 )
 def post_my_readings(
     body: Annotated[ReadingsBody, Body()],
-    response: Response,
+    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     principal: PatientCaller,
-    now: NowDep,
-) -> IngestOut:
+) -> Response:
     assert principal.patient_id is not None
     patient = patient_for(session, principal, principal.patient_id)
-    return _ingest(body, patient, principal, session, settings, now, response)
+    # Settings and clock straight from the app, as their dependencies read them: on the
+    # busiest route, each dependency FastAPI resolves costs more than the lookup.
+    state = request.app.state
+    return _ingest(body, patient, principal, session, state.settings, state.clock())
 
 
 @router.post(
@@ -119,14 +135,13 @@ def post_patient_readings(
     patient_id: uuid.UUID,
     body: Annotated[ReadingsBody, Body()],
     request: Request,
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     principal: Clinician,
     now: NowDep,
-) -> IngestOut:
+) -> Response:
     patient = patient_for(session, principal, patient_id)
-    out = _ingest(body, patient, principal, session, settings, now, response)
+    out = _ingest(body, patient, principal, session, settings, now)
     audit_patient_access(session, request, principal, patient.id, "C", now, "readings")
     return out
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
+import pathway
 from service.models import Reading
 from tests.conftest import T0
 
@@ -312,3 +313,128 @@ def test_discharged_patients_token_stops_working(client, world, session):
     session.get(Patient, world.patients["pat_A1"]).status = "discharged"
     session.commit()
     assert post_me(client, world, weight()).status_code == 401
+
+
+def test_the_answer_is_what_was_stored(client, world):
+    # The answer is built from the rows as written, not read back: it must say what a read
+    # gives, including times sent with an offset (stored and shown in UTC) and the order.
+    plus_one = timezone(timedelta(hours=1))
+    answers = {
+        "breathlessness": "worse",
+        "orthopnoea": True,
+        "ankle_swelling": "usual",
+        "dizziness": False,
+        "chest_pain": False,
+        "fatigue": "usual",
+    }
+    batch = {
+        "readings": [
+            {
+                **weight(176.5, "lb", hours=2),
+                "taken_at": (T0 - timedelta(hours=2)).astimezone(plus_one).isoformat(),
+            },
+            {"id": rid(), "type": "symptoms", "taken_at": at(3), "answers": answers},
+            {
+                "id": rid(),
+                "type": "blood_pressure",
+                "taken_at": at(3),
+                "systolic": 121,
+                "diastolic": 70,
+            },
+            {"id": rid(), "type": "heart_rate", "taken_at": at(1), "value": 64, "unit": "bpm"},
+            {"id": rid(), "type": "spo2", "taken_at": at(4), "value": 96.5},
+        ]
+    }
+    response = post_me(client, world, batch)
+    assert response.status_code == 201, response.text
+    listed = client.get("/api/v1/me/readings", headers=world.auth("pat_A1"))
+    assert listed.status_code == 200
+    assert response.json()["stored"] == listed.json()["items"]
+    again = post_me(client, world, batch)
+    assert again.json()["already_stored"] == response.json()["stored"]
+
+
+def test_findings_are_those_of_the_whole_history(client, world, clock):
+    # Ingest loads only what the rules read (pathway.history_lookback); what it finds must be
+    # what the pathway finds given every stored reading.
+    from service import clinical
+    from service.models import Patient
+
+    days = 58
+    history = []
+    for day in range(days, 0, -1):
+        hours = 24 * day
+        history.append(weight(78 + (days - day) * 0.05 + (2.5 if day <= 2 else 0), hours=hours))
+        if day % 3 == 0:
+            history.append(
+                {
+                    "id": rid(),
+                    "type": "heart_rate",
+                    "taken_at": at(hours + 1),
+                    "value": 58 + day % 7,
+                }
+            )
+            history.append(
+                {
+                    "id": rid(),
+                    "type": "blood_pressure",
+                    "taken_at": at(hours + 1),
+                    "systolic": 100 + day % 9,
+                    "diastolic": 60,
+                }
+            )
+        if day % 4 == 0:
+            history.append({"id": rid(), "type": "spo2", "taken_at": at(hours + 2), "value": 95})
+        if day % 5 == 0 or day <= 2:
+            history.append(
+                {
+                    "id": rid(),
+                    "type": "symptoms",
+                    "taken_at": at(hours + 2),
+                    "answers": {
+                        "breathlessness": "worse" if day <= 2 else "usual",
+                        "orthopnoea": day <= 2,
+                        "ankle_swelling": "usual",
+                        "dizziness": day == 10,
+                        "chest_pain": False,
+                        "fatigue": "usual",
+                    },
+                }
+            )
+    for start in range(0, len(history), 400):
+        assert post_me(client, world, {"readings": history[start : start + 400]}).status_code == 201
+    new = [
+        weight(81.9, hours=0.5),
+        {"id": rid(), "type": "heart_rate", "taken_at": at(0.4), "value": 49},
+    ]
+    with world.app.state.sessions() as s:
+        patient = s.get(Patient, world.patients["pat_A1"])
+        stored = s.scalars(select(Reading).where(Reading.patient_id == patient.id)).all()
+        config = clinical.config_for(clinical.site_overrides(s, patient.team_id))
+        expected = pathway.evaluate(
+            config,
+            clinical.patient_context(patient),
+            [clinical.to_pathway_reading(r) for r in stored],
+            [
+                clinical.to_pathway_reading(
+                    {
+                        **r,
+                        "id": r["id"],
+                        "taken_at": datetime.fromisoformat(r["taken_at"]),
+                        "systolic": None,
+                        "diastolic": None,
+                        "answers": None,
+                    }
+                )
+                for r in new
+            ],
+            clock(),
+        )
+    response = post_me(client, world, {"readings": new})
+    assert response.status_code == 201, response.text
+    assert expected.findings, "the history should make the new readings worth a finding"
+    findings = response.json()["findings"]
+    assert sorted((f["rule_id"], f["evidence"]) for f in findings) == sorted(
+        (f.rule_id, list(f.evidence)) for f in expected.findings
+    )
+    assert response.json()["advice"]["code"] == expected.advice.code
