@@ -562,27 +562,36 @@ def _time_to_optimisation(ctx: Ctx) -> Any:
 
 def _kccq_pairs(ctx: Ctx) -> Any:
     """Patients discharged from monitoring in the period with a start and a discharge score:
-    the first start score and the last discharge score."""
+    the first start score and the last discharge score.
 
-    def score(timepoint: str, first: bool) -> Any:
+    Ranked with ROW_NUMBER() over the scores of the month's discharges only (a join, not a
+    correlated subquery per patient): the planner then costs it for the few thousand patients it
+    touches, not for every patient row, and PostgreSQL does not JIT-compile it for a second.
+    """
+
+    def ranked(timepoint: str, first: bool) -> Any:
         order = KccqScore.assessed_on.asc() if first else KccqScore.assessed_on.desc()
+        rank = func.row_number().over(
+            partition_by=KccqScore.patient_id,
+            order_by=(order, KccqScore.recorded_at.desc(), KccqScore.id.desc()),
+        )
         return (
-            select(KccqScore.score)
-            .where(KccqScore.patient_id == Patient.id, KccqScore.timepoint == timepoint)
-            .order_by(order, KccqScore.recorded_at.desc(), KccqScore.id.desc())
-            .limit(1)
-            .scalar_subquery()
+            select(KccqScore.patient_id, KccqScore.score, rank.label("rn"))
+            .join(Patient, Patient.id == KccqScore.patient_id)
+            .where(KccqScore.timepoint == timepoint, _in_days(Patient.discharged_on, ctx))
+            .subquery(f"kccq_{timepoint}")
         )
 
-    pairs = select(
-        Patient.id.label("patient_id"),
-        score("start", first=True).label("start_score"),
-        score("discharge", first=False).label("discharge_score"),
-    ).where(_in_days(Patient.discharged_on, ctx))
-    scored = pairs.subquery("kccq_scored")
+    start = ranked("start", first=True)
+    discharge = ranked("discharge", first=False)
     return (
-        select(scored)
-        .where(scored.c.start_score.is_not(None), scored.c.discharge_score.is_not(None))
+        select(
+            start.c.patient_id,
+            start.c.score.label("start_score"),
+            discharge.c.score.label("discharge_score"),
+        )
+        .join(discharge, discharge.c.patient_id == start.c.patient_id)
+        .where(start.c.rn == 1, discharge.c.rn == 1)
         .subquery("kccq_pairs")
     )
 
