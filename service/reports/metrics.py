@@ -49,6 +49,7 @@ from service.models import Alert, Patient, Reading, Team, UTCDateTime
 from service.reports.models import (
     DISCHARGE_REASONS,
     PILLARS,
+    READING_LOCAL_DATE,
     KccqScore,
     MedicationChange,
     PatientEvent,
@@ -286,35 +287,31 @@ def _days_on_pathway(ctx: Ctx) -> Any:
 # --- adherence --------------------------------------------------------------------------------
 
 
-def weight_days(ctx: Ctx) -> Any:
-    """Distinct (patient, London day) pairs with a weight in the period.
-
-    The literal ``type = 'weight'`` (not a bound parameter) lets PostgreSQL use the partial index
-    ``ix_readings_weight_taken_at`` as an index-only scan.
-    """
-    day = ctx.london_date(Reading.taken_at)
-    return (
-        select(Reading.patient_id.label("patient_id"), day.label("day"))
-        .where(text("readings.type = 'weight'"), _in_instants(Reading.taken_at, ctx))
-        .distinct()
-    )
-
-
 def _adherence(ctx: Ctx) -> Any:
-    days = weight_days(ctx).subquery("weight_days")
+    """Distinct London days with a weight, within the patient's days of the period.
+
+    The stored ``readings.local_date`` and the partial index on (patient_id, local_date) make the
+    join one index-only range scan per patient: no reading's instant is converted at query time,
+    and no reading outside the patient's days of the month is read. The literal
+    ``type = 'weight'`` (not a bound parameter) is what lets PostgreSQL match the partial index.
+    """
+    day = READING_LOCAL_DATE
+    first = greatest(Patient.enrolled_on, ctx.first_day)
+    last = least(func.coalesce(Patient.discharged_on, ctx.last_day), ctx.last_day)
     return (
         select(
             Patient.id.label("patient_id"),
-            func.count(days.c.day).label("num"),
+            func.count(distinct(day)).label("num"),
             _days_in_period(ctx).label("den"),
         )
         .select_from(Patient)
         .outerjoin(
-            days,
+            Reading,
             and_(
-                days.c.patient_id == Patient.id,
-                days.c.day >= Patient.enrolled_on,
-                or_(Patient.discharged_on.is_(None), days.c.day <= Patient.discharged_on),
+                Reading.patient_id == Patient.id,
+                text("readings.type = 'weight'"),
+                day >= first,
+                day <= last,
             ),
         )
         .where(Patient.expects_daily_weight.is_(True), _active_in_period(ctx))
@@ -470,35 +467,47 @@ def _hfref_at_end(ctx: Ctx) -> ColumnElement[bool]:
     return and_(Patient.hf_type == "HFrEF", _active_at_end(ctx))
 
 
-def _latest_medication(ctx: Ctx, pillar: str, column: Any) -> Any:
-    """A column of the patient's latest record for the pillar on or before the last day.
+def _latest_medication(ctx: Ctx, pillar: str) -> Any:
+    """Each HFrEF patient's latest record for the pillar on or before the last day.
 
-    A correlated LIMIT 1 walks the (patient, pillar, date) index backwards for each patient in
-    scope, instead of ranking every medicine change ever recorded.
+    Ranked with ROW_NUMBER() over the records of the patients in scope (a join, not a correlated
+    LIMIT 1 per patient): costed for the rows it reads, so PostgreSQL does not JIT-compile it.
     """
-    return (
-        select(column)
-        .where(
-            MedicationChange.patient_id == Patient.id,
-            MedicationChange.pillar == pillar,
-            MedicationChange.changed_on <= ctx.last_day,
-        )
-        .order_by(
+    rank = func.row_number().over(
+        partition_by=MedicationChange.patient_id,
+        order_by=(
             MedicationChange.changed_on.desc(),
             MedicationChange.recorded_at.desc(),
             MedicationChange.id.desc(),
-        )
-        .limit(1)
-        .scalar_subquery()
+        ),
     )
+    ranked = (
+        select(
+            MedicationChange.patient_id,
+            MedicationChange.status,
+            MedicationChange.at_target_or_max_tolerated,
+            rank.label("rn"),
+        )
+        .join(Patient, Patient.id == MedicationChange.patient_id)
+        .where(
+            MedicationChange.pillar == pillar,
+            MedicationChange.changed_on <= ctx.last_day,
+            _hfref_at_end(ctx),
+        )
+        .subquery(f"ranked_{pillar}")
+    )
+    return select(ranked).where(ranked.c.rn == 1).subquery(f"latest_{pillar}")
 
 
 def _on_pillar(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        status = _latest_medication(ctx, pillar, MedicationChange.status)
-        on = case((status == "started", 1), else_=0)
-        return select(Patient.id.label("patient_id"), on.label("num"), _one().label("den")).where(
-            _hfref_at_end(ctx)
+        latest = _latest_medication(ctx, pillar)
+        on = case((latest.c.status == "started", 1), else_=0)
+        return (
+            select(Patient.id.label("patient_id"), on.label("num"), _one().label("den"))
+            .select_from(Patient)
+            .outerjoin(latest, latest.c.patient_id == Patient.id)
+            .where(_hfref_at_end(ctx))
         )
 
     return units
@@ -506,12 +515,11 @@ def _on_pillar(pillar: str) -> UnitQuery:
 
 def _at_target(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        status = _latest_medication(ctx, pillar, MedicationChange.status)
-        target = _latest_medication(ctx, pillar, MedicationChange.at_target_or_max_tolerated)
-        flag = case((target.is_(True), 1), else_=0)
-        return select(Patient.id.label("patient_id"), flag.label("num"), _one().label("den")).where(
-            _hfref_at_end(ctx), status == "started"
-        )
+        latest = _latest_medication(ctx, pillar)
+        flag = case((latest.c.at_target_or_max_tolerated.is_(True), 1), else_=0)
+        return select(
+            latest.c.patient_id.label("patient_id"), flag.label("num"), _one().label("den")
+        ).where(latest.c.status == "started")
 
     return units
 
@@ -1255,8 +1263,174 @@ def compute(session: Session, metric: Metric, period: Period, grouping: Grouping
     return Grouped(groups, total)
 
 
+# --- every metric of a month in two statements --------------------------------------------------
+#
+# A report needs every metric, and 39 statements cost 39 plans, 39 joins of the units to patients
+# and teams and 39 round trips. compute_all() runs the same unit queries as compute(), each tagged
+# with its metric's position, as one UNION ALL: the additive metrics in one statement, the medians
+# and percentiles in another. Each patient belongs to exactly one group (the key is a column of the
+# patient or of its team), so a total is the sum of its groups, people included.
+
+
+def _scoped(query: Any, grouping: Grouping) -> Any:
+    if grouping.site_id is not None:
+        query = query.where(
+            Team.site_id == bindparam("scope_site_id", grouping.site_id, type_=Uuid)
+        )
+    if grouping.team_id is not None:
+        query = query.where(
+            Patient.team_id == bindparam("scope_team_id", grouping.team_id, type_=Uuid)
+        )
+    return query
+
+
+def _batched_units(
+    metrics: list[Metric], ctx: Ctx, grouping: Grouping, columns: Callable[[Metric, Any], list[Any]]
+) -> Any:
+    branches = []
+    for i, metric in enumerate(metrics):
+        units = metric.units(ctx).subquery(f"units_{i}")
+        branches.append(
+            select(literal(i, Integer).label("m"), units.c.patient_id, *columns(metric, units))
+        )
+    everything = union_all(*branches).subquery("batched_units")
+    key = _group_key(grouping.by, ctx).label("grp")
+    query = (
+        select(everything, key)
+        .select_from(everything)
+        .join(Patient, Patient.id == everything.c.patient_id)
+        .join(Team, Team.id == Patient.team_id)
+    )
+    return _scoped(query, grouping).cte("batched_grouped")
+
+
+def _additive_columns(metric: Metric, units: Any) -> list[Any]:
+    den = units.c.den if "den" in units.c else cast(null(), Integer)
+    return [units.c.num.label("num"), den.label("den")]
+
+
+def batched_additive_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+    g = _batched_units(metrics, ctx, grouping, _additive_columns)
+    by_group = (
+        select(
+            g.c.m,
+            g.c.grp,
+            func.coalesce(func.sum(g.c.num), 0).label("num"),
+            func.sum(g.c.den).label("den"),
+            func.count(distinct(g.c.patient_id)).label("n"),
+        )
+        .group_by(g.c.m, g.c.grp)
+        .cte("batched_by_group")
+    )
+    total = select(
+        by_group.c.m,
+        cast(null(), g.c.grp.type).label("grp"),
+        func.coalesce(func.sum(by_group.c.num), 0),
+        func.sum(by_group.c.den),
+        func.sum(by_group.c.n),
+    ).group_by(by_group.c.m)
+    return union_all(select(by_group), total)
+
+
+def _percentile_columns(metric: Metric, units: Any) -> list[Any]:
+    return [literal(metric.percentile, Integer).label("k"), cast(units.c.val, Float).label("val")]
+
+
+def batched_percentile_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+    g = _batched_units(metrics, ctx, grouping, _percentile_columns)
+    ranked = (
+        select(
+            g.c.m,
+            g.c.k,
+            g.c.grp,
+            g.c.patient_id,
+            g.c.val,
+            func.row_number().over(partition_by=(g.c.m, g.c.grp), order_by=g.c.val).label("rn"),
+            func.count().over(partition_by=(g.c.m, g.c.grp)).label("cnt"),
+            func.row_number().over(partition_by=g.c.m, order_by=g.c.val).label("trn"),
+            func.count().over(partition_by=g.c.m).label("tcnt"),
+        )
+        .where(g.c.val.is_not(None))
+        .subquery("batched_ranked")
+    )
+
+    def aggregate(key: ColumnElement[Any], rn: Any, cnt: Any, *group_by: Any) -> Any:
+        # As _percentile_statement: 0-based position h = k/100 * (cnt - 1) in integers.
+        position = ranked.c.k * (cnt - 1)
+        lo = position // 100 + 1
+        return select(
+            ranked.c.m,
+            key.label("grp"),
+            func.max(cnt).label("cnt"),
+            func.max(case((rn == lo, ranked.c.val))).label("v_lo"),
+            func.max(case((rn == lo + 1, ranked.c.val))).label("v_hi"),
+            func.max(position % 100).label("frac"),
+            func.count(distinct(ranked.c.patient_id)).label("n"),
+        ).group_by(ranked.c.m, *group_by)
+
+    by_group = aggregate(ranked.c.grp, ranked.c.rn, ranked.c.cnt, ranked.c.grp)
+    total = aggregate(cast(null(), g.c.grp.type), ranked.c.trn, ranked.c.tcnt)
+    parts = union_all(by_group, total).subquery("batched_parts")
+    value = case(
+        (parts.c.frac == 0, parts.c.v_lo),
+        else_=parts.c.v_lo
+        + (parts.c.v_hi - parts.c.v_lo) * cast(parts.c.frac, Float) / literal(100.0, Float),
+    )
+    return select(
+        parts.c.m,
+        parts.c.grp,
+        null().label("num"),
+        parts.c.cnt.label("den"),
+        parts.c.n,
+        value.label("val"),
+    )
+
+
+_BATCHES: dict[tuple[tuple[str, ...], str, str, bool, bool], Any] = {}
+
+
+def _cached_batch(kind: str, metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+    key = (
+        tuple(m.id for m in metrics),
+        kind,
+        grouping.by,
+        grouping.site_id is not None,
+        grouping.team_id is not None,
+    )
+    stmt = _BATCHES.get(key)
+    if stmt is None:
+        build = batched_additive_statement if kind == "additive" else batched_percentile_statement
+        stmt = _BATCHES[key] = build(metrics, ctx, grouping)
+    return stmt
+
+
 def compute_all(
     session: Session, period: Period, grouping: Grouping, metric_ids: list[str] | None = None
 ) -> dict[str, Grouped]:
-    ids = metric_ids or list(REGISTRY)
-    return {mid: compute(session, REGISTRY[mid], period, grouping) for mid in ids}
+    """Every metric (or those named) for one period, as compute() gives them one by one."""
+    metrics = [REGISTRY[mid] for mid in (metric_ids or list(REGISTRY))]
+    ctx = Ctx.build(period)
+    params = ctx.params()
+    if grouping.site_id is not None:
+        params["scope_site_id"] = grouping.site_id
+    if grouping.team_id is not None:
+        params["scope_team_id"] = grouping.team_id
+    if session.get_bind().dialect.name == "postgresql":
+        # The batch's estimated cost is the sum of its branches, which crosses jit_above_cost
+        # although each branch runs in milliseconds: compiling it would take longer than running it.
+        session.execute(text("SET LOCAL jit = off"))
+    groups: dict[str, dict[Any, MetricValue]] = {m.id: {} for m in metrics}
+    totals = {m.id: _value(m, None, None, None, 0) for m in metrics}
+    for kind in ("additive", "percentile"):
+        batch = [m for m in metrics if (m.kind in ADDITIVE_KINDS) == (kind == "additive")]
+        if not batch:
+            continue
+        for row in session.execute(_cached_batch(kind, batch, ctx, grouping), params).all():
+            metric = batch[row.m]
+            val = row.val if kind == "percentile" else None
+            result = _value(metric, row.num, row.den, val, int(row.n or 0))
+            if row.grp is None:
+                totals[metric.id] = result
+            else:
+                groups[metric.id][row.grp] = result
+    return {m.id: Grouped(groups[m.id], totals[m.id]) for m in metrics}
