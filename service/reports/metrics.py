@@ -90,6 +90,9 @@ class Ctx:
     as_of_end_utc: BindParameter[Any]
     tz_starts: tuple[BindParameter[Any], ...]
     tz_shifts: tuple[BindParameter[str], ...]
+    # Common table expressions several metrics read (this month's alerts, the latest medicines):
+    # built once per statement, so a batch of metrics computes each once.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, period: Period) -> Ctx:
@@ -121,6 +124,11 @@ class Ctx:
             tz_starts=starts,
             tz_shifts=shifts,
         )
+
+    def cte(self, name: str, build: Callable[[Ctx], Any]) -> Any:
+        if name not in self.shared:
+            self.shared[name] = build(self).cte(name)
+        return self.shared[name]
 
     def london_date(self, instant: Any) -> ColumnElement[Any]:
         return london_date(instant, list(self.tz_starts), list(self.tz_shifts))
@@ -322,42 +330,60 @@ def _adherence(ctx: Ctx) -> Any:
 # --- alerts -----------------------------------------------------------------------------------
 
 
+def _raised_in_period(ctx: Ctx) -> Any:
+    """Alerts raised in the month: one scan of the alerts for every alert metric."""
+
+    def build(ctx: Ctx) -> Any:
+        return select(
+            Alert.patient_id,
+            Alert.severity,
+            Alert.raised_at,
+            Alert.due_at,
+            Alert.first_action_at,
+        ).where(_in_instants(Alert.raised_at, ctx))
+
+    return ctx.cte("alerts_raised", build)
+
+
 def _alerts(severity: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        return select(Alert.patient_id.label("patient_id"), _one().label("num")).where(
-            _in_instants(Alert.raised_at, ctx), Alert.severity == severity
+        raised = _raised_in_period(ctx)
+        return select(raised.c.patient_id.label("patient_id"), _one().label("num")).where(
+            raised.c.severity == severity
         )
 
     return units
 
 
 def _alert_rate(ctx: Ctx) -> Any:
-    raised = select(
-        Alert.patient_id.label("patient_id"), _one().label("num"), _zero().label("den")
-    ).where(_in_instants(Alert.raised_at, ctx))
+    raised = _raised_in_period(ctx)
+    alerts = select(
+        raised.c.patient_id.label("patient_id"), _one().label("num"), _zero().label("den")
+    )
     exposure = select(
         Patient.id.label("patient_id"), _zero().label("num"), _days_in_period(ctx).label("den")
     ).where(_active_in_period(ctx))
-    return select(union_all(raised, exposure).subquery("alerts_and_days"))
+    return select(union_all(alerts, exposure).subquery("alerts_and_days"))
 
 
 def _time_to_action(ctx: Ctx) -> Any:
-    seconds = epoch_seconds(Alert.first_action_at) - epoch_seconds(Alert.raised_at)
+    raised = _raised_in_period(ctx)
+    seconds = epoch_seconds(raised.c.first_action_at) - epoch_seconds(raised.c.raised_at)
     return select(
-        Alert.patient_id.label("patient_id"),
+        raised.c.patient_id.label("patient_id"),
         (cast(seconds, Float) / literal(3600.0, Float)).label("val"),
-    ).where(_in_instants(Alert.raised_at, ctx), Alert.first_action_at.is_not(None))
+    ).where(raised.c.first_action_at.is_not(None))
 
 
 def _red_in_time(ctx: Ctx) -> Any:
-    in_time = case((Alert.first_action_at <= Alert.due_at, 1), else_=0)
+    raised = _raised_in_period(ctx)
+    in_time = case((raised.c.first_action_at <= raised.c.due_at, 1), else_=0)
     return select(
-        Alert.patient_id.label("patient_id"), in_time.label("num"), _one().label("den")
+        raised.c.patient_id.label("patient_id"), in_time.label("num"), _one().label("den")
     ).where(
-        _in_instants(Alert.raised_at, ctx),
-        Alert.severity == "red",
+        raised.c.severity == "red",
         # An alert not yet due and not yet worked cannot be judged late or on time.
-        or_(Alert.first_action_at.is_not(None), Alert.due_at < ctx.as_of_end_utc),
+        or_(raised.c.first_action_at.is_not(None), raised.c.due_at < ctx.as_of_end_utc),
     )
 
 
@@ -467,47 +493,53 @@ def _hfref_at_end(ctx: Ctx) -> ColumnElement[bool]:
     return and_(Patient.hf_type == "HFrEF", _active_at_end(ctx))
 
 
-def _latest_medication(ctx: Ctx, pillar: str) -> Any:
-    """Each HFrEF patient's latest record for the pillar on or before the last day.
+def _hfref_patients(ctx: Ctx) -> Any:
+    return ctx.cte("hfref_at_month_end", lambda ctx: select(Patient.id).where(_hfref_at_end(ctx)))
 
-    Ranked with ROW_NUMBER() over the records of the patients in scope (a join, not a correlated
-    LIMIT 1 per patient): costed for the rows it reads, so PostgreSQL does not JIT-compile it.
+
+def _latest_medicines(ctx: Ctx) -> Any:
+    """Each HFrEF patient's latest record per pillar on or before the last day.
+
+    Ranked with ROW_NUMBER() over the records of the patients in scope, all four pillars in one
+    pass (a join, not a correlated LIMIT 1 per patient and pillar): costed for the rows it reads,
+    so PostgreSQL does not JIT-compile it, and the eight medicine metrics share it.
     """
-    rank = func.row_number().over(
-        partition_by=MedicationChange.patient_id,
-        order_by=(
-            MedicationChange.changed_on.desc(),
-            MedicationChange.recorded_at.desc(),
-            MedicationChange.id.desc(),
-        ),
-    )
-    ranked = (
-        select(
-            MedicationChange.patient_id,
-            MedicationChange.status,
-            MedicationChange.at_target_or_max_tolerated,
-            rank.label("rn"),
+
+    def build(ctx: Ctx) -> Any:
+        rank = func.row_number().over(
+            partition_by=(MedicationChange.patient_id, MedicationChange.pillar),
+            order_by=(
+                MedicationChange.changed_on.desc(),
+                MedicationChange.recorded_at.desc(),
+                MedicationChange.id.desc(),
+            ),
         )
-        .join(Patient, Patient.id == MedicationChange.patient_id)
-        .where(
-            MedicationChange.pillar == pillar,
-            MedicationChange.changed_on <= ctx.last_day,
-            _hfref_at_end(ctx),
+        ranked = (
+            select(
+                MedicationChange.patient_id,
+                MedicationChange.pillar,
+                MedicationChange.status,
+                MedicationChange.at_target_or_max_tolerated,
+                rank.label("rn"),
+            )
+            .join(Patient, Patient.id == MedicationChange.patient_id)
+            .where(MedicationChange.changed_on <= ctx.last_day, _hfref_at_end(ctx))
+            .subquery("ranked_medicines")
         )
-        .subquery(f"ranked_{pillar}")
-    )
-    return select(ranked).where(ranked.c.rn == 1).subquery(f"latest_{pillar}")
+        return select(ranked).where(ranked.c.rn == 1)
+
+    return ctx.cte("latest_medicines", build)
 
 
 def _on_pillar(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        latest = _latest_medication(ctx, pillar)
+        hfref = _hfref_patients(ctx)
+        latest = _latest_medicines(ctx)
         on = case((latest.c.status == "started", 1), else_=0)
         return (
-            select(Patient.id.label("patient_id"), on.label("num"), _one().label("den"))
-            .select_from(Patient)
-            .outerjoin(latest, latest.c.patient_id == Patient.id)
-            .where(_hfref_at_end(ctx))
+            select(hfref.c.id.label("patient_id"), on.label("num"), _one().label("den"))
+            .select_from(hfref)
+            .outerjoin(latest, and_(latest.c.patient_id == hfref.c.id, latest.c.pillar == pillar))
         )
 
     return units
@@ -515,11 +547,11 @@ def _on_pillar(pillar: str) -> UnitQuery:
 
 def _at_target(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        latest = _latest_medication(ctx, pillar)
+        latest = _latest_medicines(ctx)
         flag = case((latest.c.at_target_or_max_tolerated.is_(True), 1), else_=0)
         return select(
             latest.c.patient_id.label("patient_id"), flag.label("num"), _one().label("den")
-        ).where(latest.c.status == "started")
+        ).where(latest.c.pillar == pillar, latest.c.status == "started")
 
     return units
 
@@ -527,21 +559,25 @@ def _at_target(pillar: str) -> UnitQuery:
 def _time_to_optimisation(ctx: Ctx) -> Any:
     # A pillar is settled from the first record at target or maximum tolerated dose, or ruled out
     # (not tolerated, contraindicated); a patient is optimised when all four are settled.
+    settles = or_(
+        and_(
+            MedicationChange.status == "started",
+            MedicationChange.at_target_or_max_tolerated.is_(True),
+        ),
+        MedicationChange.status.in_(("not_tolerated", "contraindicated")),
+    )
+    # Optimised in the month means the last pillar settled in the month, on a settling record
+    # dated in the month: only those patients' histories need ranking, not every patient's.
+    candidates = select(MedicationChange.patient_id).where(
+        settles, _in_days(MedicationChange.changed_on, ctx)
+    )
     settled = (
         select(
             MedicationChange.patient_id,
             MedicationChange.pillar,
             func.min(MedicationChange.changed_on).label("settled_on"),
         )
-        .where(
-            or_(
-                and_(
-                    MedicationChange.status == "started",
-                    MedicationChange.at_target_or_max_tolerated.is_(True),
-                ),
-                MedicationChange.status.in_(("not_tolerated", "contraindicated")),
-            )
-        )
+        .where(settles, MedicationChange.patient_id.in_(candidates))
         .group_by(MedicationChange.patient_id, MedicationChange.pillar)
         .subquery("settled")
     )
@@ -569,6 +605,10 @@ def _time_to_optimisation(ctx: Ctx) -> Any:
 
 
 def _kccq_pairs(ctx: Ctx) -> Any:
+    return ctx.cte("kccq_pairs", _kccq_pairs_query)
+
+
+def _kccq_pairs_query(ctx: Ctx) -> Any:
     """Patients discharged from monitoring in the period with a start and a discharge score:
     the first start score and the last discharge score.
 
@@ -600,7 +640,6 @@ def _kccq_pairs(ctx: Ctx) -> Any:
         )
         .join(discharge, discharge.c.patient_id == start.c.patient_id)
         .where(start.c.rn == 1, discharge.c.rn == 1)
-        .subquery("kccq_pairs")
     )
 
 
@@ -1263,13 +1302,14 @@ def compute(session: Session, metric: Metric, period: Period, grouping: Grouping
     return Grouped(groups, total)
 
 
-# --- every metric of a month in two statements --------------------------------------------------
+# --- every metric of a month in one statement ---------------------------------------------------
 #
 # A report needs every metric, and 39 statements cost 39 plans, 39 joins of the units to patients
-# and teams and 39 round trips. compute_all() runs the same unit queries as compute(), each tagged
-# with its metric's position, as one UNION ALL: the additive metrics in one statement, the medians
-# and percentiles in another. Each patient belongs to exactly one group (the key is a column of the
-# patient or of its team), so a total is the sum of its groups, people included.
+# and teams, and the alerts, medicines and KCCQ pairs read again by each metric that uses them.
+# compute_all() runs the same unit queries as compute(), each tagged with its metric's position,
+# as one statement: the additive metrics in one UNION ALL, the medians and percentiles in another,
+# sharing the common table expressions. Each patient belongs to exactly one group (the key is a
+# column of the patient or of its team), so a total is the sum of its groups, people included.
 
 
 def _scoped(query: Any, grouping: Grouping) -> Any:
@@ -1284,16 +1324,23 @@ def _scoped(query: Any, grouping: Grouping) -> Any:
     return query
 
 
+Tagged = list[tuple[int, Metric]]
+
+
 def _batched_units(
-    metrics: list[Metric], ctx: Ctx, grouping: Grouping, columns: Callable[[Metric, Any], list[Any]]
+    name: str,
+    metrics: Tagged,
+    ctx: Ctx,
+    grouping: Grouping,
+    columns: Callable[[Metric, Any], list[Any]],
 ) -> Any:
     branches = []
-    for i, metric in enumerate(metrics):
+    for i, metric in metrics:
         units = metric.units(ctx).subquery(f"units_{i}")
         branches.append(
             select(literal(i, Integer).label("m"), units.c.patient_id, *columns(metric, units))
         )
-    everything = union_all(*branches).subquery("batched_units")
+    everything = union_all(*branches).subquery(f"{name}_tagged")
     key = _group_key(grouping.by, ctx).label("grp")
     query = (
         select(everything, key)
@@ -1301,7 +1348,7 @@ def _batched_units(
         .join(Patient, Patient.id == everything.c.patient_id)
         .join(Team, Team.id == Patient.team_id)
     )
-    return _scoped(query, grouping).cte("batched_grouped")
+    return _scoped(query, grouping).cte(f"{name}_grouped")
 
 
 def _additive_columns(metric: Metric, units: Any) -> list[Any]:
@@ -1309,8 +1356,8 @@ def _additive_columns(metric: Metric, units: Any) -> list[Any]:
     return [units.c.num.label("num"), den.label("den")]
 
 
-def batched_additive_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
-    g = _batched_units(metrics, ctx, grouping, _additive_columns)
+def _batched_additive(metrics: Tagged, ctx: Ctx, grouping: Grouping) -> list[Any]:
+    g = _batched_units("additive", metrics, ctx, grouping, _additive_columns)
     by_group = (
         select(
             g.c.m,
@@ -1320,24 +1367,26 @@ def batched_additive_statement(metrics: list[Metric], ctx: Ctx, grouping: Groupi
             func.count(distinct(g.c.patient_id)).label("n"),
         )
         .group_by(g.c.m, g.c.grp)
-        .cte("batched_by_group")
+        .cte("additive_by_group")
     )
+    no_value = cast(null(), Float).label("val")
     total = select(
         by_group.c.m,
         cast(null(), g.c.grp.type).label("grp"),
         func.coalesce(func.sum(by_group.c.num), 0),
         func.sum(by_group.c.den),
         func.sum(by_group.c.n),
+        no_value,
     ).group_by(by_group.c.m)
-    return union_all(select(by_group), total)
+    return [select(by_group, no_value), total]
 
 
 def _percentile_columns(metric: Metric, units: Any) -> list[Any]:
     return [literal(metric.percentile, Integer).label("k"), cast(units.c.val, Float).label("val")]
 
 
-def batched_percentile_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
-    g = _batched_units(metrics, ctx, grouping, _percentile_columns)
+def _batched_percentile(metrics: Tagged, ctx: Ctx, grouping: Grouping) -> list[Any]:
+    g = _batched_units("percentile", metrics, ctx, grouping, _percentile_columns)
     ranked = (
         select(
             g.c.m,
@@ -1351,7 +1400,7 @@ def batched_percentile_statement(metrics: list[Metric], ctx: Ctx, grouping: Grou
             func.count().over(partition_by=g.c.m).label("tcnt"),
         )
         .where(g.c.val.is_not(None))
-        .subquery("batched_ranked")
+        .subquery("percentile_ranked")
     )
 
     def aggregate(key: ColumnElement[Any], rn: Any, cnt: Any, *group_by: Any) -> Any:
@@ -1370,37 +1419,51 @@ def batched_percentile_statement(metrics: list[Metric], ctx: Ctx, grouping: Grou
 
     by_group = aggregate(ranked.c.grp, ranked.c.rn, ranked.c.cnt, ranked.c.grp)
     total = aggregate(cast(null(), g.c.grp.type), ranked.c.trn, ranked.c.tcnt)
-    parts = union_all(by_group, total).subquery("batched_parts")
+    parts = union_all(by_group, total).subquery("percentile_parts")
     value = case(
         (parts.c.frac == 0, parts.c.v_lo),
         else_=parts.c.v_lo
         + (parts.c.v_hi - parts.c.v_lo) * cast(parts.c.frac, Float) / literal(100.0, Float),
     )
-    return select(
-        parts.c.m,
-        parts.c.grp,
-        null().label("num"),
-        parts.c.cnt.label("den"),
-        parts.c.n,
-        value.label("val"),
-    )
+    return [
+        select(
+            parts.c.m,
+            parts.c.grp,
+            null().label("num"),
+            parts.c.cnt.label("den"),
+            parts.c.n,
+            value.label("val"),
+        )
+    ]
 
 
-_BATCHES: dict[tuple[tuple[str, ...], str, str, bool, bool], Any] = {}
+def batched_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+    """Rows (m, grp, num, den, n, val): m the position in ``metrics``, grp NULL for the total."""
+    tagged = list(enumerate(metrics))
+    additive = [(i, m) for i, m in tagged if m.kind in ADDITIVE_KINDS]
+    percentile = [(i, m) for i, m in tagged if m.kind not in ADDITIVE_KINDS]
+    # One flat UNION ALL: SQLite allows no parenthesised compound inside another.
+    parts = []
+    if additive:
+        parts += _batched_additive(additive, ctx, grouping)
+    if percentile:
+        parts += _batched_percentile(percentile, ctx, grouping)
+    return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
-def _cached_batch(kind: str, metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+_BATCHES: dict[tuple[tuple[str, ...], str, bool, bool], Any] = {}
+
+
+def _cached_batch(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
     key = (
         tuple(m.id for m in metrics),
-        kind,
         grouping.by,
         grouping.site_id is not None,
         grouping.team_id is not None,
     )
     stmt = _BATCHES.get(key)
     if stmt is None:
-        build = batched_additive_statement if kind == "additive" else batched_percentile_statement
-        stmt = _BATCHES[key] = build(metrics, ctx, grouping)
+        stmt = _BATCHES[key] = batched_statement(metrics, ctx, grouping)
     return stmt
 
 
@@ -1421,16 +1484,12 @@ def compute_all(
         session.execute(text("SET LOCAL jit = off"))
     groups: dict[str, dict[Any, MetricValue]] = {m.id: {} for m in metrics}
     totals = {m.id: _value(m, None, None, None, 0) for m in metrics}
-    for kind in ("additive", "percentile"):
-        batch = [m for m in metrics if (m.kind in ADDITIVE_KINDS) == (kind == "additive")]
-        if not batch:
-            continue
-        for row in session.execute(_cached_batch(kind, batch, ctx, grouping), params).all():
-            metric = batch[row.m]
-            val = row.val if kind == "percentile" else None
-            result = _value(metric, row.num, row.den, val, int(row.n or 0))
-            if row.grp is None:
-                totals[metric.id] = result
-            else:
-                groups[metric.id][row.grp] = result
+    for row in session.execute(_cached_batch(metrics, ctx, grouping), params).all():
+        metric = metrics[row.m]
+        val = row.val if metric.kind not in ADDITIVE_KINDS else None
+        result = _value(metric, row.num, row.den, val, int(row.n or 0))
+        if row.grp is None:
+            totals[metric.id] = result
+        else:
+            groups[metric.id][row.grp] = result
     return {m.id: Grouped(groups[m.id], totals[m.id]) for m in metrics}
