@@ -397,30 +397,53 @@ def _no_action_needed(ctx: Ctx) -> Any:
 # --- outcomes ---------------------------------------------------------------------------------
 
 
-def _events(ctx: Ctx, *where: ColumnElement[bool], num: ColumnElement[Any] | None = None) -> Any:
-    return (
-        select(
-            PatientEvent.patient_id.label("patient_id"),
-            (num if num is not None else _one()).label("num"),
+def _events_in_period(ctx: Ctx) -> Any:
+    """Events of the month while the patient was on the pathway, with the patient's NHS number:
+    one join of events to patients for every outcome metric."""
+
+    def build(ctx: Ctx) -> Any:
+        return (
+            select(
+                PatientEvent.id,
+                PatientEvent.patient_id,
+                PatientEvent.kind,
+                PatientEvent.occurred_on,
+                PatientEvent.hf_related,
+                PatientEvent.emergency,
+                Patient.nhs_number,
+            )
+            .join(Patient, Patient.id == PatientEvent.patient_id)
+            .where(
+                _in_days(PatientEvent.occurred_on, ctx),
+                _during_monitoring(PatientEvent.occurred_on),
+            )
         )
-        .join(Patient, Patient.id == PatientEvent.patient_id)
-        .where(
-            _in_days(PatientEvent.occurred_on, ctx),
-            _during_monitoring(PatientEvent.occurred_on),
-            *where,
-        )
-    )
+
+    return ctx.cte("events_in_period", build)
 
 
-def _emergency_admission() -> ColumnElement[bool]:
-    return and_(PatientEvent.kind == "admission", PatientEvent.emergency.is_(True))
+def _events(ctx: Ctx, *where: Callable[[Any], Any], num: Callable[[Any], Any] | None = None) -> Any:
+    """Units of the month's events matching ``where`` (each a condition on the events)."""
+    ev = _events_in_period(ctx)
+    return select(
+        ev.c.patient_id.label("patient_id"),
+        (num(ev) if num is not None else _one()).label("num"),
+    ).where(*(condition(ev) for condition in where))
+
+
+def _emergency_admission(ev: Any) -> ColumnElement[bool]:
+    return and_(ev.c.kind == "admission", ev.c.emergency.is_(True))
+
+
+def _hf_related(ev: Any) -> Any:
+    return ev.c.hf_related.is_(True)
 
 
 def _admissions(hf_only: bool) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        where = [_emergency_admission()]
+        where = [_emergency_admission]
         if hf_only:
-            where.append(PatientEvent.hf_related.is_(True))
+            where.append(_hf_related)
         return _events(ctx, *where)
 
     return units
@@ -429,18 +452,21 @@ def _admissions(hf_only: bool) -> UnitQuery:
 def _readmissions(ctx: Ctx) -> Any:
     earlier = aliased(PatientEvent)
     earlier_episode = aliased(Patient)
+
     # A previous admission of the same person: re-enrolment makes a new patient row, so match on
     # the NHS number to see admissions from an earlier episode too.
-    previous = exists().where(
-        earlier.patient_id == earlier_episode.id,
-        earlier_episode.nhs_number == Patient.nhs_number,
-        earlier.kind == "admission",
-        earlier.id != PatientEvent.id,
-        earlier.discharged_on.is_not(None),
-        earlier.discharged_on <= PatientEvent.occurred_on,
-        days_between(PatientEvent.occurred_on, earlier.discharged_on) <= READMISSION_DAYS,
-    )
-    return _events(ctx, _emergency_admission(), previous)
+    def previous(ev: Any) -> Any:
+        return exists().where(
+            earlier.patient_id == earlier_episode.id,
+            earlier_episode.nhs_number == ev.c.nhs_number,
+            earlier.kind == "admission",
+            earlier.id != ev.c.id,
+            earlier.discharged_on.is_not(None),
+            earlier.discharged_on <= ev.c.occurred_on,
+            days_between(ev.c.occurred_on, earlier.discharged_on) <= READMISSION_DAYS,
+        )
+
+    return _events(ctx, _emergency_admission, previous)
 
 
 def _bed_days(ctx: Ctx) -> Any:
@@ -464,25 +490,24 @@ def _bed_days(ctx: Ctx) -> Any:
 
 def _kind(kind: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        return _events(ctx, PatientEvent.kind == kind)
+        return _events(ctx, lambda ev: ev.c.kind == kind)
 
     return units
 
 
 def _hf_admission_after_alert(ctx: Ctx) -> Any:
     alert_day = ctx.london_date(Alert.raised_at)
-    alerted = exists().where(
-        Alert.patient_id == PatientEvent.patient_id,
-        Alert.raised_at >= ctx.lookback_utc,
-        Alert.raised_at < ctx.end_utc,
-        days_between(PatientEvent.occurred_on, alert_day).between(0, ALERT_LOOKBACK_DAYS),
-    )
-    base = _events(
-        ctx,
-        _emergency_admission(),
-        PatientEvent.hf_related.is_(True),
-        num=case((alerted, 1), else_=0),
-    )
+
+    def alerted(ev: Any) -> Any:
+        before = exists().where(
+            Alert.patient_id == ev.c.patient_id,
+            Alert.raised_at >= ctx.lookback_utc,
+            Alert.raised_at < ctx.end_utc,
+            days_between(ev.c.occurred_on, alert_day).between(0, ALERT_LOOKBACK_DAYS),
+        )
+        return case((before, 1), else_=0)
+
+    base = _events(ctx, _emergency_admission, _hf_related, num=alerted)
     return base.add_columns(_one().label("den"))
 
 
@@ -505,6 +530,8 @@ def _latest_medicines(ctx: Ctx) -> Any:
     so PostgreSQL does not JIT-compile it, and the eight medicine metrics share it.
     """
 
+    hfref = _hfref_patients(ctx)
+
     def build(ctx: Ctx) -> Any:
         rank = func.row_number().over(
             partition_by=(MedicationChange.patient_id, MedicationChange.pillar),
@@ -522,8 +549,8 @@ def _latest_medicines(ctx: Ctx) -> Any:
                 MedicationChange.at_target_or_max_tolerated,
                 rank.label("rn"),
             )
-            .join(Patient, Patient.id == MedicationChange.patient_id)
-            .where(MedicationChange.changed_on <= ctx.last_day, _hfref_at_end(ctx))
+            .join(hfref, hfref.c.id == MedicationChange.patient_id)
+            .where(MedicationChange.changed_on <= ctx.last_day)
             .subquery("ranked_medicines")
         )
         return select(ranked).where(ranked.c.rn == 1)
