@@ -530,8 +530,6 @@ def _latest_medicines(ctx: Ctx) -> Any:
     so PostgreSQL does not JIT-compile it, and the eight medicine metrics share it.
     """
 
-    hfref = _hfref_patients(ctx)
-
     def build(ctx: Ctx) -> Any:
         rank = func.row_number().over(
             partition_by=(MedicationChange.patient_id, MedicationChange.pillar),
@@ -549,8 +547,8 @@ def _latest_medicines(ctx: Ctx) -> Any:
                 MedicationChange.at_target_or_max_tolerated,
                 rank.label("rn"),
             )
-            .join(hfref, hfref.c.id == MedicationChange.patient_id)
-            .where(MedicationChange.changed_on <= ctx.last_day)
+            .join(Patient, Patient.id == MedicationChange.patient_id)
+            .where(MedicationChange.changed_on <= ctx.last_day, _hfref_at_end(ctx))
             .subquery("ranked_medicines")
         )
         return select(ranked).where(ranked.c.rn == 1)
