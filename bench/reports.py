@@ -4,9 +4,16 @@ Builds (once; --reload to rebuild) a network of 10 sites, 50,000 patients and ab
 readings on PostgreSQL with INSERT ... SELECT over generate_series, so the data never passes
 through Python. Then, in the same run, times:
 
-- the raw adherence query: one hand-written SQL statement, adherence by site for the month;
+- the raw adherence query: one hand-written SQL statement, adherence by site for the month, on
+  the stored readings.local_date and its index as a DBA would write it (the older query that
+  converts every taken_at to a London date is timed too, for reference); both must give the
+  report's own figure;
 - the full network report for the month (every metric, every site, network, network median,
   12-month trend), with the 11 earlier months frozen by the snapshot job as in production.
+
+Runs are interleaved and the best of each is compared. On a shared machine wall time swings with
+the load, so the CPU time of the report (client and its server backend) against the raw query's
+backend is printed too, when the server runs on this machine.
 
 Usage: python bench/reports.py [--database-url URL] [--month 2026-10] [--reload]
 Goal: the report under 2 s and under 5x the raw query.
@@ -14,12 +21,14 @@ Goal: the report under 2 s and under 5x the raw query.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import create_engine, text
@@ -297,6 +306,56 @@ WHERE p.discharged_on IS NOT NULL
 """
 
 
+def backend_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a PostgreSQL backend, when the server runs on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ratio(
+    database_url: str,
+    report: Callable[..., object],
+    raw_sql: str,
+    params: dict[str, Any],
+    runs: int,
+) -> str:
+    """Median CPU of the report (client process + its backend) over the raw query's backend CPU.
+
+    On a machine shared with other work, wall time swings with the load; CPU time much less.
+    One pooled connection, so one backend serves both.
+    """
+    engine = build_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        if backend_cpu_seconds(pid) is None:
+            return "cpu ratio: not measured (the server is not on this machine)"
+        sessions = build_sessionmaker(engine)
+        reports, raws = [], []
+        for _ in range(runs):
+            b0, p0 = backend_cpu_seconds(pid) or 0.0, time.process_time()
+            report(sessions)
+            reports.append((backend_cpu_seconds(pid) or 0.0) - b0 + time.process_time() - p0)
+            with engine.connect() as conn:
+                same = conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+                b0 = backend_cpu_seconds(pid) or 0.0
+                conn.execute(text(raw_sql), params).all()
+                raws.append((backend_cpu_seconds(pid) or 0.0) - b0)
+            if not same:
+                return "cpu ratio: not measured (the pool changed connection)"
+        ours, theirs = statistics.median(reports), statistics.median(raws)
+        return (
+            f"cpu: report {ours * 1000:.0f} ms (client + server), raw query {theirs * 1000:.0f} ms"
+            f" (server), ratio {ours / theirs:.2f}x (medians, clock ticks of 10 ms)"
+        )
+    finally:
+        engine.dispose()
+
+
 def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
     times = []
     for _ in range(runs):
@@ -412,6 +471,12 @@ def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: boo
     click.echo(
         f"ratio report / converting raw query: {report_best / converting_best:.2f}x (reference)"
     )
+
+    def report_with(factory: Any) -> object:
+        with factory() as session:
+            return build.network_report(build.FigureStore(session, NOW), month, 12)
+
+    click.echo(cpu_ratio(database_url, report_with, RAW_ADHERENCE, params, runs))
     engine.dispose()
 
 
