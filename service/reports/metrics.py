@@ -250,37 +250,74 @@ def _during_monitoring(day: Any) -> ColumnElement[bool]:
     )
 
 
-def _patients(*where: ColumnElement[bool], num: ColumnElement[Any] | None = None) -> Any:
-    return select(
-        Patient.id.label("patient_id"), (num if num is not None else _one()).label("num")
-    ).where(*where)
-
-
 # --- caseload and flow ------------------------------------------------------------------------
 
 
+def _month_patients(ctx: Ctx) -> Any:
+    """The patients any caseload or flow metric of the month can count (referred, enrolled,
+    on the pathway or discharged in it): one scan of patients for all of them."""
+
+    def build(ctx: Ctx) -> Any:
+        return select(
+            Patient.id,
+            Patient.created_at,
+            Patient.enrolled_on,
+            Patient.discharged_on,
+            Patient.discharge_reason,
+        ).where(
+            or_(
+                _in_instants(Patient.created_at, ctx),
+                _in_days(Patient.enrolled_on, ctx),
+                _active_in_period(ctx),
+                _in_days(Patient.discharged_on, ctx),
+            )
+        )
+
+    return ctx.cte("month_patients", build)
+
+
+def _flow(ctx: Ctx, where: Callable[[Any], list[Any]]) -> Any:
+    month = _month_patients(ctx)
+    return select(month.c.id.label("patient_id"), _one().label("num")).where(*where(month.c))
+
+
 def _referred(ctx: Ctx) -> Any:
-    return _patients(_in_instants(Patient.created_at, ctx))
+    return _flow(ctx, lambda p: [_in_instants(p.created_at, ctx)])
 
 
 def _onboarded(ctx: Ctx) -> Any:
-    return _patients(_in_days(Patient.enrolled_on, ctx))
+    return _flow(ctx, lambda p: [_in_days(p.enrolled_on, ctx)])
 
 
 def _caseload(ctx: Ctx) -> Any:
-    return _patients(_active_in_period(ctx))
+    return _flow(
+        ctx,
+        lambda p: [
+            p.enrolled_on <= ctx.last_day,
+            or_(p.discharged_on.is_(None), p.discharged_on >= ctx.first_day),
+        ],
+    )
 
 
 def _active_month_end(ctx: Ctx) -> Any:
-    return _patients(_active_at_end(ctx))
+    return _flow(
+        ctx,
+        lambda p: [
+            p.enrolled_on <= ctx.last_day,
+            or_(p.discharged_on.is_(None), p.discharged_on > ctx.last_day),
+        ],
+    )
 
 
 def _discharged(reason: str | None) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        where = [_in_days(Patient.discharged_on, ctx)]
-        if reason is not None:
-            where.append(Patient.discharge_reason == reason)
-        return _patients(*where)
+        def where(p: Any) -> list[Any]:
+            conditions = [_in_days(p.discharged_on, ctx)]
+            if reason is not None:
+                conditions.append(p.discharge_reason == reason)
+            return conditions
+
+        return _flow(ctx, where)
 
     return units
 
