@@ -4,9 +4,16 @@ Builds (once; --reload to rebuild) a network of 10 sites, 50,000 patients and ab
 readings on PostgreSQL with INSERT ... SELECT over generate_series, so the data never passes
 through Python. Then, in the same run, times:
 
-- the raw adherence query: one hand-written SQL statement, adherence by site for the month;
+- the raw adherence query: one hand-written SQL statement, adherence by site for the month, on
+  the stored readings.local_date and its index as a DBA would write it (the older query that
+  converts every taken_at to a London date is timed too, for reference); both must give the
+  report's own figure;
 - the full network report for the month (every metric, every site, network, network median,
   12-month trend), with the 11 earlier months frozen by the snapshot job as in production.
+
+Runs are interleaved and the best of each is compared. On a shared machine wall time swings with
+the load, so the CPU time of the report (client and its server backend) against the raw query's
+backend is printed too, when the server runs on this machine.
 
 Usage: python bench/reports.py [--database-url URL] [--month 2026-10] [--reload]
 Goal: the report under 2 s and under 5x the raw query.
@@ -14,12 +21,14 @@ Goal: the report under 2 s and under 5x the raw query.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import create_engine, text
@@ -44,7 +53,33 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # with stays of 60-119 days (cut at the last day) gives about ten million readings.
 ADHERENCE_PER_MILLE = 845
 
+# The adherence metric as a DBA would write it by hand against the same tables and indexes: the
+# London days with a weight inside each patient's days of the month, from the stored
+# readings.local_date through the (patient_id, local_date) partial index, summed by site.
 RAW_ADHERENCE = """
+SELECT t.site_id, SUM(pp.with_weight) AS num, SUM(pp.expected) AS den
+FROM (
+    SELECT p.id, p.team_id,
+           LEAST(COALESCE(p.discharged_on, :last), :last)
+               - GREATEST(p.enrolled_on, :first) + 1 AS expected,
+           COUNT(DISTINCT r.local_date) AS with_weight
+    FROM patients p
+    LEFT JOIN readings r
+           ON r.patient_id = p.id AND r.type = 'weight'
+          AND r.local_date BETWEEN GREATEST(p.enrolled_on, :first)
+                               AND LEAST(COALESCE(p.discharged_on, :last), :last)
+    WHERE p.expects_daily_weight
+      AND p.enrolled_on <= :last AND (p.discharged_on IS NULL OR p.discharged_on >= :first)
+    GROUP BY p.id, p.team_id
+) pp
+JOIN teams t ON t.id = pp.team_id
+GROUP BY t.site_id
+"""
+
+# The same figure without the stored date, converting each reading's instant at query time over
+# a month-bounded range of instants: the baseline before readings.local_date existed, printed
+# for reference.
+RAW_ADHERENCE_CONVERTING = """
 WITH days AS (
     SELECT DISTINCT patient_id, CAST(timezone('Europe/London', taken_at) AS DATE) AS day
     FROM readings
@@ -271,6 +306,56 @@ WHERE p.discharged_on IS NOT NULL
 """
 
 
+def backend_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a PostgreSQL backend, when the server runs on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ratio(
+    database_url: str,
+    report: Callable[..., object],
+    raw_sql: str,
+    params: dict[str, Any],
+    runs: int,
+) -> str:
+    """Median CPU of the report (client process + its backend) over the raw query's backend CPU.
+
+    On a machine shared with other work, wall time swings with the load; CPU time much less.
+    One pooled connection, so one backend serves both.
+    """
+    engine = build_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        if backend_cpu_seconds(pid) is None:
+            return "cpu ratio: not measured (the server is not on this machine)"
+        sessions = build_sessionmaker(engine)
+        reports, raws = [], []
+        for _ in range(runs):
+            b0, p0 = backend_cpu_seconds(pid) or 0.0, time.process_time()
+            report(sessions)
+            reports.append((backend_cpu_seconds(pid) or 0.0) - b0 + time.process_time() - p0)
+            with engine.connect() as conn:
+                same = conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+                b0 = backend_cpu_seconds(pid) or 0.0
+                conn.execute(text(raw_sql), params).all()
+                raws.append((backend_cpu_seconds(pid) or 0.0) - b0)
+            if not same:
+                return "cpu ratio: not measured (the pool changed connection)"
+        ours, theirs = statistics.median(reports), statistics.median(raws)
+        return (
+            f"cpu: report {ours * 1000:.0f} ms (client + server), raw query {theirs * 1000:.0f} ms"
+            f" (server), ratio {ours / theirs:.2f}x (medians, clock ticks of 10 ms)"
+        )
+    finally:
+        engine.dispose()
+
+
 def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
     times = []
     for _ in range(runs):
@@ -288,7 +373,8 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
 @click.option("--resnapshot", is_flag=True, help="Recompute the earlier months' snapshots.")
 def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: bool) -> None:
     from service.reports import build
-    from service.reports.period import Period, last_months
+    from service.reports.metrics import Grouping, compute_all
+    from service.reports.period import last_months
     from service.reports.snapshot import snapshot_month
 
     if make_url(normalise_url(database_url)).get_backend_name() != "postgresql":
@@ -321,7 +407,7 @@ def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: boo
             snapshot_month(session, m, NOW)
     click.echo(f"snapshots of {len(todo)} earlier months: {time.perf_counter() - started:.1f} s")
 
-    period = Period.for_month(month)
+    period = build.check_month(month, NOW)
     params = {
         "start": period.start_utc,
         "end": period.end_utc,
@@ -333,27 +419,64 @@ def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: boo
         with engine.connect() as conn:
             return conn.execute(text(RAW_ADHERENCE), params).all()
 
+    def raw_converting() -> object:
+        with engine.connect() as conn:
+            return conn.execute(text(RAW_ADHERENCE_CONVERTING), params).all()
+
     def report() -> object:
         with sessions() as session:
             return build.network_report(build.FigureStore(session, NOW), month, 12)
 
+    # Both raw queries must give the report's own (unsuppressed) figure, or the ratio means nothing.
+    with sessions() as session:
+        ours = compute_all(session, period, Grouping("site"), ["weight_adherence"])
+    expected = {
+        site: (int(v.numerator or 0), int(v.denominator or 0))
+        for site, v in ours["weight_adherence"].groups.items()
+    }
+    for name, query in (("stored local_date", raw), ("converting", raw_converting)):
+        got = {row.site_id: (int(row.num), int(row.den)) for row in query()}  # type: ignore[attr-defined]
+        if got != expected:
+            raise click.ClickException(f"raw adherence query ({name}) disagrees with the report")
     raw()  # warm the cache for both: the same pages are read
     cold_started = time.perf_counter()
     body = report()
     cold = time.perf_counter() - cold_started
-    raw_best, raw_times = best_of(runs, raw)
-    report_best, report_times = best_of(runs, report)
+    # Interleaved, so a burst of load on a shared machine falls on both sides of the ratio.
+    raw_times, converting_times, report_times = [], [], []
+    for _ in range(runs):
+        raw_times.append(best_of(1, raw)[0])
+        converting_times.append(best_of(1, raw_converting)[0])
+        report_times.append(best_of(1, report)[0])
+    raw_best, converting_best, report_best = (
+        min(raw_times),
+        min(converting_times),
+        min(report_times),
+    )
     assert isinstance(body, dict)
     click.echo(f"report source for {month}: {body['source']}; metrics {len(body['metrics'])}")
     click.echo(
-        f"raw adherence query: best {raw_best * 1000:.0f} ms, "
+        f"raw adherence query (stored local_date): best {raw_best * 1000:.0f} ms, "
         f"median {statistics.median(raw_times) * 1000:.0f} ms"
+    )
+    click.echo(
+        f"raw adherence query (converting taken_at): best {converting_best * 1000:.0f} ms, "
+        f"median {statistics.median(converting_times) * 1000:.0f} ms"
     )
     click.echo(
         f"full network report: best {report_best * 1000:.0f} ms, "
         f"median {statistics.median(report_times) * 1000:.0f} ms (first run {cold * 1000:.0f} ms)"
     )
     click.echo(f"ratio report / raw query: {report_best / raw_best:.2f}x (goal < 5x, < 2 s)")
+    click.echo(
+        f"ratio report / converting raw query: {report_best / converting_best:.2f}x (reference)"
+    )
+
+    def report_with(factory: Any) -> object:
+        with factory() as session:
+            return build.network_report(build.FigureStore(session, NOW), month, 12)
+
+    click.echo(cpu_ratio(database_url, report_with, RAW_ADHERENCE, params, runs))
     engine.dispose()
 
 

@@ -62,21 +62,28 @@ def check_month(month: str, now: datetime) -> Period:
 # --- reading figures: snapshot first --------------------------------------------------------
 
 
-def _snapshot_rows(
-    session: Session, months: list[str], scope: str
-) -> dict[str, list[ReportSnapshot]]:
-    rows = session.scalars(
-        select(ReportSnapshot).where(
-            ReportSnapshot.month.in_(months), ReportSnapshot.scope.in_((scope, "network"))
-        )
+def _snapshot_rows(session: Session, months: list[str], scope: str) -> dict[str, list[Any]]:
+    # Plain rows, not ORM objects: a year of figures is thousands of rows, read only to copy.
+    snapshot = ReportSnapshot.__table__
+    rows = session.execute(
+        select(
+            snapshot.c.month,
+            snapshot.c.scope,
+            snapshot.c.scope_id,
+            snapshot.c.metric_id,
+            snapshot.c.numerator,
+            snapshot.c.denominator,
+            snapshot.c.value,
+            snapshot.c.n,
+        ).where(snapshot.c.month.in_(months), snapshot.c.scope.in_((scope, "network")))
     ).all()
-    by_month: dict[str, list[ReportSnapshot]] = {}
+    by_month: dict[str, list[Any]] = {}
     for row in rows:
         by_month.setdefault(row.month, []).append(row)
     return by_month
 
 
-def _from_snapshot(month: str, rows: list[ReportSnapshot], scope: str) -> Figures:
+def _from_snapshot(month: str, rows: list[Any], scope: str) -> Figures:
     by_metric: dict[str, Grouped] = {}
     groups: dict[str, dict[Any, MetricValue]] = {mid: {} for mid in REGISTRY}
     totals: dict[str, MetricValue] = {}

@@ -49,6 +49,7 @@ from service.models import Alert, Patient, Reading, Team, UTCDateTime
 from service.reports.models import (
     DISCHARGE_REASONS,
     PILLARS,
+    READING_LOCAL_DATE,
     KccqScore,
     MedicationChange,
     PatientEvent,
@@ -89,6 +90,9 @@ class Ctx:
     as_of_end_utc: BindParameter[Any]
     tz_starts: tuple[BindParameter[Any], ...]
     tz_shifts: tuple[BindParameter[str], ...]
+    # Common table expressions several metrics read (this month's alerts, the latest medicines):
+    # built once per statement, so a batch of metrics computes each once.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, period: Period) -> Ctx:
@@ -120,6 +124,11 @@ class Ctx:
             tz_starts=starts,
             tz_shifts=shifts,
         )
+
+    def cte(self, name: str, build: Callable[[Ctx], Any]) -> Any:
+        if name not in self.shared:
+            self.shared[name] = build(self).cte(name)
+        return self.shared[name]
 
     def london_date(self, instant: Any) -> ColumnElement[Any]:
         return london_date(instant, list(self.tz_starts), list(self.tz_shifts))
@@ -241,37 +250,74 @@ def _during_monitoring(day: Any) -> ColumnElement[bool]:
     )
 
 
-def _patients(*where: ColumnElement[bool], num: ColumnElement[Any] | None = None) -> Any:
-    return select(
-        Patient.id.label("patient_id"), (num if num is not None else _one()).label("num")
-    ).where(*where)
-
-
 # --- caseload and flow ------------------------------------------------------------------------
 
 
+def _month_patients(ctx: Ctx) -> Any:
+    """The patients any caseload or flow metric of the month can count (referred, enrolled,
+    on the pathway or discharged in it): one scan of patients for all of them."""
+
+    def build(ctx: Ctx) -> Any:
+        return select(
+            Patient.id,
+            Patient.created_at,
+            Patient.enrolled_on,
+            Patient.discharged_on,
+            Patient.discharge_reason,
+        ).where(
+            or_(
+                _in_instants(Patient.created_at, ctx),
+                _in_days(Patient.enrolled_on, ctx),
+                _active_in_period(ctx),
+                _in_days(Patient.discharged_on, ctx),
+            )
+        )
+
+    return ctx.cte("month_patients", build)
+
+
+def _flow(ctx: Ctx, where: Callable[[Any], list[Any]]) -> Any:
+    month = _month_patients(ctx)
+    return select(month.c.id.label("patient_id"), _one().label("num")).where(*where(month.c))
+
+
 def _referred(ctx: Ctx) -> Any:
-    return _patients(_in_instants(Patient.created_at, ctx))
+    return _flow(ctx, lambda p: [_in_instants(p.created_at, ctx)])
 
 
 def _onboarded(ctx: Ctx) -> Any:
-    return _patients(_in_days(Patient.enrolled_on, ctx))
+    return _flow(ctx, lambda p: [_in_days(p.enrolled_on, ctx)])
 
 
 def _caseload(ctx: Ctx) -> Any:
-    return _patients(_active_in_period(ctx))
+    return _flow(
+        ctx,
+        lambda p: [
+            p.enrolled_on <= ctx.last_day,
+            or_(p.discharged_on.is_(None), p.discharged_on >= ctx.first_day),
+        ],
+    )
 
 
 def _active_month_end(ctx: Ctx) -> Any:
-    return _patients(_active_at_end(ctx))
+    return _flow(
+        ctx,
+        lambda p: [
+            p.enrolled_on <= ctx.last_day,
+            or_(p.discharged_on.is_(None), p.discharged_on > ctx.last_day),
+        ],
+    )
 
 
 def _discharged(reason: str | None) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        where = [_in_days(Patient.discharged_on, ctx)]
-        if reason is not None:
-            where.append(Patient.discharge_reason == reason)
-        return _patients(*where)
+        def where(p: Any) -> list[Any]:
+            conditions = [_in_days(p.discharged_on, ctx)]
+            if reason is not None:
+                conditions.append(p.discharge_reason == reason)
+            return conditions
+
+        return _flow(ctx, where)
 
     return units
 
@@ -286,35 +332,31 @@ def _days_on_pathway(ctx: Ctx) -> Any:
 # --- adherence --------------------------------------------------------------------------------
 
 
-def weight_days(ctx: Ctx) -> Any:
-    """Distinct (patient, London day) pairs with a weight in the period.
-
-    The literal ``type = 'weight'`` (not a bound parameter) lets PostgreSQL use the partial index
-    ``ix_readings_weight_taken_at`` as an index-only scan.
-    """
-    day = ctx.london_date(Reading.taken_at)
-    return (
-        select(Reading.patient_id.label("patient_id"), day.label("day"))
-        .where(text("readings.type = 'weight'"), _in_instants(Reading.taken_at, ctx))
-        .distinct()
-    )
-
-
 def _adherence(ctx: Ctx) -> Any:
-    days = weight_days(ctx).subquery("weight_days")
+    """Distinct London days with a weight, within the patient's days of the period.
+
+    The stored ``readings.local_date`` and the partial index on (patient_id, local_date) make the
+    join one index-only range scan per patient: no reading's instant is converted at query time,
+    and no reading outside the patient's days of the month is read. The literal
+    ``type = 'weight'`` (not a bound parameter) is what lets PostgreSQL match the partial index.
+    """
+    day = READING_LOCAL_DATE
+    first = greatest(Patient.enrolled_on, ctx.first_day)
+    last = least(func.coalesce(Patient.discharged_on, ctx.last_day), ctx.last_day)
     return (
         select(
             Patient.id.label("patient_id"),
-            func.count(days.c.day).label("num"),
+            func.count(distinct(day)).label("num"),
             _days_in_period(ctx).label("den"),
         )
         .select_from(Patient)
         .outerjoin(
-            days,
+            Reading,
             and_(
-                days.c.patient_id == Patient.id,
-                days.c.day >= Patient.enrolled_on,
-                or_(Patient.discharged_on.is_(None), days.c.day <= Patient.discharged_on),
+                Reading.patient_id == Patient.id,
+                text("readings.type = 'weight'"),
+                day >= first,
+                day <= last,
             ),
         )
         .where(Patient.expects_daily_weight.is_(True), _active_in_period(ctx))
@@ -325,42 +367,60 @@ def _adherence(ctx: Ctx) -> Any:
 # --- alerts -----------------------------------------------------------------------------------
 
 
+def _raised_in_period(ctx: Ctx) -> Any:
+    """Alerts raised in the month: one scan of the alerts for every alert metric."""
+
+    def build(ctx: Ctx) -> Any:
+        return select(
+            Alert.patient_id,
+            Alert.severity,
+            Alert.raised_at,
+            Alert.due_at,
+            Alert.first_action_at,
+        ).where(_in_instants(Alert.raised_at, ctx))
+
+    return ctx.cte("alerts_raised", build)
+
+
 def _alerts(severity: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        return select(Alert.patient_id.label("patient_id"), _one().label("num")).where(
-            _in_instants(Alert.raised_at, ctx), Alert.severity == severity
+        raised = _raised_in_period(ctx)
+        return select(raised.c.patient_id.label("patient_id"), _one().label("num")).where(
+            raised.c.severity == severity
         )
 
     return units
 
 
 def _alert_rate(ctx: Ctx) -> Any:
-    raised = select(
-        Alert.patient_id.label("patient_id"), _one().label("num"), _zero().label("den")
-    ).where(_in_instants(Alert.raised_at, ctx))
+    raised = _raised_in_period(ctx)
+    alerts = select(
+        raised.c.patient_id.label("patient_id"), _one().label("num"), _zero().label("den")
+    )
     exposure = select(
         Patient.id.label("patient_id"), _zero().label("num"), _days_in_period(ctx).label("den")
     ).where(_active_in_period(ctx))
-    return select(union_all(raised, exposure).subquery("alerts_and_days"))
+    return select(union_all(alerts, exposure).subquery("alerts_and_days"))
 
 
 def _time_to_action(ctx: Ctx) -> Any:
-    seconds = epoch_seconds(Alert.first_action_at) - epoch_seconds(Alert.raised_at)
+    raised = _raised_in_period(ctx)
+    seconds = epoch_seconds(raised.c.first_action_at) - epoch_seconds(raised.c.raised_at)
     return select(
-        Alert.patient_id.label("patient_id"),
+        raised.c.patient_id.label("patient_id"),
         (cast(seconds, Float) / literal(3600.0, Float)).label("val"),
-    ).where(_in_instants(Alert.raised_at, ctx), Alert.first_action_at.is_not(None))
+    ).where(raised.c.first_action_at.is_not(None))
 
 
 def _red_in_time(ctx: Ctx) -> Any:
-    in_time = case((Alert.first_action_at <= Alert.due_at, 1), else_=0)
+    raised = _raised_in_period(ctx)
+    in_time = case((raised.c.first_action_at <= raised.c.due_at, 1), else_=0)
     return select(
-        Alert.patient_id.label("patient_id"), in_time.label("num"), _one().label("den")
+        raised.c.patient_id.label("patient_id"), in_time.label("num"), _one().label("den")
     ).where(
-        _in_instants(Alert.raised_at, ctx),
-        Alert.severity == "red",
+        raised.c.severity == "red",
         # An alert not yet due and not yet worked cannot be judged late or on time.
-        or_(Alert.first_action_at.is_not(None), Alert.due_at < ctx.as_of_end_utc),
+        or_(raised.c.first_action_at.is_not(None), raised.c.due_at < ctx.as_of_end_utc),
     )
 
 
@@ -374,30 +434,53 @@ def _no_action_needed(ctx: Ctx) -> Any:
 # --- outcomes ---------------------------------------------------------------------------------
 
 
-def _events(ctx: Ctx, *where: ColumnElement[bool], num: ColumnElement[Any] | None = None) -> Any:
-    return (
-        select(
-            PatientEvent.patient_id.label("patient_id"),
-            (num if num is not None else _one()).label("num"),
+def _events_in_period(ctx: Ctx) -> Any:
+    """Events of the month while the patient was on the pathway, with the patient's NHS number:
+    one join of events to patients for every outcome metric."""
+
+    def build(ctx: Ctx) -> Any:
+        return (
+            select(
+                PatientEvent.id,
+                PatientEvent.patient_id,
+                PatientEvent.kind,
+                PatientEvent.occurred_on,
+                PatientEvent.hf_related,
+                PatientEvent.emergency,
+                Patient.nhs_number,
+            )
+            .join(Patient, Patient.id == PatientEvent.patient_id)
+            .where(
+                _in_days(PatientEvent.occurred_on, ctx),
+                _during_monitoring(PatientEvent.occurred_on),
+            )
         )
-        .join(Patient, Patient.id == PatientEvent.patient_id)
-        .where(
-            _in_days(PatientEvent.occurred_on, ctx),
-            _during_monitoring(PatientEvent.occurred_on),
-            *where,
-        )
-    )
+
+    return ctx.cte("events_in_period", build)
 
 
-def _emergency_admission() -> ColumnElement[bool]:
-    return and_(PatientEvent.kind == "admission", PatientEvent.emergency.is_(True))
+def _events(ctx: Ctx, *where: Callable[[Any], Any], num: Callable[[Any], Any] | None = None) -> Any:
+    """Units of the month's events matching ``where`` (each a condition on the events)."""
+    ev = _events_in_period(ctx)
+    return select(
+        ev.c.patient_id.label("patient_id"),
+        (num(ev) if num is not None else _one()).label("num"),
+    ).where(*(condition(ev) for condition in where))
+
+
+def _emergency_admission(ev: Any) -> ColumnElement[bool]:
+    return and_(ev.c.kind == "admission", ev.c.emergency.is_(True))
+
+
+def _hf_related(ev: Any) -> Any:
+    return ev.c.hf_related.is_(True)
 
 
 def _admissions(hf_only: bool) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        where = [_emergency_admission()]
+        where = [_emergency_admission]
         if hf_only:
-            where.append(PatientEvent.hf_related.is_(True))
+            where.append(_hf_related)
         return _events(ctx, *where)
 
     return units
@@ -406,18 +489,21 @@ def _admissions(hf_only: bool) -> UnitQuery:
 def _readmissions(ctx: Ctx) -> Any:
     earlier = aliased(PatientEvent)
     earlier_episode = aliased(Patient)
+
     # A previous admission of the same person: re-enrolment makes a new patient row, so match on
     # the NHS number to see admissions from an earlier episode too.
-    previous = exists().where(
-        earlier.patient_id == earlier_episode.id,
-        earlier_episode.nhs_number == Patient.nhs_number,
-        earlier.kind == "admission",
-        earlier.id != PatientEvent.id,
-        earlier.discharged_on.is_not(None),
-        earlier.discharged_on <= PatientEvent.occurred_on,
-        days_between(PatientEvent.occurred_on, earlier.discharged_on) <= READMISSION_DAYS,
-    )
-    return _events(ctx, _emergency_admission(), previous)
+    def previous(ev: Any) -> Any:
+        return exists().where(
+            earlier.patient_id == earlier_episode.id,
+            earlier_episode.nhs_number == ev.c.nhs_number,
+            earlier.kind == "admission",
+            earlier.id != ev.c.id,
+            earlier.discharged_on.is_not(None),
+            earlier.discharged_on <= ev.c.occurred_on,
+            days_between(ev.c.occurred_on, earlier.discharged_on) <= READMISSION_DAYS,
+        )
+
+    return _events(ctx, _emergency_admission, previous)
 
 
 def _bed_days(ctx: Ctx) -> Any:
@@ -441,25 +527,24 @@ def _bed_days(ctx: Ctx) -> Any:
 
 def _kind(kind: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        return _events(ctx, PatientEvent.kind == kind)
+        return _events(ctx, lambda ev: ev.c.kind == kind)
 
     return units
 
 
 def _hf_admission_after_alert(ctx: Ctx) -> Any:
     alert_day = ctx.london_date(Alert.raised_at)
-    alerted = exists().where(
-        Alert.patient_id == PatientEvent.patient_id,
-        Alert.raised_at >= ctx.lookback_utc,
-        Alert.raised_at < ctx.end_utc,
-        days_between(PatientEvent.occurred_on, alert_day).between(0, ALERT_LOOKBACK_DAYS),
-    )
-    base = _events(
-        ctx,
-        _emergency_admission(),
-        PatientEvent.hf_related.is_(True),
-        num=case((alerted, 1), else_=0),
-    )
+
+    def alerted(ev: Any) -> Any:
+        before = exists().where(
+            Alert.patient_id == ev.c.patient_id,
+            Alert.raised_at >= ctx.lookback_utc,
+            Alert.raised_at < ctx.end_utc,
+            days_between(ev.c.occurred_on, alert_day).between(0, ALERT_LOOKBACK_DAYS),
+        )
+        return case((before, 1), else_=0)
+
+    base = _events(ctx, _emergency_admission, _hf_related, num=alerted)
     return base.add_columns(_one().label("den"))
 
 
@@ -470,35 +555,53 @@ def _hfref_at_end(ctx: Ctx) -> ColumnElement[bool]:
     return and_(Patient.hf_type == "HFrEF", _active_at_end(ctx))
 
 
-def _latest_medication(ctx: Ctx, pillar: str, column: Any) -> Any:
-    """A column of the patient's latest record for the pillar on or before the last day.
+def _hfref_patients(ctx: Ctx) -> Any:
+    return ctx.cte("hfref_at_month_end", lambda ctx: select(Patient.id).where(_hfref_at_end(ctx)))
 
-    A correlated LIMIT 1 walks the (patient, pillar, date) index backwards for each patient in
-    scope, instead of ranking every medicine change ever recorded.
+
+def _latest_medicines(ctx: Ctx) -> Any:
+    """Each HFrEF patient's latest record per pillar on or before the last day.
+
+    Ranked with ROW_NUMBER() over the records of the patients in scope, all four pillars in one
+    pass (a join, not a correlated LIMIT 1 per patient and pillar): costed for the rows it reads,
+    so PostgreSQL does not JIT-compile it, and the eight medicine metrics share it.
     """
-    return (
-        select(column)
-        .where(
-            MedicationChange.patient_id == Patient.id,
-            MedicationChange.pillar == pillar,
-            MedicationChange.changed_on <= ctx.last_day,
+
+    def build(ctx: Ctx) -> Any:
+        rank = func.row_number().over(
+            partition_by=(MedicationChange.patient_id, MedicationChange.pillar),
+            order_by=(
+                MedicationChange.changed_on.desc(),
+                MedicationChange.recorded_at.desc(),
+                MedicationChange.id.desc(),
+            ),
         )
-        .order_by(
-            MedicationChange.changed_on.desc(),
-            MedicationChange.recorded_at.desc(),
-            MedicationChange.id.desc(),
+        ranked = (
+            select(
+                MedicationChange.patient_id,
+                MedicationChange.pillar,
+                MedicationChange.status,
+                MedicationChange.at_target_or_max_tolerated,
+                rank.label("rn"),
+            )
+            .join(Patient, Patient.id == MedicationChange.patient_id)
+            .where(MedicationChange.changed_on <= ctx.last_day, _hfref_at_end(ctx))
+            .subquery("ranked_medicines")
         )
-        .limit(1)
-        .scalar_subquery()
-    )
+        return select(ranked).where(ranked.c.rn == 1)
+
+    return ctx.cte("latest_medicines", build)
 
 
 def _on_pillar(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        status = _latest_medication(ctx, pillar, MedicationChange.status)
-        on = case((status == "started", 1), else_=0)
-        return select(Patient.id.label("patient_id"), on.label("num"), _one().label("den")).where(
-            _hfref_at_end(ctx)
+        hfref = _hfref_patients(ctx)
+        latest = _latest_medicines(ctx)
+        on = case((latest.c.status == "started", 1), else_=0)
+        return (
+            select(hfref.c.id.label("patient_id"), on.label("num"), _one().label("den"))
+            .select_from(hfref)
+            .outerjoin(latest, and_(latest.c.patient_id == hfref.c.id, latest.c.pillar == pillar))
         )
 
     return units
@@ -506,12 +609,11 @@ def _on_pillar(pillar: str) -> UnitQuery:
 
 def _at_target(pillar: str) -> UnitQuery:
     def units(ctx: Ctx) -> Any:
-        status = _latest_medication(ctx, pillar, MedicationChange.status)
-        target = _latest_medication(ctx, pillar, MedicationChange.at_target_or_max_tolerated)
-        flag = case((target.is_(True), 1), else_=0)
-        return select(Patient.id.label("patient_id"), flag.label("num"), _one().label("den")).where(
-            _hfref_at_end(ctx), status == "started"
-        )
+        latest = _latest_medicines(ctx)
+        flag = case((latest.c.at_target_or_max_tolerated.is_(True), 1), else_=0)
+        return select(
+            latest.c.patient_id.label("patient_id"), flag.label("num"), _one().label("den")
+        ).where(latest.c.pillar == pillar, latest.c.status == "started")
 
     return units
 
@@ -519,21 +621,25 @@ def _at_target(pillar: str) -> UnitQuery:
 def _time_to_optimisation(ctx: Ctx) -> Any:
     # A pillar is settled from the first record at target or maximum tolerated dose, or ruled out
     # (not tolerated, contraindicated); a patient is optimised when all four are settled.
+    settles = or_(
+        and_(
+            MedicationChange.status == "started",
+            MedicationChange.at_target_or_max_tolerated.is_(True),
+        ),
+        MedicationChange.status.in_(("not_tolerated", "contraindicated")),
+    )
+    # Optimised in the month means the last pillar settled in the month, on a settling record
+    # dated in the month: only those patients' histories need ranking, not every patient's.
+    candidates = select(MedicationChange.patient_id).where(
+        settles, _in_days(MedicationChange.changed_on, ctx)
+    )
     settled = (
         select(
             MedicationChange.patient_id,
             MedicationChange.pillar,
             func.min(MedicationChange.changed_on).label("settled_on"),
         )
-        .where(
-            or_(
-                and_(
-                    MedicationChange.status == "started",
-                    MedicationChange.at_target_or_max_tolerated.is_(True),
-                ),
-                MedicationChange.status.in_(("not_tolerated", "contraindicated")),
-            )
-        )
+        .where(settles, MedicationChange.patient_id.in_(candidates))
         .group_by(MedicationChange.patient_id, MedicationChange.pillar)
         .subquery("settled")
     )
@@ -561,29 +667,52 @@ def _time_to_optimisation(ctx: Ctx) -> Any:
 
 
 def _kccq_pairs(ctx: Ctx) -> Any:
+    return ctx.cte("kccq_pairs", _kccq_pairs_query)
+
+
+KCCQ_EPOCH = date(2000, 1, 1)
+
+
+def _kccq_pairs_query(ctx: Ctx) -> Any:
     """Patients discharged from monitoring in the period with a start and a discharge score:
-    the first start score and the last discharge score."""
+    the first start score and the last discharge score.
 
-    def score(timepoint: str, first: bool) -> Any:
-        order = KccqScore.assessed_on.asc() if first else KccqScore.assessed_on.desc()
-        return (
-            select(KccqScore.score)
-            .where(KccqScore.patient_id == Patient.id, KccqScore.timepoint == timepoint)
-            .order_by(order, KccqScore.recorded_at.desc(), KccqScore.id.desc())
-            .limit(1)
-            .scalar_subquery()
+    One ROW_NUMBER() over the start and discharge scores of the month's discharges only (a join,
+    not a correlated subquery per patient, so PostgreSQL costs it for the rows it reads and does
+    not JIT-compile it): earliest first for the start timepoint, latest first for discharge.
+    """
+    day = days_between(KccqScore.assessed_on, literal(KCCQ_EPOCH, Date))
+    is_start = KccqScore.timepoint == "start"
+    rank = func.row_number().over(
+        partition_by=(KccqScore.patient_id, KccqScore.timepoint),
+        order_by=(
+            case((is_start, day), else_=-day),
+            KccqScore.recorded_at.desc(),
+            KccqScore.id.desc(),
+        ),
+    )
+    ranked = (
+        select(KccqScore.patient_id, KccqScore.timepoint, KccqScore.score, rank.label("rn"))
+        .join(Patient, Patient.id == KccqScore.patient_id)
+        .where(
+            KccqScore.timepoint.in_(("start", "discharge")),
+            _in_days(Patient.discharged_on, ctx),
         )
-
-    pairs = select(
-        Patient.id.label("patient_id"),
-        score("start", first=True).label("start_score"),
-        score("discharge", first=False).label("discharge_score"),
-    ).where(_in_days(Patient.discharged_on, ctx))
-    scored = pairs.subquery("kccq_scored")
+        .subquery("kccq_ranked")
+    )
+    chosen = ranked.c.rn == 1
     return (
-        select(scored)
-        .where(scored.c.start_score.is_not(None), scored.c.discharge_score.is_not(None))
-        .subquery("kccq_pairs")
+        select(
+            ranked.c.patient_id,
+            func.max(case((ranked.c.timepoint == "start", ranked.c.score))).label("start_score"),
+            func.max(case((ranked.c.timepoint == "discharge", ranked.c.score))).label(
+                "discharge_score"
+            ),
+        )
+        .where(chosen)
+        .group_by(ranked.c.patient_id)
+        # One chosen score per timepoint: two rows means both were recorded.
+        .having(func.count() == 2)
     )
 
 
@@ -1246,8 +1375,198 @@ def compute(session: Session, metric: Metric, period: Period, grouping: Grouping
     return Grouped(groups, total)
 
 
+# --- every metric of a month in one statement ---------------------------------------------------
+#
+# A report needs every metric, and 39 statements cost 39 plans, 39 joins of the units to patients
+# and teams, and the alerts, medicines and KCCQ pairs read again by each metric that uses them.
+# compute_all() runs the same unit queries as compute(), each tagged with its metric's position,
+# as one statement: the additive metrics in one UNION ALL, the medians and percentiles in another,
+# sharing the common table expressions. Each patient belongs to exactly one group (the key is a
+# column of the patient or of its team), so a total is the sum of its groups, people included.
+
+
+def _scoped(query: Any, grouping: Grouping) -> Any:
+    if grouping.site_id is not None:
+        query = query.where(
+            Team.site_id == bindparam("scope_site_id", grouping.site_id, type_=Uuid)
+        )
+    if grouping.team_id is not None:
+        query = query.where(
+            Patient.team_id == bindparam("scope_team_id", grouping.team_id, type_=Uuid)
+        )
+    return query
+
+
+Tagged = list[tuple[int, Metric]]
+
+
+def _batched_units(
+    name: str,
+    metrics: Tagged,
+    ctx: Ctx,
+    grouping: Grouping,
+    columns: Callable[[Metric, Any], list[Any]],
+) -> Any:
+    branches = []
+    for i, metric in metrics:
+        units = metric.units(ctx).subquery(f"units_{i}")
+        branches.append(
+            select(literal(i, Integer).label("m"), units.c.patient_id, *columns(metric, units))
+        )
+    everything = union_all(*branches).subquery(f"{name}_tagged")
+    key = _group_key(grouping.by, ctx).label("grp")
+    query = (
+        select(everything, key)
+        .select_from(everything)
+        .join(Patient, Patient.id == everything.c.patient_id)
+        .join(Team, Team.id == Patient.team_id)
+    )
+    return _scoped(query, grouping).cte(f"{name}_grouped")
+
+
+def _additive_columns(metric: Metric, units: Any) -> list[Any]:
+    den = units.c.den if "den" in units.c else cast(null(), Integer)
+    return [units.c.num.label("num"), den.label("den")]
+
+
+def _batched_additive(metrics: Tagged, ctx: Ctx, grouping: Grouping) -> list[Any]:
+    g = _batched_units("additive", metrics, ctx, grouping, _additive_columns)
+    by_group = (
+        select(
+            g.c.m,
+            g.c.grp,
+            func.coalesce(func.sum(g.c.num), 0).label("num"),
+            func.sum(g.c.den).label("den"),
+            func.count(distinct(g.c.patient_id)).label("n"),
+        )
+        .group_by(g.c.m, g.c.grp)
+        .cte("additive_by_group")
+    )
+    no_value = cast(null(), Float).label("val")
+    total = select(
+        by_group.c.m,
+        cast(null(), g.c.grp.type).label("grp"),
+        func.coalesce(func.sum(by_group.c.num), 0),
+        func.sum(by_group.c.den),
+        func.sum(by_group.c.n),
+        no_value,
+    ).group_by(by_group.c.m)
+    return [select(by_group, no_value), total]
+
+
+def _percentile_columns(metric: Metric, units: Any) -> list[Any]:
+    return [literal(metric.percentile, Integer).label("k"), cast(units.c.val, Float).label("val")]
+
+
+def _batched_percentile(metrics: Tagged, ctx: Ctx, grouping: Grouping) -> list[Any]:
+    g = _batched_units("percentile", metrics, ctx, grouping, _percentile_columns)
+    ranked = (
+        select(
+            g.c.m,
+            g.c.k,
+            g.c.grp,
+            g.c.patient_id,
+            g.c.val,
+            func.row_number().over(partition_by=(g.c.m, g.c.grp), order_by=g.c.val).label("rn"),
+            func.count().over(partition_by=(g.c.m, g.c.grp)).label("cnt"),
+            func.row_number().over(partition_by=g.c.m, order_by=g.c.val).label("trn"),
+            func.count().over(partition_by=g.c.m).label("tcnt"),
+        )
+        .where(g.c.val.is_not(None))
+        .subquery("percentile_ranked")
+    )
+
+    def aggregate(key: ColumnElement[Any], rn: Any, cnt: Any, *group_by: Any) -> Any:
+        # As _percentile_statement: 0-based position h = k/100 * (cnt - 1) in integers.
+        position = ranked.c.k * (cnt - 1)
+        lo = position // 100 + 1
+        return select(
+            ranked.c.m,
+            key.label("grp"),
+            func.max(cnt).label("cnt"),
+            func.max(case((rn == lo, ranked.c.val))).label("v_lo"),
+            func.max(case((rn == lo + 1, ranked.c.val))).label("v_hi"),
+            func.max(position % 100).label("frac"),
+            func.count(distinct(ranked.c.patient_id)).label("n"),
+        ).group_by(ranked.c.m, *group_by)
+
+    by_group = aggregate(ranked.c.grp, ranked.c.rn, ranked.c.cnt, ranked.c.grp)
+    total = aggregate(cast(null(), g.c.grp.type), ranked.c.trn, ranked.c.tcnt)
+    parts = union_all(by_group, total).subquery("percentile_parts")
+    value = case(
+        (parts.c.frac == 0, parts.c.v_lo),
+        else_=parts.c.v_lo
+        + (parts.c.v_hi - parts.c.v_lo) * cast(parts.c.frac, Float) / literal(100.0, Float),
+    )
+    return [
+        select(
+            parts.c.m,
+            parts.c.grp,
+            null().label("num"),
+            parts.c.cnt.label("den"),
+            parts.c.n,
+            value.label("val"),
+        )
+    ]
+
+
+def batched_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+    """Rows (m, grp, num, den, n, val): m the position in ``metrics``, grp NULL for the total."""
+    tagged = list(enumerate(metrics))
+    additive = [(i, m) for i, m in tagged if m.kind in ADDITIVE_KINDS]
+    percentile = [(i, m) for i, m in tagged if m.kind not in ADDITIVE_KINDS]
+    # One flat UNION ALL: SQLite allows no parenthesised compound inside another.
+    parts = []
+    if additive:
+        parts += _batched_additive(additive, ctx, grouping)
+    if percentile:
+        parts += _batched_percentile(percentile, ctx, grouping)
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+REPORT_WORK_MEM = "32MB"
+_BATCHES: dict[tuple[tuple[str, ...], str, bool, bool], Any] = {}
+
+
+def _cached_batch(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+    key = (
+        tuple(m.id for m in metrics),
+        grouping.by,
+        grouping.site_id is not None,
+        grouping.team_id is not None,
+    )
+    stmt = _BATCHES.get(key)
+    if stmt is None:
+        stmt = _BATCHES[key] = batched_statement(metrics, ctx, grouping)
+    return stmt
+
+
 def compute_all(
     session: Session, period: Period, grouping: Grouping, metric_ids: list[str] | None = None
 ) -> dict[str, Grouped]:
-    ids = metric_ids or list(REGISTRY)
-    return {mid: compute(session, REGISTRY[mid], period, grouping) for mid in ids}
+    """Every metric (or those named) for one period, as compute() gives them one by one."""
+    metrics = [REGISTRY[mid] for mid in (metric_ids or list(REGISTRY))]
+    ctx = Ctx.build(period)
+    params = ctx.params()
+    if grouping.site_id is not None:
+        params["scope_site_id"] = grouping.site_id
+    if grouping.team_id is not None:
+        params["scope_team_id"] = grouping.team_id
+    if session.get_bind().dialect.name == "postgresql":
+        # The batch's estimated cost is the sum of its branches, which crosses jit_above_cost
+        # although each branch runs in milliseconds: compiling it would take longer than running it.
+        session.execute(text("SET LOCAL jit = off"))
+        # It sorts a month's unit rows (a row per patient per metric, 200,000 for 50,000
+        # patients): the 4 MB default spills that sort to disk.
+        session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
+    groups: dict[str, dict[Any, MetricValue]] = {m.id: {} for m in metrics}
+    totals = {m.id: _value(m, None, None, None, 0) for m in metrics}
+    for row in session.execute(_cached_batch(metrics, ctx, grouping), params).all():
+        metric = metrics[row.m]
+        val = row.val if metric.kind not in ADDITIVE_KINDS else None
+        result = _value(metric, row.num, row.den, val, int(row.n or 0))
+        if row.grp is None:
+            totals[metric.id] = result
+        else:
+            groups[metric.id][row.grp] = result
+    return {m.id: Grouped(groups[m.id], totals[m.id]) for m in metrics}

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Date, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from service.timeutil import LONDON
@@ -56,6 +57,39 @@ def _london_date_sqlite(element: london_date, compiler: SQLCompiler, **kw: Any) 
     ]
     default = f"date({arg}, {compiler.process(shifts[0], **kw)})"
     return "CASE " + " ".join(whens) + f" ELSE {default} END" if whens else default
+
+
+# The London calendar date of readings.taken_at, as a stored generated column. PostgreSQL asks its
+# time zone database (timezone(text, timestamptz) is immutable, so it may generate a column); the
+# text is what PostgreSQL reflects it as, so Alembic sees the model and the database agree.
+READING_LOCAL_DATE_PG = "(timezone('Europe/London'::text, taken_at))::date"
+# SQLite has no time zones: the UK rule in force since 1996 (British Summer Time from 01:00 UTC on
+# the last Sunday of March to 01:00 UTC on the last Sunday of October), on the naive UTC text
+# SQLite stores. "-6 days, weekday 0" from the 31st is the last Sunday of the month.
+READING_LOCAL_DATE_SQLITE = (
+    "CASE WHEN taken_at >= datetime(date(substr(taken_at, 1, 4) || '-03-31', '-6 days', "
+    "'weekday 0'), '+1 hours') AND taken_at < datetime(date(substr(taken_at, 1, 4) || '-10-31', "
+    "'-6 days', 'weekday 0'), '+1 hours') THEN date(taken_at, '+1 hours') ELSE date(taken_at) END"
+)
+
+
+class reading_local_date(ColumnElement[Any]):
+    """The generation expression of ``readings.local_date``, in each dialect's own terms."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(reading_local_date, "postgresql")
+def _reading_local_date_pg(element: reading_local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return READING_LOCAL_DATE_PG
+
+
+@compiles(reading_local_date)
+def _reading_local_date_sqlite(
+    element: reading_local_date, compiler: SQLCompiler, **kw: Any
+) -> str:
+    return READING_LOCAL_DATE_SQLITE
 
 
 class epoch_seconds(FunctionElement[Any]):

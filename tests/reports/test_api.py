@@ -279,7 +279,10 @@ def test_metric_definitions_are_published(client, world):
     body = client.get("/api/v1/reports/metrics", headers=world.auth("lead")).json()
     adherence = next(m for m in body["metrics"] if m["id"] == "weight_adherence")
     assert adherence["denominator"] == "Expected reading-days"
-    assert ":period_start" in adherence["sql"] or "%(period_start)s" in adherence["sql"]
+    # The month's bounds are named parameters of the published SQL (London days, from the stored
+    # readings.local_date).
+    for bound in ("period_first_day", "period_last_day"):
+        assert f":{bound}" in adherence["sql"] or f"%({bound})s" in adherence["sql"]
     assert client.get("/api/v1/reports/metrics", headers=world.auth("pat_A1")).status_code == 403
 
 
