@@ -4,7 +4,7 @@ Each record carries the hash of the one before it (``prev_hash``) and its own ``
 written before 2026-12-01 hash the whole payload with the previous hash inside it (``_digest``);
 later ones hash the previous hash followed by the digest of their own payload (``_link`` of
 ``_body``), which PostgreSQL can finish itself: the append is then one call to the database
-(``audit_append``, see migration 20261201_0005) that takes the chain lock, reads the head,
+(``audit_append``, see migration 20261201_0006) that takes the chain lock, reads the head,
 links and inserts the record and the patients it names. Both forms cover every field, the
 patient list and the previous record; the verifier accepts either.
 """

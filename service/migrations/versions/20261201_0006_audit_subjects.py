@@ -2,8 +2,8 @@
 
 ix_alerts_team_order serves the queue's order over resolved alerts too (status=resolved).
 
-Revision ID: 20261201_0005
-Revises: 20261124_0004
+Revision ID: 20261201_0006
+Revises: 20261201_0005
 Create Date: 2026-12-01 18:10:00
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261201_0005"
-down_revision = "20261124_0004"
+revision = "20261201_0006"
+down_revision = "20261201_0005"
 branch_labels = None
 depends_on = None
 
