@@ -15,7 +15,7 @@ from pathway.config import (
     default_pathway,
 )
 from pathway.describe import describe
-from pathway.engine import evaluate
+from pathway.engine import evaluate, history_lookback
 from pathway.missed import missed_readings
 from pathway.model import (
     Advice,
@@ -66,6 +66,7 @@ __all__ = [
     "default_pathway",
     "describe",
     "evaluate",
+    "history_lookback",
     "missed_readings",
     "validate",
 ]

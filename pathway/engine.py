@@ -95,11 +95,18 @@ def evaluate(
     return Evaluation(findings, advise(config, findings, remeasure=bool(held)))
 
 
-def _reach(
-    config: PathwayConfig, anchor_types: set[ReadingType], earliest: datetime
-) -> dict[ReadingType, datetime]:
-    """How far back each reading type can be read by a rule judging the anchors: the rules'
-    look-backs (plus a day for clock changes), capped by the history window."""
+def history_lookback(
+    config: PathwayConfig, types: Iterable[ReadingType]
+) -> dict[ReadingType, timedelta]:
+    """What the rules can read when judging new readings of these types: for each reading type
+    they read, how far before the earliest new reading (the rules' look-backs, plus a day for
+    clock changes). A type missing from the answer is never read for them.
+
+    For a caller loading only the history it needs: stored readings of each returned type from
+    (earliest new reading - its look-back) up to `now`, and never before
+    `now - config.history_window` (evaluate() drops those itself), give the same evaluation as
+    the whole history. Readings after the earliest new one are re-judged, so they are included.
+    """
     confirm = CONFIRM_DAYS * max(config.confirm.values(), default=1)
     w, m, c = config.weight, config.moving_average, config.macd
     days = {
@@ -116,14 +123,20 @@ def _reach(
         ReadingType.BLOOD_PRESSURE: confirm,
         ReadingType.SPO2: confirm,
     }
-    reach: dict[ReadingType, datetime] = {}
-    for kind in anchor_types:
-        for needed in NEEDS[kind]:
-            back = timedelta(days=days[needed] + 1) if needed in days else config.history_window
-            start = earliest - back
-            if needed not in reach or start < reach[needed]:
-                reach[needed] = start
-    return reach
+    # Laboratory results (titration rules) compare with the result before a medicine change,
+    # however long ago within the window.
+    return {
+        needed: timedelta(days=days[needed] + 1) if needed in days else config.history_window
+        for kind in types
+        for needed in NEEDS[kind]
+    }
+
+
+def _reach(
+    config: PathwayConfig, anchor_types: set[ReadingType], earliest: datetime
+) -> dict[ReadingType, datetime]:
+    """How far back each reading type can be read by a rule judging the anchors."""
+    return {kind: earliest - back for kind, back in history_lookback(config, anchor_types).items()}
 
 
 def _dedupe(readings: Iterable[Reading]) -> dict[str, Reading]:

@@ -136,3 +136,25 @@ def test_naive_datetimes_are_refused_at_construction() -> None:
 
     with pytest.raises(ValueError, match="timezone-aware"):
         Reading("n", ReadingType.SPO2, at(0).replace(tzinfo=None), value=97)
+
+
+def test_history_lookback_of_the_default_pathway() -> None:
+    from pathway import history_lookback
+
+    config = default_pathway()
+    days = timedelta(days=1)
+    # MACD's slow average reads 3 x 14 days of weight; a day more for clock changes.
+    assert history_lookback(config, [ReadingType.WEIGHT]) == {
+        ReadingType.WEIGHT: 43 * days,
+        ReadingType.SYMPTOMS: 8 * days,
+    }
+    assert history_lookback(config, {ReadingType.SPO2, ReadingType.POTASSIUM}) == {
+        ReadingType.SPO2: 7 * days,
+        ReadingType.POTASSIUM: config.history_window,
+    }
+    assert history_lookback(config, [ReadingType.SYMPTOMS]) == {
+        ReadingType.SYMPTOMS: 8 * days,
+        ReadingType.WEIGHT: 43 * days,
+        ReadingType.HEART_RATE: 7 * days,
+    }
+    assert history_lookback(config, []) == {}

@@ -4,6 +4,7 @@ valid reading sequence, and a reading that changes nothing raises nothing new.""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from pathway import (
     SymptomAnswers,
     default_pathway,
     evaluate,
+    history_lookback,
 )
 from tests.pathway.tables import LONDON, domain_table
 
@@ -106,3 +108,28 @@ def test_properties(rows: list[Reading], split: int, who, config, data) -> None:
     again = evaluate(config, who, rows, new, NOW)
     assert again.findings == ()
     assert again.advice.code == "green"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=readings(),
+    split=st.integers(0, 40),
+    who=st.sampled_from(PATIENTS),
+    config=st.sampled_from(CONFIGS),
+)
+def test_history_lookback_is_all_the_history_needed(
+    rows: list[Reading], split: int, who, config
+) -> None:  # type: ignore[no-untyped-def]
+    # What a service loading only history_lookback() of the history gets must be what the
+    # whole history gives.
+    history, new = rows[:split], rows[split:]
+    if not new:
+        return
+    earliest = min(r.taken_at for r in new)
+    reach = history_lookback(config, {r.type for r in new})
+    needed = [r for r in history if r.type in reach and r.taken_at >= earliest - reach[r.type]]
+    # The reference reads the whole window for every type, so it does not trust the look-backs.
+    everything = {kind: NOW - config.history_window for kind in ReadingType}
+    with patch("pathway.engine._reach", lambda *_: everything):
+        whole = evaluate(config, who, history, new, NOW)
+    assert evaluate(config, who, needed, new, NOW) == whole
