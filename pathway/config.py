@@ -6,8 +6,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
-from pathway.model import Level, PatientContext
+from pathway.model import Level, PatientContext, PersonalThresholds
 
 PATHWAY_VERSION = "mhf-2026.1"
 
@@ -68,6 +69,11 @@ class SymptomRules:
     # Off by default: on its own it fired mostly without a deterioration (see README).
     fatigue_alone: bool = False
     dizziness_alone: bool = True
+    # Worse breathlessness on exertion with no other congestion sign raises the amber only when
+    # the previous questionnaire (within 3 days) also showed a congestion sign (see README).
+    breathlessness_alone_repeat: bool = True
+    # ... or at once when the recent weight mean is this far above the personal baseline mean.
+    breathlessness_weight_kg: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,11 @@ DEFAULT_ADVICE = {
     "remeasure": AdviceText(
         Level.GREEN, "Please take this reading again in 30 minutes. Sit and rest first."
     ),
+    "symptoms_again": AdviceText(
+        Level.GREEN,
+        "Thank you. Please answer the questions again tomorrow. "
+        "If you feel worse, call 111. If you are breathless at rest, call 999.",
+    ),
 }
 
 _DEFAULT_RESPONSE = {
@@ -197,16 +208,28 @@ class PathwayConfig:
         return apply_overrides(self, overrides)
 
     def thresholds_for(self, patient: PatientContext) -> Thresholds:
-        personal = {
-            f.name: getattr(patient.thresholds, f.name)
-            for f in dataclasses.fields(patient.thresholds)
-            if getattr(patient.thresholds, f.name) is not None
-        }
-        merged = dataclasses.replace(self.thresholds, **personal) if personal else self.thresholds
-        from pathway.validation import validate_thresholds
+        merged = _merged_thresholds(self.thresholds, patient.thresholds)
+        # The cache answers with an equal copy; without personal limits, the pathway's own.
+        return self.thresholds if patient.thresholds == _NO_PERSONAL else merged
 
-        validate_thresholds(merged, "patient.thresholds" if personal else "thresholds")
-        return merged
+
+_NO_PERSONAL = PersonalThresholds()
+
+
+# Both are frozen values and the answer is pure, so memoising is safe; evaluate() asks on every
+# call. An unsafe combination raises every time (lru_cache does not keep exceptions).
+@lru_cache(maxsize=4096)
+def _merged_thresholds(pathway: Thresholds, patient: PersonalThresholds) -> Thresholds:
+    personal = {
+        f.name: getattr(patient, f.name)
+        for f in dataclasses.fields(patient)
+        if getattr(patient, f.name) is not None
+    }
+    merged = dataclasses.replace(pathway, **personal) if personal else pathway
+    from pathway.validation import validate_thresholds
+
+    validate_thresholds(merged, "patient.thresholds" if personal else "thresholds")
+    return merged
 
 
 def default_pathway() -> PathwayConfig:

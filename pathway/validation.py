@@ -143,7 +143,10 @@ def validate(config: PathwayConfig) -> PathwayConfig:
         _check(rule_id in CONFIRMABLE, name, "only single-reading-type rules can be confirmed")
         _check(1 <= count <= 3, name, "must be 1-3 readings")
     longest = max(
-        m.baseline_days + m.recent_days, 3 * c.slow_days, w.gain_3d_days + 1, t.beta_blocker_days
+        m.baseline_days + m.recent_days + w.symptom_days,
+        3 * c.slow_days,
+        w.gain_3d_days + 1,
+        t.beta_blocker_days,
     )
     _check(
         timedelta(days=longest) <= config.history_window <= timedelta(days=120),
