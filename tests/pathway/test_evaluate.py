@@ -146,9 +146,9 @@ def test_history_lookback_of_the_default_pathway() -> None:
 
     config = default_pathway()
     days = timedelta(days=1)
-    # MACD's slow average reads 3 x 14 days of weight; a day more for clock changes.
+    # MACD's slow average reads 3 x 18 days of weight; a day more for clock changes.
     assert history_lookback(config, [ReadingType.WEIGHT]) == {
-        ReadingType.WEIGHT: 43 * days,
+        ReadingType.WEIGHT: 55 * days,
         ReadingType.SYMPTOMS: 8 * days,
     }
     assert history_lookback(config, {ReadingType.SPO2, ReadingType.POTASSIUM}) == {
@@ -157,7 +157,7 @@ def test_history_lookback_of_the_default_pathway() -> None:
     }
     assert history_lookback(config, [ReadingType.SYMPTOMS]) == {
         ReadingType.SYMPTOMS: 8 * days,
-        ReadingType.WEIGHT: 43 * days,
+        ReadingType.WEIGHT: 55 * days,
         ReadingType.HEART_RATE: 7 * days,
     }
     assert history_lookback(config, []) == {}
