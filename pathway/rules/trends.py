@@ -6,9 +6,10 @@ import math
 from bisect import bisect_right
 
 from pathway.model import Finding, Reading, ReadingType
-from pathway.rules.base import Context, kg, value
+from pathway.rules.base import Context, kg
 
 W = ReadingType.WEIGHT
+NAN = float("nan")
 
 
 def above_baseline(ctx: Context, r: Reading) -> tuple[float, float, range] | None:
@@ -23,11 +24,12 @@ def above_baseline(ctx: Context, r: Reading) -> tuple[float, float, range] | Non
     if len(recent) < p.min_recent_readings or len(baseline) < p.min_baseline_readings:
         return None
     readings = series.readings
-    base = [value(b) for b in readings[baseline.start : baseline.stop]]
+    # value() inlined: these loops run for every weight judged.
+    base = [NAN if (v := b.value) is None else v for b in readings[baseline.start : baseline.stop]]
     mean_base = math.fsum(base) / len(base)
     sd = math.sqrt(math.fsum([(x - mean_base) ** 2 for x in base]) / (len(base) - 1))
     spread = max(sd, p.min_sd_kg)
-    latest = [value(x) for x in readings[recent.start : recent.stop]]
+    latest = [NAN if (v := x.value) is None else v for x in readings[recent.start : recent.stop]]
     rise = math.fsum(latest) / len(latest) - mean_base
     return rise, spread, recent
 
@@ -69,31 +71,31 @@ def macd(ctx: Context, r: Reading) -> Finding | None:
     step_fast, step_slow, step_signal = 1.0 - keep_fast, 1.0 - keep_slow, 1.0 - keep_signal
     i, stop = span.start, span.stop
     first = previous = days[i]
-    fast = slow = 0.0
+    fast = slow = NAN
     signal = line = 0.0
     while i < stop:
         current = days[i]
         # The last weight of a day stands for it: a re-measure replaces the first try. Jumping
         # to it keeps the cost per day, however many weights a device sends in one day.
-        last = i
-        if i + 1 < stop and days[i + 1] == current:
-            last = bisect_right(days, current, i, stop) - 1
-        weight = value(readings[last])
-        i = last + 1
+        i += 1
+        if i < stop and days[i] == current:
+            i = bisect_right(days, current, i, stop)
+        weight = NAN if (v := readings[i - 1].value) is None else v
         gap = current - previous
         previous = current
-        if gap == 0:
-            fast = slow = weight
-        elif gap == 1:
+        if gap == 1:
             fast += step_fast * (weight - fast)
             slow += step_slow * (weight - slow)
             line = fast - slow
             signal += step_signal * (line - signal)
-        else:
+        elif gap:
             fast += (1.0 - keep_fast**gap) * (weight - fast)
             slow += (1.0 - keep_slow**gap) * (weight - slow)
             line = fast - slow
             signal += (1.0 - keep_signal**gap) * (line - signal)
+        else:
+            # The first day starts both averages at its weight.
+            fast = slow = weight
     if previous - first < p.min_days:
         return None
     if line < p.threshold_kg or line <= signal:
