@@ -1,6 +1,7 @@
 """Pathway cost: evaluate() must cost the same with 10 or 10,000 past readings, and the
 engine must judge >= 20,000 readings/s in process. Ratios are against a baseline measured
-in the same run, so the figures compare across machines.
+in the same run (section 1: the 10-reading history; section 2: one reading per call with a
+plain readings list), so the figures compare across machines.
 
     .venv/bin/python bench/pathway.py
 """
@@ -28,6 +29,7 @@ from pathway import (
     evaluate,
 )
 from pathway.evaluation.replay import replay_patient
+from pathway.history import History
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
 CONFIG = default_pathway()
@@ -62,15 +64,16 @@ NEW = [Reading("new", ReadingType.WEIGHT, NOW - timedelta(minutes=5), value=80.6
 
 
 def per_call(func: Callable[[], object], seconds: float = 0.6) -> float:
-    """Best-of-5 mean time per call, in microseconds."""
+    """Best-of-5 mean CPU time per call, in microseconds. CPU time, not wall time: the bench
+    runs on shared machines, where another process taking the core would count as our cost."""
     best = float("inf")
     for _ in range(5):
         calls = 0
-        start = time.perf_counter()
-        while time.perf_counter() - start < seconds / 5:
+        start = time.process_time()
+        while time.process_time() - start < seconds / 5:
             func()
             calls += 1
-        best = min(best, (time.perf_counter() - start) / calls)
+        best = min(best, (time.process_time() - start) / calls)
     return best * 1e6
 
 
@@ -94,10 +97,9 @@ def main() -> None:
     print("   cost levels off once the window is full: rules only read a bounded window;")
     print("   given all N, the only extra work is one comparison per reading to drop it.")
 
-    print("2. throughput in process")
+    print("2. throughput in process: a realistic patient, 60 days x 5 readings a day")
     window = history(300)  # 60 days x 5 readings: a full window
-    single = per_call(lambda: evaluate(CONFIG, PATIENT, window, NEW, NOW))
-    print(f"   one reading per call, full window: {1e6 / single:10,.0f} readings/s")
+    prepared = History(window)
     day_batch = [
         Reading(f"n{k}", t, NOW - timedelta(minutes=5 - k), value=v, systolic=s, symptoms=a)
         for k, (t, v, s, a) in enumerate(
@@ -110,23 +112,37 @@ def main() -> None:
             ]
         )
     ]
-    batch = per_call(lambda: evaluate(CONFIG, PATIENT, window, day_batch, NOW))
-    print(f"   a day's 5 readings per call:        {5e6 / batch:10,.0f} readings/s")
+    for given in (window, prepared):
+        for new in (NEW, day_batch):
+            # The same answer either way; the bench would be meaningless otherwise.
+            assert evaluate(CONFIG, PATIENT, given, new, NOW) == evaluate(
+                CONFIG, PATIENT, window, new, NOW
+            )
+    rates = {
+        ("list", 1): 1e6 / per_call(lambda: evaluate(CONFIG, PATIENT, window, NEW, NOW)),
+        ("list", 5): 5e6 / per_call(lambda: evaluate(CONFIG, PATIENT, window, day_batch, NOW)),
+        ("History", 1): 1e6 / per_call(lambda: evaluate(CONFIG, PATIENT, prepared, NEW, NOW)),
+        ("History", 5): 5e6 / per_call(lambda: evaluate(CONFIG, PATIENT, prepared, day_batch, NOW)),
+    }
+    build = per_call(lambda: History(window))
+    base = rates[("list", 1)]
+    for (given, size), rate in rates.items():
+        label = "one reading per call" if size == 1 else "a day's 5 readings per call"
+        how = "readings list (as the service passes)" if given == "list" else "prepared History"
+        verdict = "meets" if rate >= 20_000 else "does NOT meet"
+        print(
+            f"   {label:28} {how:39} {rate:9,.0f} readings/s ({rate / base:4.1f}x)"
+            f"  {verdict} the 20,000/s goal"
+        )
+    print(f"   building the History once: {build:7.1f} us (the caller keeps it between calls)")
     year = history(1825, seed=2)
-    start = time.perf_counter()
+    start = time.process_time()
     replay_patient(CONFIG, PATIENT, year)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     print(
         f"   replay engine (incremental window):  {len(year) / elapsed:10,.0f} readings/s"
         f" ({len(year)} readings)"
     )
-    for label, rate in (
-        ("evaluate(), one reading per call", 1e6 / single),
-        ("evaluate(), a day's batch per call", 5e6 / batch),
-        ("replay engine", len(year) / elapsed),
-    ):
-        verdict = "met" if rate >= 20_000 else "NOT met"
-        print(f"   target 20,000 readings/s, {label}: {verdict}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pathway.config import PathwayConfig
 from pathway.model import Advice, Finding, Level
@@ -11,10 +11,10 @@ EMERGENCY_RULES = frozenset({"red.emergency_symptoms"})
 
 
 def advise(
-    config: PathwayConfig, findings: Iterable[Finding], *, remeasure: bool = False
+    config: PathwayConfig, findings: Iterable[Finding], *, held: Sequence[str] = ()
 ) -> Advice:
-    """The most urgent finding decides; with none, a borderline reading waiting for its
-    confirming re-measure asks for one."""
+    """The most urgent finding decides; with none, a reading waiting for its confirmation
+    asks for it (`held`: advice codes; a re-measure now comes before questions tomorrow)."""
     levels = set()
     code = "green"
     for finding in findings:
@@ -26,7 +26,9 @@ def advise(
             code = "red_same_day"
         elif Level.AMBER in levels:
             code = "amber_next_day"
-        elif remeasure:
+        elif "remeasure" in held:
             code = "remeasure"
+        elif held:
+            code = held[0]
     text = config.advice[code]
     return Advice(level=text.level, code=code, text=text.text)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from pathway.advice import advise
-from pathway.config import PathwayConfig, Thresholds
+from pathway.config import Macd, MovingAverage, PathwayConfig, Thresholds, WeightRules
+from pathway.history import History, usable
 from pathway.model import Cohort, Evaluation, Finding, PatientContext, Reading, ReadingType
 from pathway.rules import Context, Rule, active
-from pathway.rules.symptoms import NEW_SYMPTOM_LOOKBACK_DAYS
-from pathway.window import Window, order_key
+from pathway.rules.base import Held
+from pathway.rules.symptoms import NEW_SYMPTOM_LOOKBACK_DAYS, REPEAT_DAYS
+from pathway.window import Series, Window, london_day, order_key
 
 # How far apart two readings may be and still count as "in a row".
 CONFIRM_DAYS = 3
@@ -30,31 +34,11 @@ NEEDS: dict[ReadingType, tuple[ReadingType, ...]] = {
     ReadingType.EGFR: (ReadingType.EGFR,),
 }
 
-_VALUE_TYPES = frozenset(
-    {
-        ReadingType.WEIGHT,
-        ReadingType.HEART_RATE,
-        ReadingType.SPO2,
-        ReadingType.POTASSIUM,
-        ReadingType.CREATININE,
-        ReadingType.EGFR,
-    }
-)
-
-
-def usable(reading: Reading) -> bool:
-    """A reading carrying what its type needs; anything else is ignored, never an error."""
-    if reading.type in _VALUE_TYPES:
-        return reading.value is not None and math.isfinite(reading.value) and reading.value > 0
-    if reading.type is ReadingType.BLOOD_PRESSURE:
-        return reading.systolic is not None
-    return reading.symptoms is not None
-
 
 def evaluate(
     config: PathwayConfig,
     patient: PatientContext,
-    history: Iterable[Reading],
+    history: Iterable[Reading] | History,
     new: Iterable[Reading],
     now: datetime,
 ) -> Evaluation:
@@ -63,36 +47,111 @@ def evaluate(
     Only readings within config.history_window before `now` are read, so the cost is bounded
     by the window however much history is passed. A new reading whose id is already in the
     history is not new (the service stores a reading once), so re-sending changes nothing.
+    `history` may be a prepared `History`, which a caller evaluating one patient again and
+    again builds once: the answer is the same, without re-sorting the history on every call.
     """
     start = now - config.history_window
+    if isinstance(history, History):
+        if history.plain is None:
+            return _evaluate_prepared(config, patient, history, new, now, start)
+        history = history.plain
     in_window = [r for r in history if start <= r.taken_at <= now]
     stored = {r.id: r for r in in_window}
     if len(stored) != len(in_window):
         stored = _dedupe(in_window)
-    arrived = _dedupe(r for r in new if r.id not in stored and start <= r.taken_at <= now)
-    arrived = {rid: r for rid, r in arrived.items() if usable(r)}
+    arrived = _arrived(new, stored, start, now)
     if not arrived:
         return Evaluation((), advise(config, ()))
-    earliest = min(order_key(r) for r in arrived.values())
+    earliest = min(map(order_key, arrived.values()))
+    first = earliest[0]
     # A late reading can change what later readings show (e.g. the comparator of a gain), so
     # every reading from the earliest new one onwards is re-judged; only findings a new
     # reading takes part in are kept.
-    later = [
-        r
-        for r in stored.values()
-        if r.taken_at >= earliest[0] and order_key(r) >= earliest and usable(r)
-    ]
+    before: dict[ReadingType, list[Reading]] = {}
+    later = []
+    for r in stored.values():
+        if r.taken_at < first:
+            group = before.get(r.type)
+            if group is None:
+                group = before[r.type] = []
+            group.append(r)
+        elif order_key(r) >= earliest and usable(r):
+            later.append(r)
     anchors = sorted([*arrived.values(), *later], key=order_key)
-    reach = _reach(config, {r.type for r in anchors}, earliest[0])
-    context = [
-        r
-        for r in stored.values()
-        if r.taken_at >= reach.get(r.type, now) and r.taken_at < earliest[0] and usable(r)
-    ]
-    window = Window.of([*context, *anchors])
+    window = Window()
+    for kind, since in _reach(config, {r.type for r in anchors}, first).items():
+        context = [r for r in before.get(kind, ()) if r.taken_at >= since and usable(r)]
+        context.sort(key=order_key)
+        window.series[kind] = Series.of(context, [london_day(r.taken_at) for r in context])
+    return _judge_new(config, patient, window, anchors, arrived)
+
+
+def _evaluate_prepared(
+    config: PathwayConfig,
+    patient: PatientContext,
+    history: History,
+    new: Iterable[Reading],
+    now: datetime,
+    start: datetime,
+) -> Evaluation:
+    """evaluate() on a prepared history: the same steps, each a slice of the sorted series."""
+    stored = history.by_id
+    arrived = _arrived(new, stored, start, now, in_window=True)
+    if not arrived:
+        return Evaluation((), advise(config, ()))
+    earliest = min(map(order_key, arrived.values()))
+    first = earliest[0]
+    lo = bisect_left(history.keys, earliest)
+    hi = bisect_right(history.times, now)
+    anchors = sorted([*arrived.values(), *history.ordered[lo:hi]], key=order_key)
+    window = Window()
+    for kind, since in _reach(config, {r.type for r in anchors}, first).items():
+        prepared = history.series.get(kind)
+        if prepared is None:
+            window.series[kind] = Series()
+            continue
+        a = bisect_left(prepared.times, max(since, start))
+        b = bisect_left(prepared.times, first, a)
+        window.series[kind] = Series.of(
+            prepared.readings[a:b], prepared.days[a:b], prepared.ids[a:b]
+        )
+    return _judge_new(config, patient, window, anchors, arrived)
+
+
+def _arrived(
+    new: Iterable[Reading],
+    stored: dict[str, Reading],
+    start: datetime,
+    now: datetime,
+    *,
+    in_window: bool = False,
+) -> dict[str, Reading]:
+    """The new readings that are really new (not stored in the window), usable, in the window."""
+    if in_window:
+        # A prepared history holds every stored reading; only those in the window count.
+        fresh = []
+        for r in new:
+            held = stored.get(r.id)
+            if (held is None or not start <= held.taken_at <= now) and start <= r.taken_at <= now:
+                fresh.append(r)
+    else:
+        fresh = [r for r in new if r.id not in stored and start <= r.taken_at <= now]
+    return {rid: r for rid, r in _dedupe(fresh).items() if usable(r)}
+
+
+def _judge_new(
+    config: PathwayConfig,
+    patient: PatientContext,
+    window: Window,
+    anchors: list[Reading],
+    arrived: dict[str, Reading],
+) -> Evaluation:
+    # Every anchor is later than all the context, so appending keeps each series sorted.
+    for anchor in anchors:
+        window.append(anchor)
     held: list[str] = []
     findings = judge(config, patient, window, anchors, new_ids=frozenset(arrived), held=held)
-    return Evaluation(findings, advise(config, findings, remeasure=bool(held)))
+    return Evaluation(findings, advise(config, findings, held=held))
 
 
 def history_lookback(
@@ -107,8 +166,29 @@ def history_lookback(
     `now - config.history_window` (evaluate() drops those itself), give the same evaluation as
     the whole history. Readings after the earliest new one are re-judged, so they are included.
     """
-    confirm = CONFIRM_DAYS * max(config.confirm.values(), default=1)
-    w, m, c = config.weight, config.moving_average, config.macd
+    return dict(
+        _lookback(
+            config.weight,
+            config.moving_average,
+            config.macd,
+            max(config.confirm.values(), default=1),
+            config.history_window,
+            frozenset(types),
+        )
+    )
+
+
+# Frozen, hashable parts of the configuration: evaluate() asks on every call.
+@lru_cache(maxsize=1024)
+def _lookback(
+    w: WeightRules,
+    m: MovingAverage,
+    c: Macd,
+    confirm_most: int,
+    window: timedelta,
+    types: frozenset[ReadingType],
+) -> tuple[tuple[ReadingType, timedelta], ...]:
+    confirm = CONFIRM_DAYS * confirm_most
     days = {
         ReadingType.WEIGHT: max(
             math.ceil(3 * c.slow_days),
@@ -116,20 +196,22 @@ def history_lookback(
             w.gain_3d_days,
             w.gain_2d_days,
             w.symptom_days + w.with_symptoms_days,
+            # Worse breathlessness is corroborated by a recent weight against its baseline.
+            w.symptom_days + m.baseline_days + m.recent_days,
             confirm,
         ),
-        ReadingType.SYMPTOMS: max(NEW_SYMPTOM_LOOKBACK_DAYS, w.symptom_days, confirm),
+        ReadingType.SYMPTOMS: max(NEW_SYMPTOM_LOOKBACK_DAYS, REPEAT_DAYS, w.symptom_days, confirm),
         ReadingType.HEART_RATE: confirm,
         ReadingType.BLOOD_PRESSURE: confirm,
         ReadingType.SPO2: confirm,
     }
     # Laboratory results (titration rules) compare with the result before a medicine change,
     # however long ago within the window.
-    return {
-        needed: timedelta(days=days[needed] + 1) if needed in days else config.history_window
-        for kind in types
-        for needed in NEEDS[kind]
-    }
+    reach: dict[ReadingType, timedelta] = {}
+    for kind in sorted(types):
+        for needed in NEEDS[kind]:
+            reach[needed] = timedelta(days=days[needed] + 1) if needed in days else window
+    return tuple(reach.items())
 
 
 def _reach(
@@ -175,12 +257,16 @@ def judge(
             finding = rule(ctx, anchor)
             if finding is None:
                 continue
+            if isinstance(finding, Held):
+                if held is not None and (new_ids is None or anchor.id in new_ids):
+                    held.append(finding.advice)
+                continue
             need = config.confirm.get(finding.rule_id, 1)
             if need > 1:
                 confirmed = _confirmed(ctx, rule, anchor, finding, need)
                 if confirmed is None:
                     if held is not None and (new_ids is None or anchor.id in new_ids):
-                        held.append(finding.rule_id)
+                        held.append("remeasure")
                     continue
                 finding = confirmed
             if new_ids is not None and new_ids.isdisjoint(finding.evidence):
@@ -203,7 +289,7 @@ def _confirmed(
         if earlier < 0 or series.days[earlier + 1] - series.days[earlier] > CONFIRM_DAYS:
             return None
         prior = rule(ctx, series.readings[earlier])
-        if prior is None or prior.rule_id != finding.rule_id:
+        if not isinstance(prior, Finding) or prior.rule_id != finding.rule_id:
             return None
         evidence[:0] = [e for e in prior.evidence if e not in evidence]
     return dataclasses.replace(

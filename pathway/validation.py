@@ -90,6 +90,11 @@ def validate(config: PathwayConfig) -> PathwayConfig:
     _validate_gain(w.gain_2d_kg, w.gain_2d_days, "weight.gain_2d")
     _validate_gain(w.with_symptoms_kg, w.with_symptoms_days, "weight.with_symptoms")
     _check(1 <= w.symptom_days <= 7, "weight.symptom_days", "must be 1-7 days")
+    _check(
+        0 < config.symptoms.breathlessness_weight_kg <= 5,
+        "symptoms.breathlessness_weight_kg",
+        "must be more than 0 and at most 5 kg",
+    )
     m = config.moving_average
     _check(7 <= m.baseline_days <= 42, "moving_average.baseline_days", "must be 7-42 days")
     _check(1 <= m.recent_days <= 7, "moving_average.recent_days", "must be 1-7 days")
@@ -143,7 +148,10 @@ def validate(config: PathwayConfig) -> PathwayConfig:
         _check(rule_id in CONFIRMABLE, name, "only single-reading-type rules can be confirmed")
         _check(1 <= count <= 3, name, "must be 1-3 readings")
     longest = max(
-        m.baseline_days + m.recent_days, 3 * c.slow_days, w.gain_3d_days + 1, t.beta_blocker_days
+        m.baseline_days + m.recent_days + w.symptom_days,
+        3 * c.slow_days,
+        w.gain_3d_days + 1,
+        t.beta_blocker_days,
     )
     _check(
         timedelta(days=longest) <= config.history_window <= timedelta(days=120),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -32,6 +31,13 @@ class Series:
     days: list[int] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, readings: list[Reading], days: list[int], ids: list[str] | None = None) -> Series:
+        """A series of readings already in order, with their London days (and ids)."""
+        if ids is None:
+            return cls(readings, days, {r.id: i for i, r in enumerate(readings)})
+        return cls(readings, days, dict(zip(ids, range(len(ids)), strict=True)))
+
     def append(self, reading: Reading, day: int) -> None:
         self.index[reading.id] = len(self.readings)
         self.readings.append(reading)
@@ -49,21 +55,6 @@ class Series:
 @dataclass(slots=True)
 class Window:
     series: dict[ReadingType, Series] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, readings: Iterable[Reading]) -> Window:
-        grouped: dict[ReadingType, list[Reading]] = {}
-        for reading in readings:
-            grouped.setdefault(reading.type, []).append(reading)
-        window = cls()
-        for kind, group in grouped.items():
-            group.sort(key=order_key)
-            window.series[kind] = Series(
-                group,
-                [london_day(r.taken_at) for r in group],
-                {r.id: i for i, r in enumerate(group)},
-            )
-        return window
 
     def append(self, reading: Reading, day: int | None = None) -> None:
         """Add a reading no earlier than those already held (the replay feeds them in order)."""

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from pathway.catalogue import RULES
 from pathway.config import PathwayConfig
-from pathway.engine import judge, usable
+from pathway.engine import judge
+from pathway.history import usable
 from pathway.model import Finding, Level, PatientContext, Reading
 from pathway.response import response_due
 from pathway.window import Window, london_day, order_key

@@ -44,7 +44,16 @@ class Context:
         )
 
 
-Rule = Callable[[Context, Reading], Finding | None]
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A rule that would fire but waits for a confirming reading; `advice` tells the patient
+    what to do meanwhile (an advice code)."""
+
+    rule_id: str
+    advice: str
+
+
+Rule = Callable[[Context, Reading], Finding | Held | None]
 
 
 def congestion_signs(answers: SymptomAnswers) -> list[str]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathway.model import AnkleSwelling, Breathlessness, Fatigue, Finding, Reading, ReadingType
-from pathway.rules.base import Context, answers
+from pathway.rules.base import Context, Held, answers, congestion_signs
+from pathway.rules.trends import above_baseline
 
 # A yes/no symptom is "new" if the previous answer within this many days did not have it.
 NEW_SYMPTOM_LOOKBACK_DAYS = 7
+# Worse breathlessness "again" means on the previous questionnaire within this many days.
+REPEAT_DAYS = 3
 
 
 def emergency(ctx: Context, r: Reading) -> Finding | None:
@@ -26,7 +29,7 @@ def emergency(ctx: Context, r: Reading) -> Finding | None:
     return ctx.finding("red.emergency_symptoms", (r.id,), ", ".join(present), r)
 
 
-def worse(ctx: Context, r: Reading) -> Finding | None:
+def worse(ctx: Context, r: Reading) -> Finding | Held | None:
     a = answers(r)
     series = ctx.window.get(ReadingType.SYMPTOMS)
     pos = series.index[r.id]
@@ -52,4 +55,35 @@ def worse(ctx: Context, r: Reading) -> Finding | None:
     )
     if not specific and not alone_ok:
         return None
-    return ctx.finding("amber.symptoms_worse", (r.id,), ", ".join(changes), r)
+    evidence: tuple[str, ...] = (r.id,)
+    breathless_only = changes[0] == "worse breathlessness" and specific == 1
+    if breathless_only and not alone_ok and rules.breathlessness_alone_repeat:
+        # Worse breathlessness on exertion with no orthopnoea or ankle swelling is the least
+        # specific sign of congestion; it raises the amber when the previous questionnaire
+        # (within REPEAT_DAYS) also showed a congestion sign, else asks again tomorrow.
+        again = pos > 0 and series.days[pos] - series.days[pos - 1] <= REPEAT_DAYS
+        if again and congestion_signs(answers(series.readings[pos - 1])):
+            evidence = (series.readings[pos - 1].id, r.id)
+            changes[0] = "worse breathlessness again"
+        else:
+            # ... or at once when the weight is up on the patient's own baseline.
+            weight = _weight_up(ctx, r)
+            if weight is None:
+                return Held("amber.symptoms_worse", "symptoms_again")
+            evidence = (weight.id, r.id)
+            changes[0] = "worse breathlessness with weight up"
+    return ctx.finding("amber.symptoms_worse", evidence, ", ".join(changes), r)
+
+
+def _weight_up(ctx: Context, r: Reading) -> Reading | None:
+    """The latest weight within weight.symptom_days before the answer whose recent mean is at
+    least symptoms.breathlessness_weight_kg above the personal baseline mean."""
+    day = ctx.window.day_of(r)
+    weights = ctx.window.until(ReadingType.WEIGHT, r.taken_at, day - ctx.config.weight.symptom_days)
+    if not weights:
+        return None
+    latest = weights[-1]
+    found = above_baseline(ctx, latest)
+    if found is None or found[0] < ctx.config.symptoms.breathlessness_weight_kg:
+        return None
+    return latest

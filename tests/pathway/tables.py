@@ -87,7 +87,9 @@ def domain_table() -> PathwayConfig:
             default_pathway(),
             disabled=frozenset(),
             confirm={},
-            symptoms=dataclasses.replace(default_pathway().symptoms, fatigue_alone=True),
+            symptoms=dataclasses.replace(
+                default_pathway().symptoms, fatigue_alone=True, breathlessness_alone_repeat=False
+            ),
         )
     )
 

@@ -119,6 +119,7 @@ def test_readings_and_events_files(tmp_path: Path) -> None:
     rules.write_text(
         'disabled = ["trend.macd", "amber.weight_gain_2d", "amber.weight_gain_3d",'
         ' "amber.weight_above_target"]\n[thresholds]\nspo2_red_at_or_below = 90\n'
+        "[moving_average]\nmin_gain_kg = 2.0\n"
     )
     alerts = tmp_path / "a.jsonl"
     out = run(

@@ -116,6 +116,9 @@ def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
         ({"thresholds": {"pulse_low_red": 40.5}}, "thresholds.pulse_low_red"),
         ({"thresholds": {"pulse_low_red": True}}, "thresholds.pulse_low_red"),
         ({"symptoms": {"fatigue_alone": 1}}, "symptoms.fatigue_alone"),
+        ({"symptoms": {"breathlessness_weight_kg": 0}}, "symptoms.breathlessness_weight_kg"),
+        ({"symptoms": {"breathlessness_weight_kg": 6}}, "symptoms.breathlessness_weight_kg"),
+        ({"symptoms": {"breathlessness_alone_repeat": 1}}, "symptoms.breathlessness_alone_repeat"),
         ({"colour": "blue"}, "colour"),
     ],
 )
@@ -198,11 +201,13 @@ def test_the_tuned_default_rule_set() -> None:
     }
     assert all(RULES[r].level.value == "amber" for r in config.disabled)
     assert config.symptoms.fatigue_alone is False
-    assert (config.moving_average.k_sd, config.moving_average.min_gain_kg) == (2.5, 2.0)
+    assert config.symptoms.breathlessness_alone_repeat is True
+    assert config.symptoms.breathlessness_weight_kg == 1.0
+    assert (config.moving_average.k_sd, config.moving_average.min_gain_kg) == (2.5, 3.0)
+    assert (config.macd.slow_days, config.macd.threshold_kg) == (18.0, 1.1)
     assert dict(config.confirm) == {
         "amber.spo2": 2,
         "amber.systolic": 2,
         "amber.pulse": 2,
         "amber.weight_gain_3d": 2,
-        "trend.macd": 2,
     }

@@ -64,6 +64,9 @@ def test_unusable_readings_are_ignored_not_errors() -> None:
         Reading("e", ReadingType.SYMPTOMS, at(0)),
     ]
     assert evaluate(domain_table(), patient(), broken, broken, now).findings == ()
+    # a late reading re-judges the stored ones after it, but never an unusable one
+    late = evaluate(domain_table(), patient(), [*broken, w(-2, 80.0)], [w(-1, 83.0)], now)
+    assert {f.rule_id for f in late.findings} == {"amber.weight_gain_3d", "amber.weight_gain_2d"}
 
 
 def test_duplicate_ids_in_one_batch_resolve_the_same_way_in_any_order() -> None:
@@ -143,9 +146,9 @@ def test_history_lookback_of_the_default_pathway() -> None:
 
     config = default_pathway()
     days = timedelta(days=1)
-    # MACD's slow average reads 3 x 14 days of weight; a day more for clock changes.
+    # MACD's slow average reads 3 x 18 days of weight; a day more for clock changes.
     assert history_lookback(config, [ReadingType.WEIGHT]) == {
-        ReadingType.WEIGHT: 43 * days,
+        ReadingType.WEIGHT: 55 * days,
         ReadingType.SYMPTOMS: 8 * days,
     }
     assert history_lookback(config, {ReadingType.SPO2, ReadingType.POTASSIUM}) == {
@@ -154,7 +157,62 @@ def test_history_lookback_of_the_default_pathway() -> None:
     }
     assert history_lookback(config, [ReadingType.SYMPTOMS]) == {
         ReadingType.SYMPTOMS: 8 * days,
-        ReadingType.WEIGHT: 43 * days,
+        ReadingType.WEIGHT: 55 * days,
         ReadingType.HEART_RATE: 7 * days,
     }
     assert history_lookback(config, []) == {}
+
+
+def test_a_prepared_history_answers_as_the_plain_readings() -> None:
+    from pathway.history import History
+
+    config = domain_table()
+    rows = [w(-d, 80.0) for d in range(1, 90)] + [o2(-1, 97), o2(-70, 97)]
+    prepared = History(rows)
+    for new, now in [
+        ([w(0, 82.5)], at(0, "09:00")),
+        ([o2(0, 91)], at(0, "09:00")),
+        ([w(-1, 80.0)], at(0, "09:00")),  # re-sent: stored, so not new
+        ([w(-80, 80.0)], at(-20, "09:00")),  # stored, but outside that window: new again
+        ([w(-3, 83.0, "09:00")], at(0, "09:00")),  # late: the later stored weights re-judged
+        ([w(-5, 77.0, "09:00")], at(-4, "09:00")),  # stored weights after `now` take no part
+    ]:
+        assert evaluate(config, patient(), prepared, new, now) == evaluate(
+            config, patient(), rows, new, now
+        )
+
+
+def test_a_prepared_history_reads_laboratory_results_only_within_the_window() -> None:
+    from pathway import Cohort, DrugClass, MedicationChange, PatientContext
+    from pathway.history import History
+
+    who = PatientContext(
+        "t",
+        Cohort.MEDICATION_OPTIMISATION,
+        medication_changes=(MedicationChange(at(-5), DrugClass.ACEI_ARB_ARNI),),
+    )
+    # 62 days ago is outside the window: the rise is judged from the result of 20 days ago.
+    rows = [
+        Reading("c1", ReadingType.CREATININE, at(-62), value=50.0),
+        Reading("c2", ReadingType.CREATININE, at(-20), value=100.0),
+    ]
+    new = [Reading("c3", ReadingType.CREATININE, at(-10), value=120.0)]
+    plain = evaluate(domain_table(), who, rows, new, at(0, "09:00"))
+    assert plain.findings == ()
+    assert evaluate(domain_table(), who, History(rows), new, at(0, "09:00")) == plain
+
+
+def test_a_prepared_history_with_a_shared_id_resolves_by_each_window() -> None:
+    from pathway.history import History
+
+    # The same id stored twice, once 70 days ago: only the window of each call decides.
+    rows = [
+        Reading("x", ReadingType.WEIGHT, at(-70), value=70.0),
+        Reading("x", ReadingType.WEIGHT, at(-3), value=80.0),
+    ]
+    new = [w(0, 82.5)]
+    for now in (at(0, "09:00"), at(-60, "09:00")):
+        assert evaluate(domain_table(), patient(), History(rows), new, now) == evaluate(
+            domain_table(), patient(), rows, new, now
+        )
+    assert evaluate(domain_table(), patient(), History(rows), new, at(0, "09:00")).findings

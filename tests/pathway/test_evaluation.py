@@ -144,14 +144,14 @@ def test_replay_ignores_unusable_readings() -> None:
     assert replay_patient(default_pathway(), patient(), rows) == []
 
 
-def _evaluate_cohort(patients: int, workers: int) -> list:  # type: ignore[type-arg]
+def _evaluate_cohort(patients: int, workers: int, seed: int = 1) -> list:  # type: ignore[type-arg]
     from concurrent.futures import ProcessPoolExecutor
 
     from pathway.evaluation.report import Replayed
     from service.pathway_cli import _chunks, _synthetic_chunk
 
     config = default_pathway()
-    params = CohortParams(patients=patients, days=365, seed=1)
+    params = CohortParams(patients=patients, days=365, seed=seed)
     jobs = _chunks(params, config, workers)
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
@@ -175,14 +175,15 @@ def test_two_hundred_patient_year_cohort() -> None:
     assert default.false_per_patient_year <= 2.5
 
 
-@pytest.fixture(scope="module")
-def full_cohort() -> list:  # type: ignore[type-arg]
-    return _evaluate_cohort(2000, 2)
+@pytest.fixture(scope="module", params=[1, 2], ids=["seed1", "seed2"])
+def full_cohort(request: pytest.FixtureRequest) -> list:  # type: ignore[type-arg]
+    # Two seeds, so the goal is not one cohort's luck.
+    return _evaluate_cohort(2000, 2, seed=request.param)
 
 
 @pytest.mark.slow
 def test_goal_sensitivity_within_the_false_alert_budget(full_cohort: list) -> None:  # type: ignore[type-arg]
-    """2,000 patients x 1 year (a minute and a half on two idle cores)."""
+    """2,000 patients x 1 year (about three minutes a seed on two shared cores)."""
     default, thumb, *_ = full_cohort
     assert default.sensitivity >= 0.6
     assert default.false_per_patient_year <= 2.0
@@ -190,10 +191,6 @@ def test_goal_sensitivity_within_the_false_alert_budget(full_cohort: list) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met: 1.57 vs 1.35 false alerts/patient-year on seed 1 (pathway/README.md)",
-)
 def test_goal_fewer_false_alerts_than_the_rule_of_thumb(full_cohort: list) -> None:  # type: ignore[type-arg]
     default, thumb, *_ = full_cohort
     assert default.false_per_patient_year < thumb.false_per_patient_year

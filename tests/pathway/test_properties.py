@@ -25,6 +25,7 @@ from pathway import (
     evaluate,
     history_lookback,
 )
+from pathway.history import History
 from tests.pathway.tables import LONDON, domain_table
 
 # Spans the spring clock change so London days and DST are exercised.
@@ -104,6 +105,13 @@ def test_properties(rows: list[Reading], split: int, who, config, data) -> None:
     for finding in first.findings:
         assert new_ids & set(finding.evidence)
         assert finding.level.value in {"red", "amber"}
+    # a prepared History gives exactly the same answer, for any `now`
+    prepared = History(history)
+    assert evaluate(config, who, prepared, new, NOW) == first
+    earlier = NOW - timedelta(days=data.draw(st.integers(0, 20)))
+    assert evaluate(config, who, prepared, new, earlier) == evaluate(
+        config, who, history, new, earlier
+    )
     # re-sending what is stored raises nothing new
     again = evaluate(config, who, rows, new, NOW)
     assert again.findings == ()

@@ -32,10 +32,10 @@ def only(rule: str):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("recent", "expected"),
     [
-        # baseline mean 80.2; the threshold is max(2.5 x 0.3, 2.0) = 2.0 kg above it
-        ((82.1, 82.1, 82.1), set()),
-        ((82.2, 82.2, 82.2), {MA}),
-        ((82.3, 82.3, 82.3), {MA}),
+        # baseline mean 80.2; the threshold is max(2.5 x 0.3, 3.0) = 3.0 kg above it
+        ((83.1, 83.1, 83.1), set()),
+        ((83.2, 83.2, 83.2), {MA}),
+        ((83.3, 83.3, 83.3), {MA}),
     ],
 )
 def test_moving_average_threshold(recent: tuple[float, ...], expected: set[str]) -> None:
@@ -54,10 +54,11 @@ def test_moving_average_needs_two_recent_readings() -> None:
 
 
 def test_moving_average_uses_the_personal_spread() -> None:
-    # A patient whose weight swings by 2 kg needs a larger rise (k x SD beats the 2 kg floor).
-    noisy = [w(d, 79.0 if d % 2 else 81.0) for d in range(-30, -2)]
-    assert fired([*noisy, w(-2, 82.5), w(-1, 82.5), w(0, 82.5)], config=only(MA)) == set()
-    assert fired([*noisy, w(-2, 83.0), w(-1, 83.0), w(0, 83.0)], config=only(MA)) == {MA}
+    # A patient whose weight swings by 4 kg (SD 2.04) needs a rise of 2.5 x 2.04 = 5.09 kg:
+    # k x SD beats the 3 kg floor.
+    noisy = [w(d, 78.0 if d % 2 else 82.0) for d in range(-30, -2)]
+    assert fired([*noisy, w(-2, 85.0), w(-1, 85.0), w(0, 85.0)], config=only(MA)) == set()
+    assert fired([*noisy, w(-2, 85.2), w(-1, 85.2), w(0, 85.2)], config=only(MA)) == {MA}
 
 
 @pytest.mark.parametrize(
