@@ -30,6 +30,10 @@ class Series:
     readings: list[Reading] = field(default_factory=list)
     days: list[int] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    # Position of each day's first lowest value, filled on demand: the weight-gain comparator
+    # reads whole preceding days, and a scale that syncs many weights a day would otherwise make
+    # every new weight rescan all of them (quadratic in weights per day).
+    day_lowest: dict[int, int | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, readings: list[Reading], days: list[int], ids: list[str] | None = None) -> Series:
@@ -42,6 +46,7 @@ class Series:
         self.index[reading.id] = len(self.readings)
         self.readings.append(reading)
         self.days.append(day)
+        self.day_lowest.pop(day, None)
 
     def span(self, first_day: int, last_day: int, upto: int | None = None) -> range:
         """Positions of readings on days first_day..last_day, never past position upto."""
@@ -50,6 +55,21 @@ class Series:
         if upto is not None:
             hi = min(hi, upto + 1)
         return range(lo, hi)
+
+    def lowest_on(self, day: int) -> int | None:
+        """Position of the first reading with the lowest value on a day (None: no reading)."""
+        if day in self.day_lowest:
+            return self.day_lowest[day]
+        best: int | None = None
+        for i in self.span(day, day):
+            if best is None or _value(self.readings[i]) < _value(self.readings[best]):
+                best = i
+        self.day_lowest[day] = best
+        return best
+
+
+def _value(reading: Reading) -> float:
+    return reading.value if reading.value is not None else float("nan")
 
 
 @dataclass(slots=True)

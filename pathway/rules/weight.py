@@ -19,10 +19,15 @@ def gain(ctx: Context, r: Reading, days: int) -> tuple[float, Reading, int] | No
     day = series.days[pos]
     lowest: Reading | None = None
     lowest_day = day
-    for i in series.span(day - days, day - 1, upto=pos):
+    # Whole preceding days only, so every candidate is earlier than r; days in order and a
+    # strict comparison keep the first of equal lowest weights, as a scan of the readings would.
+    for candidate_day in range(day - days, day):
+        i = series.lowest_on(candidate_day)
+        if i is None:
+            continue
         candidate = series.readings[i]
         if lowest is None or value(candidate) < value(lowest):
-            lowest, lowest_day = candidate, series.days[i]
+            lowest, lowest_day = candidate, candidate_day
     if lowest is None:
         return None
     return value(r) - value(lowest), lowest, day - lowest_day
