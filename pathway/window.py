@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from pathway.model import Reading, ReadingType
@@ -20,9 +22,9 @@ def london_day(moment: datetime) -> int:
     return moment.astimezone(LONDON).date().toordinal()
 
 
-def order_key(reading: Reading) -> tuple[datetime, str]:
-    # Ties on time are broken by id so the result never depends on arrival order.
-    return (reading.taken_at, reading.id)
+# Ties on time are broken by id so the result never depends on arrival order. attrgetter, not a
+# def: it runs once per stored reading per evaluation, and the C version costs a third as much.
+order_key: Callable[[Reading], tuple[datetime, str]] = attrgetter("taken_at", "id")
 
 
 @dataclass(slots=True)
