@@ -32,8 +32,9 @@ from service.deps import (
 )
 from service.models import Patient, Reading
 from service.pagination import decode_cursor, encode_cursor
-from service.problems import Conflict, Forbidden
+from service.problems import Conflict, Forbidden, Unauthorized
 from service.schemas import IngestOut, Page, ReadingOut, ReadingsBody
+from service.security import DEVICE_TOKEN_PREFIX, hash_device_token
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
 PatientCaller = Annotated[Principal, Depends(require("patient"))]
@@ -89,6 +90,7 @@ def _ingest(
     session: SessionDep,
     settings: SettingsDep,
     now: datetime,
+    locked: service.LockedPatient | None = None,
 ) -> Response:
     if patient.status == "discharged":
         raise Conflict("The patient has been discharged from monitoring.")
@@ -102,7 +104,7 @@ def _ingest(
         entered_by=principal.user_id,
         allow_labs=principal.role == "clinician",
     )
-    result = service.ingest(session, patient, rows, now)
+    result = service.ingest(session, patient, rows, now, locked=locked)
     out = IngestOut.model_validate(
         {
             "stored": [reading_fields(r) for r in result.stored_rows],
@@ -194,15 +196,27 @@ def _post_own(
     state = request.app.state
     session = state.sessions()
     try:
-        principal = authenticate(request, session, credentials)
+        token = credentials.credentials if credentials is not None else ""
+        if credentials is not None and token.startswith(DEVICE_TOKEN_PREFIX):
+            # Device-token auth as get_principal does it (same conditions, same 401), as one
+            # Core statement that also takes ingest's patient lock: the token's own patient
+            # is the only one this can reach.
+            locked = service.lock_device_patient(session, hash_device_token(token))
+            if locked is None:
+                raise Unauthorized("The device token is not valid.")
+            principal = Principal(role="patient", patient_id=locked.patient.id)
+        else:
+            locked, principal = None, authenticate(request, session, credentials)
         request.state.principal = principal
         if principal.role != "patient":
             raise Forbidden("Your role does not allow this.")
         if errors:
             raise RequestValidationError(errors, body=None if raw is Undefined else raw)
-        assert principal.patient_id is not None
-        patient = patient_for(session, principal, principal.patient_id)
-        response = _ingest(body, patient, principal, session, state.settings, state.clock())
+        if locked is None:  # a staff role named "patient" does not exist; never a way in
+            raise Forbidden("Your role does not allow this.")
+        response = _ingest(
+            body, locked.patient, principal, session, state.settings, state.clock(), locked
+        )
         session.commit()
     except BaseException:
         session.rollback()
