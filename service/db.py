@@ -25,13 +25,16 @@ def normalise_url(url: str) -> str:
 
 
 def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    """At most ``2 * pool_size`` connections, as before, but all kept in the pool: overflow
+    connections were closed as soon as they came back, so beyond ``pool_size`` concurrent
+    requests every request paid a new connection (TCP, authentication, backend start)."""
     url = normalise_url(url)
     if is_sqlite(url):
         return _sqlite_engine(url, echo=echo)
     return create_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
         pool_timeout=10,
         echo=echo,

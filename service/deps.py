@@ -108,6 +108,18 @@ def get_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    return authenticate(request, session, credentials)
+
+
+async def bearer_credentials(request: Request) -> HTTPAuthorizationCredentials | None:
+    """The bearer credentials exactly as the ``_bearer`` dependency reads them."""
+    return await _bearer(request)
+
+
+def authenticate(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The caller behind ``credentials`` (401 otherwise); what ``get_principal`` resolves."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer token is required.")
     token = credentials.credentials

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service import clinical
-from service.models import Patient, Reading, Site, Team
+from service.models import DeviceToken, Patient, Reading, Site, Team
 from service.problems import Conflict, Unprocessable
 from service.schemas import (
     BloodPressureIn,
@@ -246,13 +246,58 @@ _LOCK_PATIENT = (
 )
 
 
+_TOKENS = DeviceToken.__table__
+_PATIENT_COLUMNS = ("id", "team_id", "status", "cohort", "thresholds", "expects_daily_weight")
+# A device's own ingest: the token's patient, the columns ingest reads, and the site's
+# overrides, with the patient locked as _LOCK_PATIENT locks it, in one round trip.
+_LOCK_DEVICE_PATIENT = (
+    select(*(_PATIENTS.c[name] for name in _PATIENT_COLUMNS), _SITES.c.pathway_overrides)
+    .select_from(
+        _TOKENS.join(_PATIENTS, _PATIENTS.c.id == _TOKENS.c.patient_id)
+        .join(_TEAMS, _TEAMS.c.id == _PATIENTS.c.team_id)
+        .join(_SITES, _SITES.c.id == _TEAMS.c.site_id)
+    )
+    .where(
+        _TOKENS.c.token_hash == bindparam("token_hash"),
+        _TOKENS.c.revoked_at.is_(None),
+        _PATIENTS.c.status != "discharged",
+    )
+    .with_for_update(of=_PATIENTS)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LockedPatient:
+    """A device token's patient, locked for ingest, with its site's pathway overrides."""
+
+    patient: Patient  # transient: only the columns ingest reads
+    overrides: dict[str, Any] | None
+
+
+def lock_device_patient(session: Session, token_hash: str) -> LockedPatient | None:
+    """The patient of a valid device token (same conditions as device-token auth), locked."""
+    row = session.execute(_LOCK_DEVICE_PATIENT, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    *values, overrides = row
+    return LockedPatient(Patient(**dict(zip(_PATIENT_COLUMNS, values, strict=True))), overrides)
+
+
 def ingest(
-    session: Session, patient: Patient, rows: list[dict[str, Any]], now: datetime
+    session: Session,
+    patient: Patient,
+    rows: list[dict[str, Any]],
+    now: datetime,
+    *,
+    locked: LockedPatient | None = None,
 ) -> IngestResult:
     # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
     # each batch is then judged with every earlier batch in its history, and two batches
-    # cannot both raise the same alert.
-    overrides = session.execute(_LOCK_PATIENT, {"patient_id": patient.id}).scalar()
+    # cannot both raise the same alert. ``locked``: the caller took that lock already.
+    if locked is not None:
+        overrides = locked.overrides
+    else:
+        overrides = session.execute(_LOCK_PATIENT, {"patient_id": patient.id}).scalar()
     config = clinical.config_for(overrides)
     for row in rows:
         row["patient_id"] = patient.id

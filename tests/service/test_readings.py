@@ -438,3 +438,25 @@ def test_findings_are_those_of_the_whole_history(client, world, clock):
         (f.rule_id, list(f.evidence)) for f in expected.findings
     )
     assert response.json()["advice"]["code"] == expected.advice.code
+
+
+def test_own_readings_answers_in_the_general_handlers_order(client, world):
+    # POST /me/readings has a handler of its own: it must answer as FastAPI's general one
+    # (invalid JSON 422, then 401, then 403, then the body's 422) and store nothing.
+    url = "/api/v1/me/readings"
+    bad = {"id": rid(), "type": "weight", "taken_at": at(1)}  # no value
+    staff = world.auth("clin_A1")
+    junk = {"Content-Type": "application/json"}
+    assert client.post(url, content=b"{not json", headers=junk).status_code == 422
+    assert client.post(url, json=bad).status_code == 401
+    wrong = {"Authorization": "Bearer mhfd_not-a-token"}
+    assert client.post(url, json=bad, headers=wrong).status_code == 401
+    assert client.post(url, json=bad, headers={"Authorization": "Basic eDp5"}).status_code == 401
+    assert client.post(url, json=bad, headers=staff).status_code == 403
+    assert client.post(url, json=weight(), headers=staff).status_code == 403
+    response = post_me(client, world, bad)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    empty = client.post(url, headers=world.auth("pat_A1"))
+    assert empty.status_code == 422
+    assert count(world) == 0
