@@ -21,6 +21,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from service import readings as service
 from service.access import audit_patient_access, patient_for
+from service.db import unit_of_work
 from service.deps import (
     NowDep,
     Principal,
@@ -194,8 +195,7 @@ def _post_own(
     request: Request, credentials: Any, body: Any, errors: list[Any], raw: Any
 ) -> Response:
     state = request.app.state
-    session = state.sessions()
-    try:
+    with unit_of_work(state.sessions) as session:
         token = credentials.credentials if credentials is not None else ""
         if credentials is not None and token.startswith(DEVICE_TOKEN_PREFIX):
             # Device-token auth as get_principal does it (same conditions, same 401), as one
@@ -217,12 +217,6 @@ def _post_own(
         response = _ingest(
             body, locked.patient, principal, session, state.settings, state.clock(), locked
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
     return response
 
 
