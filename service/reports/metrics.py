@@ -1251,15 +1251,7 @@ def _grouped_units(metric: Metric, ctx: Ctx, grouping: Grouping) -> Any:
         .join(Patient, Patient.id == units.c.patient_id)
         .join(Team, Team.id == Patient.team_id)
     )
-    if grouping.site_id is not None:
-        query = query.where(
-            Team.site_id == bindparam("scope_site_id", grouping.site_id, type_=Uuid)
-        )
-    if grouping.team_id is not None:
-        query = query.where(
-            Patient.team_id == bindparam("scope_team_id", grouping.team_id, type_=Uuid)
-        )
-    return query.cte("grouped_units")
+    return _scoped(query, grouping).cte("grouped_units")
 
 
 def _additive_statement(metric: Metric, g: Any) -> Any:
