@@ -6,9 +6,10 @@ rates; ``val`` for medians and percentiles). The runner joins the units to the p
 site, groups them by site, team or an equity dimension, and adds the total row in the same
 statement, so the database does all the counting and Python only reads one row per group.
 
-Medians and percentiles are computed with ROW_NUMBER()/COUNT() windows and linear interpolation
-(the definition of PostgreSQL's ``percentile_cont``) because SQLite has no percentile function and
-the two engines must agree to the last digit.
+Medians and percentiles are computed by integer rank and linear interpolation (the definition of
+PostgreSQL's ``percentile_cont``, without its floating-point rank) because SQLite has no percentile
+function and the two engines must agree to the last digit: ROW_NUMBER()/COUNT() windows give the
+ranks; on PostgreSQL a report's batch picks them from each group's ordered ARRAY_AGG instead.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -1303,11 +1306,7 @@ def _percentile_statement(metric: Metric, g: Any) -> Any:
     by_group = aggregate(ranked.c.grp, ranked.c.rn, ranked.c.cnt).group_by(ranked.c.grp)
     total = aggregate(cast(null(), g.c.grp.type), ranked.c.trn, ranked.c.tcnt)
     parts = union_all(by_group, total).subquery("parts")
-    value = case(
-        (parts.c.frac == 0, parts.c.v_lo),
-        else_=parts.c.v_lo
-        + (parts.c.v_hi - parts.c.v_lo) * cast(parts.c.frac, Float) / literal(100.0, Float),
-    )
+    value = _interpolated(parts.c.v_lo, parts.c.v_hi, parts.c.frac)
     return select(
         parts.c.grp, null().label("num"), parts.c.cnt.label("den"), parts.c.n, value.label("val")
     )
@@ -1450,6 +1449,53 @@ def _percentile_columns(metric: Metric, units: Any) -> list[Any]:
     return [literal(metric.percentile, Integer).label("k"), cast(units.c.val, Float).label("val")]
 
 
+def _interpolated(v_lo: Any, v_hi: Any, frac: Any) -> Any:
+    """The value at 0-based position h between ranks lo and lo + 1, ``frac`` = 100 * (h - lo)."""
+    return case(
+        (frac == 0, v_lo),
+        else_=v_lo + (v_hi - v_lo) * cast(frac, Float) / literal(100.0, Float),
+    )
+
+
+def _percentile_rows(parts: Any) -> Any:
+    """The batch's row shape from the parts (m, grp, cnt, n, v_lo, v_hi, frac)."""
+    return select(
+        parts.c.m,
+        parts.c.grp,
+        null().label("num"),
+        parts.c.cnt.label("den"),
+        parts.c.n,
+        _interpolated(parts.c.v_lo, parts.c.v_hi, parts.c.frac).label("val"),
+    )
+
+
+def _batched_percentile_postgresql(metrics: Tagged, ctx: Ctx, grouping: Grouping) -> list[Any]:
+    """As _batched_percentile, with the same integer ranks and interpolation, but each group's
+    values gathered in order by one aggregate (the groups and the totals in one pass, by
+    GROUPING SETS) instead of two ranking windows over every row: a third less work, the same
+    figures to the last digit."""
+    g = _batched_units("percentile", metrics, ctx, grouping, _percentile_columns)
+    cnt = func.count()
+    position = g.c.k * (cnt - 1)
+    lo = position // 100 + 1
+    values = func.array_agg(postgresql.aggregate_order_by(g.c.val, g.c.val), type_=ARRAY(Float))
+    parts = (
+        select(
+            g.c.m,
+            g.c.grp,
+            cnt.label("cnt"),
+            func.count(distinct(g.c.patient_id)).label("n"),
+            values[lo].label("v_lo"),
+            values[lo + 1].label("v_hi"),
+            (position % 100).label("frac"),
+        )
+        .where(g.c.val.is_not(None))
+        .group_by(func.grouping_sets(tuple_(g.c.m, g.c.k, g.c.grp), tuple_(g.c.m, g.c.k)))
+        .subquery("percentile_parts")
+    )
+    return [_percentile_rows(parts)]
+
+
 def _batched_percentile(metrics: Tagged, ctx: Ctx, grouping: Grouping) -> list[Any]:
     g = _batched_units("percentile", metrics, ctx, grouping, _percentile_columns)
     ranked = (
@@ -1485,24 +1531,12 @@ def _batched_percentile(metrics: Tagged, ctx: Ctx, grouping: Grouping) -> list[A
     by_group = aggregate(ranked.c.grp, ranked.c.rn, ranked.c.cnt, ranked.c.grp)
     total = aggregate(cast(null(), g.c.grp.type), ranked.c.trn, ranked.c.tcnt)
     parts = union_all(by_group, total).subquery("percentile_parts")
-    value = case(
-        (parts.c.frac == 0, parts.c.v_lo),
-        else_=parts.c.v_lo
-        + (parts.c.v_hi - parts.c.v_lo) * cast(parts.c.frac, Float) / literal(100.0, Float),
-    )
-    return [
-        select(
-            parts.c.m,
-            parts.c.grp,
-            null().label("num"),
-            parts.c.cnt.label("den"),
-            parts.c.n,
-            value.label("val"),
-        )
-    ]
+    return [_percentile_rows(parts)]
 
 
-def batched_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+def batched_statement(
+    metrics: list[Metric], ctx: Ctx, grouping: Grouping, dialect: str = "sqlite"
+) -> Any:
     """Rows (m, grp, num, den, n, val): m the position in ``metrics``, grp NULL for the total."""
     tagged = list(enumerate(metrics))
     additive = [(i, m) for i, m in tagged if m.kind in ADDITIVE_KINDS]
@@ -1512,24 +1546,28 @@ def batched_statement(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> An
     if additive:
         parts += _batched_additive(additive, ctx, grouping)
     if percentile:
-        parts += _batched_percentile(percentile, ctx, grouping)
+        if dialect == "postgresql":
+            parts += _batched_percentile_postgresql(percentile, ctx, grouping)
+        else:
+            parts += _batched_percentile(percentile, ctx, grouping)
     return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
 REPORT_WORK_MEM = "32MB"
-_BATCHES: dict[tuple[tuple[str, ...], str, bool, bool], Any] = {}
+_BATCHES: dict[tuple[tuple[str, ...], str, bool, bool, str], Any] = {}
 
 
-def _cached_batch(metrics: list[Metric], ctx: Ctx, grouping: Grouping) -> Any:
+def _cached_batch(metrics: list[Metric], ctx: Ctx, grouping: Grouping, dialect: str) -> Any:
     key = (
         tuple(m.id for m in metrics),
         grouping.by,
         grouping.site_id is not None,
         grouping.team_id is not None,
+        dialect,
     )
     stmt = _BATCHES.get(key)
     if stmt is None:
-        stmt = _BATCHES[key] = batched_statement(metrics, ctx, grouping)
+        stmt = _BATCHES[key] = batched_statement(metrics, ctx, grouping, dialect)
     return stmt
 
 
@@ -1544,7 +1582,8 @@ def compute_all(
         params["scope_site_id"] = grouping.site_id
     if grouping.team_id is not None:
         params["scope_team_id"] = grouping.team_id
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         # The batch's estimated cost is the sum of its branches, which crosses jit_above_cost
         # although each branch runs in milliseconds: compiling it would take longer than running it.
         session.execute(text("SET LOCAL jit = off"))
@@ -1553,7 +1592,7 @@ def compute_all(
         session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
     groups: dict[str, dict[Any, MetricValue]] = {m.id: {} for m in metrics}
     totals = {m.id: _value(m, None, None, None, 0) for m in metrics}
-    for row in session.execute(_cached_batch(metrics, ctx, grouping), params).all():
+    for row in session.execute(_cached_batch(metrics, ctx, grouping, dialect), params).all():
         metric = metrics[row.m]
         val = row.val if metric.kind not in ADDITIVE_KINDS else None
         result = _value(metric, row.num, row.den, val, int(row.n or 0))
