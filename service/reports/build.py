@@ -87,14 +87,15 @@ def _from_snapshot(month: str, rows: list[Any], scope: str) -> Figures:
     by_metric: dict[str, Grouped] = {}
     groups: dict[str, dict[Any, MetricValue]] = {mid: {} for mid in REGISTRY}
     totals: dict[str, MetricValue] = {}
-    for row in rows:
-        if row.metric_id not in REGISTRY:
+    # Unpacked, not read by attribute name: a year of figures is thousands of rows.
+    for _month, row_scope, scope_id, metric_id, numerator, denominator, value, n in rows:
+        if metric_id not in groups:
             continue  # a metric retired since the snapshot: nothing to show it against
-        value = MetricValue(row.numerator, row.denominator, row.value, row.n)
-        if row.scope == "network":
-            totals[row.metric_id] = value
-        elif row.scope == scope:
-            groups[row.metric_id][row.scope_id] = value
+        figure = MetricValue(numerator, denominator, value, n)
+        if row_scope == "network":
+            totals[metric_id] = figure
+        elif row_scope == scope:
+            groups[metric_id][scope_id] = figure
     for mid in REGISTRY:
         by_metric[mid] = Grouped(groups[mid], totals.get(mid, MetricValue(None, None, None, 0)))
     return Figures(month, "snapshot", by_metric)
