@@ -10,15 +10,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_bench_queue_runs_as_a_script_from_anywhere(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "queue.py"), "--help"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def _python(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def test_bench_queue_runs_as_a_script_from_anywhere(tmp_path: Path) -> None:
+    done = _python([str(ROOT / "bench" / "queue.py"), "--help"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "--reuse" in done.stdout
 
@@ -35,13 +34,6 @@ def test_after_it_sets_up_the_standard_librarys_queue_is_the_one_imported(tmp_pa
         "import queue\n"
         "print(queue.__file__)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _python(["-c", probe], tmp_path)
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).parent != bench
