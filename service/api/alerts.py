@@ -11,13 +11,26 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import TypeAdapter
-from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import (
+    CTE,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from alerts import lifecycle
 from alerts.queue_order import InvalidCursor, decode_cursor, encode_cursor, queue_sort_key
 from service import alerting
-from service.access import audit_patient_access
+from service.access import audit_params, audit_patient_access
 from service.alert_schemas import (
     AlertDetailOut,
     AlertEventOut,
@@ -32,6 +45,7 @@ from service.alert_schemas import (
     WebhookIn,
     WebhookOut,
 )
+from service.audit import append_patients
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import (
     Alert,
@@ -166,6 +180,11 @@ _FINDING_COLUMNS = (
 # predicate only if it sees the constant, and a bound value would stop a cached (generic) plan
 # from using the index at all (a full scan: 265 ms instead of 0.3 ms at a million alerts).
 _UNRESOLVED = Alert.status != literal("resolved", literal_execute=True)
+# The page size in the SQL text too: with "LIMIT $n" PostgreSQL cannot cost the generic plan of
+# the prepared statement (it guesses 10 % of the rows) and so plans every execution afresh
+# (0.3-1 ms, as long as the page's execution), where a constant lets it keep the generic plan.
+# A statement per page size asked for; clients ask for one or two.
+_LIMIT = bindparam("limit", type_=Integer(), literal_execute=True)
 
 
 def _cursor_key(cursor: str) -> tuple[int, datetime, uuid.UUID]:
@@ -224,9 +243,7 @@ def _team_branch(
                 ),
             )
         )
-    return query.order_by(Alert.severity_rank.desc(), Alert.raised_at, Alert.id).limit(
-        bindparam("limit")
-    )
+    return query.order_by(Alert.severity_rank.desc(), Alert.raised_at, Alert.id).limit(_LIMIT)
 
 
 @functools.lru_cache(maxsize=256)
@@ -250,7 +267,16 @@ def _queue_select(
     return (
         select(merged)
         .order_by(merged.c.severity_rank.desc(), merged.c.raised_at, merged.c.id)
-        .limit(bindparam("limit"))
+        .limit(_LIMIT)
+    )
+
+
+def _with_findings(page: Subquery | CTE) -> Select[*tuple[Any, ...]]:
+    """The queue page joined to its findings: one row per finding, in queue order."""
+    return (
+        select(page, *_FINDING_COLUMNS)
+        .outerjoin(AlertFinding, AlertFinding.alert_id == page.c.id)
+        .order_by(page.c.severity_rank.desc(), page.c.raised_at, page.c.id, AlertFinding.id)
     )
 
 
@@ -260,11 +286,34 @@ def _page_select(
 ) -> Select[*tuple[Any, ...]]:
     """The queue page joined to its findings: one statement, one row per finding."""
     page = _queue_select(teams, statuses, severity, patient, cursor).subquery("page")
-    return (
-        select(page, *_FINDING_COLUMNS)
-        .outerjoin(AlertFinding, AlertFinding.alert_id == page.c.id)
-        .order_by(page.c.severity_rank.desc(), page.c.raised_at, page.c.id, AlertFinding.id)
+    return _with_findings(page)
+
+
+@functools.lru_cache(maxsize=256)
+def _audited_page_select(
+    teams: int, statuses: tuple[str, ...] | None, severity: bool, patient: bool, cursor: bool
+) -> Select[*tuple[Any, ...]]:
+    """PostgreSQL: ``_page_select`` that also appends the audit record of the page's patients
+    (``append_patients``; parameters from ``audit_params``, and ``shown``, the page size).
+
+    The page's rows are a CTE, read by the findings join and by the audit, so both see the same
+    rows; the audit names the patients of the first ``shown`` alerts, not of the one read past
+    the page to learn that there is more. The audit's one row is joined to every row, so the
+    statement cannot answer without having appended it.
+    """
+    page = _queue_select(teams, statuses, severity, patient, cursor).cte("page")
+    shown = (
+        select(page.c.patient_id)
+        .order_by(page.c.severity_rank.desc(), page.c.raised_at, page.c.id)
+        .limit(bindparam("shown", type_=Integer(), literal_execute=True))
+        .subquery("shown")
     )
+    appended = select(
+        append_patients(select(func.array_agg(shown.c.patient_id)).scalar_subquery()).label(
+            "audit_seq"
+        )
+    ).cte("audit")
+    return _with_findings(page).join(appended, true())
 
 
 def _queue_params(
@@ -462,7 +511,8 @@ def alert_page(
     """A page of the caller's queue with findings and patient summaries, audited as one read.
 
     One SQL statement: the page (limit + 1 rows, to know whether there is more) joined to its
-    findings. The page's patients are audited as one record naming them all.
+    findings. The page's patients are audited as one record naming them all, appended by that
+    statement on PostgreSQL, by a second one elsewhere.
     """
     teams = principal.team_ids if team_id is None else principal.team_ids & {team_id}
     shape, params = _queue_params(
@@ -473,10 +523,24 @@ def alert_page(
         limit=limit,
         cursor=cursor,
     )
-    rows = session.execute(_page_select(*shape), params).all() if teams else []
+    # On PostgreSQL the page's statement appends its audit record too: one round trip fewer.
+    audited = (
+        audit_params(request, principal, "R", now, "alert-queue")
+        if session.get_bind().dialect.name == "postgresql"
+        else None
+    )
+    # A Core execution on the session's connection: plain rows, without the ORM's result layer.
+    if not teams:
+        rows: Sequence[Any] = []
+    elif audited is not None:
+        params |= audited | {"shown": limit}
+        rows = session.connection().execute(_audited_page_select(*shape), params).all()
+    else:
+        rows = session.connection().execute(_page_select(*shape), params).all()
     items, more = _page_items(rows, limit, now)
-    patients = list(dict.fromkeys(item["patient_id"] for item in items))
-    audit_patient_access(session, request, principal, patients, "R", now, "alert-queue")
+    if audited is None:
+        patients = list(dict.fromkeys(item["patient_id"] for item in items))
+        audit_patient_access(session, request, principal, patients, "R", now, "alert-queue")
     next_cursor = None
     if more:
         last = items[-1]

@@ -211,3 +211,30 @@ def test_records_hashed_the_earlier_way_still_verify_and_chain_on(client, world,
         s.execute(update(AuditEvent).where(AuditEvent.seq == rows[0].seq).values(route="GET /y"))
         s.commit()
         assert verify_chain(s).first_bad_seq == rows[0].seq
+
+
+def test_a_records_body_is_the_digest_of_its_fields_as_compact_json():
+    """``_body`` is assembled from ``_frame`` (which the PostgreSQL list append completes in SQL):
+    it must stay the digest of the record's fields as this compact JSON, whatever they hold."""
+    import hashlib
+    import uuid
+    from datetime import UTC, datetime
+
+    from service import audit
+
+    at = datetime(2026, 12, 1, 21, 0, 0, 5, tzinfo=UTC)
+    a, b, c = (uuid.UUID(int=n) for n in (0xB, 0xA, 0xC))
+    cases = {
+        audit.AuditEntry(a, "clinician", b, "R", "GET /a", detail='ü "q"'): (
+            '["2026-12-01T21:00:00.000005+00:00","00000000-0000-0000-0000-00000000000b",'
+            '"clinician","00000000-0000-0000-0000-00000000000a","R","GET /a","0",'
+            '"\\u00fc \\"q\\"",[]]'
+        ),
+        audit.AuditEntry(None, "system", None, "E", "job", "4", None, (c, a, b)): (
+            '["2026-12-01T21:00:00.000005+00:00",null,"system",null,"E","job","4",null,'
+            '["00000000-0000-0000-0000-00000000000a","00000000-0000-0000-0000-00000000000b",'
+            '"00000000-0000-0000-0000-00000000000c"]]'
+        ),
+    }
+    for entry, text in cases.items():
+        assert audit._body(at, entry) == hashlib.sha256(text.encode()).hexdigest()
