@@ -187,6 +187,7 @@ def raw_commit_path(url: str, team_id: uuid.UUID) -> Iterator[Timer]:
 def service_path(
     url: str, user_id: uuid.UUID, team_id: uuid.UUID, counts: list[int]
 ) -> Iterator[Timer]:
+    from pydantic_core import to_json
     from sqlalchemy import event
     from starlette.requests import Request
 
@@ -232,7 +233,9 @@ def service_path(
                 cursor=None,
                 **kwargs,
             )
-            result.model_dump_json()
+            # The route serialises the page as alert_page returns it: a model before, plain values
+            # (JSON-ready) since.
+            result.model_dump_json() if hasattr(result, "model_dump_json") else to_json(result)
             session.commit()
         counts.append(statements)
 

@@ -470,3 +470,28 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(client, worl
     assert len(reads) == 1 and "audit_append_patients(" in reads[0]
     assert not [s for s in statements if "audit_append(" in s]
     assert "LIMIT 8" in reads[0] and "LIMIT 7" in reads[0]
+
+
+def test_the_queue_body_is_what_the_page_model_would_serialise(client, world, clock):
+    """The route serialises the page's plain values without building the models: the bytes are
+    the ones ``AlertPage`` gives for the same page (field order, formats, findings' evidence,
+    nulls and set times, the cursor), so the response model the API documents is what it sends."""
+    from service.alert_schemas import AlertPage
+
+    other = second_patient_in_a1(world)
+    amber_spo2(client, world, clock)
+    clock.advance(hours=1)
+    spo2(client, world, 93)  # a second finding with its evidence on pat_A1's alert
+    spo2(client, world, 91, who=other)
+    red = queue(client, world)["items"][0]
+    headers = world.auth("clin_A1")
+    assert client.post(f"/api/v1/alerts/{red['id']}/acknowledge", headers=headers).is_success
+    for params in ({"limit": 1}, {}):
+        response = client.get("/api/v1/alerts", params=params, headers=headers)
+        assert response.status_code == 200
+        page = AlertPage.model_validate_json(response.content)
+        assert response.content == page.model_dump_json().encode()
+        assert page.items[0].acknowledged_at is not None
+        assert [len(i.findings) for i in page.items] == [1, 2][: len(page.items)]
+        assert all(f.evidence for i in page.items for f in i.findings)
+        assert (page.next_cursor is not None) == ("limit" in params)
