@@ -14,8 +14,9 @@ page of 50:
                for reference, the baseline this bench used before: the same alerts and patient
                columns without the findings (``RAW_NO_FINDINGS``), which the page does show;
   service      the service's queue in process: ``alert_page`` as the route calls it (keyset
-               query with findings, patient summaries, the audit record, validation), the JSON
-               body, and the commit that makes the audit durable; a session per request;
+               query with findings, patient summaries, the audit record, which on PostgreSQL the
+               page's statement appends), the JSON body as the route serialises it, and the
+               commit that makes the audit durable; a session (and pool checkout) per request;
   bare HTTP    the HTTP baseline: the raw SQL (``RAW``, with findings) behind a bare endpoint
                (bench/bare_queue_app.py) over the same uvicorn, no auth, no audit;
   HTTP         GET /api/v1/alerts through uvicorn: auth, the service queue, audit, JSON.

@@ -303,7 +303,7 @@ def _audited_page_select(
     The page's rows are a CTE, read by the findings join and by the audit, so both see the same
     rows; the audit names the patients of the first ``shown`` alerts, not of the one read past
     the page to learn that there is more. The audit's one row is joined to every row, so the
-    statement cannot answer without having appended it.
+    statement cannot answer a row without having appended it (an empty page names no one).
     """
     page = _queue_select(teams, statuses, severity, patient, cursor).cte("page")
     shown = (
