@@ -238,3 +238,58 @@ def test_a_records_body_is_the_digest_of_its_fields_as_compact_json():
     }
     for entry, text in cases.items():
         assert audit._body(at, entry) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, app):
+    """Queue pages appending their record from their own statement (PostgreSQL) race with
+    ``record`` writers: each record still links to the one committed before it."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from starlette.requests import Request
+
+    from service import audit
+    from service.api import alerts as alerts_api
+    from service.deps import Principal
+    from tests.service.test_alerts import spo2
+
+    spo2(client, world, 91)
+    principal = Principal(
+        role="clinician", user_id=world.users["clin_A1"], team_ids=frozenset({world.teams["A1"]})
+    )
+
+    def page(_: int) -> None:
+        request = Request({"type": "http", "method": "GET", "path": "/q", "headers": []})
+        for _ in range(5):
+            with app.state.sessions() as s:
+                body = alerts_api.alert_page(
+                    request,
+                    s,
+                    principal,
+                    datetime.now(UTC),
+                    statuses=None,
+                    severity=None,
+                    team_id=None,
+                    patient_id=None,
+                    limit=50,
+                    cursor=None,
+                )
+                assert len(body["items"]) == 1
+                s.commit()
+
+    def single(i: int) -> None:
+        entry = audit.AuditEntry(
+            world.users["clin_A1"], "clinician", world.patients["pat_A1"], "R", "GET /t", str(i)
+        )
+        for _ in range(5):
+            with app.state.sessions() as s:
+                audit.record(s, [entry], datetime.now(UTC))
+                s.commit()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: (page if i % 2 else single)(i), range(4)))
+    with app.state.sessions() as s:
+        check = verify_chain(s)
+        heads = s.scalars(select(AuditEvent.prev_hash)).all()
+    assert check.ok and check.rows == 20
+    assert len(set(heads)) == 20
