@@ -1,8 +1,9 @@
 """The HTTP baseline for the alert queue: the raw indexed query behind a bare endpoint.
 
 No auth, no scoping, no audit, no response model: the same SQL text as the bench's in-process
-baseline (``bench.alert_queue.RAW``), its rows dumped as JSON, served by the same uvicorn as the
-service, so the difference between the two HTTP figures is the service's own work.
+baseline (``bench.alert_queue.RAW``: the page's alerts with their findings), its rows dumped as
+JSON, served by the same uvicorn as the service, so the difference between the two HTTP figures
+is the service's own work.
 """
 
 from __future__ import annotations

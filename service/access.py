@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -49,15 +50,37 @@ def audit_patient_access(
     ids = list(dict.fromkeys(patient_ids if isinstance(patient_ids, list) else [patient_ids]))
     if not ids:
         return
-    matched = request.scope.get("route")
-    route = f"{request.method} {getattr(matched, 'path', request.url.path)}"
     entry = audit.AuditEntry(
         actor_id=principal.user_id,
         actor_role=principal.role,
         patient_id=ids[0] if len(ids) == 1 else None,
         action=action,
-        route=route,
+        route=_route(request),
         detail=detail,
         patient_ids=tuple(ids) if len(ids) > 1 else (),
     )
     audit.record(session, [entry], now)
+
+
+def audit_params(
+    request: Request, principal: Principal, action: str, now: datetime, detail: str | None
+) -> dict[str, Any] | None:
+    """The parameters of ``audit.append_patients`` for a statement that audits its own read of
+    patients' data as ``audit_patient_access`` would; None if the caller's reads are not audited
+    (a patient's own)."""
+    if not principal.is_staff:
+        return None
+    entry = audit.AuditEntry(
+        actor_id=principal.user_id,
+        actor_role=principal.role,
+        patient_id=None,
+        action=action,
+        route=_route(request),
+        detail=detail,
+    )
+    return audit.append_patients_params(now, entry)
+
+
+def _route(request: Request) -> str:
+    matched = request.scope.get("route")
+    return f"{request.method} {getattr(matched, 'path', request.url.path)}"

@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, Uuid, bindparam, insert, select, text
+from sqlalchemy import BigInteger, ColumnElement, Table, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -63,23 +63,32 @@ def _digest(prev_hash: str, recorded_at: datetime, entry: AuditEntry) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _body(recorded_at: datetime, entry: AuditEntry) -> str:
-    """The digest of a record's own fields (everything but the link to the one before)."""
-    payload = json.dumps(
+def _frame(recorded_at: datetime, entry: AuditEntry) -> tuple[str, str]:
+    """``_body``'s JSON text around the patient fields: what comes before the single patient
+    and what lies between it and the patient list. ``audit_append_patients`` (migration
+    20261201_0007) fills in the patients itself, so both must build the same text."""
+    head = json.dumps(
         [
             recorded_at.isoformat(),
             str(entry.actor_id) if entry.actor_id else None,
             entry.actor_role,
-            str(entry.patient_id) if entry.patient_id else None,
-            entry.action,
-            entry.route,
-            entry.outcome,
-            entry.detail,
-            sorted(str(p) for p in entry.patient_ids),
         ],
         separators=(",", ":"),
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    middle = json.dumps(
+        [entry.action, entry.route, entry.outcome, entry.detail], separators=(",", ":")
+    )
+    return head[:-1] + ",", middle[1:-1]
+
+
+def _body(recorded_at: datetime, entry: AuditEntry) -> str:
+    """The digest of a record's own fields (everything but the link to the one before): of
+    ``[recorded_at, actor, role, patient, action, route, outcome, detail, sorted patients]``
+    as compact JSON."""
+    head, middle = _frame(recorded_at, entry)
+    patient = json.dumps(str(entry.patient_id) if entry.patient_id else None)
+    patients = json.dumps(sorted(str(p) for p in entry.patient_ids), separators=(",", ":"))
+    return hashlib.sha256(f"{head}{patient},{middle},{patients}]".encode()).hexdigest()
 
 
 def _link(prev_hash: str, body: str) -> str:
@@ -148,6 +157,47 @@ _APPEND = text(
     bindparam("patient_id", type_=Uuid()),
     bindparam("ids", type_=ARRAY(Uuid())),
 )
+
+
+def append_patients(patients: ColumnElement[Any]) -> ColumnElement[int]:
+    """For a PostgreSQL statement that reads patients' data and audits the read itself: appends
+    the record ``append_patients_params`` describes, naming ``patients`` (a uuid[] expression),
+    and is its seq (NULL, and no record, if there are none). The same record as ``record``
+    writes, in the same chain under the same lock, without a round trip of its own."""
+    return func.audit_append_patients(
+        bindparam("audit_k"),
+        bindparam("audit_at", type_=AuditEvent.__table__.c.recorded_at.type),
+        bindparam("audit_actor", type_=Uuid()),
+        bindparam("audit_role"),
+        bindparam("audit_action"),
+        bindparam("audit_route"),
+        bindparam("audit_outcome"),
+        bindparam("audit_detail"),
+        bindparam("audit_head"),
+        bindparam("audit_middle"),
+        patients,
+        type_=BigInteger(),
+    )
+
+
+def append_patients_params(now: datetime, entry: AuditEntry) -> dict[str, Any]:
+    """The parameters of ``append_patients`` for a record of ``entry``'s fields; the statement
+    supplies the patients."""
+    if entry.patient_id is not None or entry.patient_ids:
+        raise ValueError("the statement names the patients, not the entry")
+    head, middle = _frame(now, entry)
+    return {
+        "audit_k": _AUDIT_LOCK_KEY,
+        "audit_at": now,
+        "audit_actor": entry.actor_id,
+        "audit_role": entry.actor_role,
+        "audit_action": entry.action,
+        "audit_route": entry.route,
+        "audit_outcome": entry.outcome,
+        "audit_detail": entry.detail,
+        "audit_head": head,
+        "audit_middle": middle,
+    }
 
 
 @dataclass(frozen=True, slots=True)

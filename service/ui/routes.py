@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session
 
 import pathway
 from service.access import audit_patient_access, patient_for
-from service.alert_schemas import AlertDetailOut, AlertOut, AssignIn, MoveIn, NoteIn, ResolveIn
+from service.alert_schemas import (
+    AlertDetailOut,
+    AlertOut,
+    AlertPage,
+    AssignIn,
+    MoveIn,
+    NoteIn,
+    ResolveIn,
+)
 from service.api import alerts as alerts_api
 from service.api import patients as patients_api
 from service.api import reports as reports_api
@@ -443,17 +451,19 @@ def queue_page(
         team_id = None
     chosen_severity = severity if severity in ("red", "amber") else None
     try:
-        page = alerts_api.alert_page(
-            request,
-            session,
-            principal,
-            now,
-            statuses=None,
-            severity=chosen_severity,
-            team_id=team_id,
-            patient_id=None,
-            limit=QUEUE_PAGE_SIZE,
-            cursor=cursor or None,
+        page = AlertPage.model_validate(
+            alerts_api.alert_page(
+                request,
+                session,
+                principal,
+                now,
+                statuses=None,
+                severity=chosen_severity,
+                team_id=team_id,
+                patient_id=None,
+                limit=QUEUE_PAGE_SIZE,
+                cursor=cursor or None,
+            )
         )
     except Problem:
         session.rollback()

@@ -412,3 +412,86 @@ def test_a_clinician_of_two_teams_gets_one_queue_in_order_across_pages(client, w
     only_a2 = queue(client, world, who="clin_A12", team_id=str(world.teams["A2"]))["items"]
     assert {i["team_id"] for i in only_a2} == {str(world.teams["A2"])}
     assert queue(client, world, who="clin_A12", team_id=str(world.teams["B1"]))["items"] == []
+
+
+def test_queue_audit_names_the_page_not_the_row_read_past_it_and_the_chain_verifies(
+    client, world, app
+):
+    """One page of one, of two, past the end (nothing shown, nothing recorded), with the page
+    read one row past its end to learn that there is more: the record names only the patients
+    shown, in the single-patient form for one, and each record links and hashes as the verifier
+    recomputes it (on PostgreSQL the page's own statement writes it)."""
+    from service.audit import verify_chain
+    from service.models import AuditEvent, AuditSubject
+
+    other = second_patient_in_a1(world)
+    spo2(client, world, 91)
+    spo2(client, world, 91, who=other)
+    first = queue(client, world, limit=1)
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    both = queue(client, world)["items"]
+    assert queue(client, world, status=["resolved"])["items"] == []
+    with app.state.sessions() as s:
+        records = s.scalars(
+            select(AuditEvent).where(AuditEvent.detail == "alert-queue").order_by(AuditEvent.seq)
+        ).all()
+        named = {
+            seq: set(s.scalars(select(AuditSubject.patient_id).where(AuditSubject.seq == seq)))
+            for seq in (r.seq for r in records)
+        }
+        check = verify_chain(s)
+    assert check.ok and check.rows == len(records) == 2
+    assert records[0].patient_id == uuid.UUID(first["items"][0]["patient_id"])
+    assert named[records[0].seq] == set()
+    assert records[1].patient_id is None
+    assert named[records[1].seq] == {uuid.UUID(i["patient_id"]) for i in both}
+    assert records[0].route == records[1].route == "GET /api/v1/alerts"
+    assert records[0].actor_id == world.users["clin_A1"]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(client, world, app):
+    """The page, its findings and its audit record in one round trip; the page size is in the
+    SQL text so that the prepared statement keeps its generic plan."""
+    from sqlalchemy import event
+
+    spo2(client, world, 91)
+    statements: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", capture)
+    try:
+        queue(client, world, limit=7)
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", capture)
+    reads = [s for s in statements if "alert_findings" in s]
+    assert len(reads) == 1 and "audit_append_patients(" in reads[0]
+    assert not [s for s in statements if "audit_append(" in s]
+    assert "LIMIT 8" in reads[0] and "LIMIT 7" in reads[0]
+
+
+def test_the_queue_body_is_what_the_page_model_would_serialise(client, world, clock):
+    """The route serialises the page's plain values without building the models: the bytes are
+    the ones ``AlertPage`` gives for the same page (field order, formats, findings' evidence,
+    nulls and set times, the cursor), so the response model the API documents is what it sends."""
+    from service.alert_schemas import AlertPage
+
+    other = second_patient_in_a1(world)
+    amber_spo2(client, world, clock)
+    clock.advance(hours=1)
+    spo2(client, world, 93)  # a second finding with its evidence on pat_A1's alert
+    spo2(client, world, 91, who=other)
+    red = queue(client, world)["items"][0]
+    headers = world.auth("clin_A1")
+    assert client.post(f"/api/v1/alerts/{red['id']}/acknowledge", headers=headers).is_success
+    for params in ({"limit": 1}, {}):
+        response = client.get("/api/v1/alerts", params=params, headers=headers)
+        assert response.status_code == 200
+        page = AlertPage.model_validate_json(response.content)
+        assert response.content == page.model_dump_json().encode()
+        assert page.items[0].acknowledged_at is not None
+        assert [len(i.findings) for i in page.items] == [1, 2][: len(page.items)]
+        assert all(f.evidence for i in page.items for f in i.findings)
+        assert (page.next_cursor is not None) == ("limit" in params)

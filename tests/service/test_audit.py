@@ -211,3 +211,85 @@ def test_records_hashed_the_earlier_way_still_verify_and_chain_on(client, world,
         s.execute(update(AuditEvent).where(AuditEvent.seq == rows[0].seq).values(route="GET /y"))
         s.commit()
         assert verify_chain(s).first_bad_seq == rows[0].seq
+
+
+def test_a_records_body_is_the_digest_of_its_fields_as_compact_json():
+    """``_body`` is assembled from ``_frame`` (which the PostgreSQL list append completes in SQL):
+    it must stay the digest of the record's fields as this compact JSON, whatever they hold."""
+    import hashlib
+    import uuid
+    from datetime import UTC, datetime
+
+    from service import audit
+
+    at = datetime(2026, 12, 1, 21, 0, 0, 5, tzinfo=UTC)
+    a, b, c = (uuid.UUID(int=n) for n in (0xB, 0xA, 0xC))
+    cases = {
+        audit.AuditEntry(a, "clinician", b, "R", "GET /a", detail='ü "q"'): (
+            '["2026-12-01T21:00:00.000005+00:00","00000000-0000-0000-0000-00000000000b",'
+            '"clinician","00000000-0000-0000-0000-00000000000a","R","GET /a","0",'
+            '"\\u00fc \\"q\\"",[]]'
+        ),
+        audit.AuditEntry(None, "system", None, "E", "job", "4", None, (c, a, b)): (
+            '["2026-12-01T21:00:00.000005+00:00",null,"system",null,"E","job","4",null,'
+            '["00000000-0000-0000-0000-00000000000a","00000000-0000-0000-0000-00000000000b",'
+            '"00000000-0000-0000-0000-00000000000c"]]'
+        ),
+    }
+    for entry, text in cases.items():
+        assert audit._body(at, entry) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, app):
+    """Queue pages appending their record from their own statement (PostgreSQL) race with
+    ``record`` writers: each record still links to the one committed before it."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from starlette.requests import Request
+
+    from service import audit
+    from service.api import alerts as alerts_api
+    from service.deps import Principal
+    from tests.service.test_alerts import spo2
+
+    spo2(client, world, 91)
+    principal = Principal(
+        role="clinician", user_id=world.users["clin_A1"], team_ids=frozenset({world.teams["A1"]})
+    )
+
+    def page(_: int) -> None:
+        request = Request({"type": "http", "method": "GET", "path": "/q", "headers": []})
+        for _ in range(5):
+            with app.state.sessions() as s:
+                body = alerts_api.alert_page(
+                    request,
+                    s,
+                    principal,
+                    datetime.now(UTC),
+                    statuses=None,
+                    severity=None,
+                    team_id=None,
+                    patient_id=None,
+                    limit=50,
+                    cursor=None,
+                )
+                assert len(body["items"]) == 1
+                s.commit()
+
+    def single(i: int) -> None:
+        entry = audit.AuditEntry(
+            world.users["clin_A1"], "clinician", world.patients["pat_A1"], "R", "GET /t", str(i)
+        )
+        for _ in range(5):
+            with app.state.sessions() as s:
+                audit.record(s, [entry], datetime.now(UTC))
+                s.commit()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: (page if i % 2 else single)(i), range(4)))
+    with app.state.sessions() as s:
+        check = verify_chain(s)
+        heads = s.scalars(select(AuditEvent.prev_hash)).all()
+    assert check.ok and check.rows == 20
+    assert len(set(heads)) == 20
