@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import pathway
 from pathway.advice import advise
+from service.db import DriverStatement, driver_rows
 from service.models import Patient, Reading, Site, Team, UTCDateTime
 from service.timeutil import LONDON
 
@@ -159,6 +160,7 @@ _HISTORY = select(
         )
     ),
 )
+_HISTORY_DRIVER = DriverStatement.of(_HISTORY)
 
 
 def load_history(
@@ -187,14 +189,18 @@ def load_history(
     starts = {f"from_{kind.value}": max(earliest - back, floor) for kind, back in lookback.items()}
     params = {f"from_{kind}": None for kind in _TYPES} | starts
     params.update(patient_id=patient_id, start=min(starts.values()))
-    rows = session.execute(_HISTORY, params)
+    if session.get_bind().dialect.name == "postgresql":
+        rows: Iterable[Sequence[Any]] = driver_rows(session, _HISTORY_DRIVER, params)
+    else:
+        rows = session.execute(_HISTORY, params)
     excluded = set(exclude)
     reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
     return [
         reading(
             id=str(rid),
             type=types[kind],
-            taken_at=taken_at,
+            # In UTC whatever the connection's time zone, as the column type gives it.
+            taken_at=taken_at.astimezone(UTC),
             value=value,
             systolic=systolic,
             diastolic=diastolic,
