@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Select, Text, and_, bindparam, cast, or_, select
 from sqlalchemy.orm import Session
 
 import pathway
@@ -136,31 +136,39 @@ HISTORY_COLUMNS = (
 
 _READINGS = Reading.__table__
 _TYPES = {kind.value: kind for kind in pathway.ReadingType}
+
+
+def _history(reading_id: Any) -> Select[Any]:
+    return select(
+        reading_id,
+        _READINGS.c.type,
+        _READINGS.c.taken_at,
+        _READINGS.c.value,
+        _READINGS.c.systolic,
+        _READINGS.c.diastolic,
+        _READINGS.c.answers,
+    ).where(
+        _READINGS.c.patient_id == bindparam("patient_id"),
+        _READINGS.c.taken_at >= bindparam("start"),
+        or_(
+            *(
+                and_(
+                    _READINGS.c.type == kind,
+                    _READINGS.c.taken_at >= bindparam(f"from_{kind}", type_=UTCDateTime()),
+                )
+                for kind in sorted(_TYPES)
+            )
+        ),
+    )
+
+
 # One statement for every ingest, built once: a start time per reading type, NULL for a type
 # the rules do not read (taken_at >= NULL is never true). Building the expression per call
 # cost more than running it. Core columns: plain tuples, no ORM row processing.
-_HISTORY = select(
-    _READINGS.c.id,
-    _READINGS.c.type,
-    _READINGS.c.taken_at,
-    _READINGS.c.value,
-    _READINGS.c.systolic,
-    _READINGS.c.diastolic,
-    _READINGS.c.answers,
-).where(
-    _READINGS.c.patient_id == bindparam("patient_id"),
-    _READINGS.c.taken_at >= bindparam("start"),
-    or_(
-        *(
-            and_(
-                _READINGS.c.type == kind,
-                _READINGS.c.taken_at >= bindparam(f"from_{kind}", type_=UTCDateTime()),
-            )
-            for kind in sorted(_TYPES)
-        )
-    ),
-)
-_HISTORY_DRIVER = DriverStatement.of(_HISTORY)
+_HISTORY = _history(_READINGS.c.id)
+# PostgreSQL's ids as text: the pathway wants strings, and psycopg's text is cheaper than a
+# UUID object turned into a string (a history is tens of rows per reading).
+_HISTORY_DRIVER = DriverStatement.of(_history(cast(_READINGS.c.id, Text)))
 
 
 def load_history(
@@ -192,12 +200,12 @@ def load_history(
     if session.get_bind().dialect.name == "postgresql":
         rows: Iterable[Sequence[Any]] = driver_rows(session, _HISTORY_DRIVER, params)
     else:
-        rows = session.execute(_HISTORY, params)
-    excluded = set(exclude)
+        rows = [(str(rid), *rest) for rid, *rest in session.execute(_HISTORY, params)]
+    excluded = {str(rid) for rid in exclude}
     reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
     return [
         reading(
-            id=str(rid),
+            id=rid,
             type=types[kind],
             # In UTC whatever the connection's time zone, as the column type gives it.
             taken_at=taken_at.astimezone(UTC),
