@@ -39,6 +39,16 @@ def test_errors_are_sqlalchemys(sessions):
         assert driver_rows(session, PID, {})
 
 
+def test_a_statement_runs_again_after_it_failed(sessions):
+    """The cursor a statement keeps on its connection survives the statement's error."""
+    divide = DriverStatement.of(text("SELECT 6 / :n"))
+    with pytest.raises(DBAPIError), unit_of_work(sessions) as session:
+        driver_rows(session, divide, {"n": 0})
+    for n in (1, 2, 3):
+        with unit_of_work(sessions) as session:
+            assert driver_rows(session, divide, {"n": n}) == [(6 // n,)]
+
+
 def test_a_lost_connection_is_invalidated_not_pooled_again(sessions):
     with unit_of_work(sessions) as session:
         lost = driver_rows(session, PID, {})[0][0]
