@@ -53,7 +53,9 @@ def finding_dict(finding: pathway.Finding) -> dict[str, Any]:
 
 def config_for(site_overrides: dict[str, Any] | None) -> pathway.PathwayConfig:
     """The pathway in force for a site: the versioned default with the site's overrides."""
-    return _config(json.dumps(site_overrides or {}, sort_keys=True))
+    if not site_overrides:  # most sites: no key to build
+        return _config("{}")
+    return _config(json.dumps(site_overrides, sort_keys=True))
 
 
 @lru_cache(maxsize=128)
