@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Select, Text, and_, bindparam, cast, or_, select
 from sqlalchemy.orm import Session
 
 import pathway
 from pathway.advice import advise
+from service.db import DriverStatement, driver_rows
 from service.models import Patient, Reading, Site, Team, UTCDateTime
 from service.timeutil import LONDON
 
@@ -52,7 +53,9 @@ def finding_dict(finding: pathway.Finding) -> dict[str, Any]:
 
 def config_for(site_overrides: dict[str, Any] | None) -> pathway.PathwayConfig:
     """The pathway in force for a site: the versioned default with the site's overrides."""
-    return _config(json.dumps(site_overrides or {}, sort_keys=True))
+    if not site_overrides:  # most sites: no key to build
+        return _config("{}")
+    return _config(json.dumps(site_overrides, sort_keys=True))
 
 
 @lru_cache(maxsize=128)
@@ -135,30 +138,39 @@ HISTORY_COLUMNS = (
 
 _READINGS = Reading.__table__
 _TYPES = {kind.value: kind for kind in pathway.ReadingType}
+
+
+def _history(reading_id: Any) -> Select[Any]:
+    return select(
+        reading_id,
+        _READINGS.c.type,
+        _READINGS.c.taken_at,
+        _READINGS.c.value,
+        _READINGS.c.systolic,
+        _READINGS.c.diastolic,
+        _READINGS.c.answers,
+    ).where(
+        _READINGS.c.patient_id == bindparam("patient_id"),
+        _READINGS.c.taken_at >= bindparam("start"),
+        or_(
+            *(
+                and_(
+                    _READINGS.c.type == kind,
+                    _READINGS.c.taken_at >= bindparam(f"from_{kind}", type_=UTCDateTime()),
+                )
+                for kind in sorted(_TYPES)
+            )
+        ),
+    )
+
+
 # One statement for every ingest, built once: a start time per reading type, NULL for a type
 # the rules do not read (taken_at >= NULL is never true). Building the expression per call
 # cost more than running it. Core columns: plain tuples, no ORM row processing.
-_HISTORY = select(
-    _READINGS.c.id,
-    _READINGS.c.type,
-    _READINGS.c.taken_at,
-    _READINGS.c.value,
-    _READINGS.c.systolic,
-    _READINGS.c.diastolic,
-    _READINGS.c.answers,
-).where(
-    _READINGS.c.patient_id == bindparam("patient_id"),
-    _READINGS.c.taken_at >= bindparam("start"),
-    or_(
-        *(
-            and_(
-                _READINGS.c.type == kind,
-                _READINGS.c.taken_at >= bindparam(f"from_{kind}", type_=UTCDateTime()),
-            )
-            for kind in sorted(_TYPES)
-        )
-    ),
-)
+_HISTORY = _history(_READINGS.c.id)
+# PostgreSQL's ids as text: the pathway wants strings, and psycopg's text is cheaper than a
+# UUID object turned into a string (a history is tens of rows per reading).
+_HISTORY_DRIVER = DriverStatement.of(_history(cast(_READINGS.c.id, Text)))
 
 
 def load_history(
@@ -187,14 +199,18 @@ def load_history(
     starts = {f"from_{kind.value}": max(earliest - back, floor) for kind, back in lookback.items()}
     params = {f"from_{kind}": None for kind in _TYPES} | starts
     params.update(patient_id=patient_id, start=min(starts.values()))
-    rows = session.execute(_HISTORY, params)
-    excluded = set(exclude)
+    if session.get_bind().dialect.name == "postgresql":
+        rows: Iterable[Sequence[Any]] = driver_rows(session, _HISTORY_DRIVER, params)
+    else:
+        rows = [(str(rid), *rest) for rid, *rest in session.execute(_HISTORY, params)]
+    excluded = {str(rid) for rid in exclude}
     reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
     return [
         reading(
-            id=str(rid),
+            id=rid,
             type=types[kind],
-            taken_at=taken_at,
+            # In UTC whatever the connection's time zone, as the column type gives it.
+            taken_at=taken_at.astimezone(UTC),
             value=value,
             systolic=systolic,
             diastolic=diastolic,

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service import clinical
+from service.db import DriverStatement, driver_rows
 from service.models import DeviceToken, Patient, Reading, Site, Team
 from service.problems import Conflict, Unprocessable
 from service.schemas import (
@@ -183,6 +184,7 @@ _PG_INSERT = text(
         selected=", ".join(_pg_element(i, kind) for i, (_, kind) in enumerate(_PG_ROW)),
     )
 ).columns(id=Uuid())
+_PG_INSERT_DRIVER = DriverStatement.of(_PG_INSERT)
 
 
 def _pg_rows_json(rows: list[dict[str, Any]]) -> str:
@@ -217,7 +219,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
             params = {name: first[name] for name in _PG_SHARED}
             params["advice"] = json.dumps(first["advice"]) if first["advice"] is not None else None
             params["rows"] = _pg_rows_json(group)
-            inserted.update(session.execute(_PG_INSERT, params).scalars().all())
+            inserted.update(rid for (rid,) in driver_rows(session, _PG_INSERT_DRIVER, params))
         return inserted
     stmt = sqlite_insert(Reading).on_conflict_do_nothing(index_elements=["patient_id", "id"])
     result = session.execute(stmt.returning(Reading.id), rows)
@@ -264,6 +266,7 @@ _LOCK_DEVICE_PATIENT = (
     )
     .with_for_update(of=_PATIENTS)
 )
+_LOCK_DEVICE_PATIENT_DRIVER = DriverStatement.of(_LOCK_DEVICE_PATIENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +279,12 @@ class LockedPatient:
 
 def lock_device_patient(session: Session, token_hash: str) -> LockedPatient | None:
     """The patient of a valid device token (same conditions as device-token auth), locked."""
-    row = session.execute(_LOCK_DEVICE_PATIENT, {"token_hash": token_hash}).first()
+    params = {"token_hash": token_hash}
+    if session.get_bind().dialect.name == "postgresql":
+        rows = driver_rows(session, _LOCK_DEVICE_PATIENT_DRIVER, params)
+        row = rows[0] if rows else None
+    else:
+        row = session.execute(_LOCK_DEVICE_PATIENT, params).first()
     if row is None:
         return None
     *values, overrides = row
