@@ -107,15 +107,8 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
             session.execute(
                 _APPEND,
                 {
+                    **_columns(now, entry),
                     "k": _AUDIT_LOCK_KEY,
-                    "recorded_at": now,
-                    "actor_id": entry.actor_id,
-                    "actor_role": entry.actor_role,
-                    "patient_id": entry.patient_id,
-                    "action": entry.action,
-                    "route": entry.route,
-                    "outcome": entry.outcome,
-                    "detail": entry.detail,
                     "body": _body(now, entry),
                     "ids": list(dict.fromkeys(entry.patient_ids)),
                 },
@@ -126,23 +119,26 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
     prev = prev or GENESIS
     for entry in entries:
         digest = _link(prev, _body(now, entry))
-        row = {
-            "recorded_at": now,
-            "actor_id": entry.actor_id,
-            "actor_role": entry.actor_role,
-            "patient_id": entry.patient_id,
-            "action": entry.action,
-            "route": entry.route,
-            "outcome": entry.outcome,
-            "detail": entry.detail,
-            "prev_hash": prev,
-            "hash": digest,
-        }
+        row = {**_columns(now, entry), "prev_hash": prev, "hash": digest}
         prev = digest
         seq = session.scalar(insert(_EVENTS).values(row).returning(_EVENTS.c.seq))
         subjects = list(dict.fromkeys(entry.patient_ids))
         if subjects:
             session.execute(insert(_SUBJECTS), [{"seq": seq, "patient_id": p} for p in subjects])
+
+
+def _columns(now: datetime, entry: AuditEntry) -> dict[str, object]:
+    """A record's own columns, as both databases' appends write them."""
+    return {
+        "recorded_at": now,
+        "actor_id": entry.actor_id,
+        "actor_role": entry.actor_role,
+        "patient_id": entry.patient_id,
+        "action": entry.action,
+        "route": entry.route,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+    }
 
 
 _EVENTS = cast(Table, AuditEvent.__table__)
