@@ -51,7 +51,10 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
         max_overflow=0,
         pool_timeout=10,
         echo=echo,
-        connect_args={"connect_timeout": 5},
+        # Sessions in UTC whatever the server's default: SQL that wants local dates says
+        # timezone('Europe/London', ..) itself, and psycopg gives timestamps in the session's
+        # zone, so driver rows (``driver_rows``) come in UTC as the ORM's do.
+        connect_args={"connect_timeout": 5, "options": "-c TimeZone=UTC"},
     )
     _ping_idle_connections(engine)
     return engine
@@ -147,7 +150,7 @@ class DriverStatement:
     For the few statements every reading's ingest runs on PostgreSQL: SQLAlchemy's execution
     layer (execution context, result metadata, row processing) cost more CPU than psycopg's
     whole round trip. Rows come back as psycopg makes them, with no column types applied:
-    the caller converts what it needs (timestamps come in the connection's time zone).
+    the caller converts what it needs (timestamps come in UTC, the sessions' time zone).
     """
 
     sql: str
@@ -156,9 +159,21 @@ class DriverStatement:
     defaults: dict[str, Any]
 
     @classmethod
-    def of(cls, statement: ClauseElement) -> DriverStatement:
+    def of(cls, statement: ClauseElement, **literals: Any) -> DriverStatement:
+        """``literals``: values of the statement's ``literal_execute`` parameters, rendered
+        into the SQL text once here (SQLAlchemy renders them again on every execution)."""
         compiled = statement.compile(dialect=_PSYCOPG)
-        return cls(compiled.string, dict(compiled.params))
+        if not literals:
+            return cls(compiled.string, dict(compiled.params))
+        # Rendering needs a value for every parameter; the others stay placeholders.
+        unset = {key: None for key, value in compiled.params.items() if value is None}
+        sql = (
+            statement.params(**(unset | literals))
+            .compile(dialect=_PSYCOPG, compile_kwargs={"render_postcompile": True})
+            .string
+        )
+        bound = {k: v for k, v in compiled.params.items() if f"%({k})s" in sql}
+        return cls(sql, bound)
 
 
 def driver_rows(

@@ -450,10 +450,14 @@ def test_queue_audit_names_the_page_not_the_row_read_past_it_and_the_chain_verif
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(client, world, app):
+def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
+    client, world, app, monkeypatch
+):
     """The page, its findings and its audit record in one round trip; the page size is in the
     SQL text so that the prepared statement keeps its generic plan."""
     from sqlalchemy import event
+
+    from service.api import alerts as alerts_api
 
     spo2(client, world, 91)
     statements: list[str] = []
@@ -461,6 +465,14 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(client, worl
     def capture(_conn, _cursor, statement, *_):
         statements.append(statement)
 
+    run_on_driver = alerts_api.driver_rows
+
+    def driver_capture(session, statement, params):
+        statements.append(statement.sql)
+        return run_on_driver(session, statement, params)
+
+    # The page runs on the driver (service.db.driver_rows), past SQLAlchemy's events.
+    monkeypatch.setattr(alerts_api, "driver_rows", driver_capture)
     event.listen(app.state.engine, "before_cursor_execute", capture)
     try:
         queue(client, world, limit=7)

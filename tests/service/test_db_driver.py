@@ -60,3 +60,27 @@ def test_a_lost_connection_is_invalidated_not_pooled_again(sessions):
     assert raised.value.connection_invalidated
     with unit_of_work(sessions) as session:
         assert driver_rows(session, PID, {})[0][0] != lost
+
+
+def test_timestamps_come_in_utc_whatever_the_servers_zone(sessions):
+    """Sessions are pinned to UTC, so driver rows' timestamps are UTC as the ORM's are."""
+    from datetime import UTC
+
+    with unit_of_work(sessions) as session:
+        (now,) = driver_rows(session, DriverStatement.of(text("SELECT now()")), {})[0]
+        (zone,) = driver_rows(session, DriverStatement.of(text("SHOW TimeZone")), {})[0]
+    assert now.tzinfo is UTC and zone == "UTC"
+
+
+def test_literal_parameters_are_rendered_once_and_the_others_stay_bound(sessions):
+    from sqlalchemy import Integer, bindparam, select
+
+    limit = bindparam("limit", type_=Integer(), literal_execute=True)
+    numbers = select(text("n")).select_from(text("generate_series(1, 10) AS n"))
+    statement = DriverStatement.of(
+        numbers.where(text("n >= :low").bindparams(bindparam("low"))).limit(limit), limit=3
+    )
+    assert "LIMIT 3" in statement.sql and "%(low)s" in statement.sql
+    assert statement.defaults == {"low": None}
+    with unit_of_work(sessions) as session:
+        assert driver_rows(session, statement, {"low": 5}) == [(5,), (6,), (7,)]
