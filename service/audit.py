@@ -17,13 +17,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Table, Uuid, bindparam, func, insert, select, text
+from sqlalchemy import BigInteger, ColumnElement, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from service.models import AuditEvent, AuditSubject
+from service.models import AuditEvent
 
 GENESIS = "0" * 64
 # Serialises writers (PostgreSQL) so each row's prev_hash is the row before it in commit order.
@@ -110,21 +110,33 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
                     **_columns(now, entry),
                     "k": _AUDIT_LOCK_KEY,
                     "body": _body(now, entry),
-                    "ids": list(dict.fromkeys(entry.patient_ids)),
+                    "ids": _named(entry),
                 },
             )
         return
     # Elsewhere (SQLite) the transaction already holds the database's only write lock.
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
     prev = prev or GENESIS
+    rows = []
     for entry in entries:
         digest = _link(prev, _body(now, entry))
-        row = {**_columns(now, entry), "prev_hash": prev, "hash": digest}
+        named = _named(entry)
+        rows.append(
+            {
+                **_columns(now, entry),
+                "patient_ids": named or None,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
         prev = digest
-        seq = session.scalar(insert(_EVENTS).values(row).returning(_EVENTS.c.seq))
-        subjects = list(dict.fromkeys(entry.patient_ids))
-        if subjects:
-            session.execute(insert(_SUBJECTS), [{"seq": seq, "patient_id": p} for p in subjects])
+    session.execute(insert(AuditEvent), rows)
+
+
+def _named(entry: AuditEntry) -> list[uuid.UUID]:
+    """The patients a record about several names, once each, in order (as
+    ``audit_append_patients`` writes them)."""
+    return sorted(set(entry.patient_ids))
 
 
 def _columns(now: datetime, entry: AuditEntry) -> dict[str, object]:
@@ -141,8 +153,6 @@ def _columns(now: datetime, entry: AuditEntry) -> dict[str, object]:
     }
 
 
-_EVENTS = cast(Table, AuditEvent.__table__)
-_SUBJECTS = cast(Table, AuditSubject.__table__)
 # Types given so psycopg sends them as the function's argument types.
 _APPEND = text(
     "SELECT audit_append(:k, :recorded_at, :actor_id, :actor_role, :patient_id, :action, "
@@ -219,13 +229,6 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
         ).all()
         if not rows:
             return ChainCheck(count, None)
-        named: dict[int, list[uuid.UUID]] = {}
-        for seq, patient_id in session.execute(
-            select(AuditSubject.seq, AuditSubject.patient_id).where(
-                AuditSubject.seq > last_seq, AuditSubject.seq <= rows[-1].seq
-            )
-        ):
-            named.setdefault(seq, []).append(patient_id)
         for row in rows:
             entry = AuditEntry(
                 row.actor_id,
@@ -235,7 +238,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
                 row.route,
                 row.outcome,
                 row.detail,
-                tuple(named.get(row.seq, ())),
+                tuple(row.patient_ids or ()),
             )
             if row.prev_hash != prev or row.hash not in (
                 _link(prev, _body(row.recorded_at, entry)),

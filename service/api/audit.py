@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select, union_all
+from sqlalchemy import ColumnElement, Uuid, exists, func, select, type_coerce, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.deps import Principal, SessionDep, require
-from service.models import AuditEvent, AuditSubject, User
+from service.models import AuditEvent, User
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -49,10 +50,10 @@ def audit_events(
         # Two index lookups, one per way a record names a patient, rather than an OR the
         # planner can only answer by scanning the trail.
         direct = select(AuditEvent.seq).where(AuditEvent.patient_id == patient_id)
-        listed = select(AuditSubject.seq).where(AuditSubject.patient_id == patient_id)
+        listed = select(AuditEvent.seq).where(_names(session, patient_id))
         if before_seq is not None:
             direct = direct.where(AuditEvent.seq < before_seq)
-            listed = listed.where(AuditSubject.seq < before_seq)
+            listed = listed.where(AuditEvent.seq < before_seq)
         seqs = union_all(direct, listed).subquery()
         query = query.where(AuditEvent.seq.in_(select(seqs.c.seq)))
     if actor_id is not None:
@@ -60,15 +61,6 @@ def audit_events(
     if before_seq is not None:
         query = query.where(AuditEvent.seq < before_seq)
     rows = session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).all()
-    several = [event.seq for event, _ in rows if event.patient_id is None]
-    named: dict[int, list[uuid.UUID]] = {}
-    if several:
-        for seq, pid in session.execute(
-            select(AuditSubject.seq, AuditSubject.patient_id)
-            .where(AuditSubject.seq.in_(several))
-            .order_by(AuditSubject.seq, AuditSubject.patient_id)
-        ):
-            named.setdefault(seq, []).append(pid)
     return [
         AuditEventOut(
             seq=event.seq,
@@ -77,7 +69,7 @@ def audit_events(
             actor_username=username,
             actor_role=event.actor_role,
             patient_id=event.patient_id,
-            patient_ids=[event.patient_id] if event.patient_id else named.get(event.seq, []),
+            patient_ids=[event.patient_id] if event.patient_id else event.patient_ids or [],
             action=event.action,
             route=event.route,
             outcome=event.outcome,
@@ -85,6 +77,15 @@ def audit_events(
         )
         for event, username in rows
     ]
+
+
+def _names(session: Session, patient_id: uuid.UUID) -> ColumnElement[bool]:
+    """The record is about several patients, ``patient_id`` among them."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Containment, which the GIN index on the lists answers.
+        return type_coerce(AuditEvent.patient_ids, ARRAY(Uuid())).contains([patient_id])
+    listed = func.json_each(AuditEvent.patient_ids).table_valued("value")
+    return exists(select(1).select_from(listed).where(listed.c.value == str(patient_id)))
 
 
 Limit = Annotated[int, Query(ge=1, le=1000)]

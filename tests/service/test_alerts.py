@@ -312,7 +312,7 @@ def second_patient_in_a1(world) -> str:
 
 
 def test_a_queue_page_is_one_audit_record_naming_every_patient_shown(client, world, session):
-    from service.models import AuditEvent, AuditSubject
+    from service.models import AuditEvent
 
     other = second_patient_in_a1(world)
     spo2(client, world, 91)
@@ -320,9 +320,7 @@ def test_a_queue_page_is_one_audit_record_naming_every_patient_shown(client, wor
     assert len(queue(client, world)["items"]) == 2
     records = session.scalars(select(AuditEvent).where(AuditEvent.detail == "alert-queue")).all()
     assert len(records) == 1 and records[0].patient_id is None
-    named = session.scalars(
-        select(AuditSubject.patient_id).where(AuditSubject.seq == records[0].seq)
-    ).all()
+    named = records[0].patient_ids
     session.commit()
     assert set(named) == {world.patients["pat_A1"], world.patients[other]}
     for who in ("pat_A1", other):
@@ -422,7 +420,7 @@ def test_queue_audit_names_the_page_not_the_row_read_past_it_and_the_chain_verif
     shown, in the single-patient form for one, and each record links and hashes as the verifier
     recomputes it (on PostgreSQL the page's own statement writes it)."""
     from service.audit import verify_chain
-    from service.models import AuditEvent, AuditSubject
+    from service.models import AuditEvent
 
     other = second_patient_in_a1(world)
     spo2(client, world, 91)
@@ -435,10 +433,7 @@ def test_queue_audit_names_the_page_not_the_row_read_past_it_and_the_chain_verif
         records = s.scalars(
             select(AuditEvent).where(AuditEvent.detail == "alert-queue").order_by(AuditEvent.seq)
         ).all()
-        named = {
-            seq: set(s.scalars(select(AuditSubject.patient_id).where(AuditSubject.seq == seq)))
-            for seq in (r.seq for r in records)
-        }
+        named = {r.seq: set(r.patient_ids or ()) for r in records}
         check = verify_chain(s)
     assert check.ok and check.rows == len(records) == 2
     assert records[0].patient_id == uuid.UUID(first["items"][0]["patient_id"])
