@@ -17,14 +17,13 @@ from sqlalchemy import (
     Select,
     Subquery,
     Text,
-    and_,
     bindparam,
     cast,
     func,
     literal,
-    or_,
     select,
     true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -190,6 +189,7 @@ _UNRESOLVED = Alert.status != literal("resolved", literal_execute=True)
 # (0.3-1 ms, as long as the page's execution), where a constant lets it keep the generic plan.
 # A statement per page size asked for; clients ask for one or two.
 _LIMIT = bindparam("limit", type_=Integer(), literal_execute=True)
+_QUEUE_ORDER = (Alert.severity_rank.desc(), Alert.raised_at, Alert.id)
 
 
 def _cursor_key(cursor: str) -> tuple[int, datetime, uuid.UUID]:
@@ -232,23 +232,30 @@ def _team_branch(
         )
     if patient:
         query = query.where(Alert.patient_id == bindparam("patient_id"))
-    if cursor:
-        query = query.where(
-            or_(
-                Alert.severity_rank < bindparam("after_rank"),
-                and_(
-                    Alert.severity_rank == bindparam("after_rank"),
-                    or_(
-                        Alert.raised_at > bindparam("after_raised_at"),
-                        and_(
-                            Alert.raised_at == bindparam("after_raised_at"),
-                            Alert.id > bindparam("after_id"),
-                        ),
-                    ),
-                ),
-            )
-        )
-    return query.order_by(Alert.severity_rank.desc(), Alert.raised_at, Alert.id).limit(_LIMIT)
+    if not cursor:
+        return query.order_by(*_QUEUE_ORDER).limit(_LIMIT)
+    # After the cursor: the rest of its severity, then the lower ones, each one ordered range
+    # of the index, merged. As one OR over (rank, raised_at, id) the index could not give the
+    # order, and PostgreSQL read every alert after the cursor and sorted them (and planned the
+    # statement afresh on every call).
+    after_rank = bindparam("after_rank", type_=Integer())
+    same = query.where(
+        Alert.severity_rank == after_rank,
+        tuple_(Alert.raised_at, Alert.id)
+        > tuple_(
+            bindparam("after_raised_at", type_=Alert.raised_at.type),
+            bindparam("after_id", type_=Alert.id.type),
+        ),
+    )
+    lower = query.where(Alert.severity_rank < after_rank)
+    ranges = union_all(
+        *(select(q.order_by(*_QUEUE_ORDER).limit(_LIMIT).subquery()) for q in (same, lower))
+    ).subquery(f"after_{team}")
+    return (
+        select(ranges)
+        .order_by(ranges.c.severity_rank.desc(), ranges.c.raised_at, ranges.c.id)
+        .limit(_LIMIT)
+    )
 
 
 @functools.lru_cache(maxsize=256)

@@ -502,3 +502,60 @@ def test_the_queue_body_is_what_the_page_model_would_serialise(client, world, cl
         assert [len(i.findings) for i in page.items] == [1, 2][: len(page.items)]
         assert all(f.evidence for i in page.items for f in i.findings)
         assert (page.next_cursor is not None) == ("limit" in params)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5])
+def test_paging_by_cursor_gives_the_queue_order_through_ties_and_severities(
+    client, world, clock, limit
+):
+    """Alerts sharing a raised_at (ordered then by id), pages ending inside a severity and at
+    its last alert: walked by cursor, the pages give the whole queue once, in queue order."""
+    from datetime import timedelta
+
+    from service.models import Alert
+
+    at = clock()
+    made = []
+    with world.app.state.sessions() as s:
+        for i, (severity, minutes) in enumerate(
+            [
+                ("red", 0),
+                ("red", 0),
+                ("red", 5),
+                ("amber", 0),
+                ("amber", 0),
+                ("amber", 0),
+                ("amber", 9),
+            ]
+        ):
+            alert = Alert(
+                id=uuid.uuid4(),
+                patient_id=world.patients["pat_A1"],
+                team_id=world.teams["A1"],
+                rule_id=f"test.rule_{i}",
+                alert_group=f"group_{i}",
+                severity=severity,
+                severity_rank=2 if severity == "red" else 1,
+                status="open",
+                pathway_version="test",
+                title="t",
+                summary="s",
+                raised_at=at - timedelta(minutes=60 - minutes),
+                due_at=at + timedelta(hours=4),
+                version=1,
+            )
+            s.add(alert)
+            made.append(alert)
+        s.commit()
+    expected = [
+        str(a.id) for a in sorted(made, key=lambda a: (-a.severity_rank, a.raised_at, a.id))
+    ]
+    seen, cursor = [], None
+    for _ in range(len(made) + 1):  # a cursor that does not move on ends here, not never
+        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        page = queue(client, world, **params)
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected
