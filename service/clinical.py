@@ -66,6 +66,24 @@ def _config(overrides_json: str) -> pathway.PathwayConfig:
     return base.with_overrides(overrides) if overrides else base
 
 
+@dataclass(frozen=True, slots=True)
+class PatientColumns:
+    """The columns of a patient that ingest reads (the pathway's context, the status it checks,
+    the ids alerts are raised with), as a device's lock statement returns them: a transient ORM
+    ``Patient`` for them cost several times as much to build (instrumented attributes, events)."""
+
+    id: uuid.UUID
+    team_id: uuid.UUID
+    status: str
+    cohort: str
+    thresholds: dict[str, Any] | None
+    expects_daily_weight: bool
+
+
+# What ingest and the pathway read of a patient: either a loaded row or just its columns.
+IngestPatient = Patient | PatientColumns
+
+
 def site_overrides(session: Session, team_id: uuid.UUID) -> dict[str, Any] | None:
     return session.scalar(
         select(Site.pathway_overrides).join(Team, Team.site_id == Site.id).where(Team.id == team_id)
@@ -73,7 +91,7 @@ def site_overrides(session: Session, team_id: uuid.UUID) -> dict[str, Any] | Non
 
 
 def patient_context(
-    patient: Patient, medication_changes: Sequence[pathway.MedicationChange] = ()
+    patient: IngestPatient, medication_changes: Sequence[pathway.MedicationChange] = ()
 ) -> pathway.PatientContext:
     return pathway.PatientContext(
         patient_id=str(patient.id),
@@ -84,7 +102,7 @@ def patient_context(
     )
 
 
-def medication_changes(session: Session, patient: Patient) -> list[pathway.MedicationChange]:
+def medication_changes(session: Session, patient: IngestPatient) -> list[pathway.MedicationChange]:
     """Recorded dose changes, for the titration rules (medicines-optimisation cohort only)."""
     if patient.cohort != "medication_optimisation":
         return []
@@ -249,7 +267,7 @@ def _symptoms(answers: dict[str, Any]) -> pathway.SymptomAnswers:
 
 def evaluate(
     config: pathway.PathwayConfig,
-    patient: Patient,
+    patient: IngestPatient,
     history: Sequence[pathway.Reading],
     new_rows: Sequence[dict[str, Any]],
     now: datetime,
@@ -265,9 +283,16 @@ def evaluate(
     return Evaluation(findings=tuple(result.findings), advice=result.advice)
 
 
-def raise_alerts(session: Session, patient: Patient, evaluation: Evaluation, now: datetime) -> None:
+def raise_alerts(
+    session: Session, patient: IngestPatient, evaluation: Evaluation, now: datetime
+) -> None:
+    if not evaluation.findings:  # nothing to raise or attach, as raise_from_findings finds
+        return
     from service.alerting import raise_from_findings
 
+    if isinstance(patient, PatientColumns):
+        # Alerting reads the patient's id and team, from a (transient) Patient as before.
+        patient = Patient(id=patient.id, team_id=patient.team_id)
     raise_from_findings(session, patient, evaluation.findings, now)
 
 

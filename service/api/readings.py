@@ -19,6 +19,7 @@ from pydantic_core import PydanticUndefined as Undefined
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
+from service import clinical
 from service import readings as service
 from service.access import audit_patient_access, patient_for
 from service.db import unit_of_work
@@ -31,7 +32,7 @@ from service.deps import (
     bearer_credentials,
     require,
 )
-from service.models import Patient, Reading
+from service.models import Reading
 from service.pagination import decode_cursor, encode_cursor
 from service.problems import Conflict, Forbidden, Unauthorized
 from service.schemas import IngestOut, Page, ReadingOut, ReadingsBody
@@ -86,7 +87,7 @@ def reading_out(row: Reading) -> ReadingOut:
 
 def _ingest(
     body: object,
-    patient: Patient,
+    patient: clinical.IngestPatient,
     principal: Principal,
     session: SessionDep,
     settings: SettingsDep,
