@@ -6,8 +6,8 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
-from functools import lru_cache
+from datetime import UTC, date, datetime, time
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Select, Text, and_, bindparam, cast, or_, select
@@ -106,13 +106,12 @@ def medication_changes(session: Session, patient: IngestPatient) -> list[pathway
     """Recorded dose changes, for the titration rules (medicines-optimisation cohort only)."""
     if patient.cohort != "medication_optimisation":
         return []
-    from service.reports.models import MedicationChange
-
-    rows = session.execute(
-        select(MedicationChange.changed_on, MedicationChange.pillar, MedicationChange.drug)
-        .where(MedicationChange.patient_id == patient.id)
-        .order_by(MedicationChange.changed_on)
-    ).all()
+    statement, driver = _medication_changes()
+    params = {"patient_id": patient.id}
+    if session.get_bind().dialect.name == "postgresql":
+        rows: Iterable[Sequence[Any]] = driver_rows(session, driver, params)
+    else:
+        rows = session.execute(statement, params).all()
     return [
         pathway.MedicationChange(
             changed_at=datetime.combine(changed_on, time.min, tzinfo=LONDON),
@@ -121,6 +120,21 @@ def medication_changes(session: Session, patient: IngestPatient) -> list[pathway
         )
         for changed_on, pillar, drug in rows
     ]
+
+
+@cache
+def _medication_changes() -> tuple[Select[date, str, str | None], DriverStatement]:
+    """The statement, built once (on first use: the reports models import this module), and
+    run on the DBAPI cursor on PostgreSQL, as ingest's others: a titration patient's every
+    reading reads these."""
+    from service.reports.models import MedicationChange as Change
+
+    statement = (
+        select(Change.changed_on, Change.pillar, Change.drug)
+        .where(Change.patient_id == bindparam("patient_id"))
+        .order_by(Change.changed_on)
+    )
+    return statement, DriverStatement.of(statement)
 
 
 def _field(row: Reading | dict[str, Any], name: str) -> Any:
