@@ -6,8 +6,8 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
-from functools import lru_cache
+from datetime import UTC, date, datetime, time
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Select, Text, and_, bindparam, cast, or_, select
@@ -66,6 +66,24 @@ def _config(overrides_json: str) -> pathway.PathwayConfig:
     return base.with_overrides(overrides) if overrides else base
 
 
+@dataclass(frozen=True, slots=True)
+class PatientColumns:
+    """The columns of a patient that ingest reads (the pathway's context, the status it checks,
+    the ids alerts are raised with), as a device's lock statement returns them: a transient ORM
+    ``Patient`` for them cost several times as much to build (instrumented attributes, events)."""
+
+    id: uuid.UUID
+    team_id: uuid.UUID
+    status: str
+    cohort: str
+    thresholds: dict[str, Any] | None
+    expects_daily_weight: bool
+
+
+# What ingest and the pathway read of a patient: either a loaded row or just its columns.
+IngestPatient = Patient | PatientColumns
+
+
 def site_overrides(session: Session, team_id: uuid.UUID) -> dict[str, Any] | None:
     return session.scalar(
         select(Site.pathway_overrides).join(Team, Team.site_id == Site.id).where(Team.id == team_id)
@@ -73,7 +91,7 @@ def site_overrides(session: Session, team_id: uuid.UUID) -> dict[str, Any] | Non
 
 
 def patient_context(
-    patient: Patient, medication_changes: Sequence[pathway.MedicationChange] = ()
+    patient: IngestPatient, medication_changes: Sequence[pathway.MedicationChange] = ()
 ) -> pathway.PatientContext:
     return pathway.PatientContext(
         patient_id=str(patient.id),
@@ -84,17 +102,16 @@ def patient_context(
     )
 
 
-def medication_changes(session: Session, patient: Patient) -> list[pathway.MedicationChange]:
+def medication_changes(session: Session, patient: IngestPatient) -> list[pathway.MedicationChange]:
     """Recorded dose changes, for the titration rules (medicines-optimisation cohort only)."""
     if patient.cohort != "medication_optimisation":
         return []
-    from service.reports.models import MedicationChange
-
-    rows = session.execute(
-        select(MedicationChange.changed_on, MedicationChange.pillar, MedicationChange.drug)
-        .where(MedicationChange.patient_id == patient.id)
-        .order_by(MedicationChange.changed_on)
-    ).all()
+    statement, driver = _medication_changes()
+    params = {"patient_id": patient.id}
+    if session.get_bind().dialect.name == "postgresql":
+        rows: Iterable[Sequence[Any]] = driver_rows(session, driver, params)
+    else:
+        rows = session.execute(statement, params).all()
     return [
         pathway.MedicationChange(
             changed_at=datetime.combine(changed_on, time.min, tzinfo=LONDON),
@@ -103,6 +120,21 @@ def medication_changes(session: Session, patient: Patient) -> list[pathway.Medic
         )
         for changed_on, pillar, drug in rows
     ]
+
+
+@cache
+def _medication_changes() -> tuple[Select[date, str, str | None], DriverStatement]:
+    """The statement, built once (on first use: the reports models import this module), and
+    run on the DBAPI cursor on PostgreSQL, as ingest's others: a titration patient's every
+    reading reads these."""
+    from service.reports.models import MedicationChange as Change
+
+    statement = (
+        select(Change.changed_on, Change.pillar, Change.drug)
+        .where(Change.patient_id == bindparam("patient_id"))
+        .order_by(Change.changed_on)
+    )
+    return statement, DriverStatement.of(statement)
 
 
 def _field(row: Reading | dict[str, Any], name: str) -> Any:
@@ -249,7 +281,7 @@ def _symptoms(answers: dict[str, Any]) -> pathway.SymptomAnswers:
 
 def evaluate(
     config: pathway.PathwayConfig,
-    patient: Patient,
+    patient: IngestPatient,
     history: Sequence[pathway.Reading],
     new_rows: Sequence[dict[str, Any]],
     now: datetime,
@@ -265,9 +297,16 @@ def evaluate(
     return Evaluation(findings=tuple(result.findings), advice=result.advice)
 
 
-def raise_alerts(session: Session, patient: Patient, evaluation: Evaluation, now: datetime) -> None:
+def raise_alerts(
+    session: Session, patient: IngestPatient, evaluation: Evaluation, now: datetime
+) -> None:
+    if not evaluation.findings:  # nothing to raise or attach, as raise_from_findings finds
+        return
     from service.alerting import raise_from_findings
 
+    if isinstance(patient, PatientColumns):
+        # Alerting reads the patient's id and team, from a (transient) Patient as before.
+        patient = Patient(id=patient.id, team_id=patient.team_id)
     raise_from_findings(session, patient, evaluation.findings, now)
 
 

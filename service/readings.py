@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -249,7 +249,7 @@ _LOCK_PATIENT = (
 
 
 _TOKENS = DeviceToken.__table__
-_PATIENT_COLUMNS = ("id", "team_id", "status", "cohort", "thresholds", "expects_daily_weight")
+_PATIENT_COLUMNS = tuple(f.name for f in fields(clinical.PatientColumns))
 # A device's own ingest: the token's patient, the columns ingest reads, and the site's
 # overrides, with the patient locked as _LOCK_PATIENT locks it, in one round trip.
 _LOCK_DEVICE_PATIENT = (
@@ -273,7 +273,7 @@ _LOCK_DEVICE_PATIENT_DRIVER = DriverStatement.of(_LOCK_DEVICE_PATIENT)
 class LockedPatient:
     """A device token's patient, locked for ingest, with its site's pathway overrides."""
 
-    patient: Patient  # transient: only the columns ingest reads
+    patient: clinical.PatientColumns
     overrides: dict[str, Any] | None
 
 
@@ -288,12 +288,12 @@ def lock_device_patient(session: Session, token_hash: str) -> LockedPatient | No
     if row is None:
         return None
     *values, overrides = row
-    return LockedPatient(Patient(**dict(zip(_PATIENT_COLUMNS, values, strict=True))), overrides)
+    return LockedPatient(clinical.PatientColumns(*values), overrides)
 
 
 def ingest(
     session: Session,
-    patient: Patient,
+    patient: clinical.IngestPatient,
     rows: list[dict[str, Any]],
     now: datetime,
     *,

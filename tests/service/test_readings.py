@@ -460,3 +460,55 @@ def test_own_readings_answers_in_the_general_handlers_order(client, world):
     empty = client.post(url, headers=world.auth("pat_A1"))
     assert empty.status_code == 422
     assert count(world) == 0
+
+
+def test_the_ingest_answer_is_what_the_ingest_model_would_serialise(client, world, clock):
+    """Ingest serialises its answer's plain values without building IngestOut: the bytes are
+    the ones the model gives for them (field order, float and time formats, units, nulls,
+    findings and advice, re-sent readings), for every reading type, single or in a batch."""
+    from service.schemas import IngestOut
+
+    answers = {
+        "breathlessness": "worse",
+        "orthopnoea": True,
+        "ankle_swelling": "usual",
+        "dizziness": False,
+        "chest_pain": True,
+        "fatigue": "usual",
+    }
+    now = clock()
+    batch = {
+        "readings": [
+            weight(176.5, "lb", hours=3),
+            {"id": rid(), "type": "heart_rate", "taken_at": at(2), "value": 64, "unit": "bpm"},
+            {
+                "id": rid(),
+                "type": "blood_pressure",
+                "taken_at": at(2),
+                "systolic": 121,
+                "diastolic": 70,
+            },
+            {"id": rid(), "type": "symptoms", "taken_at": at(1), "answers": answers},
+        ]
+    }
+    spo2 = {"id": rid(), "type": "spo2", "taken_at": (now - timedelta(minutes=5)).isoformat()}
+    lab = {"id": rid(), "type": "creatinine", "taken_at": at(1), "value": 98, "unit": "umol/L"}
+    patient = world.patients["pat_A1"]
+    posts = [
+        post_me(client, world, weight(80)),  # an integral value: sent as 80, shown as 80.0
+        post_me(client, world, batch),
+        post_me(client, world, batch),  # every reading stored before, with its findings
+        post_me(client, world, {**spo2, "value": 93}),
+        post_me(client, world, {**spo2, "id": rid(), "value": 88}),  # a finding of its own
+        client.post(
+            f"/api/v1/patients/{patient}/readings", json=lab, headers=world.auth("clin_A1")
+        ),
+    ]
+    assert [p.status_code for p in posts] == [201, 201, 200, 201, 201, 201]
+    assert posts[1].json()["findings"] and posts[2].json()["already_stored"]
+    assert posts[4].json()["findings"]
+    for response in posts:
+        assert (
+            response.content
+            == IngestOut.model_validate_json(response.content).model_dump_json().encode()
+        )
