@@ -512,3 +512,56 @@ def test_the_ingest_answer_is_what_the_ingest_model_would_serialise(client, worl
             response.content
             == IngestOut.model_validate_json(response.content).model_dump_json().encode()
         )
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_post_waiting_for_the_patients_lock_is_judged_with_what_the_holder_committed(
+    client, world, db_url
+):
+    """Ingest's history is read after the patient's lock is granted (a statement of its own:
+    one statement's snapshot would predate the wait), so a post that waited for another
+    ingest's lock sees the reading that ingest committed, as a post after it would. (A plpgsql
+    function locking then reading in one round trip measured no faster.) Here a borderline SpO2
+    (93 %) committed by the lock's holder is what makes the waiting post's 94 % a confirmed
+    amber finding; judged without it, 94 % alone is only a request to re-measure."""
+    import time as _time
+
+    from sqlalchemy import insert, text
+
+    from service.db import build_engine
+    from service.models import Patient
+
+    patient = world.patients["pat_A1"]
+    remeasure = {"id": rid(), "type": "spo2", "taken_at": at(5 / 60), "value": 94}
+    engine = build_engine(db_url)  # the app's own pool is the post's
+    with ThreadPoolExecutor(1) as pool, engine.connect() as holder:
+        with holder.begin():
+            holder.execute(select(Patient.id).where(Patient.id == patient).with_for_update())
+            holder.execute(
+                insert(Reading).values(
+                    patient_id=patient,
+                    id=uuid.uuid4(),
+                    type="spo2",
+                    taken_at=T0 - timedelta(minutes=35),
+                    received_at=T0 - timedelta(minutes=35),
+                    value=93,
+                    source="device",
+                )
+            )
+            waiting = pool.submit(post_me, client, world, remeasure)
+            with engine.connect() as watcher:
+                for _ in range(200):
+                    blocked = watcher.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            " AND datname = current_database()"
+                        )
+                    ).scalar()
+                    if blocked:
+                        break
+                    _time.sleep(0.05)
+            assert blocked, "the post never waited for the patient's lock"
+        response = waiting.result(timeout=30)
+    engine.dispose()
+    assert response.status_code == 201, response.text
+    assert [f["rule_id"] for f in response.json()["findings"]] == ["amber.spo2"], response.text
