@@ -22,7 +22,8 @@ from service.models import Patient, Site, Team
 from service.pagination import decode_cursor, encode_cursor
 from service.problems import Conflict, NotFound, Unprocessable
 from service.reports import build, charts
-from service.reports.metrics import EQUITY_DIMENSIONS, REGISTRY, Metric
+from service.reports.groups import EQUITY_DIMENSIONS
+from service.reports.metrics import REGISTRY, Metric
 from service.reports.models import KccqScore, MedicationChange, PatientEvent
 from service.reports.period import shift_month
 from service.reports.schemas import (

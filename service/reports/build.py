@@ -23,18 +23,11 @@ from service.models import Site, Team
 from service.reports import disclosure
 from service.reports.disclosure import Cell, RawCell
 from service.reports.funnel import funnel_limits
-from service.reports.metrics import (
-    EQUITY_DIMENSIONS,
-    GROUP_ORDER,
-    REGISTRY,
-    Grouped,
-    Grouping,
-    Metric,
-    MetricValue,
-    compute_all,
-)
+from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER, Grouping
+from service.reports.metrics import REGISTRY, Metric
 from service.reports.models import ReportSnapshot
 from service.reports.period import Period, last_months, month_of
+from service.reports.runner import Grouped, MetricValue, compute_all
 from service.timeutil import LONDON
 
 DEFAULT_TREND_MONTHS = 12
@@ -233,20 +226,20 @@ def network_report(
     site_ids = [s.id for s in all_sites]
     codes = {s.id: s.code for s in all_sites}
     by_month = store.get(months)
-    current = by_month[month]
     metrics_out = []
     for metric in REGISTRY.values():
-        site_cells, network = disclosed_by_site(metric, current.by_metric[metric.id], site_ids)
-        trend = []
-        for m in months:
-            cells, total = disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids)
-            trend.append(
-                {
-                    "month": m,
-                    "network": total.value,
-                    "sites": {codes[s]: cells[s].value for s in site_ids},
-                }
-            )
+        disclosed = {
+            m: disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids) for m in months
+        }
+        site_cells, network = disclosed[month]
+        trend = [
+            {
+                "month": m,
+                "network": total.value,
+                "sites": {codes[s]: cells[s].value for s in site_ids},
+            }
+            for m, (cells, total) in disclosed.items()
+        ]
         metrics_out.append(
             {
                 **metric_header(metric),
@@ -261,7 +254,7 @@ def network_report(
         )
     return {
         "month": month,
-        "source": current.source,
+        "source": by_month[month].source,
         "sites": [{"id": str(s.id), "code": s.code, "name": s.name} for s in all_sites],
         "metrics": metrics_out,
         "disclosure": disclosure_meta(),
@@ -374,7 +367,10 @@ def site_report(
     metrics_out = []
     for metric in REGISTRY.values():
         grouped = by_month[month].by_metric[metric.id]
-        site_cells, network = disclosed_by_site(metric, grouped, site_ids)
+        disclosed = {
+            m: disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids) for m in months
+        }
+        site_cells, network = disclosed[month]
         team_grouped = by_team.by_metric[metric.id]
         empty = MetricValue(None, None, None, 0)
         # Teams add up to the site: protect them against the site's own total.
@@ -384,10 +380,10 @@ def site_report(
             raw(grouped.groups.get(site.id, empty)),
         )
         team_cells = disclosure.within_parent(team_cells, site_cells[site.id])
-        trend = []
-        for m in months:
-            cells, total = disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids)
-            trend.append({"month": m, "site": cells[site.id].value, "network": total.value})
+        trend = [
+            {"month": m, "site": cells[site.id].value, "network": total.value}
+            for m, (cells, total) in disclosed.items()
+        ]
         metrics_out.append(
             {
                 **metric_header(metric),

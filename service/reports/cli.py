@@ -31,7 +31,8 @@ def report_command(
     """Write the network and site reports, equity splits, funnel plots and trend charts."""
     from service.db import build_engine, build_sessionmaker, unit_of_work
     from service.reports import build, charts
-    from service.reports.metrics import EQUITY_DIMENSIONS, REGISTRY
+    from service.reports.groups import EQUITY_DIMENSIONS
+    from service.reports.metrics import REGISTRY
     from service.reports.period import parse_month
     from service.timeutil import utcnow
 

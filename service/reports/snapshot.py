@@ -14,9 +14,10 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from service.reports.build import as_of_date
-from service.reports.metrics import Grouping, compute_all
+from service.reports.groups import Grouping
 from service.reports.models import ReportSnapshot
 from service.reports.period import Period
+from service.reports.runner import compute_all
 
 
 def snapshot_month(session: Session, month: str, now: datetime) -> int:

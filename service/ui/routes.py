@@ -50,7 +50,8 @@ from service.nhs_number import format_nhs_number
 from service.problems import Problem
 from service.readings import list_readings
 from service.reports import build
-from service.reports.metrics import EQUITY_DIMENSIONS, REGISTRY
+from service.reports.groups import EQUITY_DIMENSIONS
+from service.reports.metrics import REGISTRY
 from service.reports.period import shift_month
 from service.schemas import PatientPatch, Thresholds
 from service.timeutil import LONDON

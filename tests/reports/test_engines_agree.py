@@ -7,112 +7,19 @@ October (the months with a clock change) by site, team and each equity dimension
 
 from __future__ import annotations
 
-import random
-from datetime import timedelta
-
 import pytest
 
 from service.db import build_engine, build_sessionmaker, unit_of_work
-from service.reports.metrics import EQUITY_DIMENSIONS, REGISTRY, Grouping, compute, compute_all
-from service.reports.models import PILLARS
+from service.reports.groups import EQUITY_DIMENSIONS, Grouping
+from service.reports.metrics import REGISTRY
 from service.reports.period import Period
+from service.reports.runner import compute, compute_all
 from tests.conftest import PG_URL, _empty, _migrated_url
-from tests.reports.builders import AS_OF, Data, utc
+from tests.reports.builders import AS_OF, Data, build_network
 
 pytestmark = pytest.mark.postgres
 
 MONTHS = ("2026-03", "2026-10")
-
-
-def build_network(data: Data, seed: int = 5) -> None:
-    rng = random.Random(seed)
-    data.site("S1", teams=("A", "B"))
-    data.site("S2", teams=("C", "D"))
-    start = utc("2026-02-01T00:00")
-    for i in range(40):
-        team = rng.choice("ABCD")
-        enrolled = (start + timedelta(days=rng.randrange(0, 260))).date()
-        discharged = (
-            enrolled + timedelta(days=rng.randrange(0, 120)) if rng.random() < 0.6 else None
-        )
-        if discharged and discharged > AS_OF:
-            discharged = None
-        pid = data.patient(
-            team,
-            enrolled.isoformat(),
-            discharged.isoformat() if discharged else None,
-            rng.choice(["stable_optimised", "admitted", "died", "withdrew", "other"])
-            if discharged
-            else None,
-            created=(start + timedelta(seconds=rng.randrange(0, 260 * 86400))).isoformat(
-                timespec="seconds"
-            )[:19],
-            nhs=None if i % 7 else "9434765919" if i % 14 else None,
-            hf_type=rng.choice(["HFrEF", "HFrEF", "HFpEF", None]),
-            ethnicity=rng.choice(["A", "H", "M", "Z", "99", None, "R", "E"]),
-            imd_quintile=rng.choice([1, 2, 3, 4, 5, None]),
-            sex=rng.choice(["female", "male", "other", "unknown"]),
-            date_of_birth=(start - timedelta(days=rng.randrange(50 * 365, 95 * 365))).date(),
-            expects_daily_weight=rng.random() < 0.9,
-        )
-        for _ in range(rng.randrange(0, 50)):
-            at = start + timedelta(seconds=rng.randrange(0, 280 * 86400))
-            data.reading(pid, at.isoformat()[:19], rng.choice(["weight", "weight", "heart_rate"]))
-        for _ in range(rng.randrange(0, 4)):
-            raised = start + timedelta(seconds=rng.randrange(0, 280 * 86400))
-            action = (
-                raised + timedelta(seconds=rng.randrange(60, 3 * 86400))
-                if rng.random() < 0.8
-                else None
-            )
-            resolved = (
-                action + timedelta(hours=rng.randrange(1, 48))
-                if action and rng.random() < 0.7
-                else None
-            )
-            data.alert(
-                pid,
-                rng.choice(["red", "amber"]),
-                raised.isoformat()[:19],
-                due=(raised + timedelta(hours=4)).isoformat()[:19],
-                action=action.isoformat()[:19] if action else None,
-                resolved=resolved.isoformat()[:19] if resolved else None,
-                outcome=rng.choice(["no_action_needed", "advice_given"]) if resolved else None,
-            )
-        for _ in range(rng.randrange(0, 3)):
-            on = enrolled + timedelta(days=rng.randrange(-10, 90))
-            if on > AS_OF:
-                continue
-            out = on + timedelta(days=rng.randrange(0, 12)) if rng.random() < 0.8 else None
-            data.admission(
-                pid,
-                on.isoformat(),
-                out.isoformat() if out and out <= AS_OF else None,
-                hf=rng.random() < 0.5,
-                emergency=rng.random() < 0.9,
-            )
-        if rng.random() < 0.3:
-            data.event(
-                pid, "ae_attendance", (enrolled + timedelta(days=rng.randrange(0, 60))).isoformat()
-            )
-        for pillar in PILLARS:
-            for _ in range(rng.randrange(0, 3)):
-                status = rng.choice(
-                    ["started", "started", "stopped", "not_tolerated", "contraindicated"]
-                )
-                on = enrolled + timedelta(days=rng.randrange(-5, 80))
-                data.med(
-                    pid,
-                    pillar,
-                    status,
-                    on.isoformat(),
-                    target=status == "started" and rng.random() < 0.5,
-                )
-        for timepoint in ("start", "discharge", "other"):
-            if rng.random() < 0.7:
-                on = enrolled + timedelta(days=rng.randrange(0, 100))
-                data.kccq(pid, rng.randrange(0, 1001) / 10, timepoint, on.isoformat())
-    data.done()
 
 
 def all_results(

@@ -12,8 +12,10 @@ from datetime import date
 
 import pytest
 
-from service.reports.metrics import REGISTRY, Grouping, compute_all
+from service.reports.groups import Grouping
+from service.reports.metrics import REGISTRY
 from service.reports.period import Period
+from service.reports.runner import compute_all
 from tests.reports.builders import AS_OF, Data, run
 
 
