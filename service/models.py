@@ -163,6 +163,9 @@ class Patient(Base):
             postgresql_where=text("status <> 'discharged'"),
         ),
         Index("ix_patients_team_id_status", "team_id", "status"),
+        # Reports read the patients on the pathway in a month: not discharged, or discharged on
+        # or after its first day.
+        Index("ix_patients_discharged_on", "discharged_on"),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     nhs_number: Mapped[str] = mapped_column(String(10), index=True)
@@ -333,6 +336,9 @@ class Alert(Base):
         # partial index above cannot serve.
         Index("ix_alerts_team_order", "team_id", text("severity_rank DESC"), "raised_at", "id"),
         Index("ix_alerts_patient_id_raised_at", "patient_id", "raised_at"),
+        # Reports read the alerts raised or resolved in a month.
+        Index("ix_alerts_raised_at", "raised_at"),
+        Index("ix_alerts_resolved_at", "resolved_at"),
         Index(
             "ix_alerts_due_at_unescalated",
             "due_at",
