@@ -233,36 +233,39 @@ def _family_additive(family: Family, metrics: Tagged, ctx: Ctx, grouping: Groupi
     then a row per metric and group (a group without units of a metric has no row)."""
     rows = _family_rows(family, ctx, grouping)
     columns: list[Any] = [rows.c.grp]
-    numerators = []
-    for j, (_, metric) in enumerate(metrics):
+    # Per metric: its position, and the names of its people, numerator and denominator columns.
+    shapes: list[tuple[int, str, str, str | None]] = []
+    for j, (i, metric) in enumerate(metrics):
         where = metric.where(ctx, rows.c)
-        den = metric.den(ctx, rows.c)
+        people = f"n_{j}"
         if family.per_patient:
-            columns.append(func.count(_picked(where, _tag(1))).label(f"n_{j}"))
+            columns.append(func.count(_picked(where, _tag(1))).label(people))
         else:
-            columns.append(func.count(distinct(_picked(where, rows.c.patient_id))).label(f"n_{j}"))
+            columns.append(func.count(distinct(_picked(where, rows.c.patient_id))).label(people))
+        # A count over a family with a row per patient: each unit is one person and adds 1.
+        numerator = people
+        if not (family.per_patient and metric.measure.num is None):
+            numerator = f"num_{j}"
+            columns.append(func.sum(_picked(where, metric.num(ctx, rows.c))).label(numerator))
+        den = metric.den(ctx, rows.c)
+        denominator = None
         if den is not None:
-            columns.append(func.sum(_picked(where, den)).label(f"den_{j}"))
-        # A count of a family with a row per patient: each unit is one person, adding 1.
-        if family.per_patient and metric.measure.num is None:
-            numerators.append(f"n_{j}")
-        else:
-            columns.append(func.sum(_picked(where, metric.num(ctx, rows.c))).label(f"num_{j}"))
-            numerators.append(f"num_{j}")
+            denominator = f"den_{j}"
+            columns.append(func.sum(_picked(where, den)).label(denominator))
+        shapes.append((i, people, numerator, denominator))
     by_group = select(*columns).group_by(rows.c.grp).cte(f"{family.name}_by_group")
+    no_den = cast(null(), Integer)
     no_value = cast(null(), Float).label("val")
     return [
         select(
             _tag(i).label("m"),
             by_group.c.grp,
-            func.coalesce(by_group.c[numerators[j]], 0).label("num"),
-            (by_group.c[f"den_{j}"] if f"den_{j}" in by_group.c else cast(null(), Integer)).label(
-                "den"
-            ),
-            by_group.c[f"n_{j}"].label("n"),
+            func.coalesce(by_group.c[numerator], 0).label("num"),
+            (no_den if denominator is None else by_group.c[denominator]).label("den"),
+            by_group.c[people].label("n"),
             no_value,
-        ).where(by_group.c[f"n_{j}"] > 0)
-        for j, (i, _) in enumerate(metrics)
+        ).where(by_group.c[people] > 0)
+        for i, people, numerator, denominator in shapes
     ]
 
 
