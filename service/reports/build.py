@@ -110,12 +110,19 @@ def figures(
 
 
 class FigureStore:
-    """Figures already read in this request or pack run, so a month is computed once."""
+    """Figures read and disclosed in this request or pack run, so a month is worked out once.
+
+    Every report, CSV, chart and page of a month takes its disclosed cells from here, so the
+    same figure is shown the same way wherever it is released (see ``disclosure``).
+    """
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
         self._cache: dict[tuple[str, str], Figures] = {}
+        self._sites: list[Site] | None = None
+        self._by_site: dict[str, dict[str, SiteCells]] = {}
+        self._by_team: dict[str, dict[str, dict[uuid.UUID, Cell]]] = {}
 
     def get(self, months: list[str], by: str = "site") -> dict[str, Figures]:
         missing = [m for m in months if (m, by) not in self._cache]
@@ -123,6 +130,35 @@ class FigureStore:
             for month, figs in figures(self.session, missing, self.now, by).items():
                 self._cache[(month, by)] = figs
         return {m: self._cache[(m, by)] for m in months}
+
+    def sites(self) -> list[Site]:
+        if self._sites is None:
+            self._sites = sites(self.session)
+        return self._sites
+
+    def by_site(self, months: list[str]) -> dict[str, dict[str, SiteCells]]:
+        """Each month's disclosed site cells and network cell, per metric."""
+        missing = [m for m in months if m not in self._by_site]
+        if missing:
+            site_ids = [s.id for s in self.sites()]
+            for month, figs in self.get(missing).items():
+                self._by_site[month] = disclose_sites(figs, site_ids)
+        return {m: self._by_site[m] for m in months}
+
+    def by_team(self, month: str) -> dict[str, dict[uuid.UUID, Cell]]:
+        """The month's disclosed team cells per metric, each site's teams under its site cell."""
+        if month not in self._by_team:
+            site_cells = self.by_site([month])[month]
+            team_figures = self.get([month], "team")[month]
+            site_figures = self.get([month])[month]
+            all_teams = teams(self.session)
+            self._by_team[month] = disclose_breakdowns(
+                site_figures.by_metric,
+                team_figures.by_metric,
+                site_cells,
+                {s.id: [t.id for t in all_teams if t.site_id == s.id] for s in self.sites()},
+            )
+        return self._by_team[month]
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -182,9 +218,21 @@ def disclosure_meta() -> dict[str, Any]:
             "counts of 1-7 shown as *; other counts rounded to the nearest 5",
             "percentages and rates computed from the rounded figures",
             "any figure resting on 1-7 people shown as *",
-            "where cells add up to a published total and one is suppressed, the next smallest "
-            "non-zero cell is suppressed too",
+            "where a reader could narrow a hidden figure to one value from the published figures "
+            "and the relations between them (parts add up to their total, a numerator is at "
+            "most its denominator), the smallest shown non-zero figure beside it is hidden too, "
+            "until every hidden figure keeps at least two possible values (a linear-programming "
+            "audit)",
+            "teams and equity groups are published only under a site whose figure is shown, and "
+            "never narrow what the site's own figure says",
         ],
+        "reader_model": {
+            "shown_count": "a shown count v means the true count is between max(8, v-2) and v+2",
+            "suppressed": "* means at least 1 (a small count or a complementary suppression)",
+            "zero": "0 means 0",
+            "null": "in a team or group breakdown: not published (the site's figure is hidden)",
+        },
+        "least_possible_values": disclosure.LEAST_POSSIBLE_VALUES,
     }
 
 
@@ -204,14 +252,65 @@ def teams(session: Session, site_id: uuid.UUID | None = None) -> list[Team]:
     return list(session.scalars(query).all())
 
 
-def disclosed_by_site(
-    metric: Metric, grouped: Grouped, site_ids: list[uuid.UUID]
-) -> tuple[dict[uuid.UUID, Cell], Cell]:
-    empty = MetricValue(None, None, None, 0)
-    cells, total = disclosure.disclose_table(
-        metric.kind, [raw(grouped.groups.get(s, empty)) for s in site_ids], raw(grouped.total)
-    )
-    return dict(zip(site_ids, cells, strict=True)), total
+@dataclass(frozen=True)
+class SiteCells:
+    """One metric's disclosed month: each site's cell and the network's."""
+
+    sites: dict[uuid.UUID, Cell]
+    network: Cell
+
+
+_EMPTY = MetricValue(None, None, None, 0)
+
+
+def _cells(disclosed: SiteCells) -> tuple[dict[uuid.UUID, Cell], Cell]:
+    return disclosed.sites, disclosed.network
+
+
+def disclose_sites(figs: Figures, site_ids: list[uuid.UUID]) -> dict[str, SiteCells]:
+    """Every metric's sites against the network, audited in one programme."""
+    metrics = list(REGISTRY.values())
+    requests = [
+        disclosure.Request(
+            metric.kind,
+            tuple(raw(figs.by_metric[metric.id].groups.get(s, _EMPTY)) for s in site_ids),
+            raw(figs.by_metric[metric.id].total),
+        )
+        for metric in metrics
+    ]
+    out = {}
+    for metric, (cells, total) in zip(metrics, disclosure.disclose_many(requests), strict=True):
+        out[metric.id] = SiteCells(dict(zip(site_ids, cells, strict=True)), total)
+    return out
+
+
+def disclose_breakdowns(
+    site_figures: dict[str, Grouped],
+    part_figures: dict[str, Grouped],
+    site_cells: dict[str, SiteCells],
+    parts_of: dict[uuid.UUID, list[Any]],
+) -> dict[str, dict[Any, Cell]]:
+    """Every metric's parts (teams, equity groups) under each site's published cell."""
+    keys: list[tuple[str, uuid.UUID]] = []
+    requests = []
+    for metric in REGISTRY.values():
+        for site_id, parts in parts_of.items():
+            grouped = part_figures[metric.id]
+            keys.append((metric.id, site_id))
+            requests.append(
+                disclosure.Request(
+                    metric.kind,
+                    tuple(raw(grouped.groups.get(p, _EMPTY)) for p in parts),
+                    raw(site_figures[metric.id].groups.get(site_id, _EMPTY)),
+                    parent=site_cells[metric.id].sites[site_id],
+                )
+            )
+    out: dict[str, dict[Any, Cell]] = {metric_id: {} for metric_id in REGISTRY}
+    for (metric_id, site_id), (cells, _parent) in zip(
+        keys, disclosure.disclose_many(requests), strict=True
+    ):
+        out[metric_id].update(zip(parts_of[site_id], cells, strict=True))
+    return out
 
 
 # --- the network report ---------------------------------------------------------------------
@@ -220,25 +319,23 @@ def disclosed_by_site(
 def network_report(
     store: FigureStore, month: str, trend_months: int = DEFAULT_TREND_MONTHS
 ) -> dict[str, Any]:
-    session, now = store.session, store.now
+    now = store.now
     months = last_months(month, max(trend_months, 1))
-    all_sites = sites(session)
+    all_sites = store.sites()
     site_ids = [s.id for s in all_sites]
     codes = {s.id: s.code for s in all_sites}
     by_month = store.get(months)
+    disclosed = store.by_site(months)
     metrics_out = []
     for metric in REGISTRY.values():
-        disclosed = {
-            m: disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids) for m in months
-        }
-        site_cells, network = disclosed[month]
+        site_cells, network = _cells(disclosed[month][metric.id])
         trend = [
             {
                 "month": m,
-                "network": total.value,
-                "sites": {codes[s]: cells[s].value for s in site_ids},
+                "network": disclosed[m][metric.id].network.value,
+                "sites": {codes[s]: disclosed[m][metric.id].sites[s].value for s in site_ids},
             }
-            for m, (cells, total) in disclosed.items()
+            for m in months
         ]
         metrics_out.append(
             {
@@ -293,17 +390,16 @@ CSV_FIELDS = [
 def network_csv_rows(
     store: FigureStore, month: str, trend_months: int = DEFAULT_TREND_MONTHS
 ) -> list[dict[str, Any]]:
-    session = store.session
     """Tidy rows: one per site (and the network) x metric x month of the trend."""
     months = last_months(month, max(trend_months, 1))
-    all_sites = sites(session)
+    all_sites = store.sites()
     site_ids = [s.id for s in all_sites]
     codes = {s.id: s.code for s in all_sites}
-    by_month = store.get(months)
+    disclosed = store.by_site(months)
     rows: list[dict[str, Any]] = []
     for m in months:
         for metric in REGISTRY.values():
-            cells, total = disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids)
+            cells, total = _cells(disclosed[m][metric.id])
             for site_id in site_ids:
                 rows.append(_csv_row(m, "site", codes[site_id], "", metric, cells[site_id]))
             rows.append(_csv_row(m, "network", "", "", metric, total))
@@ -358,31 +454,22 @@ def site_report(
 ) -> dict[str, Any]:
     session, now = store.session, store.now
     months = last_months(month, max(trend_months, 1))
-    all_sites = sites(session)
-    site_ids = [s.id for s in all_sites]
+    all_sites = store.sites()
     site_teams = teams(session, site.id)
-    team_ids = [t.id for t in site_teams]
     by_month = store.get(months)
-    by_team = store.get([month], "team")[month]
+    disclosed = store.by_site(months)
+    by_team = store.by_team(month)
     metrics_out = []
     for metric in REGISTRY.values():
-        grouped = by_month[month].by_metric[metric.id]
-        disclosed = {
-            m: disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids) for m in months
-        }
-        site_cells, network = disclosed[month]
-        team_grouped = by_team.by_metric[metric.id]
-        empty = MetricValue(None, None, None, 0)
-        # Teams add up to the site: protect them against the site's own total.
-        team_cells, _ = disclosure.disclose_table(
-            metric.kind,
-            [raw(team_grouped.groups.get(t, empty)) for t in team_ids],
-            raw(grouped.groups.get(site.id, empty)),
-        )
-        team_cells = disclosure.within_parent(team_cells, site_cells[site.id])
+        site_cells, network = _cells(disclosed[month][metric.id])
+        team_cells = [by_team[metric.id][t.id] for t in site_teams]
         trend = [
-            {"month": m, "site": cells[site.id].value, "network": total.value}
-            for m, (cells, total) in disclosed.items()
+            {
+                "month": m,
+                "site": disclosed[m][metric.id].sites[site.id].value,
+                "network": disclosed[m][metric.id].network.value,
+            }
+            for m in months
         ]
         metrics_out.append(
             {
@@ -449,19 +536,17 @@ def equity_report(store: FigureStore, site: Site, month: str, by: str) -> dict[s
     session, now = store.session, store.now
     period = check_month(month, now)
     results = compute_all(session, period, Grouping(by, site_id=site.id))
-    site_ids = [s.id for s in sites(session)]
-    by_site = store.get([month])[month]
     order = GROUP_ORDER[by]
+    site_cells = store.by_site([month])[month]
+    # Groups are protected under the site's published cell, like teams: the same rules make
+    # every equity split safe alongside the site report and the other splits.
+    groups = disclose_breakdowns(
+        store.get([month])[month].by_metric, results, site_cells, {site.id: list(order)}
+    )
     metrics_out = []
     for metric in REGISTRY.values():
-        grouped = results[metric.id]
-        empty = MetricValue(None, None, None, 0)
-        cells, total = disclosure.disclose_table(
-            metric.kind, [raw(grouped.groups.get(g, empty)) for g in order], raw(grouped.total)
-        )
-        site_cell = disclosed_by_site(metric, by_site.by_metric[metric.id], site_ids)[0][site.id]
-        cells = disclosure.within_parent(cells, site_cell)
-        (total,) = disclosure.within_parent([total], site_cell)
+        cells = [groups[metric.id][g] for g in order]
+        total = site_cells[metric.id].sites[site.id]
         metrics_out.append(
             {
                 **metric_header(metric),
@@ -544,10 +629,8 @@ def funnel_data(store: FigureStore, metric: Metric, month: str) -> dict[str, Any
     """Sites against the network proportion, from the disclosed (rounded) figures."""
     if not metric.is_proportion:
         raise ValueError("funnel plots are for proportion metrics")
-    all_sites = sites(store.session)
-    site_ids = [s.id for s in all_sites]
-    current = store.get([month])[month]
-    cells, network = disclosed_by_site(metric, current.by_metric[metric.id], site_ids)
+    all_sites = store.sites()
+    cells, network = _cells(store.by_site([month])[month][metric.id])
     points: list[dict[str, Any]] = []
     suppressed: list[str] = []
     for site in all_sites:
@@ -595,14 +678,13 @@ def trend_series(
     store: FigureStore, metric: Metric, month: str, trend_months: int
 ) -> dict[str, Any]:
     report_months = last_months(month, max(trend_months, 1))
-    all_sites = sites(store.session)
-    site_ids = [s.id for s in all_sites]
-    by_month = store.get(report_months)
+    all_sites = store.sites()
+    disclosed = store.by_site(report_months)
     series: dict[str, list[Any]] = {NETWORK_KEY: []}
     for s in all_sites:
         series[s.code] = []
     for m in report_months:
-        cells, total = disclosed_by_site(metric, by_month[m].by_metric[metric.id], site_ids)
+        cells, total = _cells(disclosed[m][metric.id])
         series[NETWORK_KEY].append(total.value)
         for s in all_sites:
             series[s.code].append(cells[s.id].value)
