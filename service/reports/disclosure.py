@@ -181,13 +181,22 @@ class Table:
         """(column, position) of each variable: the parts, then the total (position -1)."""
         return [(c, i) for c, col in enumerate(self.columns) for i in [*range(len(col.counts)), -1]]
 
-    def views(self) -> tuple[list[View], list[tuple[int, Question, Interval | None]]]:
+    def views(self) -> tuple[list[View], list[tuple[Question, Interval | None]]]:
         """The reader's views of this table and the questions the audit asks of them.
 
-        Each question comes with the column it concerns and, for a breakdown's total, the
-        interval the answer must equal (the breakdown may not narrow its published parent).
+        Each question comes with, for a breakdown's total, the interval the answer must equal
+        (the breakdown may not narrow its published parent). No questions, no views: most
+        tables of a large network hide nothing.
         """
         variables = self._variables()
+        questions: list[tuple[Question, Interval | None]] = [
+            (Question(0, k), None)
+            for k, (c, i) in enumerate(variables)
+            if (self.columns[c].protected(i) if i >= 0 else self.columns[c].total_protected())
+        ]
+        breakdown = any(col.parent is not None for col in self.columns)
+        if not questions and not breakdown:
+            return [], []
         index = {v: k for k, v in enumerate(variables)}
         relations = [
             Relation.total(index[(c, -1)], [index[(c, i)] for i in range(len(col.counts))])
@@ -214,16 +223,13 @@ class Table:
             return out
 
         views = [View(bounds("true"), relations)]
-        questions: list[tuple[int, Question, Interval | None]] = []
-        for k, (c, i) in enumerate(variables):
-            col = self.columns[c]
-            if (i >= 0 and col.protected(i)) or (i < 0 and col.total_protected()):
-                questions.append((c, Question(0, k), None))
-        if any(col.parent is not None for col in self.columns):
+        if breakdown:
             views.append(View(bounds("published"), relations))
-            for c, col in enumerate(self.columns):
-                if col.parent is not None:
-                    questions.append((c, Question(1, index[(c, -1)]), col.parent))
+            questions += [
+                (Question(1, index[(c, -1)]), col.parent)
+                for c, col in enumerate(self.columns)
+                if col.parent is not None
+            ]
         return views, questions
 
 
@@ -244,18 +250,18 @@ def protect(tables: Sequence[Table]) -> None:
     open_tables = list(tables)
     while open_tables:
         views: list[View] = []
-        asked: list[tuple[int, int, Question, Interval | None]] = []
+        asked: list[tuple[int, Question, Interval | None]] = []
         for t, table in enumerate(open_tables):
             table_views, questions = table.views()
-            for column, question, required in questions:
+            for question, required in questions:
                 shifted = Question(question.view + len(views), question.variable)
-                asked.append((t, column, shifted, required))
+                asked.append((t, shifted, required))
             views.extend(table_views)
-        answers = disclosure_audit.ranges(views, [q for _, _, q, _ in asked])
+        answers = disclosure_audit.ranges(views, [q for _, q, _ in asked])
         failing = sorted(
             {
                 t
-                for (t, _c, _q, required), answer in zip(asked, answers, strict=True)
+                for (t, _q, required), answer in zip(asked, answers, strict=True)
                 if not passes(answer, required)
             }
         )

@@ -5,10 +5,11 @@ A reader of a published table knows, for every figure, an interval (the reader's
 numerator is at most its denominator). The smallest and largest value a hidden figure can take
 under all of them is a pair of linear programmes, as tau-ARGUS and sdcTable's audit solve them.
 
-Many small programmes cost more in solver start-up than in solving, so every question of a
-round is put to HiGHS as one block-diagonal programme: one copy of a table's variables per
-question, minimising the asked figure in one copy and maximising it in another. The copies share
-no constraint, so the joint optimum is each copy's own optimum, read off its own columns.
+Many small programmes cost more in solver start-up than in solving, so the questions of a
+round are put to HiGHS as block-diagonal programmes of a hundred or so: one copy of a table's
+variables per question and sense, minimising the asked figure in one copy and maximising it in
+another. The copies share no constraint, so the joint optimum is each copy's own optimum, read
+off its own columns.
 
 Relations over whole counts here are sums over trees and a numerator-below-denominator link:
 their constraint matrices are totally unimodular, so the programme's bounds are whole numbers and
@@ -30,6 +31,9 @@ import numpy as np
 # publishes one; where none does, anything at or above this reads as unbounded.
 UNBOUNDED = 1e9
 _TOLERANCE = 1e-6
+# The simplex method's work grows faster than the programme: a few hundred small blocks at a
+# time solve fastest (measured on a month of 39 metrics x 10 sites, 2,000 questions).
+_QUESTIONS_PER_PROGRAMME = 128
 
 
 def _new_solver() -> highspy.Highs:
@@ -100,56 +104,99 @@ def ranges(views: Sequence[View], questions: Sequence[Question]) -> list[tuple[f
     A view with no solution at all (bounds its own true figures break) answers ``(nan, nan)``
     for its questions, which the caller treats as a failed audit.
     """
-    if not questions:
-        return []
-    answers = _ranges_in_one_programme(views, questions)
-    if answers is not None or len({q.view for q in questions}) == 1:
-        return answers if answers is not None else [(math.nan, math.nan)] * len(questions)
-    # One inconsistent view makes the joint programme infeasible: ask each view on its own so
-    # only that view's questions fail.
     out: list[tuple[float, float]] = []
-    for question in questions:
-        alone = _ranges_in_one_programme(views, [question])
-        out.extend(alone if alone is not None else [(math.nan, math.nan)])
+    for start in range(0, len(questions), _QUESTIONS_PER_PROGRAMME):
+        chunk = questions[start : start + _QUESTIONS_PER_PROGRAMME]
+        answers = _ranges_in_one_programme(views, chunk)
+        if answers is None:
+            # One inconsistent view makes the joint programme infeasible: ask each question
+            # on its own so only that view's questions fail.
+            answers = []
+            for question in chunk:
+                alone = _ranges_in_one_programme(views, [question])
+                answers.extend(alone if alone is not None else [(math.nan, math.nan)])
+        out.extend(answers)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrays:
+    """One view as the solver's arrays, built once however many questions it is asked."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    starts: np.ndarray  # row starts, without the final end
+    indices: np.ndarray
+    values: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+
+    @staticmethod
+    def of(view: View) -> _Arrays:
+        starts: list[int] = []
+        indices: list[int] = []
+        values: list[float] = []
+        for relation in view.relations:
+            starts.append(len(indices))
+            for variable, coefficient in relation.terms:
+                indices.append(variable)
+                values.append(coefficient)
+        inf = highspy.kHighsInf
+        return _Arrays(
+            np.array([lo for lo, _ in view.bounds], dtype=np.float64),
+            np.minimum(np.array([hi for _, hi in view.bounds], dtype=np.float64), UNBOUNDED),
+            np.array(starts, dtype=np.int32),
+            np.array(indices, dtype=np.int32),
+            np.array(values, dtype=np.float64),
+            np.array([max(r.lower, -inf) for r in view.relations], dtype=np.float64),
+            np.array([min(r.upper, inf) for r in view.relations], dtype=np.float64),
+        )
 
 
 def _ranges_in_one_programme(
     views: Sequence[View], questions: Sequence[Question]
 ) -> list[tuple[float, float]] | None:
-    lower: list[float] = []
-    upper: list[float] = []
-    cost: list[float] = []
-    starts: list[int] = [0]
-    indices: list[int] = []
-    values: list[float] = []
-    row_lower: list[float] = []
-    row_upper: list[float] = []
-    asked: list[int] = []
+    built: dict[int, _Arrays] = {}
+    copies: list[_Arrays] = []
     for question in questions:
-        view = views[question.view]
-        for sense in (1.0, -1.0):
-            offset = len(lower)
-            for lo, hi in view.bounds:
-                lower.append(lo)
-                upper.append(min(hi, UNBOUNDED))
-                cost.append(0.0)
-            cost[offset + question.variable] = sense
-            asked.append(offset + question.variable)
-            for relation in view.relations:
-                for variable, coefficient in relation.terms:
-                    indices.append(offset + variable)
-                    values.append(coefficient)
-                starts.append(len(indices))
-                row_lower.append(relation.lower)
-                row_upper.append(relation.upper)
-    solution = _solve(lower, upper, cost, starts, indices, values, row_lower, row_upper)
-    if solution is None:
+        if question.view not in built:
+            built[question.view] = _Arrays.of(views[question.view])
+        copies += [built[question.view]] * 2  # one to minimise, one to maximise
+    widths = np.array([len(c.lower) for c in copies], dtype=np.int64)
+    column_offsets = np.concatenate(([0], np.cumsum(widths)[:-1]))
+    nonzeros = np.array([len(c.indices) for c in copies], dtype=np.int64)
+    nonzero_offsets = np.concatenate(([0], np.cumsum(nonzeros)[:-1]))
+    asked = column_offsets + np.repeat([q.variable for q in questions], 2)
+    cost = np.zeros(int(widths.sum()))
+    cost[asked] = np.tile([1.0, -1.0], len(questions))
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cost)
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.concatenate([c.lower for c in copies])
+    lp.col_upper_ = np.concatenate([c.upper for c in copies])
+    lp.row_lower_ = np.concatenate([c.row_lower for c in copies])
+    lp.row_upper_ = np.concatenate([c.row_upper for c in copies])
+    lp.num_row_ = len(lp.row_lower_)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.concatenate(
+        [
+            *(c.starts + off for c, off in zip(copies, nonzero_offsets, strict=True)),
+            [nonzeros.sum()],
+        ]
+    ).astype(np.int32)
+    lp.a_matrix_.index_ = np.concatenate(
+        [c.indices + off for c, off in zip(copies, column_offsets, strict=True)]
+    ).astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate([c.values for c in copies])
+    solver = _new_solver()
+    solver.passModel(lp)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
+    solution = np.asarray(solver.getSolution().col_value)[asked]
     out: list[tuple[float, float]] = []
     for k in range(len(questions)):
-        smallest = solution[asked[2 * k]]
-        largest = solution[asked[2 * k + 1]]
+        smallest, largest = float(solution[2 * k]), float(solution[2 * k + 1])
         out.append((_whole(smallest), math.inf if largest >= UNBOUNDED - 1 else _whole(largest)))
     return out
 
@@ -157,34 +204,3 @@ def _ranges_in_one_programme(
 def _whole(value: float) -> float:
     nearest = round(value)
     return float(nearest) if abs(value - nearest) < _TOLERANCE else value
-
-
-def _solve(
-    lower: list[float],
-    upper: list[float],
-    cost: list[float],
-    starts: list[int],
-    indices: list[int],
-    values: list[float],
-    row_lower: list[float],
-    row_upper: list[float],
-) -> list[float] | None:
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(lower)
-    lp.num_row_ = len(row_lower)
-    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-    lp.col_lower_ = np.asarray(lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
-    lp.row_lower_ = np.asarray([inf * -1 if r == -math.inf else r for r in row_lower])
-    lp.row_upper_ = np.asarray([inf if r == math.inf else r for r in row_upper])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.asarray(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.asarray(indices, dtype=np.int32)
-    lp.a_matrix_.value_ = np.asarray(values, dtype=np.float64)
-    solver = _new_solver()
-    solver.passModel(lp)
-    solver.run()
-    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return list(solver.getSolution().col_value)
