@@ -43,7 +43,9 @@ settings.register_profile(
 PROFILES = ("ci", "dev", "explore")
 
 
-def _is_set(value: str | None) -> bool:
+def under_ci(environ: Mapping[str, str] = os.environ) -> bool:
+    """``CI`` set to anything but an empty or false value, as CI systems set it."""
+    value = environ.get("CI")
     return value is not None and value.strip().lower() not in ("", "0", "false", "no")
 
 
@@ -54,7 +56,7 @@ def choose_profile(environ: Mapping[str, str]) -> str:
         if named not in PROFILES:
             raise ValueError(f"HYPOTHESIS_PROFILE={named!r}: expected one of {PROFILES}")
         return named
-    return "ci" if _is_set(environ.get("CI")) else "dev"
+    return "ci" if under_ci(environ) else "dev"
 
 
 def load(environ: Mapping[str, str] = os.environ) -> str:

@@ -70,3 +70,13 @@ def test_under_ci_two_runs_of_a_property_draw_the_same_examples() -> None:
 
 def test_scaled_budgets_follow_the_loaded_profile() -> None:
     assert hypothesis_profiles.scaled(60) == 60 * settings.default.max_examples // 100
+
+
+def test_soak_runs_replay_one_schedule_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.hardening.support import CI_SOAK_SEED, soak_seed
+
+    monkeypatch.delenv("MHF_SOAK_SEED", raising=False)
+    monkeypatch.setenv("CI", "true")
+    assert soak_seed() == soak_seed() == CI_SOAK_SEED
+    monkeypatch.setenv("MHF_SOAK_SEED", "42")
+    assert soak_seed() == 42
