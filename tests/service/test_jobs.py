@@ -286,14 +286,14 @@ def together(step):
     wait_for(f"{{step}}-*", 2)
 
 def held(step, fn):
-    def run(session, at):
+    def holding(session, at):
         result = fn(session, at)
         # Hold the job's lock until the other process has tried for it and been refused: a
         # fixed sleep let a process slowed by a busy machine try after the release and run
         # the job a second time.
         wait_for(f"refused-{{step}}", 1)
         return result
-    return run
+    return holding
 
 def run(step, name, fn):
     together(step)
