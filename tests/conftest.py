@@ -30,11 +30,17 @@ from service.security import (
     token_settings,
 )
 from service.settings import Settings
+from tests import hypothesis_profiles
 
 PG_URL = os.environ.get("MHF_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 SECRET = "test-secret-" + "x" * 40
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    # The header of every run (and every CI log) says which examples it tried.
+    return hypothesis_profiles.describe()
 
 
 @dataclass

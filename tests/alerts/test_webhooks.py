@@ -28,6 +28,7 @@ from alerts.webhooks import (
     signed_headers,
     verify,
 )
+from tests.hypothesis_profiles import scaled
 
 # The published test vector of the Standard Webhooks specification.
 SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -297,7 +298,7 @@ jitter_fractions = st.lists(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=scaled(100), deadline=None)
 @given(jitter_fractions)
 def test_backoff_keeps_trying_for_a_day_within_jitter_bounds(fractions: list[float]) -> None:
     # A 0.5 in every cycle keeps a run of zero draws (one-second retries) from making the

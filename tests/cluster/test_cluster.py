@@ -43,6 +43,7 @@ from tests.hardening.support import (
     post_until_answered,
     run_mhf,
     seed_network,
+    soak_seed,
     sql_rows,
     stored_readings,
 )
@@ -152,7 +153,7 @@ def twice_at_once(url: str, *args: str) -> list[str]:
 def test_two_replicas_behind_nginx_two_schedulers(
     cluster_db: str, procs: Processes, tmp_path: Path
 ) -> None:
-    seed = int(os.environ.get("MHF_SOAK_SEED", random.randrange(1_000_000)))
+    seed = soak_seed()
     print(f"\nseed {seed}")
     rng = random.Random(seed)
     url = cluster_db

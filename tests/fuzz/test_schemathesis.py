@@ -101,7 +101,14 @@ def _seed_ids(base: str, net: Network) -> dict[str, list[str]]:
     )
     assert resp.status_code in (200, 201), resp.text
     alert_ids = [str(r[0]) for r in sql_rows(net.url, "SELECT id FROM alerts")]
-    token_ids = [str(r[0]) for r in sql_rows(net.url, "SELECT id FROM device_tokens")]
+    # In the network's patient order, not the table's: a seeded draw then picks the same
+    # patient's token on every run.
+    owner = {
+        str(token): str(patient)
+        for token, patient in sql_rows(net.url, "SELECT id, patient_id FROM device_tokens")
+    }
+    order = [str(p) for p in net.patients]
+    token_ids = sorted(owner, key=lambda token: order.index(owner[token]))
     assert alert_ids, "the seeded red reading raised no alert"
     import uuid
 
@@ -151,8 +158,13 @@ def _run(base: str, role: str, token: str, ids: dict[str, list[str]], out: Path)
         # Runtime Error (CI, stop 11). The API is never the cause, so no parallelism is worth it.
         "--workers",
         "1",
+        # The same test cases on every run: a fixed seed and deterministic generation, which
+        # also drops the example database (.hypothesis/ of an earlier local run would replay
+        # its own finds), so a failure is the change's, not the draw's. Every finding is
+        # pinned in test_fuzz_findings.py; MHF_FUZZ_SEED explores other draws off the gate.
         "--seed",
         os.environ.get("MHF_FUZZ_SEED", "20261124"),
+        "--generation-deterministic",
         "--request-timeout",
         "30",
         "--suppress-health-check",

@@ -58,6 +58,20 @@ def skip_unless_selected(config: pytest.Config, items: list[pytest.Item]) -> Non
                 item.add_marker(pytest.mark.skip(reason=f"{name} test: run with -m {name}"))
 
 
+# Under CI every soak run drives the same schedule of loads and faults, so a failure is the
+# change's and replays; elsewhere each run tries a fresh one.
+CI_SOAK_SEED = 20261207
+
+
+def soak_seed() -> int:
+    """MHF_SOAK_SEED if set, else a fixed seed under CI, else a random one (printed to replay)."""
+    from tests.hypothesis_profiles import under_ci
+
+    if "MHF_SOAK_SEED" in os.environ:
+        return int(os.environ["MHF_SOAK_SEED"])
+    return CI_SOAK_SEED if under_ci() else random.randrange(1_000_000)
+
+
 # --------------------------------------------------------------------------- ports and databases
 
 

@@ -146,7 +146,15 @@ def test_one_alert_changing_under_the_escalation_job_does_not_cancel_the_others(
         headers = {"Authorization": f"Bearer {net.device_tokens[patient]}"}
         resp = client.post("/api/v1/me/readings", json=_spo2(90, 60), headers=headers)
         assert resp.status_code == 201, resp.text
-    sql_rows_overdue = "UPDATE alerts SET due_at = now() - interval '1 hour' RETURNING id"
+    # Due a minute apart, so the job (which walks alerts by due_at) escalates ids[0] first and
+    # the reading lands on ids[1], the one it has not reached: with one shared due_at the job's
+    # order and ids' (by random uuid) agreed on half the runs only, and the other half tested a
+    # change to the alert being escalated instead.
+    sql_rows_overdue = (
+        "UPDATE alerts SET due_at = now() - interval '1 hour' + CASE WHEN id = "
+        "(SELECT id FROM alerts ORDER BY id LIMIT 1) THEN interval '0' ELSE interval '1 minute' "
+        "END RETURNING id"
+    )
     _in_other_transaction(pg_url, sql_rows_overdue)
     ids = [r[0] for r in sql_rows(pg_url, "SELECT id FROM alerts ORDER BY due_at, id")]
     assert len(ids) == 2
@@ -176,4 +184,5 @@ def test_one_alert_changing_under_the_escalation_job_does_not_cancel_the_others(
         engine.dispose()
     escalated = sql_rows(pg_url, "SELECT COUNT(*) FROM alerts WHERE escalated_at IS NOT NULL")
     assert "error" not in result, result
+    assert fired == [True], "the reading's change never landed while the job was running"
     assert escalated[0][0] >= 1, "the alert nobody touched was not escalated"

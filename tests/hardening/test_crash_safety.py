@@ -32,6 +32,7 @@ from tests.hardening.support import (
     red_alerts_without_notification,
     resend_all,
     seed_network,
+    soak_seed,
     stored_readings,
 )
 
@@ -98,7 +99,7 @@ class Load:
 @pytest.mark.soak
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_sigkill_during_ingest_loses_and_doubles_nothing(backend: str, tmp_path: Path) -> None:
-    seed = int(os.environ.get("MHF_SOAK_SEED", random.randrange(1_000_000)))
+    seed = soak_seed()
     print(f"\n[{backend}] seed {seed} (MHF_SOAK_SEED={seed} to replay)")
     rng = random.Random(seed)
     name = f"mhf_hard_crash_{os.getpid()}"

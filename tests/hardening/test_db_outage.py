@@ -38,6 +38,7 @@ from tests.hardening.support import (
     resend_all,
     run_mhf,
     seed_network,
+    soak_seed,
     sql_rows,
     stored_readings,
     with_port,
@@ -230,7 +231,7 @@ def _outage(
 def test_api_and_scheduler_ride_out_a_database_outage(
     pg_database: str, procs: Processes, tmp_path: Path
 ) -> None:
-    seed = int(os.environ.get("MHF_SOAK_SEED", random.randrange(1_000_000)))
+    seed = soak_seed()
     print(f"\nseed {seed}")
     direct = pg_database
     net = seed_network(direct, PATIENTS)

@@ -26,6 +26,7 @@ from pathway import (
     history_lookback,
 )
 from pathway.history import History
+from tests.hypothesis_profiles import scaled
 from tests.pathway.tables import LONDON, domain_table
 
 # Spans the spring clock change so London days and DST are exercised.
@@ -83,7 +84,7 @@ PATIENTS = [
 CONFIGS = [default_pathway(), domain_table()]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(
     rows=readings(),
     split=st.integers(0, 40),
@@ -118,7 +119,7 @@ def test_properties(rows: list[Reading], split: int, who, config, data) -> None:
     assert again.advice.code == "green"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(
     rows=readings(),
     split=st.integers(0, 40),

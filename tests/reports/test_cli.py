@@ -9,7 +9,10 @@ from click.testing import CliRunner
 from service.reports.cli import report_command
 
 
-def test_pack_is_written(world, settings, tmp_path):
+def test_pack_is_written(world, settings, clock, tmp_path, monkeypatch):
+    # The command judges "has the month started" and the figures' as-of time by the wall
+    # clock; the test's clock keeps both what they are for the world built at T0.
+    monkeypatch.setattr("service.timeutil.utcnow", clock)
     out = tmp_path / "pack"
     result = CliRunner().invoke(
         report_command,

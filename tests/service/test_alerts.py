@@ -517,19 +517,22 @@ def test_paging_by_cursor_gives_the_queue_order_through_ties_and_severities(
     at = clock()
     made = []
     with world.app.state.sessions() as s:
-        for i, (severity, minutes) in enumerate(
+        # Fixed ids, not uuid4: which way a tie's ids fall decides the walk, so random ids tried
+        # a different case each run. These put the tied reds in descending id order and the
+        # tied ambers out of order, and differ in their first digit (text and byte order agree).
+        for i, (severity, minutes, digit) in enumerate(
             [
-                ("red", 0),
-                ("red", 0),
-                ("red", 5),
-                ("amber", 0),
-                ("amber", 0),
-                ("amber", 0),
-                ("amber", 9),
+                ("red", 0, "c"),
+                ("red", 0, "3"),
+                ("red", 5, "e"),
+                ("amber", 0, "a"),
+                ("amber", 0, "1"),
+                ("amber", 0, "5"),
+                ("amber", 9, "9"),
             ]
         ):
             alert = Alert(
-                id=uuid.uuid4(),
+                id=uuid.UUID(digit * 32),
                 patient_id=world.patients["pat_A1"],
                 team_id=world.teams["A1"],
                 rule_id=f"test.rule_{i}",

@@ -144,7 +144,6 @@ def test_who_viewed_and_cli_find_list_reads(client, world, settings, monkeypatch
 def test_concurrent_writers_keep_one_chain(client, world, app):
     """Writers racing for the chain head each link to the record before them, on PostgreSQL too."""
     from concurrent.futures import ThreadPoolExecutor
-    from datetime import UTC, datetime
 
     from service import audit
 
@@ -160,7 +159,7 @@ def test_concurrent_writers_keep_one_chain(client, world, app):
         )
         for _ in range(5):
             with app.state.sessions() as s:
-                audit.record(s, [entry], datetime.now(UTC))
+                audit.record(s, [entry], world.clock())
                 s.commit()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -243,7 +242,6 @@ def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, a
     """Queue pages appending their record from their own statement (PostgreSQL) race with
     ``record`` writers: each record still links to the one committed before it."""
     from concurrent.futures import ThreadPoolExecutor
-    from datetime import UTC, datetime
 
     from starlette.requests import Request
 
@@ -265,7 +263,7 @@ def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, a
                     request,
                     s,
                     principal,
-                    datetime.now(UTC),
+                    world.clock(),
                     statuses=None,
                     severity=None,
                     team_id=None,
@@ -282,7 +280,7 @@ def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, a
         )
         for _ in range(5):
             with app.state.sessions() as s:
-                audit.record(s, [entry], datetime.now(UTC))
+                audit.record(s, [entry], world.clock())
                 s.commit()
 
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -17,9 +17,11 @@ from tests.reports.test_migration import _scratch_postgres
 
 BEFORE = "20261201_0007"
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-ACTOR = uuid.uuid4()
-ONE = uuid.uuid4()
-SEVERAL = sorted(uuid.uuid4() for _ in range(3))
+# Fixed ids: the migration orders a record's patients itself, and random ones tried a
+# different order on each run. Listed out of order, first digits apart, so sorting has work.
+ACTOR = uuid.UUID("7" * 32)
+ONE = uuid.UUID("2" * 32)
+SEVERAL = sorted(uuid.UUID(d * 32) for d in "d4a")
 
 
 def _write_old_records(url: str) -> None:

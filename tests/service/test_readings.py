@@ -550,14 +550,17 @@ def test_a_post_waiting_for_the_patients_lock_is_judged_with_what_the_holder_com
             )
             waiting = pool.submit(post_me, client, world, remeasure)
             with engine.connect() as watcher:
-                for _ in range(200):
+                # Bounded by time, not by a count of polls: on a busy machine the post can take
+                # more than the ten seconds 200 polls used to allow to reach the lock.
+                deadline = _time.monotonic() + 60
+                while True:
                     blocked = watcher.execute(
                         text(
                             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                             " AND datname = current_database()"
                         )
                     ).scalar()
-                    if blocked:
+                    if blocked or _time.monotonic() > deadline:
                         break
                     _time.sleep(0.05)
             assert blocked, "the post never waited for the patient's lock"
