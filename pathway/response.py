@@ -14,7 +14,8 @@ Rules (defaults in brackets, all configurable per site):
   at 07:00 or at 17:59 is due on Tuesday at closing either way.
 
 Working hours are wall-clock times in the policy's time zone [Europe/London, 08:00-18:00,
-Monday-Friday], minus ``holidays`` (local dates, e.g. bank holidays, loaded by the service).
+Monday-Friday], minus England and Wales bank holidays [observed; ``pathway.bank_holidays``] and
+minus ``holidays``, the site's own closures (local dates, loaded by the service).
 Working time is added in real elapsed time inside each day's window, so the result is right on
 the days the clocks change. ``due_at`` returns an aware UTC datetime.
 """
@@ -24,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pathway.bank_holidays import england_and_wales
 
 __all__ = ["ResponsePolicy", "due_at"]
 
@@ -41,7 +44,8 @@ class ResponsePolicy:
     opens_at: time = time(8, 0)
     closes_at: time = time(18, 0)
     working_days: frozenset[int] = _WEEKDAYS  # date.weekday(): Monday is 0
-    holidays: frozenset[date] = frozenset()
+    holidays: frozenset[date] = frozenset()  # the site's closures, on top of bank holidays
+    bank_holidays: bool = True  # False for a team that works England and Wales bank holidays
     red_within: timedelta = timedelta(hours=4)
     red_cutoff: time = time(14, 0)
     amber_working_days: int = 1
@@ -72,7 +76,11 @@ class ResponsePolicy:
         return self._zone
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.working_days and day not in self.holidays
+        return (
+            day.weekday() in self.working_days
+            and day not in self.holidays
+            and not (self.bank_holidays and day in england_and_wales(day.year))
+        )
 
     def window(self, day: date) -> tuple[datetime, datetime]:
         """The UTC opening and closing instants of a local calendar day."""

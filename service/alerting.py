@@ -53,6 +53,8 @@ def policy_from_json(raw: dict[str, Any]) -> sla.ResponsePolicy:
         kwargs["working_days"] = frozenset(int(d) for d in raw["working_days"])
     if "holidays" in raw:
         kwargs["holidays"] = frozenset(date.fromisoformat(d) for d in raw["holidays"])
+    if "bank_holidays" in raw:
+        kwargs["bank_holidays"] = bool(raw["bank_holidays"])
     if "red_within_minutes" in raw:
         kwargs["red_within"] = timedelta(minutes=int(raw["red_within_minutes"]))
     if "amber_working_days" in raw:

@@ -63,7 +63,16 @@ class ResponsePolicyIn(Input):
     closes_at: Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")] | None = None
     red_cutoff: Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")] | None = None
     working_days: list[Annotated[int, Field(ge=0, le=6)]] | None = Field(default=None, max_length=7)
-    holidays: list[date] | None = Field(default=None, max_length=400)
+    holidays: list[date] | None = Field(
+        default=None,
+        max_length=400,
+        description="The site's own closures, on top of England and Wales bank holidays.",
+    )
+    bank_holidays: bool | None = Field(
+        default=None,
+        description="Whether England and Wales bank holidays are days off (default true); "
+        "false for a team that works them.",
+    )
     red_within_minutes: Annotated[int, Field(ge=15, le=8 * 60)] | None = None
     amber_working_days: Annotated[int, Field(ge=1, le=3)] | None = None
 
