@@ -7,7 +7,10 @@ from collections.abc import Iterable, Sequence
 from pathway.config import PathwayConfig
 from pathway.model import Advice, Finding, Level
 
-EMERGENCY_RULES = frozenset({"red.emergency_symptoms"})
+# Findings whose answer is "call 999 now" at any hour: no plan may rest on the team calling later.
+EMERGENCY_RULES = frozenset(
+    {"red.emergency_symptoms", "emergency.spo2", "emergency.systolic", "emergency.pulse"}
+)
 
 
 def advise(

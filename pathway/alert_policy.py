@@ -33,10 +33,13 @@ __all__ = ["PROBLEMS", "DueAt", "OpenAlerts", "Raised", "lead", "problem_of", "r
 
 PROBLEMS: Mapping[str, str] = MappingProxyType(
     {
+        "emergency.spo2": "spo2",
         "red.spo2": "spo2",
         "amber.spo2": "spo2",
+        "emergency.systolic": "systolic",
         "red.systolic": "systolic",
         "amber.systolic": "systolic",
+        "emergency.pulse": "pulse",
         "red.pulse": "pulse",
         "amber.pulse": "pulse",
         "red.pulse_dizzy": "pulse",

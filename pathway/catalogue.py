@@ -32,6 +32,27 @@ _SPECS = (
         (S,),
     ),
     RuleSpec(
+        "emergency.spo2",
+        Level.RED,
+        "Oxygen level at or below the emergency floor: call 999",
+        "BTS oxygen guideline (88 % is the lowest target of any patient); NHS oximetry advice",
+        (ReadingType.SPO2,),
+    ),
+    RuleSpec(
+        "emergency.systolic",
+        Level.RED,
+        "Top blood pressure number below the emergency limit: call 999",
+        "NEWS2 (90 mmHg or less scores 3); below 80 a margin beyond it",
+        (ReadingType.BLOOD_PRESSURE,),
+    ),
+    RuleSpec(
+        "emergency.pulse",
+        Level.RED,
+        "Pulse at or beyond the emergency limits: call 999",
+        "NEWS2 (40 or less, 131 or more score 3); 35 and 150 a margin beyond it",
+        (HR,),
+    ),
+    RuleSpec(
         "red.spo2",
         Level.RED,
         "Oxygen level at or below the red floor",

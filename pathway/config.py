@@ -28,6 +28,13 @@ class UnsafeConfiguration(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
+    # Emergency bands, beyond red: the patient is told to call 999 now, at any hour, whatever
+    # the team's hours (see pathway/README.md for the sources). A site or a patient's team may
+    # make them stricter, never looser (validation).
+    spo2_emergency_at_or_below: float = 88.0
+    systolic_emergency_below: int = 80
+    pulse_low_emergency: int = 35
+    pulse_high_emergency: int = 150
     spo2_red_at_or_below: float = 92.0
     spo2_amber_at_or_below: float = 94.0
     systolic_red_below: int = 90

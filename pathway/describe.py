@@ -8,6 +8,9 @@ from pathway.catalogue import RULES
 from pathway.config import PathwayConfig
 
 _SECTIONS = {
+    "emergency.spo2": "thresholds",
+    "emergency.systolic": "thresholds",
+    "emergency.pulse": "thresholds",
     "red.spo2": "thresholds",
     "amber.spo2": "thresholds",
     "red.systolic": "thresholds",

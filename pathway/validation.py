@@ -29,7 +29,33 @@ def _check(ok: bool, name: str, message: str) -> None:
         raise UnsafeConfiguration(name, message)
 
 
+_DEFAULT = Thresholds()
+
+
 def validate_thresholds(t: Thresholds, prefix: str) -> None:
+    # Emergency bands may be made stricter (catching more readings), never looser. A personal
+    # red limit set further out than an emergency band takes the band with it (the rules keep
+    # the band a step beyond red), so a patient whose usual pressure is low keeps a red band.
+    _check(
+        _DEFAULT.spo2_emergency_at_or_below <= t.spo2_emergency_at_or_below <= 96,
+        f"{prefix}.spo2_emergency_at_or_below",
+        f"must be between {_DEFAULT.spo2_emergency_at_or_below:g} and 96 %",
+    )
+    _check(
+        _DEFAULT.systolic_emergency_below <= t.systolic_emergency_below <= 120,
+        f"{prefix}.systolic_emergency_below",
+        f"must be between {_DEFAULT.systolic_emergency_below} and 120 mmHg",
+    )
+    _check(
+        _DEFAULT.pulse_low_emergency <= t.pulse_low_emergency <= 50,
+        f"{prefix}.pulse_low_emergency",
+        f"must be between {_DEFAULT.pulse_low_emergency} and 50 /min",
+    )
+    _check(
+        110 <= t.pulse_high_emergency <= _DEFAULT.pulse_high_emergency,
+        f"{prefix}.pulse_high_emergency",
+        f"must be between 110 and {_DEFAULT.pulse_high_emergency} /min",
+    )
     _check(
         85 <= t.spo2_red_at_or_below <= 96,
         f"{prefix}.spo2_red_at_or_below",

@@ -10,6 +10,12 @@ def spo2(ctx: Context, r: Reading) -> Finding | None:
     v = value(r)
     t = ctx.thresholds
     summary = f"SpO2 {v:g} %"
+    # Each emergency band stays at least one step beyond its red band: a personal red limit
+    # set beyond the emergency default takes the band with it, so a patient whose usual values
+    # are low still has a red band and is not sent to 999 for their usual reading.
+    emergency = min(t.spo2_emergency_at_or_below, t.spo2_red_at_or_below - 1)
+    if v <= emergency and ctx.on("emergency.spo2"):
+        return ctx.finding("emergency.spo2", (r.id,), summary, r)
     if v <= t.spo2_red_at_or_below and ctx.on("red.spo2"):
         return ctx.finding("red.spo2", (r.id,), summary, r)
     if v <= t.spo2_amber_at_or_below and ctx.on("amber.spo2"):
@@ -21,6 +27,10 @@ def systolic(ctx: Context, r: Reading) -> Finding | None:
     sbp = r.systolic if r.systolic is not None else 999
     t = ctx.thresholds
     summary = f"blood pressure {sbp}/{r.diastolic if r.diastolic is not None else '-'} mmHg"
+    if sbp < min(t.systolic_emergency_below, t.systolic_red_below - 1) and ctx.on(
+        "emergency.systolic"
+    ):
+        return ctx.finding("emergency.systolic", (r.id,), summary, r)
     if sbp < t.systolic_red_below and ctx.on("red.systolic"):
         return ctx.finding("red.systolic", (r.id,), summary, r)
     if sbp < t.systolic_amber_below and ctx.on("amber.systolic"):
@@ -32,6 +42,11 @@ def pulse(ctx: Context, r: Reading) -> Finding | None:
     v = value(r)
     t = ctx.thresholds
     summary = f"pulse {v:g} /min"
+    extreme = v <= min(t.pulse_low_emergency, t.pulse_low_red - 1) or v >= max(
+        t.pulse_high_emergency, t.pulse_high_red + 1
+    )
+    if extreme and ctx.on("emergency.pulse"):
+        return ctx.finding("emergency.pulse", (r.id,), summary, r)
     if (v <= t.pulse_low_red or v >= t.pulse_high_red) and ctx.on("red.pulse"):
         return ctx.finding("red.pulse", (r.id,), summary, r)
     amber = v <= t.pulse_low_amber or v >= t.pulse_high_amber
