@@ -58,6 +58,8 @@ PROBLEMS: Mapping[str, str] = MappingProxyType(
         "red.creatinine": "creatinine",
         "amber.creatinine": "creatinine",
         "amber.creatinine_rise": "creatinine",
+        "red.egfr": "egfr",
+        "amber.egfr": "egfr",
     }
 )
 

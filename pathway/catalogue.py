@@ -132,7 +132,6 @@ _SPECS = (
         "Potassium above the stop limit",
         "SIGN 147; ESC",
         (ReadingType.POTASSIUM,),
-        True,
     ),
     RuleSpec(
         "amber.potassium",
@@ -148,7 +147,6 @@ _SPECS = (
         "Creatinine above the stop limit",
         "SIGN 147; ESC",
         (ReadingType.CREATININE,),
-        True,
     ),
     RuleSpec(
         "amber.creatinine",
@@ -165,6 +163,13 @@ _SPECS = (
         "UK prescribing reviews",
         (ReadingType.CREATININE,),
         True,
+    ),
+    RuleSpec(
+        "red.egfr",
+        Level.RED,
+        "Kidney function (eGFR) below the red limit (kidney failure range)",
+        "KDIGO 2024 CKD category G5 (below 15)",
+        (ReadingType.EGFR,),
     ),
     RuleSpec(
         "amber.egfr",

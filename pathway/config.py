@@ -120,6 +120,9 @@ class Titration:
     creatinine_red_above: float = 354.0
     creatinine_rise_pct: float = 50.0
     egfr_amber_below: float = 30.0
+    # Red limits (potassium, creatinine, eGFR) judge every patient's results, not only while
+    # medicines are titrated (pathway.rules.bloods); they live here beside their cautions.
+    egfr_red_below: float = 15.0
     beta_blocker_days: int = 28
     beta_blocker_pulse_below: int = 50
 

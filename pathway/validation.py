@@ -156,6 +156,11 @@ def validate(config: PathwayConfig) -> PathwayConfig:
     )
     _check(10 <= t.creatinine_rise_pct <= 100, "titration.creatinine_rise_pct", "must be 10-100 %")
     _check(15 <= t.egfr_amber_below <= 60, "titration.egfr_amber_below", "must be 15-60")
+    _check(
+        10 <= t.egfr_red_below <= t.egfr_amber_below,
+        "titration.egfr_red_below",
+        "must be at least 10 and at most the amber limit",
+    )
     _check(1 <= t.beta_blocker_days <= 56, "titration.beta_blocker_days", "must be 1-56 days")
     _check(
         40 <= t.beta_blocker_pulse_below <= 60,

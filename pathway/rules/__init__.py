@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pathway.model import ReadingType
-from pathway.rules import symptoms, titration, trends, vitals, weight
+from pathway.rules import bloods, symptoms, titration, trends, vitals, weight
 from pathway.rules.base import Context, Rule
 
 __all__ = ["BY_TYPE", "TITRATION_BY_TYPE", "Context", "Rule", "active"]
@@ -28,18 +28,16 @@ BY_TYPE: dict[ReadingType, tuple[Rule, ...]] = {
         vitals.pulse_dizzy,
         weight.gain_with_symptoms,
     ),
-    ReadingType.POTASSIUM: (),
-    ReadingType.CREATININE: (),
-    ReadingType.EGFR: (),
+    ReadingType.POTASSIUM: (bloods.potassium,),
+    ReadingType.CREATININE: (bloods.creatinine,),
+    ReadingType.EGFR: (bloods.egfr,),
 }
 
 # Only for the medicines-optimisation cohort, whose doses change at home.
 TITRATION_BY_TYPE: dict[ReadingType, tuple[Rule, ...]] = {
     ReadingType.HEART_RATE: (titration.beta_blocker_pulse,),
     ReadingType.SYMPTOMS: (titration.beta_blocker_pulse,),
-    ReadingType.POTASSIUM: (titration.potassium,),
-    ReadingType.CREATININE: (titration.creatinine, titration.creatinine_rise),
-    ReadingType.EGFR: (titration.egfr,),
+    ReadingType.CREATININE: (titration.creatinine_rise,),
 }
 
 # The rule ids each rule function can raise. A function is not run once all of its rules are
@@ -58,10 +56,10 @@ PRODUCES: dict[Rule, frozenset[str]] = {
     symptoms.emergency: frozenset({"red.emergency_symptoms"}),
     symptoms.worse: frozenset({"amber.symptoms_worse"}),
     titration.beta_blocker_pulse: frozenset({"amber.beta_blocker_pulse"}),
-    titration.potassium: frozenset({"red.potassium", "amber.potassium"}),
-    titration.creatinine: frozenset({"red.creatinine", "amber.creatinine"}),
+    bloods.potassium: frozenset({"red.potassium", "amber.potassium"}),
+    bloods.creatinine: frozenset({"red.creatinine", "amber.creatinine"}),
+    bloods.egfr: frozenset({"red.egfr", "amber.egfr"}),
     titration.creatinine_rise: frozenset({"amber.creatinine_rise"}),
-    titration.egfr: frozenset({"amber.egfr"}),
 }
 
 

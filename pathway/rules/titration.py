@@ -8,28 +8,6 @@ from pathway.model import DrugClass, Finding, Reading, ReadingType
 from pathway.rules.base import Context, answers, any_worse, value
 
 
-def potassium(ctx: Context, r: Reading) -> Finding | None:
-    t = ctx.config.titration
-    v = value(r)
-    summary = f"potassium {v:g} mmol/L"
-    if v > t.potassium_red_above and ctx.on("red.potassium"):
-        return ctx.finding("red.potassium", (r.id,), summary, r)
-    if v > t.potassium_amber_above and ctx.on("amber.potassium"):
-        return ctx.finding("amber.potassium", (r.id,), summary, r)
-    return None
-
-
-def creatinine(ctx: Context, r: Reading) -> Finding | None:
-    t = ctx.config.titration
-    v = value(r)
-    summary = f"creatinine {v:g} umol/L"
-    if v > t.creatinine_red_above and ctx.on("red.creatinine"):
-        return ctx.finding("red.creatinine", (r.id,), summary, r)
-    if v > t.creatinine_amber_above and ctx.on("amber.creatinine"):
-        return ctx.finding("amber.creatinine", (r.id,), summary, r)
-    return None
-
-
 def creatinine_rise(ctx: Context, r: Reading) -> Finding | None:
     """Rise against the last result before the latest medicine change (or, with no change in
     the window, the earliest result held), since that is the level the dose was judged on."""
@@ -51,12 +29,6 @@ def creatinine_rise(ctx: Context, r: Reading) -> Finding | None:
         f"creatinine up {rise:.0f} % from {value(baseline):g} umol/L",
         r,
     )
-
-
-def egfr(ctx: Context, r: Reading) -> Finding | None:
-    if value(r) >= ctx.config.titration.egfr_amber_below:
-        return None
-    return ctx.finding("amber.egfr", (r.id,), f"eGFR {value(r):g}", r)
 
 
 def beta_blocker_pulse(ctx: Context, r: Reading) -> Finding | None:

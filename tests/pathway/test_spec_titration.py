@@ -35,14 +35,43 @@ def titrating(*changes: tuple[int, DrugClass]) -> PatientContext:
         (T.CREATININE, 355, {"red.creatinine"}),
         (T.EGFR, 30, NONE),
         (T.EGFR, 29, {"amber.egfr"}),
+        (T.EGFR, 15, {"amber.egfr"}),
+        (T.EGFR, 14, {"red.egfr"}),
     ],
 )
 def test_lab_limits(kind: T, result: float, expected: set[str]) -> None:
     assert fired([lab(kind, 0, result)], who=titrating()) == expected
 
 
-def test_labs_are_not_titration_rules_for_other_cohorts() -> None:
-    assert fired([lab(T.POTASSIUM, 0, 6.5)]) == NONE
+@pytest.mark.parametrize(
+    ("kind", "result", "expected"),
+    [
+        # a dangerous result is red whichever cohort the patient is in (issue 16)
+        (T.POTASSIUM, 6.2, {"red.potassium"}),
+        (T.CREATININE, 355, {"red.creatinine"}),
+        (T.EGFR, 14, {"red.egfr"}),
+        # the cautions guide dose changes: only while medicines are titrated
+        (T.POTASSIUM, 5.5, NONE),
+        (T.CREATININE, 300, NONE),
+        (T.EGFR, 25, NONE),
+    ],
+)
+def test_red_lab_limits_apply_to_every_cohort(kind: T, result: float, expected: set[str]) -> None:
+    assert fired([lab(kind, 0, result)]) == expected
+
+
+def test_a_red_result_is_never_within_the_plan() -> None:
+    from datetime import timedelta
+
+    from pathway import default_pathway, evaluate
+    from tests.pathway.tables import patient
+
+    reading = lab(T.POTASSIUM, 0, 6.2)
+    result = evaluate(
+        default_pathway(), patient(), [], [reading], reading.taken_at + timedelta(minutes=1)
+    )
+    assert result.advice.code == "red_same_day"
+    assert "within your plan" not in result.advice.text
 
 
 @pytest.mark.parametrize(
