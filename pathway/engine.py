@@ -20,6 +20,9 @@ from pathway.window import Series, Window, london_day, order_key
 
 # How far apart two readings may be and still count as "in a row".
 CONFIRM_DAYS = 3
+# A reading this old when it arrives cannot be re-measured "in 30 minutes": the moment has gone.
+# A finding that would wait for a confirming reading is judged on what arrived instead.
+LATE_READING = timedelta(hours=2)
 
 # Reading types the rules read when a reading of each type is judged.
 W, S, HR = ReadingType.WEIGHT, ReadingType.SYMPTOMS, ReadingType.HEART_RATE
@@ -83,7 +86,7 @@ def evaluate(
         context = [r for r in before.get(kind, ()) if r.taken_at >= since and usable(r)]
         context.sort(key=order_key)
         window.series[kind] = Series.of(context, [london_day(r.taken_at) for r in context])
-    return _judge_new(config, patient, window, anchors, arrived)
+    return _judge_new(config, patient, window, anchors, arrived, now)
 
 
 def _evaluate_prepared(
@@ -115,7 +118,7 @@ def _evaluate_prepared(
         window.series[kind] = Series.of(
             prepared.readings[a:b], prepared.days[a:b], prepared.ids[a:b]
         )
-    return _judge_new(config, patient, window, anchors, arrived)
+    return _judge_new(config, patient, window, anchors, arrived, now)
 
 
 def _arrived(
@@ -145,12 +148,15 @@ def _judge_new(
     window: Window,
     anchors: list[Reading],
     arrived: dict[str, Reading],
+    now: datetime,
 ) -> Evaluation:
     # Every anchor is later than all the context, so appending keeps each series sorted.
     for anchor in anchors:
         window.append(anchor)
     held: list[str] = []
-    findings = judge(config, patient, window, anchors, new_ids=frozenset(arrived), held=held)
+    findings = judge(
+        config, patient, window, anchors, new_ids=frozenset(arrived), held=held, now=now
+    )
     return Evaluation(findings, advise(config, findings, held=held))
 
 
@@ -243,10 +249,12 @@ def judge(
     new_ids: frozenset[str] | None = None,
     thresholds: Thresholds | None = None,
     held: list[str] | None = None,
+    now: datetime | None = None,
 ) -> tuple[Finding, ...]:
     """Run the rules at each anchor; keep, per rule, the latest finding (new_ids: only those
     whose evidence includes one of these ids). Rules held back for want of a confirming
-    reading are added to `held`. Shared by evaluate() and the replay."""
+    reading are added to `held`, unless the reading arrived late (`now`: when the readings
+    arrived), when there is no re-measure to wait for. Shared by evaluate() and the replay."""
     if thresholds is None:
         thresholds = config.thresholds_for(patient)
     ctx = Context(config, thresholds, patient, window)
@@ -264,11 +272,16 @@ def judge(
             need = config.confirm.get(finding.rule_id, 1)
             if need > 1:
                 confirmed = _confirmed(ctx, rule, anchor, finding, need)
-                if confirmed is None:
+                if confirmed is not None:
+                    finding = confirmed
+                elif now is not None and now - anchor.taken_at > LATE_READING:
+                    finding = dataclasses.replace(
+                        finding, summary=f"{finding.summary} (sent late: no re-measure possible)"
+                    )
+                else:
                     if held is not None and (new_ids is None or anchor.id in new_ids):
                         held.append("remeasure")
                     continue
-                finding = confirmed
             if new_ids is not None and new_ids.isdisjoint(finding.evidence):
                 continue
             latest[finding.rule_id] = finding

@@ -72,7 +72,10 @@ def arrivals(
             batch.append(ordered[i])
             window.append(ordered[i], day)
             i += 1
-        findings = judge(config, patient, window, batch, thresholds=thresholds)
+        # The batch arrives with its last reading, as the live service is posted to.
+        findings = judge(
+            config, patient, window, batch, thresholds=thresholds, now=batch[-1].taken_at
+        )
         if findings:
             out.append(Arrival(batch[-1].taken_at, findings))
     return out
