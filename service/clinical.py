@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from typing import Any
@@ -14,7 +14,8 @@ from sqlalchemy import Select, Text, and_, bindparam, cast, or_, select
 from sqlalchemy.orm import Session
 
 import pathway
-from pathway.advice import advise
+from pathway.advice import NHS_111, TEAM_CALLS, advise, when_the_team_calls
+from pathway.response import due_at
 from service.db import DriverStatement, driver_rows
 from service.models import Patient, Reading, Site, Team, UTCDateTime
 from service.timeutil import LONDON
@@ -295,6 +296,31 @@ def evaluate(
         now,
     )
     return Evaluation(findings=tuple(result.findings), advice=result.advice)
+
+
+def with_team_hours(
+    session: Session, patient: IngestPatient, evaluation: Evaluation, now: datetime
+) -> Evaluation:
+    """Advice that promises a call names when it will come, from the site's response policy
+    (the one its alerts are due by) and its out-of-hours number. Read only for red and amber
+    answers, so the common green post pays nothing for it."""
+    if evaluation.advice.code not in TEAM_CALLS:
+        return evaluation
+    from service.alerting import policy_from_json
+
+    raw = (
+        session.execute(
+            select(Site.response_policy)
+            .join(Team, Team.site_id == Site.id)
+            .where(Team.id == patient.team_id)
+        ).scalar()
+        or {}
+    )
+    policy = policy_from_json(raw)
+    due = due_at(now, str(evaluation.advice.level), policy)
+    out_of_hours = str(raw.get("out_of_hours_contact") or NHS_111)
+    advice = when_the_team_calls(evaluation.advice, due, now, policy.zone, out_of_hours)
+    return replace(evaluation, advice=advice)
 
 
 def raise_alerts(

@@ -315,6 +315,7 @@ def ingest(
     )
     changes = clinical.medication_changes(session, patient)
     evaluation = clinical.evaluate(config, patient, history, rows, now, changes)
+    evaluation = clinical.with_team_hours(session, patient, evaluation, now)
     stored_form = evaluation.stored_form
     for row in rows:
         row["advice"] = stored_form
@@ -339,6 +340,7 @@ def ingest(
                 session, patient.id, fresh, exclude=list(inserted), config=config, now=now
             )
             evaluation = clinical.evaluate(config, patient, history, fresh, now, changes)
+            evaluation = clinical.with_team_hours(session, patient, evaluation, now)
     stored = sorted(
         (row for row in rows if row["id"] in inserted), key=lambda r: (r["taken_at"], r["id"])
     )

@@ -73,6 +73,13 @@ class ResponsePolicyIn(Input):
         description="Whether England and Wales bank holidays are days off (default true); "
         "false for a team that works them.",
     )
+    out_of_hours_contact: Annotated[str, StringConstraints(min_length=3, max_length=80)] | None = (
+        Field(
+            default=None,
+            description="Who a patient calls when they feel worse before the team can call, "
+            "e.g. 'the Derby urgent care line on 01332 000000' (default NHS 111).",
+        )
+    )
     red_within_minutes: Annotated[int, Field(ge=15, le=8 * 60)] | None = None
     amber_working_days: Annotated[int, Field(ge=1, le=3)] | None = None
 
