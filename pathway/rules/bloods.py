@@ -12,38 +12,34 @@ from pathway.model import Cohort, Finding, Reading
 from pathway.rules.base import Context, value
 
 
-def _titrating(ctx: Context) -> bool:
-    return ctx.patient.cohort is Cohort.MEDICATION_OPTIMISATION
+def _judged(
+    ctx: Context, r: Reading, analyte: str, summary: str, red: bool, caution: bool
+) -> Finding | None:
+    """Red for every patient past the red limit; amber past the caution only while titrating."""
+    if red and ctx.on(f"red.{analyte}"):
+        return ctx.finding(f"red.{analyte}", (r.id,), summary, r)
+    titrating = ctx.patient.cohort is Cohort.MEDICATION_OPTIMISATION
+    if titrating and caution and ctx.on(f"amber.{analyte}"):
+        return ctx.finding(f"amber.{analyte}", (r.id,), summary, r)
+    return None
 
 
 def potassium(ctx: Context, r: Reading) -> Finding | None:
-    t = ctx.config.titration
-    v = value(r)
+    t, v = ctx.config.titration, value(r)
     summary = f"potassium {v:g} mmol/L"
-    if v > t.potassium_red_above and ctx.on("red.potassium"):
-        return ctx.finding("red.potassium", (r.id,), summary, r)
-    if _titrating(ctx) and v > t.potassium_amber_above and ctx.on("amber.potassium"):
-        return ctx.finding("amber.potassium", (r.id,), summary, r)
-    return None
+    return _judged(
+        ctx, r, "potassium", summary, v > t.potassium_red_above, v > t.potassium_amber_above
+    )
 
 
 def creatinine(ctx: Context, r: Reading) -> Finding | None:
-    t = ctx.config.titration
-    v = value(r)
+    t, v = ctx.config.titration, value(r)
     summary = f"creatinine {v:g} umol/L"
-    if v > t.creatinine_red_above and ctx.on("red.creatinine"):
-        return ctx.finding("red.creatinine", (r.id,), summary, r)
-    if _titrating(ctx) and v > t.creatinine_amber_above and ctx.on("amber.creatinine"):
-        return ctx.finding("amber.creatinine", (r.id,), summary, r)
-    return None
+    return _judged(
+        ctx, r, "creatinine", summary, v > t.creatinine_red_above, v > t.creatinine_amber_above
+    )
 
 
 def egfr(ctx: Context, r: Reading) -> Finding | None:
-    t = ctx.config.titration
-    v = value(r)
-    summary = f"eGFR {v:g}"
-    if v < t.egfr_red_below and ctx.on("red.egfr"):
-        return ctx.finding("red.egfr", (r.id,), summary, r)
-    if _titrating(ctx) and v < t.egfr_amber_below and ctx.on("amber.egfr"):
-        return ctx.finding("amber.egfr", (r.id,), summary, r)
-    return None
+    t, v = ctx.config.titration, value(r)
+    return _judged(ctx, r, "egfr", f"eGFR {v:g}", v < t.egfr_red_below, v < t.egfr_amber_below)
