@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from service import ui
-from service.api import alerts as alerts_api
+from service.alerting import api as alerts_api
 from service.api import audit as audit_api
 from service.api import auth, fhir, health, org, patients, readings, reports
 from service.api import pathway as pathway_api

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 import pathway
-from service.access import audit_patient_access, patient_for
+from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import DeviceToken, Patient, Team
 from service.pagination import decode_cursor, encode_cursor
@@ -94,7 +94,7 @@ def enrol(
     except IntegrityError as exc:
         # Two enrolments of one number at once: the partial unique index lets one win.
         raise Conflict("This NHS number is already enrolled and active.") from exc
-    audit_patient_access(session, request, principal, patient.id, "C", now)
+    audit_patient_access(session, route_of(request), principal, patient.id, "C", now)
     return to_out(patient)
 
 
@@ -122,7 +122,9 @@ def list_patients(
         query = query.where(Patient.id > uuid.UUID(after))
     rows = list(session.scalars(query.order_by(Patient.id).limit(limit + 1)).all())
     page, more = rows[:limit], len(rows) > limit
-    audit_patient_access(session, request, principal, [p.id for p in page], "R", now, "list")
+    audit_patient_access(
+        session, route_of(request), principal, [p.id for p in page], "R", now, "list"
+    )
     return Page(
         items=[to_out(p) for p in page], next_cursor=encode_cursor(page[-1].id) if more else None
     )
@@ -135,7 +137,7 @@ def get_patient(
     patient_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
 ) -> PatientOut:
     patient = patient_for(session, principal, patient_id)
-    audit_patient_access(session, request, principal, patient.id, "R", now)
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now)
     return to_out(patient)
 
 
@@ -176,7 +178,7 @@ def patch_patient(
             raise Conflict("The record was changed by someone else: reload and try again.")
         session.refresh(patient)
     audit_patient_access(
-        session, request, principal, patient.id, "U", now, ",".join(sorted(changes))
+        session, route_of(request), principal, patient.id, "U", now, ",".join(sorted(changes))
     )
     return to_out(patient)
 
@@ -203,7 +205,9 @@ def issue_device_token(
     )
     session.add(row)
     session.flush()
-    audit_patient_access(session, request, principal, patient.id, "C", now, "device-token")
+    audit_patient_access(
+        session, route_of(request), principal, patient.id, "C", now, "device-token"
+    )
     return DeviceTokenOut(id=row.id, token=token, patient_id=patient.id)
 
 
@@ -226,4 +230,6 @@ def revoke_device_token(
         raise NotFound("No such device token.")
     if row.revoked_at is None:
         row.revoked_at = now
-    audit_patient_access(session, request, principal, patient.id, "D", now, "device-token")
+    audit_patient_access(
+        session, route_of(request), principal, patient.id, "D", now, "device-token"
+    )

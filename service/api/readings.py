@@ -25,7 +25,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from service import clinical
 from service import readings as service
-from service.access import audit_patient_access, patient_for
+from service.access import audit_patient_access, patient_for, route_of
 from service.db import unit_of_work
 from service.deps import (
     NowDep,
@@ -307,7 +307,7 @@ def post_patient_readings(
 ) -> Response:
     patient = patient_for(session, principal, patient_id)
     out = _ingest(body, patient, principal, session, settings, now)
-    audit_patient_access(session, request, principal, patient.id, "C", now, "readings")
+    audit_patient_access(session, route_of(request), principal, patient.id, "C", now, "readings")
     return out
 
 
@@ -372,5 +372,5 @@ def get_patient_readings(
     cursor: str | None = None,
 ) -> Page[ReadingOut]:
     patient = patient_for(session, principal, patient_id)
-    audit_patient_access(session, request, principal, patient.id, "R", now, "readings")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "readings")
     return _list(session, patient.id, type_, start, end, limit, cursor)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.access import audit_patient_access, patient_for
+from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Patient, Site, Team
 from service.pagination import decode_cursor, encode_cursor
@@ -123,7 +123,9 @@ def record_event(
         event.kind, event.occurred_on, event.emergency = "death", body.died_on, True
     session.add(event)
     session.flush()
-    audit_patient_access(session, request, principal, patient.id, "C", now, f"event:{event.kind}")
+    audit_patient_access(
+        session, route_of(request), principal, patient.id, "C", now, f"event:{event.kind}"
+    )
     return _event_out(event)
 
 
@@ -152,7 +154,9 @@ def patch_event(
         raise _field_error("discharged_on", "is before the admission date")
     event.discharged_on = body.discharged_on
     session.flush()
-    audit_patient_access(session, request, principal, patient.id, "U", now, "event:discharged_on")
+    audit_patient_access(
+        session, route_of(request), principal, patient.id, "U", now, "event:discharged_on"
+    )
     return _event_out(event)
 
 
@@ -208,7 +212,7 @@ def list_events(
     page, next_cursor = _dated_page(
         session, PatientEvent, PatientEvent.occurred_on, patient.id, limit, cursor
     )
-    audit_patient_access(session, request, principal, patient.id, "R", now, "events")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "events")
     return Page(items=[_event_out(r) for r in page], next_cursor=next_cursor)
 
 
@@ -245,7 +249,7 @@ def record_medication(
     session.add(row)
     session.flush()
     audit_patient_access(
-        session, request, principal, patient.id, "C", now, f"medication:{body.pillar}"
+        session, route_of(request), principal, patient.id, "C", now, f"medication:{body.pillar}"
     )
     return MedicationOut.model_validate(row, from_attributes=True)
 
@@ -268,7 +272,7 @@ def list_medications(
     page, next_cursor = _dated_page(
         session, MedicationChange, MedicationChange.changed_on, patient.id, limit, cursor
     )
-    audit_patient_access(session, request, principal, patient.id, "R", now, "medications")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "medications")
     return Page(
         items=[MedicationOut.model_validate(r, from_attributes=True) for r in page],
         next_cursor=next_cursor,
@@ -302,7 +306,7 @@ def record_kccq(
     )
     session.add(row)
     session.flush()
-    audit_patient_access(session, request, principal, patient.id, "C", now, "kccq")
+    audit_patient_access(session, route_of(request), principal, patient.id, "C", now, "kccq")
     return KccqOut.model_validate(row, from_attributes=True)
 
 
@@ -324,7 +328,7 @@ def list_kccq(
     page, next_cursor = _dated_page(
         session, KccqScore, KccqScore.assessed_on, patient.id, limit, cursor
     )
-    audit_patient_access(session, request, principal, patient.id, "R", now, "kccq")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "kccq")
     return Page(
         items=[KccqOut.model_validate(r, from_attributes=True) for r in page],
         next_cursor=next_cursor,
@@ -370,7 +374,7 @@ def discharge(
         raise Conflict("The record was changed by someone else: reload and try again.")
     session.refresh(patient)
     audit_patient_access(
-        session, request, principal, patient.id, "U", now, f"discharge:{body.reason}"
+        session, route_of(request), principal, patient.id, "U", now, f"discharge:{body.reason}"
     )
     return PatientOut.model_validate(patient, from_attributes=True)
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import pathway
-from service.access import audit_patient_access, patient_for
+from service.access import audit_patient_access, patient_for, route_of
 from service.alert_schemas import (
     AlertDetailOut,
     AlertOut,
@@ -40,7 +40,7 @@ from service.alert_schemas import (
     NoteIn,
     ResolveIn,
 )
-from service.api import alerts as alerts_api
+from service.alerting import service as alerting
 from service.api import patients as patients_api
 from service.api import reports as reports_api
 from service.deps import NowDep, Principal, SessionDep, SettingsDep
@@ -453,10 +453,10 @@ def queue_page(
     chosen_severity = severity if severity in ("red", "amber") else None
     try:
         page = AlertPage.model_validate(
-            alerts_api.alert_page(
-                request,
+            alerting.alert_page(
                 session,
                 principal,
+                route_of(request),
                 now,
                 statuses=None,
                 severity=chosen_severity,
@@ -562,8 +562,8 @@ def acknowledge(
         session,
         form,
         alert_id,
-        lambda who, version: alerts_api.acknowledge(
-            alert_id, request, session, who, now, MoveIn(version=version)
+        lambda who, version: alerting.acknowledge(
+            session, who, route_of(request), now, alert_id, MoveIn(version=version)
         ),
         "acknowledged",
     )
@@ -583,13 +583,13 @@ def assign_to_me(
         session,
         form,
         alert_id,
-        lambda who, version: alerts_api.assign(
-            alert_id,
-            AssignIn(user_id=who.user_id, version=version),
-            request,
+        lambda who, version: alerting.assign(
             session,
             who,
+            route_of(request),
             now,
+            alert_id,
+            AssignIn(user_id=who.user_id, version=version),
         ),
         "assigned",
     )
@@ -609,8 +609,8 @@ def add_note(
         session,
         form,
         alert_id,
-        lambda who, version: alerts_api.add_note(
-            alert_id, NoteIn(text=form.text, version=version), request, session, who, now
+        lambda who, version: alerting.add_note(
+            session, who, route_of(request), now, alert_id, NoteIn(text=form.text, version=version)
         ),
         "noted",
         "invalid_note",
@@ -631,17 +631,17 @@ def resolve(
         session,
         form,
         alert_id,
-        lambda who, version: alerts_api.resolve(
+        lambda who, version: alerting.resolve(
+            session,
+            who,
+            route_of(request),
+            now,
             alert_id,
             ResolveIn(
                 outcome=form.outcome,
                 note=form.note.strip() or None,
                 version=version,
             ),
-            request,
-            session,
-            who,
-            now,
         ),
         "resolved",
         "invalid_outcome",
@@ -697,7 +697,9 @@ def _patient_page(
             "There is no patient with this link in your teams. Check the link, or find the "
             "patient from your queue.",
         )
-    audit_patient_access(session, request, principal, patient.id, "R", now, "ui-patient-record")
+    audit_patient_access(
+        session, route_of(request), principal, patient.id, "R", now, "ui-patient-record"
+    )
     readings = list_readings(
         session,
         patient.id,
@@ -707,16 +709,7 @@ def _patient_page(
         limit=20_000,
         after=None,
     )
-    rows, _ = alerts_api.queue(
-        session,
-        frozenset({patient.team_id}),
-        statuses=["open", "acknowledged", "resolved"],
-        severity=None,
-        patient_id=patient.id,
-        limit=200,
-        cursor=None,
-    )
-    details = [alerts_api._detail(session, a, p, now) for a, p in rows]
+    details = alerting.patient_alerts(session, patient, now)
     details.sort(key=lambda d: (d.status == "resolved", -d.raised_at.timestamp()))
     people = {e.actor_id for d in details for e in d.events if e.actor_id}
     people |= {e.assignee_id for d in details for e in d.events if e.assignee_id}
