@@ -10,12 +10,14 @@ from fastapi import FastAPI
 
 from service import ui
 from service.alerting import api as alerts_api
-from service.api import audit as audit_api
-from service.api import auth, fhir, health, org, patients, readings, reports
+from service.api import auth, fhir, health, readings, reports
 from service.api import pathway as pathway_api
+from service.audit import api as audit_api
 from service.db import build_engine, build_sessionmaker
 from service.logs import configure_logging
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.org import api as org
+from service.patients import api as patients
 from service.problems import install_problem_handlers
 from service.settings import Settings, get_settings
 from service.timeutil import utcnow

@@ -25,7 +25,7 @@ from service.reports import build, charts
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY, Metric
 from service.reports.models import KccqScore, MedicationChange, PatientEvent
-from service.reports.period import shift_month
+from service.reports.period import report_month
 from service.reports.schemas import (
     AdmissionIn,
     AttendanceIn,
@@ -60,7 +60,6 @@ TrendQuery = Annotated[int, Query(ge=1, le=24, description="Months of trend, end
 FormatQuery = Annotated[
     Literal["json", "csv"] | None, Query(description="Or send Accept: text/csv")
 ]
-CSV_MEDIA = "text/csv; charset=utf-8"
 SVG_MEDIA = "image/svg+xml"
 
 
@@ -382,20 +381,6 @@ def discharge(
 # --- reports ----------------------------------------------------------------------------------
 
 
-EARLIEST_MONTH = "2000-01"
-
-
-def _month(month: str | None, now: datetime) -> str:
-    current = build.current_month(now)
-    chosen = month or shift_month(current, -1)
-    if chosen > current:
-        raise _field_error("month", "has not started yet")
-    if chosen < EARLIEST_MONTH:
-        # No monitoring data predates the service; it also keeps trend windows off year 0.
-        raise _field_error("month", f"must be {EARLIEST_MONTH} or later")
-    return chosen
-
-
 def _wants_csv(request: Request, fmt: str | None) -> bool:
     if fmt is not None:
         return fmt == "csv"
@@ -405,7 +390,7 @@ def _wants_csv(request: Request, fmt: str | None) -> bool:
 def _csv(body: str, filename: str) -> Response:
     return Response(
         body,
-        media_type=CSV_MEDIA,
+        media_type=build.CSV_MEDIA,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -445,7 +430,7 @@ def network_report(
     format: FormatQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
-    chosen = _month(month, now)
+    chosen = report_month(month, now)
     if _wants_csv(request, format):
         rows = build.network_csv_rows(build.FigureStore(session, now), chosen, trend)
         return _csv(build.to_csv(rows), f"network-{chosen}.csv")
@@ -464,7 +449,7 @@ def network_funnel(
     month: MonthQuery = None,
 ) -> dict[str, Any]:
     return build.funnel_data(
-        build.FigureStore(session, now), _metric(metric, proportion=True), _month(month, now)
+        build.FigureStore(session, now), _metric(metric, proportion=True), report_month(month, now)
     )
 
 
@@ -482,7 +467,7 @@ def network_funnel_svg(
     month: MonthQuery = None,
 ) -> Response:
     data = build.funnel_data(
-        build.FigureStore(session, now), _metric(metric, proportion=True), _month(month, now)
+        build.FigureStore(session, now), _metric(metric, proportion=True), report_month(month, now)
     )
     return Response(charts.funnel_svg(data), media_type=SVG_MEDIA)
 
@@ -502,7 +487,7 @@ def network_trend_svg(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     data = build.trend_series(
-        build.FigureStore(session, now), _metric(metric), _month(month, now), trend
+        build.FigureStore(session, now), _metric(metric), report_month(month, now), trend
     )
     return Response(charts.trend_svg(data), media_type=SVG_MEDIA)
 
@@ -523,7 +508,7 @@ def site_report(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     site = _site(session, site_id)
-    chosen = _month(month, now)
+    chosen = report_month(month, now)
     if _wants_csv(request, format):
         rows = build.site_csv_rows(build.FigureStore(session, now), site, chosen, trend)
         return _csv(build.to_csv(rows), f"site-{site.code}-{chosen}.csv")
@@ -547,7 +532,9 @@ def site_equity(
 ) -> Response:
     assert by in EQUITY_DIMENSIONS
     site = _site(session, site_id)
-    report = build.equity_report(build.FigureStore(session, now), site, _month(month, now), by)
+    report = build.equity_report(
+        build.FigureStore(session, now), site, report_month(month, now), by
+    )
     if _wants_csv(request, format):
         return _csv(build.to_csv(build.equity_csv_rows(report)), f"equity-{site.code}-{by}.csv")
     return JSONResponse(report)
@@ -568,7 +555,7 @@ def team_report(
     team = session.get(Team, team_id) if team_id in principal.team_ids else None
     if team is None:
         raise NotFound("No such team.")
-    return build.team_report(build.FigureStore(session, now), team, _month(month, now), trend)
+    return build.team_report(build.FigureStore(session, now), team, report_month(month, now), trend)
 
 
 router.include_router(recording)

@@ -41,18 +41,17 @@ from service.alert_schemas import (
     ResolveIn,
 )
 from service.alerting import service as alerting
-from service.api import patients as patients_api
-from service.api import reports as reports_api
 from service.deps import NowDep, Principal, SessionDep, SettingsDep
 from service.login import LoginLocked, authenticate
 from service.models import AlertEventRow, DeviceToken, Site, Team, User
 from service.nhs_number import format_nhs_number
+from service.patients import service as patients
 from service.problems import Problem
 from service.readings import list_readings
 from service.reports import build
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY
-from service.reports.period import shift_month
+from service.reports.period import report_month, shift_month
 from service.schemas import PatientPatch, Thresholds
 from service.timeutil import LONDON
 from service.ui import charts, views
@@ -810,13 +809,13 @@ def save_thresholds(
                     for k, v in parsed.items()
                 }
             )
-            patients_api.patch_patient(
-                patient_id,
-                PatientPatch(thresholds=thresholds, version=_int_or_none(form.version)),
-                request,
+            patients.patch_patient(
                 session,
                 gate.principal,
+                route_of(request),
                 now,
+                patient_id,
+                PatientPatch(thresholds=thresholds, version=_int_or_none(form.version)),
             )
         except ValidationError as exc:
             for err in exc.errors():
@@ -874,7 +873,9 @@ def issue_device_token(
     if not ui_session.csrf_ok(request, gate.session, form.csrf_token):
         return _csrf_failed(request, gate)
     try:
-        issued = patients_api.issue_device_token(patient_id, request, session, gate.principal, now)
+        issued = patients.issue_device_token(
+            session, gate.principal, route_of(request), now, patient_id
+        )
     except Problem as exc:
         session.rollback()
         if exc.status == 404:
@@ -902,8 +903,8 @@ def revoke_device_token(
     if not ui_session.csrf_ok(request, gate.session, form.csrf_token):
         return _csrf_failed(request, gate)
     try:
-        patients_api.revoke_device_token(
-            patient_id, token_id, request, session, gate.principal, now
+        patients.revoke_device_token(
+            session, gate.principal, route_of(request), now, patient_id, token_id
         )
     except Problem:
         session.rollback()
@@ -922,9 +923,9 @@ def _month_choices(now: datetime) -> list[str]:
 
 def _chosen_month(month: str | None, now: datetime) -> str:
     try:
-        return reports_api._month(month or None, now)
+        return report_month(month or None, now)
     except Problem:
-        return reports_api._month(None, now)
+        return report_month(None, now)
 
 
 def _site_by_code(sites: list[Site], code: str | None) -> Site | None:
@@ -991,7 +992,7 @@ def reports_page(
 def _csv_response(body: str, filename: str) -> Response:
     response = Response(
         body,
-        media_type=reports_api.CSV_MEDIA,
+        media_type=build.CSV_MEDIA,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
     return _secure(response)
