@@ -39,7 +39,7 @@ ROUTERS = (
     reports.router,
     fhir.router,
     audit_api.router,
-    ui.router,
+    *ui.routers,
 )
 
 
@@ -73,6 +73,7 @@ def create_app(
     app.state.sessions = build_sessionmaker(engine)
     app.state.clock = clock
     install_problem_handlers(app)
+    ui.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
