@@ -38,6 +38,7 @@ from alerts.queue_order import InvalidCursor, decode_cursor, encode_cursor, queu
 from service.alert_schemas import FindingOut
 from service.audit import append_patients
 from service.db import DriverStatement, driver_rows
+from service.db.dialect import is_postgresql
 from service.models import Alert, AlertFinding, Patient
 from service.problems import Unprocessable
 from service.timeutil import LONDON
@@ -470,7 +471,7 @@ def page_items(rows: Sequence[Any], limit: int, now: datetime) -> tuple[list[dic
 def audits_in_statement(session: Session) -> bool:
     """Whether ``page_rows`` can append the page's audit record in its own statement: on
     PostgreSQL (``append_patients`` is a PostgreSQL function), one round trip fewer."""
-    return session.get_bind().dialect.name == "postgresql"
+    return is_postgresql(session)
 
 
 def page_rows(

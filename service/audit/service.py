@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Uuid, exists, func, select, type_coerce, u
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from service.db.dialect import is_postgresql
 from service.models import AuditEvent, User
 
 
@@ -75,7 +76,7 @@ def audit_events(
 
 def _names(session: Session, patient_id: uuid.UUID) -> ColumnElement[bool]:
     """The record is about several patients, ``patient_id`` among them."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         # Containment, which the GIN index on the lists answers.
         return type_coerce(AuditEvent.patient_ids, ARRAY(Uuid())).contains([patient_id])
     listed = func.json_each(AuditEvent.patient_ids).table_valued("value")

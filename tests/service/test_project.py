@@ -127,6 +127,19 @@ def test_no_private_framework_module_is_imported(path):
     assert not private
 
 
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "service").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_only_the_db_package_asks_which_database_it_is(path):
+    """``service.db.dialect`` answers which database a session talks to; a module reading
+    ``dialect.name`` itself would be one more place that knows SQLite from PostgreSQL.
+    Migrations are exempt: each is frozen as it ran, and must not follow the application's
+    helpers as they change."""
+    if {ROOT / "service" / "db", ROOT / "service" / "migrations"} & set(path.parents):
+        return
+    assert "dialect.name" not in path.read_text()
+
+
 def test_no_page_module_is_over_600_lines():
     for path in (ROOT / "service" / "ui").rglob("*.py"):
         lines = len(path.read_text().splitlines())
