@@ -193,9 +193,9 @@ def service_path(
 ) -> Iterator[Timer]:
     from pydantic_core import to_json
     from sqlalchemy import event
-    from starlette.requests import Request
 
-    from service.api import alerts as alerts_api
+    from service.alerting import repository
+    from service.alerting import service as alerting_service
     from service.deps import Principal
 
     engine = build_engine(url)
@@ -209,58 +209,40 @@ def service_path(
         statements += 1
 
     # The page's statement runs on the driver (service.db.driver_rows), past SQLAlchemy's events.
-    # (getattr: the bench also measures code from before it did.)
-    run_on_driver = getattr(alerts_api, "driver_rows", None)
+    run_on_driver = repository.driver_rows
 
     def counted_driver_rows(*args: Any) -> Any:
         nonlocal statements
         statements += 1
-        assert run_on_driver is not None
         return run_on_driver(*args)
 
-    if run_on_driver is not None:
-        alerts_api.driver_rows = counted_driver_rows  # type: ignore[assignment]
+    repository.driver_rows = counted_driver_rows  # type: ignore[assignment]
 
     def call() -> None:
         nonlocal statements
         statements = 0
-        request = Request(
-            {
-                "type": "http",
-                "method": "GET",
-                "path": "/api/v1/alerts",
-                "query_string": b"limit=50",
-                "headers": [],
-            }
-        )
         with sessions() as session:
-            # Before alert_page existed (to measure the earlier code with this bench) the route
-            # function itself returned the page; FastAPI then validated it again, not done here.
-            page = getattr(alerts_api, "alert_page", None) or alerts_api.list_alerts
-            kwargs = {"statuses": None} if page is not alerts_api.list_alerts else {"status_": None}
-            result = page(
-                request,
+            page = alerting_service.alert_page(
                 session,
                 principal,
+                "GET /api/v1/alerts",
                 datetime.now(UTC),
+                statuses=None,
                 severity=None,
                 team_id=None,
                 patient_id=None,
                 limit=50,
                 cursor=None,
-                **kwargs,
             )
-            # The route serialises the page as alert_page returns it: a model before, plain values
-            # (JSON-ready) since.
-            result.model_dump_json() if hasattr(result, "model_dump_json") else to_json(result)
+            # The route serialises the page's plain values as they are.
+            to_json(page)
             session.commit()
         counts.append(statements)
 
     try:
         yield call
     finally:
-        if run_on_driver is not None:
-            alerts_api.driver_rows = run_on_driver  # type: ignore[assignment]
+        repository.driver_rows = run_on_driver  # type: ignore[assignment]
         engine.dispose()
 
 

@@ -33,7 +33,7 @@ def can_see(principal: Principal, patient: Patient) -> bool:
 
 def audit_patient_access(
     session: Session,
-    request: Request,
+    route: str,
     principal: Principal,
     patient_ids: list[uuid.UUID] | uuid.UUID,
     action: str,
@@ -44,6 +44,7 @@ def audit_patient_access(
 
     A list of patients (a page of a list) is one record naming them all, so the cost of the
     audit does not grow with the page; a list of one is recorded like a single patient.
+    ``route`` is ``route_of(request)``: a plain value, so use cases audit without a request.
     """
     if not principal.is_staff:
         return
@@ -55,7 +56,7 @@ def audit_patient_access(
         actor_role=principal.role,
         patient_id=ids[0] if len(ids) == 1 else None,
         action=action,
-        route=_route(request),
+        route=route,
         detail=detail,
         patient_ids=tuple(ids) if len(ids) > 1 else (),
     )
@@ -63,7 +64,7 @@ def audit_patient_access(
 
 
 def audit_params(
-    request: Request, principal: Principal, action: str, now: datetime, detail: str | None
+    route: str, principal: Principal, action: str, now: datetime, detail: str | None
 ) -> dict[str, Any] | None:
     """The parameters of ``audit.append_patients`` for a statement that audits its own read of
     patients' data as ``audit_patient_access`` would; None if the caller's reads are not audited
@@ -75,12 +76,13 @@ def audit_params(
         actor_role=principal.role,
         patient_id=None,
         action=action,
-        route=_route(request),
+        route=route,
         detail=detail,
     )
     return audit.append_patients_params(now, entry)
 
 
-def _route(request: Request) -> str:
+def route_of(request: Request) -> str:
+    """The route an audit record names: its template, so ids do not multiply the values."""
     matched = request.scope.get("route")
     return f"{request.method} {getattr(matched, 'path', request.url.path)}"

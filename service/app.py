@@ -9,13 +9,15 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from service import ui
-from service.api import alerts as alerts_api
-from service.api import audit as audit_api
-from service.api import auth, fhir, health, org, patients, readings, reports
+from service.alerting import api as alerts_api
+from service.api import auth, fhir, health, readings, reports
 from service.api import pathway as pathway_api
+from service.audit import api as audit_api
 from service.db import build_engine, build_sessionmaker
 from service.logs import configure_logging
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.org import api as org
+from service.patients import api as patients
 from service.problems import install_problem_handlers
 from service.settings import Settings, get_settings
 from service.timeutil import utcnow
@@ -37,7 +39,7 @@ ROUTERS = (
     reports.router,
     fhir.router,
     audit_api.router,
-    ui.router,
+    *ui.routers,
 )
 
 
@@ -71,6 +73,7 @@ def create_app(
     app.state.sessions = build_sessionmaker(engine)
     app.state.clock = clock
     install_problem_handlers(app)
+    ui.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -46,8 +46,8 @@ def create_user(username: str, role: str, teams: tuple[str, ...], display_name: 
     """Create a staff user; the password is read from standard input."""
     from pydantic import ValidationError
 
-    from service.api.org import add_user
     from service.db import build_engine, build_sessionmaker, unit_of_work
+    from service.org.service import add_user
     from service.problems import Problem
     from service.schemas import UserIn
     from service.timeutil import utcnow
@@ -150,7 +150,7 @@ def audit_verify() -> None:
 
 
 def _print_audit(*, patient_id: uuid.UUID | None = None, actor_id: uuid.UUID | None = None) -> None:
-    from service.api.audit import audit_events
+    from service.audit.service import audit_events
     from service.db import build_engine, build_sessionmaker, unit_of_work
 
     engine = build_engine(get_settings().database_url)

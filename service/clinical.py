@@ -17,7 +17,9 @@ import pathway
 from pathway.advice import NHS_111, TEAM_CALLS, advise, when_the_team_calls
 from pathway.response import due_at
 from service.db import DriverStatement, driver_rows
-from service.models import Patient, Reading, Site, Team, UTCDateTime
+from service.db.dialect import is_postgresql
+from service.db.types import UTCDateTime
+from service.models import Patient, Reading, Site, Team
 from service.timeutil import LONDON
 
 LEVEL_ORDER = {"green": 0, "amber": 1, "red": 2}
@@ -109,7 +111,7 @@ def medication_changes(session: Session, patient: IngestPatient) -> list[pathway
         return []
     statement, driver = _medication_changes()
     params = {"patient_id": patient.id}
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         rows: Iterable[Sequence[Any]] = driver_rows(session, driver, params)
     else:
         rows = session.execute(statement, params).all()
@@ -232,7 +234,7 @@ def load_history(
     starts = {f"from_{kind.value}": max(earliest - back, floor) for kind, back in lookback.items()}
     params = {f"from_{kind}": None for kind in _TYPES} | starts
     params.update(patient_id=patient_id, start=min(starts.values()))
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         rows: Iterable[Sequence[Any]] = driver_rows(session, _HISTORY_DRIVER, params)
     else:
         rows = [(str(rid), *rest) for rid, *rest in session.execute(_HISTORY, params)]

@@ -16,6 +16,7 @@ from alerts import lifecycle, webhooks
 from alerts.notify import DeliveryOutcome, Notifier, OutgoingMessage, WebhookEndpoint
 from pathway.alert_policy import problem_of
 from service import alerting, clinical
+from service.db.dialect import is_postgresql
 from service.models import (
     Alert,
     OutboxEvent,
@@ -119,7 +120,7 @@ def deliver_webhooks(
         .order_by(WebhookDelivery.next_attempt_at)
         .limit(batch)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     sent = failed = retry = 0
     for delivery, event, hook in session.execute(query).all():

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,15 +19,13 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeEngine
+
+from service.db.types import JSONType, UTCDateTime, UuidList
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -38,58 +34,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every engine (SQLite has no time zone type)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused: store aware UTC times only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-JSONType = JSON().with_variant(JSON(none_as_null=True), "postgresql")
-
-
-class UuidList(TypeDecorator[list[uuid.UUID]]):
-    """A list of UUIDs: ``uuid[]`` on PostgreSQL (a GIN index can find the rows naming one),
-    JSON text of their strings on SQLite."""
-
-    impl = JSON
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(Uuid()))
-        return dialect.type_descriptor(JSON())
-
-    def process_bind_param(
-        self, value: list[uuid.UUID] | None, dialect: Dialect
-    ) -> list[Any] | None:
-        if value is None or dialect.name == "postgresql":
-            return value
-        return [str(v) for v in value]
-
-    def process_result_value(
-        self, value: list[Any] | None, dialect: Dialect
-    ) -> list[uuid.UUID] | None:
-        if value is None or dialect.name == "postgresql":
-            return value
-        return [uuid.UUID(v) for v in value]
 
 
 class Base(DeclarativeBase):

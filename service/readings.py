@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from service import clinical
 from service.db import DriverStatement, driver_rows
+from service.db.dialect import is_postgresql
 from service.models import DeviceToken, Patient, Reading, Site, Team
 from service.problems import Conflict, Unprocessable
 from service.schemas import (
@@ -207,7 +208,7 @@ def _pg_rows_json(rows: list[dict[str, Any]]) -> str:
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         # Rows sharing the batch-wide columns go in one statement (in practice: all of them).
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for row in rows:
@@ -280,7 +281,7 @@ class LockedPatient:
 def lock_device_patient(session: Session, token_hash: str) -> LockedPatient | None:
     """The patient of a valid device token (same conditions as device-token auth), locked."""
     params = {"token_hash": token_hash}
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         rows = driver_rows(session, _LOCK_DEVICE_PATIENT_DRIVER, params)
         row = rows[0] if rows else None
     else:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.notify import HttpxWebhookSender
 from service import jobs
 from service.db import build_engine, build_sessionmaker
+from service.db.dialect import is_postgresql
 from service.models import JobRun
 from service.timeutil import utcnow
 
@@ -51,7 +52,7 @@ class JobRunner:
 
     def run(self, name: str, fn: JobFn) -> dict[str, Any] | None:
         """Run ``fn`` unless another process holds the job's lock; None if skipped."""
-        if self.engine.dialect.name != "postgresql":
+        if not is_postgresql(self.engine):
             return self._run_locked(name, fn)
         with self.engine.connect() as lock_conn:
             got = lock_conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)})

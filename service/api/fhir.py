@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.access import audit_patient_access, can_see, patient_for
+from service.access import audit_patient_access, can_see, patient_for, route_of
 from service.deps import NowDep, Principal, PrincipalDep, SessionDep, SettingsDep, require
 from service.fhir import codes, ingest, outbound, search
 from service.fhir.capability import capability_statement
@@ -86,7 +86,13 @@ def _audit(
 ) -> None:
     if patient_ids:
         audit_patient_access(
-            session, request, principal, sorted(set(patient_ids), key=str), action, now, detail
+            session,
+            route_of(request),
+            principal,
+            sorted(set(patient_ids), key=str),
+            action,
+            now,
+            detail,
         )
 
 

@@ -14,8 +14,6 @@ from functools import lru_cache, partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
-from fastapi._body_limit import get_body_limit_error
-from fastapi.dependencies.utils import request_body_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AwareDatetime
@@ -25,7 +23,8 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from service import clinical
 from service import readings as service
-from service.access import audit_patient_access, patient_for
+from service.access import audit_patient_access, patient_for, route_of
+from service.api.fastapi_internals import body_limit_error, validate_body
 from service.db import unit_of_work
 from service.deps import (
     NowDep,
@@ -161,12 +160,9 @@ class _OwnReadingsRoute(APIRoute):
     """
 
     def get_route_handler(self) -> Any:
-        body_params = self.dependant.body_params
-        embed = self._embed_body_fields
-
         async def handler(request: Request) -> Response:
             body = await _json_body(request)
-            values, errors = await request_body_to_args(body_params, body, embed)
+            values, errors = await validate_body(self, body)
             credentials = await bearer_credentials(request)
             return await _in_worker(
                 _post_own, request, credentials, values.get("body"), errors, body
@@ -218,7 +214,7 @@ async def _json_body(request: Request) -> Any:
     except HTTPException:
         raise
     except Exception as e:
-        if MAX_BODY_SIZE_SCOPE_KEY in request.scope and (error := get_body_limit_error(e)):
+        if MAX_BODY_SIZE_SCOPE_KEY in request.scope and (error := body_limit_error(e)):
             raise error from e
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
 
@@ -307,7 +303,7 @@ def post_patient_readings(
 ) -> Response:
     patient = patient_for(session, principal, patient_id)
     out = _ingest(body, patient, principal, session, settings, now)
-    audit_patient_access(session, request, principal, patient.id, "C", now, "readings")
+    audit_patient_access(session, route_of(request), principal, patient.id, "C", now, "readings")
     return out
 
 
@@ -372,5 +368,5 @@ def get_patient_readings(
     cursor: str | None = None,
 ) -> Page[ReadingOut]:
     patient = patient_for(session, principal, patient_id)
-    audit_patient_access(session, request, principal, patient.id, "R", now, "readings")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "readings")
     return _list(session, patient.id, type_, start, end, limit, cursor)

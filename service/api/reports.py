@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.access import audit_patient_access, patient_for
+from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Patient, Site, Team
 from service.pagination import decode_cursor, encode_cursor
@@ -25,7 +25,7 @@ from service.reports import build, charts
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY, Metric
 from service.reports.models import KccqScore, MedicationChange, PatientEvent
-from service.reports.period import shift_month
+from service.reports.period import report_month
 from service.reports.schemas import (
     AdmissionIn,
     AttendanceIn,
@@ -60,7 +60,6 @@ TrendQuery = Annotated[int, Query(ge=1, le=24, description="Months of trend, end
 FormatQuery = Annotated[
     Literal["json", "csv"] | None, Query(description="Or send Accept: text/csv")
 ]
-CSV_MEDIA = "text/csv; charset=utf-8"
 SVG_MEDIA = "image/svg+xml"
 
 
@@ -123,7 +122,9 @@ def record_event(
         event.kind, event.occurred_on, event.emergency = "death", body.died_on, True
     session.add(event)
     session.flush()
-    audit_patient_access(session, request, principal, patient.id, "C", now, f"event:{event.kind}")
+    audit_patient_access(
+        session, route_of(request), principal, patient.id, "C", now, f"event:{event.kind}"
+    )
     return _event_out(event)
 
 
@@ -152,7 +153,9 @@ def patch_event(
         raise _field_error("discharged_on", "is before the admission date")
     event.discharged_on = body.discharged_on
     session.flush()
-    audit_patient_access(session, request, principal, patient.id, "U", now, "event:discharged_on")
+    audit_patient_access(
+        session, route_of(request), principal, patient.id, "U", now, "event:discharged_on"
+    )
     return _event_out(event)
 
 
@@ -208,7 +211,7 @@ def list_events(
     page, next_cursor = _dated_page(
         session, PatientEvent, PatientEvent.occurred_on, patient.id, limit, cursor
     )
-    audit_patient_access(session, request, principal, patient.id, "R", now, "events")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "events")
     return Page(items=[_event_out(r) for r in page], next_cursor=next_cursor)
 
 
@@ -245,7 +248,7 @@ def record_medication(
     session.add(row)
     session.flush()
     audit_patient_access(
-        session, request, principal, patient.id, "C", now, f"medication:{body.pillar}"
+        session, route_of(request), principal, patient.id, "C", now, f"medication:{body.pillar}"
     )
     return MedicationOut.model_validate(row, from_attributes=True)
 
@@ -268,7 +271,7 @@ def list_medications(
     page, next_cursor = _dated_page(
         session, MedicationChange, MedicationChange.changed_on, patient.id, limit, cursor
     )
-    audit_patient_access(session, request, principal, patient.id, "R", now, "medications")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "medications")
     return Page(
         items=[MedicationOut.model_validate(r, from_attributes=True) for r in page],
         next_cursor=next_cursor,
@@ -302,7 +305,7 @@ def record_kccq(
     )
     session.add(row)
     session.flush()
-    audit_patient_access(session, request, principal, patient.id, "C", now, "kccq")
+    audit_patient_access(session, route_of(request), principal, patient.id, "C", now, "kccq")
     return KccqOut.model_validate(row, from_attributes=True)
 
 
@@ -324,7 +327,7 @@ def list_kccq(
     page, next_cursor = _dated_page(
         session, KccqScore, KccqScore.assessed_on, patient.id, limit, cursor
     )
-    audit_patient_access(session, request, principal, patient.id, "R", now, "kccq")
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "kccq")
     return Page(
         items=[KccqOut.model_validate(r, from_attributes=True) for r in page],
         next_cursor=next_cursor,
@@ -370,26 +373,12 @@ def discharge(
         raise Conflict("The record was changed by someone else: reload and try again.")
     session.refresh(patient)
     audit_patient_access(
-        session, request, principal, patient.id, "U", now, f"discharge:{body.reason}"
+        session, route_of(request), principal, patient.id, "U", now, f"discharge:{body.reason}"
     )
     return PatientOut.model_validate(patient, from_attributes=True)
 
 
 # --- reports ----------------------------------------------------------------------------------
-
-
-EARLIEST_MONTH = "2000-01"
-
-
-def _month(month: str | None, now: datetime) -> str:
-    current = build.current_month(now)
-    chosen = month or shift_month(current, -1)
-    if chosen > current:
-        raise _field_error("month", "has not started yet")
-    if chosen < EARLIEST_MONTH:
-        # No monitoring data predates the service; it also keeps trend windows off year 0.
-        raise _field_error("month", f"must be {EARLIEST_MONTH} or later")
-    return chosen
 
 
 def _wants_csv(request: Request, fmt: str | None) -> bool:
@@ -401,7 +390,7 @@ def _wants_csv(request: Request, fmt: str | None) -> bool:
 def _csv(body: str, filename: str) -> Response:
     return Response(
         body,
-        media_type=CSV_MEDIA,
+        media_type=build.CSV_MEDIA,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -441,7 +430,7 @@ def network_report(
     format: FormatQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
-    chosen = _month(month, now)
+    chosen = report_month(month, now)
     if _wants_csv(request, format):
         rows = build.network_csv_rows(build.FigureStore(session, now), chosen, trend)
         return _csv(build.to_csv(rows), f"network-{chosen}.csv")
@@ -460,7 +449,7 @@ def network_funnel(
     month: MonthQuery = None,
 ) -> dict[str, Any]:
     return build.funnel_data(
-        build.FigureStore(session, now), _metric(metric, proportion=True), _month(month, now)
+        build.FigureStore(session, now), _metric(metric, proportion=True), report_month(month, now)
     )
 
 
@@ -478,7 +467,7 @@ def network_funnel_svg(
     month: MonthQuery = None,
 ) -> Response:
     data = build.funnel_data(
-        build.FigureStore(session, now), _metric(metric, proportion=True), _month(month, now)
+        build.FigureStore(session, now), _metric(metric, proportion=True), report_month(month, now)
     )
     return Response(charts.funnel_svg(data), media_type=SVG_MEDIA)
 
@@ -498,7 +487,7 @@ def network_trend_svg(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     data = build.trend_series(
-        build.FigureStore(session, now), _metric(metric), _month(month, now), trend
+        build.FigureStore(session, now), _metric(metric), report_month(month, now), trend
     )
     return Response(charts.trend_svg(data), media_type=SVG_MEDIA)
 
@@ -519,7 +508,7 @@ def site_report(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     site = _site(session, site_id)
-    chosen = _month(month, now)
+    chosen = report_month(month, now)
     if _wants_csv(request, format):
         rows = build.site_csv_rows(build.FigureStore(session, now), site, chosen, trend)
         return _csv(build.to_csv(rows), f"site-{site.code}-{chosen}.csv")
@@ -543,7 +532,9 @@ def site_equity(
 ) -> Response:
     assert by in EQUITY_DIMENSIONS
     site = _site(session, site_id)
-    report = build.equity_report(build.FigureStore(session, now), site, _month(month, now), by)
+    report = build.equity_report(
+        build.FigureStore(session, now), site, report_month(month, now), by
+    )
     if _wants_csv(request, format):
         return _csv(build.to_csv(build.equity_csv_rows(report)), f"equity-{site.code}-{by}.csv")
     return JSONResponse(report)
@@ -564,7 +555,7 @@ def team_report(
     team = session.get(Team, team_id) if team_id in principal.team_ids else None
     if team is None:
         raise NotFound("No such team.")
-    return build.team_report(build.FigureStore(session, now), team, _month(month, now), trend)
+    return build.team_report(build.FigureStore(session, now), team, report_month(month, now), trend)
 
 
 router.include_router(recording)

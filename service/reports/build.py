@@ -422,6 +422,9 @@ def _csv_row(
     }
 
 
+CSV_MEDIA = "text/csv; charset=utf-8"
+
+
 def to_csv(rows: list[dict[str, Any]], fields: list[str] = CSV_FIELDS) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")

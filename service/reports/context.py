@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Date, String, bindparam
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from service.models import UTCDateTime
+from service.db.types import UTCDateTime
 from service.reports.period import Period, london_midnight
 from service.reports.sqlfuncs import london_date
 

@@ -28,7 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models import Base, Reading, UTCDateTime, new_id
+from service.db.types import UTCDateTime
+from service.models import Base, Reading, new_id
 from service.reports.sqlfuncs import reading_local_date
 
 EVENT_KINDS = ("admission", "ae_attendance", "death")

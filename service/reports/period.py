@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
+from service.problems import Unprocessable
 from service.timeutil import LONDON
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # How far before the period a metric may look back (alerts in the 14 days before an admission),
 # so that the UTC offsets used to turn instants into London dates cover every row it reads.
 LOOKBACK_DAYS = 60
+# No monitoring data predates the service; it also keeps trend windows off year 0.
+EARLIEST_MONTH = "2000-01"
 
 
 def london_midnight(day: date) -> datetime:
@@ -39,6 +42,23 @@ def shift_month(label: str, months: int) -> str:
 
 def month_of(day: date) -> str:
     return month_label(day.year, day.month)
+
+
+def report_month(month: str | None, now: datetime) -> str:
+    """The month a report is for: the one asked, else the last month; 422 for a month that has
+    not started yet or is before ``EARLIEST_MONTH``."""
+    current = month_of(now.astimezone(LONDON).date())
+    chosen = month or shift_month(current, -1)
+    if chosen > current:
+        message = "has not started yet"
+    elif chosen < EARLIEST_MONTH:
+        message = f"must be {EARLIEST_MONTH} or later"
+    else:
+        return chosen
+    raise Unprocessable(
+        f"month: {message}",
+        extra={"errors": [{"field": "month", "message": message, "type": "value_error"}]},
+    )
 
 
 @dataclass(frozen=True, slots=True)

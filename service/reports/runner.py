@@ -43,6 +43,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from service.db.dialect import name_of
 from service.models import Patient, Team
 from service.reports.context import Ctx
 from service.reports.families import Family
@@ -417,7 +418,7 @@ def compute_all(
     """Every metric (or those named) for one period, as compute() gives them one by one."""
     metrics = [REGISTRY[mid] for mid in (metric_ids or list(REGISTRY))]
     ctx = Ctx.build(period)
-    dialect = session.get_bind().dialect.name
+    dialect = name_of(session)
     if dialect == "postgresql":
         # The batch's estimated cost is the sum of its branches, which crosses jit_above_cost
         # although each branch runs in milliseconds: compiling it would take longer than running it.

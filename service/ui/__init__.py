@@ -1,5 +1,23 @@
-"""Server-rendered staff pages under ``/ui``: triage queue, patient record, reports."""
+"""Server-rendered staff pages under ``/ui``: one module per page area.
 
-from service.ui.routes import router
+``pages`` holds what they share (templates, headers, the gate); ``account``, ``queue``,
+``patients`` and ``reports`` the routes. The pages call the same use cases as the API
+(``service.<room>.service``), never its routers (``tests/service/test_project.py``).
+"""
 
-__all__ = ["router"]
+from fastapi import FastAPI
+
+from service.ui import account, patients, queue, reports
+from service.ui.pages import PageRefused, page_refused
+
+# Each included by the app, not through one /ui router: FastAPI names a nested router's route
+# by its own path ("/queue"), and the audit records name the route ("GET /ui/queue").
+routers = (account.router, queue.router, patients.router, reports.router)
+
+
+def install(app: FastAPI) -> None:
+    """What the pages need of the app besides their routes: answering a refused gate."""
+    app.add_exception_handler(PageRefused, page_refused)
+
+
+__all__ = ["install", "routers"]

@@ -9,12 +9,12 @@ import pytest
 
 PATCH_NULLS = (
     "PATCH /patients/{id} with explicit nulls writes NULL into NOT NULL columns -> IntegrityError "
-    "-> 500; fix in service/schemas.py PatientPatch (refuse null) or service/api/patients.py "
+    "-> 500; fix in service/schemas.py PatientPatch (refuse null) or service/patients/service.py "
     "patch_patient (exclude_none=True)"
 )
 MONTH_ZERO = (
     "month=0000-01 matches the API's MONTH pattern but date(0, 1, 1) / parse_month raise "
-    "ValueError -> 500; fix in service/api/reports.py _month (ValueError -> 422, year floor)"
+    "ValueError -> 500; fix in service/reports/period.py report_month (ValueError -> 422, year floor)"
 )
 
 

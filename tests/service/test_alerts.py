@@ -452,7 +452,7 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
     SQL text so that the prepared statement keeps its generic plan."""
     from sqlalchemy import event
 
-    from service.api import alerts as alerts_api
+    from service.alerting import repository
 
     spo2(client, world, 91)
     statements: list[str] = []
@@ -460,14 +460,14 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
     def capture(_conn, _cursor, statement, *_):
         statements.append(statement)
 
-    run_on_driver = alerts_api.driver_rows
+    run_on_driver = repository.driver_rows
 
     def driver_capture(session, statement, params):
         statements.append(statement.sql)
         return run_on_driver(session, statement, params)
 
     # The page runs on the driver (service.db.driver_rows), past SQLAlchemy's events.
-    monkeypatch.setattr(alerts_api, "driver_rows", driver_capture)
+    monkeypatch.setattr(repository, "driver_rows", driver_capture)
     event.listen(app.state.engine, "before_cursor_execute", capture)
     try:
         queue(client, world, limit=7)

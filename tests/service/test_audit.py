@@ -243,10 +243,8 @@ def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, a
     ``record`` writers: each record still links to the one committed before it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from starlette.requests import Request
-
     from service import audit
-    from service.api import alerts as alerts_api
+    from service.alerting import service as alerting_service
     from service.deps import Principal
     from tests.service.test_alerts import spo2
 
@@ -256,13 +254,12 @@ def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, a
     )
 
     def page(_: int) -> None:
-        request = Request({"type": "http", "method": "GET", "path": "/q", "headers": []})
         for _ in range(5):
             with app.state.sessions() as s:
-                body = alerts_api.alert_page(
-                    request,
+                body = alerting_service.alert_page(
                     s,
                     principal,
+                    "GET /q",
                     world.clock(),
                     statuses=None,
                     severity=None,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from service.api.audit import audit_events
 from service.audit import GENESIS, AuditEntry, _body, _link, verify_chain
+from service.audit.service import audit_events
 from service.db import build_engine, build_sessionmaker
 from service.migrations_util import downgrade, upgrade
 from tests.conftest import PG_URL

@@ -49,6 +49,103 @@ def test_imports_point_one_way(package, forbidden):
     assert not (_imports(package) & forbidden)
 
 
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (lazy imports in functions too); for
+    ``from a import b`` both ``a`` and ``a.b``, since ``b`` may be a module."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _router_modules() -> set[str]:
+    """The API's router modules: those outside the pages that define ``router = APIRouter(...)``."""
+    routers = set()
+    for path in (ROOT / "service").rglob("*.py"):
+        if (ROOT / "service" / "ui") in path.parents:
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "router" for t in node.targets)
+                and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "id", None) == "APIRouter"
+            ):
+                routers.add(_module_name(path))
+    return routers
+
+
+def _callers_of_use_cases() -> list[Path]:
+    service = ROOT / "service"
+    return sorted(
+        [*(service / "ui").rglob("*.py"), *(service / "fhir").rglob("*.py")]
+        + [p for p in service.rglob("*.py") if "cli" in p.name]
+    )
+
+
+def test_the_routers_are_found():
+    # Guards the rule below against finding nothing to forbid.
+    assert {"service.alerting.api", "service.patients.api", "service.api.readings"} <= (
+        _router_modules()
+    )
+
+
+@pytest.mark.parametrize("path", _callers_of_use_cases(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_pages_cli_and_fhir_call_use_cases_never_routers(path):
+    """The pages, the CLI and FHIR call the rooms' services (``service.<room>.service``): a
+    router's functions take FastAPI's request and dependencies, and its helpers are private."""
+    assert not (_imported_modules(path) & _router_modules())
+
+
+ADAPTER = ROOT / "service" / "api" / "fastapi_internals.py"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "service").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_no_private_framework_module_is_imported(path):
+    """FastAPI's and Starlette's private modules change without notice; the one piece the fast
+    readings route needs goes through ``service/api/fastapi_internals.py``, whose own test
+    fails on an upgrade (tests/service/test_fastapi_internals.py)."""
+    if path == ADAPTER:
+        return
+    private = {
+        m
+        for m in _imported_modules(path)
+        if m.split(".")[0] in ("fastapi", "starlette")
+        and any(part.startswith("_") for part in m.split(".")[1:])
+    }
+    assert not private
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "service").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_only_the_db_package_asks_which_database_it_is(path):
+    """``service.db.dialect`` answers which database a session talks to; a module reading
+    ``dialect.name`` itself would be one more place that knows SQLite from PostgreSQL.
+    Migrations are exempt: each is frozen as it ran, and must not follow the application's
+    helpers as they change."""
+    if {ROOT / "service" / "db", ROOT / "service" / "migrations"} & set(path.parents):
+        return
+    assert "dialect.name" not in path.read_text()
+
+
+def test_no_page_module_is_over_600_lines():
+    for path in (ROOT / "service" / "ui").rglob("*.py"):
+        lines = len(path.read_text().splitlines())
+        assert lines <= 600, f"{path.relative_to(ROOT)}: {lines} lines; split it by page area"
+
+
 def test_every_route_states_who_may_call_it():
     from service.app import create_app
     from service.settings import Settings

@@ -1,22 +1,17 @@
-"""Who looked at what: the audit trail, for admins (information governance)."""
+"""Who viewed or changed what: the audit trail read back, for the API and the CLI."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Uuid, exists, func, select, type_coerce, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from service.deps import Principal, SessionDep, require
+from service.db.dialect import is_postgresql
 from service.models import AuditEvent, User
-
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 class AuditEventOut(BaseModel):
@@ -81,41 +76,8 @@ def audit_events(
 
 def _names(session: Session, patient_id: uuid.UUID) -> ColumnElement[bool]:
     """The record is about several patients, ``patient_id`` among them."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         # Containment, which the GIN index on the lists answers.
         return type_coerce(AuditEvent.patient_ids, ARRAY(Uuid())).contains([patient_id])
     listed = func.json_each(AuditEvent.patient_ids).table_valued("value")
     return exists(select(1).select_from(listed).where(listed.c.value == str(patient_id)))
-
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
-
-
-@router.get(
-    "/patients/{patient_id}",
-    response_model=list[AuditEventOut],
-    summary="Who viewed or changed patient P, newest first (admin)",
-)
-def who_accessed_patient(
-    patient_id: uuid.UUID,
-    session: SessionDep,
-    _: Admin,
-    limit: Limit = 500,
-    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-) -> list[AuditEventOut]:
-    return audit_events(session, patient_id=patient_id, limit=limit, before_seq=before_seq)
-
-
-@router.get(
-    "/users/{user_id}",
-    response_model=list[AuditEventOut],
-    summary="Which patients user U viewed or changed, newest first (admin)",
-)
-def what_user_accessed(
-    user_id: uuid.UUID,
-    session: SessionDep,
-    _: Admin,
-    limit: Limit = 500,
-    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-) -> list[AuditEventOut]:
-    return audit_events(session, actor_id=user_id, limit=limit, before_seq=before_seq)

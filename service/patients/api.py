@@ -6,17 +6,16 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-import pathway
-from service.access import audit_patient_access, patient_for
+from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
-from service.models import DeviceToken, Patient, Team
+from service.models import Patient, Team
 from service.pagination import decode_cursor, encode_cursor
+from service.patients import service
 from service.problems import Conflict, NotFound, Unprocessable
 from service.schemas import DeviceTokenOut, Page, PatientIn, PatientOut, PatientPatch
-from service.security import hash_device_token, new_device_token
 from service.timeutil import LONDON
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -25,22 +24,6 @@ Clinician = Annotated[Principal, Depends(require("clinician"))]
 
 def to_out(patient: Patient) -> PatientOut:
     return PatientOut.model_validate(patient, from_attributes=True)
-
-
-def _check_thresholds(thresholds: dict[str, object]) -> None:
-    """Refuse personal thresholds the pathway would consider unsafe, naming the field."""
-    context = pathway.PatientContext(
-        patient_id="validation",
-        cohort=pathway.Cohort.NEW_DIAGNOSIS,
-        thresholds=pathway.PersonalThresholds(**thresholds),  # type: ignore[arg-type]
-    )
-    try:
-        pathway.default_pathway().thresholds_for(context)
-    except pathway.UnsafeConfiguration as exc:
-        field = "thresholds." + exc.field.rsplit(".", 1)[-1]
-        raise Unprocessable(
-            str(exc), extra={"errors": [{"field": field, "message": str(exc), "type": "unsafe"}]}
-        ) from exc
 
 
 @router.post(
@@ -64,7 +47,7 @@ def enrol(
             },
         )
     thresholds = body.thresholds.model_dump(exclude_none=True) if body.thresholds else {}
-    _check_thresholds(thresholds)
+    service.check_thresholds(thresholds)
     active = select(Patient.id).where(
         Patient.nhs_number == body.nhs_number, Patient.status != "discharged"
     )
@@ -94,7 +77,7 @@ def enrol(
     except IntegrityError as exc:
         # Two enrolments of one number at once: the partial unique index lets one win.
         raise Conflict("This NHS number is already enrolled and active.") from exc
-    audit_patient_access(session, request, principal, patient.id, "C", now)
+    audit_patient_access(session, route_of(request), principal, patient.id, "C", now)
     return to_out(patient)
 
 
@@ -122,7 +105,9 @@ def list_patients(
         query = query.where(Patient.id > uuid.UUID(after))
     rows = list(session.scalars(query.order_by(Patient.id).limit(limit + 1)).all())
     page, more = rows[:limit], len(rows) > limit
-    audit_patient_access(session, request, principal, [p.id for p in page], "R", now, "list")
+    audit_patient_access(
+        session, route_of(request), principal, [p.id for p in page], "R", now, "list"
+    )
     return Page(
         items=[to_out(p) for p in page], next_cursor=encode_cursor(page[-1].id) if more else None
     )
@@ -135,7 +120,7 @@ def get_patient(
     patient_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
 ) -> PatientOut:
     patient = patient_for(session, principal, patient_id)
-    audit_patient_access(session, request, principal, patient.id, "R", now)
+    audit_patient_access(session, route_of(request), principal, patient.id, "R", now)
     return to_out(patient)
 
 
@@ -152,32 +137,7 @@ def patch_patient(
     principal: Clinician,
     now: NowDep,
 ) -> PatientOut:
-    patient = patient_for(session, principal, patient_id)
-    if patient.status == "discharged":
-        raise Conflict("The patient has been discharged from monitoring.")
-    if body.version is not None and body.version != patient.version:
-        raise Conflict("The record was changed by someone else: reload and try again.")
-    # An explicit null changes nothing: cohort, status and the plan are never empty.
-    changes: dict[str, object] = body.model_dump(
-        exclude_unset=True, exclude_none=True, exclude={"version", "thresholds"}
-    )
-    if body.thresholds is not None:
-        thresholds = body.thresholds.model_dump(exclude_none=True)
-        _check_thresholds(thresholds)
-        changes["thresholds"] = thresholds
-    if changes:
-        result = session.execute(
-            update(Patient)
-            .where(Patient.id == patient.id, Patient.version == patient.version)
-            .values(**changes, version=patient.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("The record was changed by someone else: reload and try again.")
-        session.refresh(patient)
-    audit_patient_access(
-        session, request, principal, patient.id, "U", now, ",".join(sorted(changes))
-    )
+    patient = service.patch_patient(session, principal, route_of(request), now, patient_id, body)
     return to_out(patient)
 
 
@@ -190,21 +150,7 @@ def patch_patient(
 def issue_device_token(
     patient_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
 ) -> DeviceTokenOut:
-    patient = patient_for(session, principal, patient_id)
-    if patient.status == "discharged":
-        raise Conflict("The patient has been discharged from monitoring.")
-    token = new_device_token()
-    row = DeviceToken(
-        id=uuid.uuid4(),
-        patient_id=patient.id,
-        token_hash=hash_device_token(token),
-        created_at=now,
-        created_by=principal.user_id,
-    )
-    session.add(row)
-    session.flush()
-    audit_patient_access(session, request, principal, patient.id, "C", now, "device-token")
-    return DeviceTokenOut(id=row.id, token=token, patient_id=patient.id)
+    return service.issue_device_token(session, principal, route_of(request), now, patient_id)
 
 
 @router.delete(
@@ -220,10 +166,4 @@ def revoke_device_token(
     principal: Clinician,
     now: NowDep,
 ) -> None:
-    patient = patient_for(session, principal, patient_id)
-    row = session.get(DeviceToken, token_id)
-    if row is None or row.patient_id != patient.id:
-        raise NotFound("No such device token.")
-    if row.revoked_at is None:
-        row.revoked_at = now
-    audit_patient_access(session, request, principal, patient.id, "D", now, "device-token")
+    service.revoke_device_token(session, principal, route_of(request), now, patient_id, token_id)

@@ -1,4 +1,10 @@
-"""The alert queue and clinicians' moves on alerts (clinicians of the alert's team)."""
+"""The alert queue's SQL: the page in queue order with its findings, in one statement.
+
+The statements are built once per shape and cached (``lru_cache``): a request binds values to a
+statement it shares with every other request of that shape, so PostgreSQL can keep its plan.
+The rows come back positional and plain, without ORM objects: this is the hot path of the
+clinicians' queue (``bench/alert_queue.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic_core import from_json, to_json
+from pydantic_core import from_json
 from sqlalchemy import (
     CTE,
     Integer,
@@ -30,54 +35,20 @@ from sqlalchemy.orm import Session
 
 from alerts import lifecycle
 from alerts.queue_order import InvalidCursor, decode_cursor, encode_cursor, queue_sort_key
-from service import alerting
-from service.access import audit_params, audit_patient_access
-from service.alert_schemas import (
-    AlertDetailOut,
-    AlertEventOut,
-    AlertPage,
-    AssignIn,
-    DeliveryOut,
-    FindingOut,
-    MoveIn,
-    NoteIn,
-    PatientSummary,
-    ResolveIn,
-    WebhookIn,
-    WebhookOut,
-)
+from service.alert_schemas import FindingOut
 from service.audit import append_patients
 from service.db import DriverStatement, driver_rows
-from service.deps import NowDep, Principal, SessionDep, require
-from service.models import (
-    Alert,
-    AlertEventRow,
-    AlertFinding,
-    OutboxEvent,
-    Patient,
-    Team,
-    User,
-    UserTeam,
-    Webhook,
-    WebhookDelivery,
-)
-from service.problems import NotFound, Unprocessable
+from service.db.dialect import is_postgresql
+from service.models import Alert, AlertFinding, Patient
+from service.problems import Unprocessable
 from service.timeutil import LONDON
-
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
-Clinician = Annotated[Principal, Depends(require("clinician"))]
-StatusName = Literal["open", "acknowledged", "resolved"]
-MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such alert in your teams"},
-    409: {"description": "The lifecycle does not allow this move, or the alert changed"},
-}
 
 
 def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _findings(session: Session, alert_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[FindingOut]]:
+def findings_of(session: Session, alert_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[FindingOut]]:
     out: dict[uuid.UUID, list[FindingOut]] = defaultdict(list)
     if not alert_ids:
         return out
@@ -108,39 +79,6 @@ def _findings(session: Session, alert_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
             )
         )
     return out
-
-
-def _out(
-    alert: Alert, patient: Patient, findings: list[FindingOut], now: datetime
-) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "patient_id": alert.patient_id,
-        "team_id": alert.team_id,
-        "patient": PatientSummary(
-            id=alert.patient_id,
-            nhs_number=patient.nhs_number,
-            age=age_on(patient.date_of_birth, now.astimezone(LONDON).date()),
-            cohort=patient.cohort,
-        ),
-        "rule_id": alert.rule_id,
-        "severity": alert.severity,
-        "status": alert.status,
-        "title": alert.title,
-        "summary": alert.summary,
-        "pathway_version": alert.pathway_version,
-        "raised_at": alert.raised_at,
-        "due_at": alert.due_at,
-        "overdue": lifecycle.is_overdue(alert.due_at, lifecycle.AlertStatus(alert.status), now),
-        "acknowledged_at": alert.acknowledged_at,
-        "first_action_at": alert.first_action_at,
-        "escalated_at": alert.escalated_at,
-        "resolved_at": alert.resolved_at,
-        "assignee_id": alert.assignee_id,
-        "outcome": alert.outcome,
-        "version": alert.version,
-        "findings": findings,
-    }
 
 
 # What a queue item shows: nothing else is read, and no ORM object is built for it.
@@ -438,9 +376,7 @@ def queue(
 _STATUSES = {s.value: s for s in lifecycle.AlertStatus}
 
 
-def _page_items(
-    rows: Sequence[Any], limit: int, now: datetime
-) -> tuple[list[dict[str, Any]], bool]:
+def page_items(rows: Sequence[Any], limit: int, now: datetime) -> tuple[list[dict[str, Any]], bool]:
     """Queue items from the page's rows (one per finding), and whether more rows follow.
 
     The rows come in queue order with each alert's findings together, so one pass groups them.
@@ -532,416 +468,43 @@ def _page_items(
     return items, False
 
 
-def alert_page(
-    request: Request,
+def audits_in_statement(session: Session) -> bool:
+    """Whether ``page_rows`` can append the page's audit record in its own statement: on
+    PostgreSQL (``append_patients`` is a PostgreSQL function), one round trip fewer."""
+    return is_postgresql(session)
+
+
+def page_rows(
     session: Session,
-    principal: Principal,
-    now: datetime,
+    team_ids: frozenset[uuid.UUID],
     *,
     statuses: list[str] | None,
     severity: str | None,
-    team_id: uuid.UUID | None,
     patient_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
-) -> dict[str, Any]:
-    """A page of the caller's queue with findings and patient summaries, audited as one read:
-    an ``AlertPage`` as the plain values it is made of (its fields in the model's order), which
-    the API serialises as they are and the UI validates into the model.
-
-    One SQL statement: the page (limit + 1 rows, to know whether there is more) joined to its
-    findings. The page's patients are audited as one record naming them all, appended by that
-    statement on PostgreSQL, by a second one elsewhere.
-    """
-    teams = principal.team_ids if team_id is None else principal.team_ids & {team_id}
+    audit: dict[str, Any] | None,
+) -> Sequence[Any]:
+    """The page's rows (limit + 1 alerts, to know whether there is more), one per finding, in
+    queue order; with ``audit`` (``access.audit_params``) the statement appends that record."""
     shape, params = _queue_params(
-        frozenset(teams),
+        team_ids,
         statuses=statuses,
         severity=severity,
         patient_id=patient_id,
         limit=limit,
         cursor=cursor,
     )
-    # On PostgreSQL the page's statement appends its audit record too: one round trip fewer.
-    audited = (
-        audit_params(request, principal, "R", now, "alert-queue")
-        if session.get_bind().dialect.name == "postgresql"
-        else None
-    )
+    if not team_ids:
+        return []
+    if audit is not None:
+        return driver_rows(session, _audited_page_driver(*shape, limit), params | audit)
     # A Core execution on the session's connection: plain rows, without the ORM's result layer.
-    if not teams:
-        rows: Sequence[Any] = []
-    elif audited is not None:
-        rows = driver_rows(session, _audited_page_driver(*shape, limit), params | audited)
-    else:
-        rows = session.connection().execute(_page_select(*shape), params).all()
-    items, more = _page_items(rows, limit, now)
-    if audited is None:
-        patients = list(dict.fromkeys(item["patient_id"] for item in items))
-        audit_patient_access(session, request, principal, patients, "R", now, "alert-queue")
-    next_cursor = None
-    if more:
-        last = items[-1]
-        next_cursor = encode_cursor(
-            queue_sort_key(lifecycle.Severity(last["severity"]), last["raised_at"], str(last["id"]))
-        )
-    return {"items": items, "next_cursor": next_cursor}
+    return session.connection().execute(_page_select(*shape), params).all()
 
 
-@router.get(
-    "/alerts",
-    response_model=AlertPage,
-    summary="The caller's teams' alert queue, red first then oldest (clinician)",
-)
-def list_alerts(
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-    status_: Annotated[list[StatusName] | None, Query(alias="status")] = None,
-    severity: Annotated[Literal["red", "amber"] | None, Query()] = None,
-    team_id: uuid.UUID | None = None,
-    patient_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
-) -> Response:
-    page = alert_page(
-        request,
-        session,
-        principal,
-        now,
-        statuses=list(status_) if status_ else None,
-        severity=severity,
-        team_id=team_id,
-        patient_id=patient_id,
-        limit=limit,
-        cursor=cursor,
+def cursor_after(item: dict[str, Any]) -> str:
+    """The cursor of the page that follows ``item`` (a ``page_items`` item)."""
+    return encode_cursor(
+        queue_sort_key(lifecycle.Severity(item["severity"]), item["raised_at"], str(item["id"]))
     )
-    # The values come typed from the database's columns: serialised as they are, in pydantic-core,
-    # without building and validating the models first (as long again as the serialising).
-    return Response(to_json(page), media_type="application/json")
-
-
-def _alert_for(
-    session: Session, principal: Principal, alert_id: uuid.UUID
-) -> tuple[Alert, Patient]:
-    row = session.execute(
-        select(Alert, Patient)
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(Alert.id == alert_id)
-    ).first()
-    if row is None or row[0].team_id not in principal.team_ids:
-        raise NotFound("No such alert.")
-    return row[0], row[1]
-
-
-def _detail(session: Session, alert: Alert, patient: Patient, now: datetime) -> AlertDetailOut:
-    events = session.scalars(
-        select(AlertEventRow)
-        .where(AlertEventRow.alert_id == alert.id)
-        .order_by(AlertEventRow.version)
-    ).all()
-    body = _out(alert, patient, _findings(session, [alert.id])[alert.id], now)
-    body["events"] = [AlertEventOut.model_validate(e, from_attributes=True) for e in events]
-    return AlertDetailOut.model_validate(body)
-
-
-@router.get(
-    "/alerts/{alert_id}",
-    response_model=AlertDetailOut,
-    responses={404: {"description": "No such alert in your teams"}},
-    summary="An alert with its findings and history (clinician of the alert's team)",
-)
-def get_alert(
-    alert_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
-) -> AlertDetailOut:
-    alert, patient = _alert_for(session, principal, alert_id)
-    audit_patient_access(session, request, principal, patient.id, "R", now, "alert")
-    return _detail(session, alert, patient, now)
-
-
-def _move(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    alert_id: uuid.UUID,
-    version: int | None,
-    make: Any,
-    now: datetime,
-    detail: str,
-) -> AlertDetailOut:
-    alert, patient = _alert_for(session, principal, alert_id)
-    alerting.move(session, alert, make, version)
-    audit_patient_access(session, request, principal, patient.id, "U", now, detail)
-    return _detail(session, alert, patient, now)
-
-
-@router.post(
-    "/alerts/{alert_id}/acknowledge",
-    response_model=AlertDetailOut,
-    responses=MOVE_RESPONSES,
-    summary="Acknowledge an open alert (clinician of the alert's team)",
-)
-def acknowledge(
-    alert_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-    body: MoveIn | None = None,
-) -> AlertDetailOut:
-    actor = str(principal.user_id)
-    return _move(
-        request,
-        session,
-        principal,
-        alert_id,
-        body.version if body else None,
-        lambda s: lifecycle.acknowledge(s, actor, now),
-        now,
-        "acknowledge",
-    )
-
-
-@router.post(
-    "/alerts/{alert_id}/assign",
-    response_model=AlertDetailOut,
-    responses=MOVE_RESPONSES,
-    summary="Assign an unresolved alert to a clinician of its team (clinician of the team)",
-)
-def assign(
-    alert_id: uuid.UUID,
-    body: AssignIn,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> AlertDetailOut:
-    alert, _ = _alert_for(session, principal, alert_id)
-    member = session.scalar(
-        select(func.count())
-        .select_from(UserTeam)
-        .join(User, User.id == UserTeam.user_id)
-        .where(
-            UserTeam.user_id == body.user_id,
-            UserTeam.team_id == alert.team_id,
-            User.role == "clinician",
-            User.is_active.is_(True),
-        )
-    )
-    if not member:
-        raise Unprocessable(
-            "The assignee must be an active clinician of the alert's team.",
-            extra={
-                "errors": [
-                    {
-                        "field": "user_id",
-                        "message": "not a clinician of this team",
-                        "type": "value_error",
-                    }
-                ]
-            },
-        )
-    actor, assignee = str(principal.user_id), str(body.user_id)
-    return _move(
-        request,
-        session,
-        principal,
-        alert_id,
-        body.version,
-        lambda s: lifecycle.assign(s, assignee, actor, now),
-        now,
-        "assign",
-    )
-
-
-@router.post(
-    "/alerts/{alert_id}/notes",
-    response_model=AlertDetailOut,
-    responses=MOVE_RESPONSES,
-    summary="Add a note to an unresolved alert (clinician of the alert's team)",
-)
-def add_note(
-    alert_id: uuid.UUID,
-    body: NoteIn,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> AlertDetailOut:
-    actor = str(principal.user_id)
-    return _move(
-        request,
-        session,
-        principal,
-        alert_id,
-        body.version,
-        lambda s: lifecycle.add_note(s, body.text, actor, now),
-        now,
-        "note",
-    )
-
-
-@router.post(
-    "/alerts/{alert_id}/resolve",
-    response_model=AlertDetailOut,
-    responses=MOVE_RESPONSES,
-    summary="Resolve an alert with an outcome (clinician of the alert's team)",
-)
-def resolve(
-    alert_id: uuid.UUID,
-    body: ResolveIn,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> AlertDetailOut:
-    actor = str(principal.user_id)
-    outcome = lifecycle.Outcome(body.outcome)
-    return _move(
-        request,
-        session,
-        principal,
-        alert_id,
-        body.version,
-        lambda s: lifecycle.resolve(s, outcome, body.note, actor, now),
-        now,
-        "resolve",
-    )
-
-
-# --- webhooks ------------------------------------------------------------------------------
-
-TeamStaff = Annotated[Principal, Depends(require("clinician", "admin"))]
-
-
-def _team_for(session: Session, principal: Principal, team_id: uuid.UUID) -> Team:
-    team = session.get(Team, team_id)
-    if team is None or (principal.role == "clinician" and team_id not in principal.team_ids):
-        raise NotFound("No such team.")
-    return team
-
-
-def _webhook_out(session: Session, hook: Webhook) -> WebhookOut:
-    counts = dict(
-        session.execute(
-            select(WebhookDelivery.status, func.count())
-            .where(WebhookDelivery.webhook_id == hook.id)
-            .group_by(WebhookDelivery.status)
-        ).all()
-    )
-    return WebhookOut(
-        id=hook.id,
-        team_id=hook.team_id,
-        url=hook.url,
-        is_active=hook.is_active,
-        created_at=hook.created_at,
-        pending=counts.get("pending", 0),
-        delivered=counts.get("delivered", 0),
-        failed=counts.get("failed", 0),
-    )
-
-
-@router.post(
-    "/teams/{team_id}/webhooks",
-    status_code=status.HTTP_201_CREATED,
-    response_model=WebhookOut,
-    summary="Register a webhook for the team's alert notifications (clinician of the team, admin)",
-)
-def create_webhook(
-    team_id: uuid.UUID, body: WebhookIn, session: SessionDep, principal: TeamStaff, now: NowDep
-) -> WebhookOut:
-    from alerts.webhooks import WebhookSecret
-
-    team = _team_for(session, principal, team_id)
-    try:
-        WebhookSecret.parse(body.secret)
-    except ValueError as exc:
-        raise Unprocessable(
-            str(exc),
-            extra={"errors": [{"field": "secret", "message": str(exc), "type": "value_error"}]},
-        ) from exc
-    hook = Webhook(
-        id=uuid.uuid4(),
-        team_id=team.id,
-        url=str(body.url),
-        secret=body.secret,
-        is_active=True,
-        created_at=now,
-        created_by=principal.user_id,
-    )
-    session.add(hook)
-    session.flush()
-    return _webhook_out(session, hook)
-
-
-@router.get(
-    "/teams/{team_id}/webhooks",
-    response_model=list[WebhookOut],
-    summary="The team's webhooks with delivery counts (clinician of the team, admin)",
-)
-def list_webhooks(
-    team_id: uuid.UUID, session: SessionDep, principal: TeamStaff
-) -> list[WebhookOut]:
-    _team_for(session, principal, team_id)
-    hooks = session.scalars(
-        select(Webhook).where(Webhook.team_id == team_id).order_by(Webhook.created_at)
-    ).all()
-    return [_webhook_out(session, h) for h in hooks]
-
-
-@router.delete(
-    "/teams/{team_id}/webhooks/{webhook_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Stop sending to a webhook; its history is kept (clinician of the team, admin)",
-)
-def deactivate_webhook(
-    team_id: uuid.UUID, webhook_id: uuid.UUID, session: SessionDep, principal: TeamStaff
-) -> None:
-    _team_for(session, principal, team_id)
-    hook = session.get(Webhook, webhook_id)
-    if hook is None or hook.team_id != team_id:
-        raise NotFound("No such webhook.")
-    hook.is_active = False
-
-
-@router.get(
-    "/teams/{team_id}/webhook-deliveries",
-    response_model=list[DeliveryOut],
-    summary="Recent notification deliveries and their state (clinician of the team, admin)",
-)
-def list_deliveries(
-    team_id: uuid.UUID,
-    session: SessionDep,
-    principal: TeamStaff,
-    delivery_status: Annotated[
-        Literal["pending", "delivered", "failed"] | None, Query(alias="status")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[DeliveryOut]:
-    _team_for(session, principal, team_id)
-    query = (
-        select(WebhookDelivery, OutboxEvent)
-        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-        .where(OutboxEvent.team_id == team_id)
-    )
-    if delivery_status:
-        query = query.where(WebhookDelivery.status == delivery_status)
-    rows = session.execute(query.order_by(OutboxEvent.created_at.desc()).limit(limit)).all()
-    return [
-        DeliveryOut(
-            id=d.id,
-            webhook_id=d.webhook_id,
-            event_id=e.id,
-            event_type=e.event_type,
-            alert_id=e.alert_id,
-            status=d.status,
-            attempts=d.attempts,
-            next_attempt_at=d.next_attempt_at,
-            last_attempt_at=d.last_attempt_at,
-            last_status_code=d.last_status_code,
-            last_error=d.last_error,
-            delivered_at=d.delivered_at,
-        )
-        for d, e in rows
-    ]

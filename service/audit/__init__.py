@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, ColumnElement, Uuid, bindparam, func, insert,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from service.db.dialect import is_postgresql
 from service.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -102,7 +103,7 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
         return
     if any(e.patient_ids and e.patient_id is not None for e in entries):
         raise ValueError("an audit record names one patient or several, not both")
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         for entry in entries:
             session.execute(
                 _APPEND,

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from service.deps import NowDep, Principal, SessionDep, require
-from service.models import Site, Team, User, UserTeam
+from service.models import Site, Team, User
+from service.org import service
 from service.problems import Conflict, NotFound, Unprocessable
 from service.schemas import SiteIn, SiteOut, SitePatch, TeamIn, TeamOut, UserIn, UserOut
-from service.security import hash_password
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -139,49 +136,7 @@ def list_teams(
     summary="Create a user (admin)",
 )
 def create_user(body: UserIn, session: SessionDep, _: Admin, now: NowDep) -> UserOut:
-    return add_user(session, body, now)
-
-
-def add_user(session: Session, body: UserIn, now: datetime) -> UserOut:
-    username = body.username.lower()
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict("That username is taken.")
-    team_ids = list(dict.fromkeys(body.team_ids))
-    found = set(session.scalars(select(Team.id).where(Team.id.in_(team_ids))).all())
-    missing = [str(t) for t in team_ids if t not in found]
-    if missing:
-        raise Unprocessable(
-            "Unknown team ids.",
-            extra={
-                "errors": [
-                    {"field": "team_ids", "message": f"unknown team {m}", "type": "unknown"}
-                    for m in missing
-                ]
-            },
-        )
-    user = User(
-        id=uuid.uuid4(),
-        username=username,
-        display_name=body.display_name,
-        password_hash=hash_password(body.password),
-        role=body.role,
-        is_active=True,
-        created_at=now,
-    )
-    session.add(user)
-    session.flush()
-    session.add_all(UserTeam(user_id=user.id, team_id=t) for t in team_ids)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict("That username is taken.") from exc
-    return UserOut(
-        id=user.id,
-        username=user.username,
-        role=user.role,
-        display_name=user.display_name,
-        team_ids=team_ids,
-    )
+    return service.add_user(session, body, now)
 
 
 @router.get("/users/me", response_model=UserOut, summary="The calling staff user (any staff)")

@@ -1,5 +1,10 @@
 """Alerts in the database: raising from findings, moves by clinicians, and the outbox.
 
+The package is the alerting room: this module (what the readings and the jobs call), the use
+cases (``service``), the queue's SQL (``repository``) and the routes (``api``). The shapes
+stay in ``service/alert_schemas.py`` for now: OpenAPI names one of its two ``FindingOut``
+components by module path, so moving it would change the published document.
+
 The decisions are ``alerts``' pure functions; this module loads their inputs, persists their
 outputs with optimistic concurrency, and writes notification events to the outbox in the same
 transaction, so a committed alert always has its notification and a rolled-back one never does.
