@@ -224,7 +224,6 @@ class PathwayConfig:
     disabled: frozenset[str] = _DEFAULT_DISABLED
     # The service bounds its history query by this, so evaluation cost never grows with time.
     history_window: timedelta = timedelta(days=60)
-    quiet_period: timedelta = timedelta(days=7)
     response_times: Mapping[Level, ResponseTime] = field(
         default_factory=lambda: dict(_DEFAULT_RESPONSE)
     )

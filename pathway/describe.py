@@ -60,7 +60,6 @@ def describe(config: PathwayConfig) -> dict[str, object]:
         ),
         "confirm": dict(sorted(config.confirm.items())),
         "history_window_days": config.history_window.total_seconds() / 86400,
-        "quiet_period_days": config.quiet_period.total_seconds() / 86400,
         "response_times": {
             str(level): dataclasses.asdict(rt) for level, rt in config.response_times.items()
         },

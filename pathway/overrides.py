@@ -11,6 +11,9 @@ from datetime import timedelta
 from pathway.config import AdviceText, PathwayConfig, UnsafeConfiguration
 from pathway.validation import validate
 
+# pathway.alert_policy: after an alert is resolved the next finding raises at once.
+_NO_QUIET_PERIOD = "no longer a setting: a finding after an alert is resolved raises a new one"
+
 _SECTIONS = (
     "thresholds",
     "weight",
@@ -29,7 +32,9 @@ def apply_overrides(config: PathwayConfig, overrides: Mapping[str, object]) -> P
             changes[key] = _replace_section(getattr(config, key), key, value)
         elif key == "disabled":
             changes[key] = _rule_ids(value)
-        elif key in ("history_window_days", "quiet_period_days"):
+        elif key == "quiet_period_days":
+            raise UnsafeConfiguration(key, _NO_QUIET_PERIOD)
+        elif key == "history_window_days":
             changes[key.removesuffix("_days")] = timedelta(days=_number(key, value))
         elif key == "advice":
             changes[key] = _advice(config, value)

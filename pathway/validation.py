@@ -193,11 +193,6 @@ def validate(config: PathwayConfig) -> PathwayConfig:
         "history_window",
         f"must cover the longest rule look-back ({longest} days) and be at most 120 days",
     )
-    _check(
-        timedelta(0) <= config.quiet_period <= timedelta(days=30),
-        "quiet_period",
-        "must be 0-30 days",
-    )
     for code in DEFAULT_ADVICE:
         _check(code in config.advice, f"advice.{code}", "missing advice text")
     for level in (Level.RED, Level.AMBER):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 import pathway
 from alerts import lifecycle, raising, sla, webhooks
 from alerts.lifecycle import AlertState, AlertStatus, Severity, Transition
+from pathway.alert_policy import lead, problem_of
 from service.models import (
     Alert,
     AlertEventRow,
@@ -33,38 +34,6 @@ from service.problems import Conflict, Unprocessable
 
 RANK = {"amber": 1, "red": 2}
 NOTIFY_ON_RAISE = {Severity.RED}
-
-# Rules that describe one clinical problem share an alert: SpO2 93 % then 91 % raises the open
-# SpO2 alert to red instead of adding a second alert, and the trend detectors that fire on the
-# same weight gain add evidence to it. Rules not listed are their own group.
-ALERT_GROUPS: dict[str, str] = {
-    "red.spo2": "spo2",
-    "amber.spo2": "spo2",
-    "red.systolic": "systolic",
-    "amber.systolic": "systolic",
-    "red.pulse": "pulse",
-    "amber.pulse": "pulse",
-    "red.pulse_dizzy": "pulse",
-    "amber.beta_blocker_pulse": "pulse",
-    # Fluid build-up shows as weight gain and as breathlessness, orthopnoea or swollen ankles:
-    # one congestion alert gathers them, and turns red when gain and symptoms come together.
-    "amber.weight_gain_2d": "congestion",
-    "amber.weight_gain_3d": "congestion",
-    "amber.weight_above_target": "congestion",
-    "amber.symptoms_worse": "congestion",
-    "red.weight_gain_symptoms": "congestion",
-    "trend.moving_average": "congestion",
-    "trend.macd": "congestion",
-    "red.potassium": "potassium",
-    "amber.potassium": "potassium",
-    "red.creatinine": "creatinine",
-    "amber.creatinine": "creatinine",
-    "amber.creatinine_rise": "creatinine",
-}
-
-
-def alert_group(rule_id: str) -> str:
-    return ALERT_GROUPS.get(rule_id, rule_id)
 
 
 def response_policy(session: Session, team_id: uuid.UUID) -> sla.ResponsePolicy:
@@ -109,9 +78,10 @@ def state_of(alert: Alert) -> AlertState:
 
 
 def _incoming(finding: pathway.Finding) -> raising.IncomingFinding:
-    """The finding as the de-duplication sees it: keyed by its rule's alert group."""
+    """The finding as the de-duplication sees it: keyed by its rule's clinical problem
+    (``pathway.alert_policy``, which the replay follows too)."""
     return raising.IncomingFinding(
-        rule_id=alert_group(finding.rule_id),
+        rule_id=problem_of(finding.rule_id),
         severity=Severity(str(finding.level)),
         pathway_version=finding.pathway_version,
         evidence_ids=tuple(finding.evidence),
@@ -152,14 +122,14 @@ def raise_from_findings(
     by_id = {str(row.id): row for row in open_rows}
     originals: dict[str, list[pathway.Finding]] = {}
     for finding in findings:
-        originals.setdefault(alert_group(finding.rule_id), []).append(finding)
+        originals.setdefault(problem_of(finding.rule_id), []).append(finding)
     policy = response_policy(session, patient.team_id)
     touched: list[Alert] = []
     for action in raising.plan(open_alerts, [_incoming(f) for f in findings]):
         group = action.finding.rule_id
-        lead = _lead(originals[group])
+        top = lead(originals[group])
         if isinstance(action, raising.RaiseAlert):
-            row = _raise(session, patient, group, lead, action.finding, policy, now, episode_key)
+            row = _raise(session, patient, group, top, action.finding, policy, now, episode_key)
         elif isinstance(action, raising.AttachEvidence):
             row = by_id[action.alert_id]
             transition = lifecycle.attach_evidence(state_of(row), action.new_evidence_ids, now)
@@ -171,8 +141,8 @@ def raise_from_findings(
                 state_of(row), action.to_severity, due, now, action.new_evidence_ids
             )
             _persist(session, row, transition)
-            row.rule_id, row.title, row.summary = lead.rule_id, lead.title[:300], lead.summary[:500]
-            row.pathway_version = lead.pathway_version
+            row.rule_id, row.title, row.summary = top.rule_id, top.title[:300], top.summary[:500]
+            row.pathway_version = top.pathway_version
             enqueue(
                 session, row, webhooks.EventType.ALERT_SEVERITY_RAISED, now, action.from_severity
             )
@@ -181,11 +151,6 @@ def raise_from_findings(
         touched.append(row)
     session.flush()
     return touched
-
-
-def _lead(findings: list[pathway.Finding]) -> pathway.Finding:
-    """The finding that speaks for a group: the most severe, then the latest, then by rule id."""
-    return max(findings, key=lambda f: (RANK[str(f.level)], f.observed_at, f.rule_id, f.summary))
 
 
 def _evidence_of(session: Session, alert_id: uuid.UUID) -> list[str]:
@@ -197,7 +162,7 @@ def _raise(
     session: Session,
     patient: Patient,
     group: str,
-    lead: pathway.Finding,
+    top: pathway.Finding,
     merged: raising.IncomingFinding,
     policy: sla.ResponsePolicy,
     now: datetime,
@@ -209,14 +174,14 @@ def _raise(
         id=uuid.uuid4(),
         patient_id=patient.id,
         team_id=patient.team_id,
-        rule_id=lead.rule_id,
+        rule_id=top.rule_id,
         alert_group=group,
         severity=str(state.severity),
         severity_rank=RANK[str(state.severity)],
         status=str(state.status),
-        pathway_version=lead.pathway_version,
-        title=lead.title[:300],
-        summary=lead.summary[:500],
+        pathway_version=top.pathway_version,
+        title=top.title[:300],
+        summary=top.summary[:500],
         episode_key=episode_key,
         raised_at=now,
         due_at=state.due_at,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import pathway
 from alerts import lifecycle, webhooks
 from alerts.notify import DeliveryOutcome, Notifier, OutgoingMessage, WebhookEndpoint
+from pathway.alert_policy import problem_of
 from service import alerting, clinical
 from service.models import (
     Alert,
@@ -63,7 +64,7 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
             .select_from(Alert)
             .where(
                 Alert.patient_id == patient.id,
-                Alert.alert_group == alerting.alert_group(finding.rule_id),
+                Alert.alert_group == problem_of(finding.rule_id),
                 Alert.episode_key == episode,
             )
         )

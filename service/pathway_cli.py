@@ -6,11 +6,12 @@ and spreads the synthetic cohort over processes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
@@ -34,71 +35,17 @@ from pathway.evaluation import cohort as synthetic
 from pathway.evaluation import matrix
 from pathway.evaluation.cohort import Event
 from pathway.evaluation.metrics import Metrics, measure
-from pathway.evaluation.replay import Alert, only
-from pathway.evaluation.report import Replayed, compare, replay_both, rule_of_thumb, table
+from pathway.evaluation.replay import Alert
+from pathway.evaluation.report import Replayed, compare, merge, replay_both, table
 from pathway.evaluation.scenarios import named
 from pathway.evaluation.seeds import HELD_OUT_SEEDS
 from pathway.evaluation.svg import trade_off
-from pathway.evaluation.sweep import run
+from pathway.evaluation.sweep import SWEEPS, current, points, sweep_alerts
 from pathway.units import to_kg
 from pathway.window import london_day
+from service.pathway_from_db import SiteData, load_from_db
 
 PatientReadings = dict[str, list[Reading]]
-
-SWEEPS: dict[str, tuple[str, str, tuple[float, ...]]] = {
-    "rule of thumb: gain kg in 3 days": (
-        "amber.weight_gain_3d",
-        "weight.gain_3d_kg",
-        (1.0, 1.5, 2.0, 2.5, 3.0),
-    ),
-    "moving average: k x SD": (
-        "trend.moving_average",
-        "moving_average.k_sd",
-        (1.5, 2.0, 2.5, 3.0, 4.0),
-    ),
-    "MACD: threshold kg": ("trend.macd", "macd.threshold_kg", (0.5, 0.75, 1.0, 1.25, 1.5)),
-}
-
-
-def load_from_db(database_url: str) -> tuple[PatientReadings, list[Event]]:
-    """Readings per patient and recorded admissions from the service database.
-
-    Readings go through the service's own mapping to pathway values, so the replay judges
-    exactly what the live service judged; admissions recorded by the teams are the events.
-    """
-    from sqlalchemy import select
-
-    from service.clinical import HISTORY_COLUMNS, to_pathway_reading
-    from service.db import build_engine, build_sessionmaker
-    from service.models import Reading as ReadingRow
-    from service.reports.models import PatientEvent
-
-    engine = build_engine(database_url)
-    by_patient: PatientReadings = {}
-    events: list[Event] = []
-    try:
-        with build_sessionmaker(engine)() as session:
-            rows = session.execute(
-                select(ReadingRow.patient_id, *HISTORY_COLUMNS).order_by(
-                    ReadingRow.patient_id, ReadingRow.taken_at
-                )
-            )
-            for row in rows:
-                values = row._asdict()
-                patient_id = str(values.pop("patient_id"))
-                by_patient.setdefault(patient_id, []).append(to_pathway_reading(values))
-            admissions = session.execute(
-                select(PatientEvent.patient_id, PatientEvent.occurred_on, PatientEvent.hf_related)
-                .where(PatientEvent.kind == "admission")
-                .order_by(PatientEvent.occurred_on)
-            )
-            events = [
-                Event(str(patient_id), day, bool(hf_related))
-                for patient_id, day, hf_related in admissions
-            ]
-    finally:
-        engine.dispose()
-    return by_patient, events
 
 
 def parse_reading(line: dict[str, Any]) -> tuple[str, Reading]:
@@ -164,12 +111,15 @@ def _read_files(
     return by_patient, [parse_event(line) for line in _jsonl(events_path)]
 
 
-def _load_config(rules: Path | None) -> PathwayConfig:
-    config = default_pathway()
-    if rules is None:
-        return config
-    with rules.open("rb") as handle:
-        return config.with_overrides(tomllib.load(handle))
+def _rules(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _layered(config: PathwayConfig, rules: dict[str, Any]) -> PathwayConfig:
+    return config.with_overrides(rules) if rules else config
 
 
 def _synthetic_chunk(
@@ -186,16 +136,8 @@ def _sweep_chunk(
 ) -> tuple[dict[tuple[str, float], list[Alert]], list[Event], int]:
     params, indexes, config = args
     patients = [synthetic.patient(params, i) for i in indexes]
-    out: dict[tuple[str, float], list[Alert]] = {}
-    for name, (rule_id, setting, values) in SWEEPS.items():
-        section, _, field = setting.partition(".")
-        for value in values:
-            if rule_id == "amber.weight_gain_3d":
-                tuned = rule_of_thumb(config, value)
-            else:
-                tuned = only(config.with_overrides({section: {field: value}}), [rule_id])
-            out[(name, value)] = run(tuned, patients)
-    return out, [e for p in patients for e in p.events], sum(p.days for p in patients)
+    alerts = sweep_alerts(config, [(p.context, p.readings) for p in patients])
+    return alerts, [e for p in patients for e in p.events], sum(p.days for p in patients)
 
 
 def _chunks(
@@ -215,17 +157,21 @@ def _map(function: Any, jobs: Sequence[Any], workers: int) -> list[Any]:
         return list(pool.map(function, jobs))
 
 
-def _file_patients(
-    readings: PatientReadings,
-) -> tuple[list[tuple[PatientContext, list[Reading]]], int]:
-    patients = []
+def _patient_days(patients: Iterable[tuple[PatientContext, Sequence[Reading]]]) -> int:
+    """Days from each patient's first reading to their last: the time they were monitored."""
     days = 0
-    for patient_id, own in sorted(readings.items()):
-        context = PatientContext(patient_id, Cohort.POST_DISCHARGE)
-        patients.append((context, own))
+    for _context, own in patients:
         span = [london_day(r.taken_at) for r in own]
         days += max(span) - min(span) + 1
-    return patients, days
+    return days
+
+
+def _file_patients(readings: PatientReadings) -> list[tuple[PatientContext, list[Reading]]]:
+    # Files carry no patient context: the pathway's own limits, post-discharge cohort.
+    return [
+        (PatientContext(patient_id, Cohort.POST_DISCHARGE), own)
+        for patient_id, own in sorted(readings.items())
+    ]
 
 
 def _verdict(rows: list[Metrics]) -> list[str]:
@@ -264,6 +210,7 @@ def pathway_group() -> None:
 @click.option("--rules", "rules_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--alerts-out", type=click.Path(path_type=Path))
 @click.option("--from-db", "database_url", help="Replay stored readings (admissions as events).")
+@click.option("--site", "site_code", help="With --from-db: only this site's patients (its code).")
 @click.option("--sweep", is_flag=True, help="Sweep each detector's main parameter.")
 @click.option("--svg-out", type=click.Path(path_type=Path))
 @click.option("--compare-rule-of-thumb", is_flag=True)
@@ -280,37 +227,59 @@ def evaluate_command(
     rules_path: Path | None,
     alerts_out: Path | None,
     database_url: str | None,
+    site_code: str | None,
     sweep: bool,
     svg_out: Path | None,
     compare_rule_of_thumb: bool,
     workers: int,
 ) -> None:
     """Replay readings day by day, raising alerts as the live service does, and report
-    sensitivity, false alerts per patient-year, burden and days of warning."""
-    config = _load_config(rules_path)
-    header = {"pathway": config.version}
+    sensitivity, false alerts per patient-year, burden and days of warning.
+
+    With --from-db each patient is judged as the service judges them: their site's pathway
+    overrides and response policy, their personal thresholds; --rules layers on top of that."""
+    if site_code is not None and not database_url:
+        raise click.UsageError("--site needs --from-db")
+    if sweep and readings_path:
+        raise click.UsageError("--sweep runs on the synthetic cohort or on one site (--from-db)")
+    if sweep and database_url and site_code is None:
+        raise click.UsageError("--sweep with --from-db needs --site: each site has its own pathway")
+    rules = _rules(rules_path)
+    config = _layered(default_pathway(), rules)
     if scenario is not None:
         _scenario_matrix(config, scenario, patients, days, seed, minutes_per_alert, workers)
         return
     seed = 1 if seed is None else seed
-    if database_url or readings_path:
-        if database_url:
-            by_patient, events = load_from_db(database_url)
-        else:
-            by_patient, events = _read_files(readings_path, events_path)
-        events = [e for e in events if e.hf_related and e.patient_id in by_patient]
-        file_patients, patient_days = _file_patients(by_patient)
-        replayed = replay_both(config, file_patients)
-        header["data"] = f"{len(file_patients)} patients, {patient_days} patient-days"
+    sites: list[SiteData] = []
+    if database_url:
+        sites, events = load_from_db(database_url, site_code)
+        for data in sites:
+            data.config = _layered(data.config, rules)
+        if len(sites) == 1:
+            config = sites[0].config
+        replayed = merge(replay_both(d.config, d.patients, d.policy) for d in sites)
+        cohort = [p for d in sites for p in d.patients]
+        patient_days = _patient_days(cohort)
+        header = {"pathway": ", ".join(f"{d.code} {d.config.version}" for d in sites) or "-"}
+        header["data"] = f"{len(cohort)} patients, {patient_days} patient-days"
+    elif readings_path:
+        by_patient, events = _read_files(readings_path, events_path)
+        cohort = _file_patients(by_patient)
+        replayed = replay_both(config, cohort)
+        patient_days = _patient_days(cohort)
+        header = {"pathway": config.version}
+        header["data"] = f"{len(cohort)} patients, {patient_days} patient-days"
     else:
         params = synthetic.CohortParams(patients=patients, days=days, seed=seed)
         parts = _map(_synthetic_chunk, _chunks(params, config, workers), workers)
-        replayed = Replayed(
-            [a for p in parts for a in p[0].every], [a for p in parts for a in p[0].thumb]
-        )
+        replayed = merge(p[0] for p in parts)
         events = [e for p in parts for e in p[1]]
         patient_days = sum(p[2] for p in parts)
+        header = {"pathway": config.version}
         header["data"] = f"synthetic, {patients} patients x {days} days, seed {seed}"
+    if database_url or readings_path:
+        monitored = {context.patient_id for context, _ in cohort}
+        events = [e for e in events if e.hf_related and e.patient_id in monitored]
     header["events"] = str(len(events))
     rows = compare(config, replayed, events, patient_days)
     click.echo(table(rows, header))
@@ -318,38 +287,23 @@ def evaluate_command(
         for verdict in _verdict(rows):
             click.echo(verdict)
     if alerts_out is not None:
-        enabled = {r for r in (a.rule_id for a in replayed.every) if config.enabled(r)}
-        with alerts_out.open("w", encoding="utf-8") as handle:
-            for alert in sorted(
-                replayed.every, key=lambda a: (a.raised_at, a.patient_id, a.rule_id)
-            ):
-                if alert.rule_id in enabled:
-                    record = {
-                        "patient_id": alert.patient_id,
-                        "raised_at": alert.raised_at.isoformat(),
-                        "rule_id": alert.rule_id,
-                        "severity": str(alert.level),
-                    }
-                    handle.write(json.dumps(record) + "\n")
+        _write_alerts(alerts_out, replayed.default)
     if sweep:
-        if readings_path or database_url:
-            raise click.UsageError("--sweep runs on the synthetic cohort")
-        params = synthetic.CohortParams(patients=patients, days=days, seed=seed)
-        parts2 = _map(_sweep_chunk, _chunks(params, config, workers), workers)
-        sweep_events = [e for p in parts2 for e in p[1]]
-        sweep_days = sum(p[2] for p in parts2)
-        curves: dict[str, list[tuple[str, Metrics]]] = {}
-        for name, (_rule, _setting, values) in SWEEPS.items():
-            curves[name] = []
-            for value in values:
-                alerts = [a for p in parts2 for a in p[0][(name, value)]]
-                m = measure(f"{value:g}", alerts, sweep_events, sweep_days)
-                curves[name].append((f"{value:g}", m))
-                click.echo(
-                    f"sweep {name} = {value:g}: sensitivity {m.sensitivity:.1%}, "
-                    f"false alerts/patient-year {m.false_per_patient_year:.2f}"
-                )
-        svg = trade_off(curves, marks=[rows[0]])
+        if sites:
+            curves = _site_curves(sites[0], events, patient_days)
+            marks = [dataclasses.replace(rows[0], name=f"{sites[0].code} now")]
+        else:
+            params = synthetic.CohortParams(patients=patients, days=days, seed=seed)
+            parts2 = _map(_sweep_chunk, _chunks(params, config, workers), workers)
+            merged: dict[tuple[str, float], list[Alert]] = defaultdict(list)
+            for part in parts2:
+                for key, alerts in part[0].items():
+                    merged[key].extend(alerts)
+            curves = _curves(
+                config, merged, [e for p in parts2 for e in p[1]], sum(p[2] for p in parts2)
+            )
+            marks = [rows[0]]
+        svg = trade_off(curves, marks=marks)
         if svg_out is not None:
             svg_out.write_text(svg, encoding="utf-8")
             click.echo(f"trade-off curve written to {svg_out}")
@@ -381,6 +335,51 @@ def _scenario_matrix(
         results.setdefault(job[1].name, []).extend(part)
     rows = [matrix.row(s, results[s]) for s in results]
     click.echo(matrix.table(rows, matrix.summarise(results), minutes))
+
+
+def _write_alerts(path: Path, alerts: Sequence[Alert]) -> None:
+    """The alerts as the live service would have raised them: who, when, which problem, and
+    the rule and pathway version that raised each."""
+    with path.open("w", encoding="utf-8") as handle:
+        for alert in sorted(alerts, key=lambda a: (a.raised_at, a.patient_id, a.problem)):
+            record = {
+                "patient_id": alert.patient_id,
+                "raised_at": alert.raised_at.isoformat(),
+                "problem": alert.problem,
+                "rule_id": alert.rule_id,
+                "severity": str(alert.level),
+                "pathway_version": alert.pathway_version,
+            }
+            handle.write(json.dumps(record) + "\n")
+
+
+def _site_curves(
+    site: SiteData, events: Sequence[Event], patient_days: int
+) -> dict[str, list[tuple[str, Metrics]]]:
+    alerts = sweep_alerts(site.config, site.patients, site.policy)
+    return _curves(site.config, alerts, events, patient_days)
+
+
+def _curves(
+    config: PathwayConfig,
+    alerts: Mapping[tuple[str, float], list[Alert]],
+    events: Sequence[Event],
+    patient_days: int,
+) -> dict[str, list[tuple[str, Metrics]]]:
+    """Each curve's points, printed as they are measured; the pathway's own value says "now"."""
+    curves: dict[str, list[tuple[str, Metrics]]] = {}
+    for name, values in points(config).items():
+        now = current(config, SWEEPS[name][1])
+        curves[name] = []
+        for value in values:
+            label = f"{value:g}" + (" now" if value == now else "")
+            m = measure(label, alerts[(name, value)], events, patient_days)
+            curves[name].append((label, m))
+            click.echo(
+                f"sweep {name} = {label}: sensitivity {m.sensitivity:.1%}, "
+                f"false alerts/patient-year {m.false_per_patient_year:.2f}"
+            )
+    return curves
 
 
 def main() -> None:  # pragma: no cover - `python -m service.pathway_cli` for local use

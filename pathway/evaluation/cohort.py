@@ -140,7 +140,8 @@ class SyntheticPatient:
     readings: tuple[Reading, ...]
     events: tuple[Event, ...]
     ramp: tuple[bool, ...] = field(default=())
-    # Offline spells: readings taken on these dates arrive together at the given time.
+    # Offline spells: readings taken on these dates arrive together at the given time (06:00
+    # the next day, when the phone is back on the network, before that day's readings).
     late: tuple[tuple[date, date, datetime], ...] = field(default=())
 
 
@@ -398,7 +399,7 @@ def patient(p: CohortParams, index: int) -> SyntheticPatient:
         (
             p.start + timedelta(days=s),
             p.start + timedelta(days=s + n - 1),
-            datetime.combine(p.start + timedelta(days=s + n), time(19), LONDON),
+            datetime.combine(p.start + timedelta(days=s + n), time(6), LONDON),
         )
         for s, n in zip(late_spans[::2], late_spans[1::2], strict=True)
     )

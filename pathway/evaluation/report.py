@@ -10,8 +10,16 @@ from pathway.catalogue import RULES
 from pathway.config import PathwayConfig
 from pathway.evaluation.cohort import Event
 from pathway.evaluation.metrics import Metrics, measure
-from pathway.evaluation.replay import Alert, only, replay_patient
+from pathway.evaluation.replay import (
+    DEFAULT_POLICY,
+    Alert,
+    alerts_from,
+    arrivals,
+    only,
+    replay_patient,
+)
 from pathway.model import PatientContext, Reading
+from pathway.response import ResponsePolicy
 
 RULE_OF_THUMB = "amber.weight_gain_3d"
 
@@ -23,41 +31,60 @@ def rule_of_thumb(config: PathwayConfig, gain_kg: float = 2.0) -> PathwayConfig:
 
 
 def every_rule(config: PathwayConfig) -> PathwayConfig:
-    """All rules on with the pathway's own settings. Alerts are per rule, so each rule's
-    alerts here are exactly what it raises within any rule set."""
+    """All rules on with the pathway's own settings: judged once, a patient's findings give
+    the default pathway's alerts and each rule's alone (a rule's findings do not depend on
+    which other rules are on; ``test_one_judging_gives_every_rule_set`` checks it)."""
     return dataclasses.replace(config, disabled=frozenset({"amber.missed_weight"}))
 
 
 @dataclass(frozen=True, slots=True)
 class Replayed:
-    every: list[Alert]
+    default: list[Alert]
     thumb: list[Alert]
+    # Each rule on its own, as its own alert: what the rule alone would cost a team.
+    alone: dict[str, list[Alert]]
 
 
 def replay_both(
-    config: PathwayConfig, patients: Iterable[tuple[PatientContext, Sequence[Reading]]]
+    config: PathwayConfig,
+    patients: Iterable[tuple[PatientContext, Sequence[Reading]]],
+    policy: ResponsePolicy = DEFAULT_POLICY,
 ) -> Replayed:
     every, thumb = every_rule(config), rule_of_thumb(config)
-    out = Replayed([], [])
+    out = Replayed([], [], {})
     for context, readings in patients:
-        out.every.extend(replay_patient(every, context, readings))
-        out.thumb.extend(replay_patient(thumb, context, readings))
+        pid = context.patient_id
+        found = arrivals(every, context, readings)
+        out.default.extend(alerts_from(pid, found, policy, config.enabled))
+        for rule_id in sorted({f.rule_id for day in found for f in day.findings}):
+            alone = alerts_from(pid, found, policy, rule_id.__eq__)
+            out.alone.setdefault(rule_id, []).extend(alone)
+        out.thumb.extend(replay_patient(thumb, context, readings, policy))
+    return out
+
+
+def merge(parts: Iterable[Replayed]) -> Replayed:
+    """One cohort's results from the parts replayed in separate processes."""
+    out = Replayed([], [], {})
+    for part in parts:
+        out.default.extend(part.default)
+        out.thumb.extend(part.thumb)
+        for rule_id, alerts in part.alone.items():
+            out.alone.setdefault(rule_id, []).extend(alerts)
     return out
 
 
 def compare(
     config: PathwayConfig, replayed: Replayed, events: Sequence[Event], patient_days: int
 ) -> list[Metrics]:
-    enabled = [r for r in RULES if config.enabled(r) and r != "amber.missed_weight"]
     rows = [
-        measure("default pathway", replayed.every, events, patient_days, enabled),
+        measure("default pathway", replayed.default, events, patient_days),
         measure("rule of thumb (2 kg in 3 days)", replayed.thumb, events, patient_days),
     ]
-    seen = {a.rule_id for a in replayed.every}
     for rule_id in RULES:
-        if rule_id in seen:
+        if replayed.alone.get(rule_id):
             label = rule_id + ("" if config.enabled(rule_id) else " (off in default)")
-            rows.append(measure(label, replayed.every, events, patient_days, [rule_id]))
+            rows.append(measure(label, replayed.alone[rule_id], events, patient_days))
     return rows
 
 

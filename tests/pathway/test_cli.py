@@ -128,13 +128,20 @@ def test_readings_and_events_files(tmp_path: Path) -> None:
     assert "data: 2 patients, 29 patient-days" in out
     assert "events: 1" in out
     lines = [json.loads(x) for x in alerts.read_text().splitlines()]
-    assert {x["rule_id"] for x in lines} == {
-        "red.weight_gain_symptoms",
-        "amber.symptoms_worse",
-        "trend.moving_average",
-    }
-    assert set(lines[0]) == {"patient_id", "raised_at", "rule_id", "severity"}
-    assert all(x["patient_id"] == "A" for x in lines)
+    # The gain and the symptoms on the 28th are one congestion alert, as the live service
+    # raises it: red, spoken for by the red rule, with the pathway version that raised it.
+    assert lines == [
+        {
+            "patient_id": "A",
+            "raised_at": "2026-02-28T08:00:00+00:00",
+            "problem": "congestion",
+            "rule_id": "red.weight_gain_symptoms",
+            "severity": "red",
+            "pathway_version": lines[0]["pathway_version"],
+        }
+    ]
+    assert lines[0]["pathway_version"].startswith("mhf-2026.2+")
+    assert "trend.moving_average" in out and "amber.symptoms_worse" in out
 
 
 def test_parse_reading_units_and_types() -> None:

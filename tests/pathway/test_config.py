@@ -33,7 +33,6 @@ def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
             "thresholds": {"spo2_red_at_or_below": 90, "target_weight_kg": None},
             "weight": {"gain_3d_kg": 2.5},
             "symptoms": {"fatigue_alone": True},
-            "quiet_period_days": 3,
             "history_window_days": 90,
             "advice": {"green": "Thank you. All is well."},
             "confirm": {"amber.spo2": 1},
@@ -43,7 +42,6 @@ def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
     assert config.thresholds.spo2_red_at_or_below == 90.0
     assert config.weight.gain_3d_kg == 2.5
     assert config.symptoms.fatigue_alone is True
-    assert config.quiet_period == timedelta(days=3)
     assert config.history_window == timedelta(days=90)
     assert config.advice["green"].text == "Thank you. All is well."
     assert config.confirm["amber.spo2"] == 1
@@ -101,8 +99,8 @@ def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
         ({"disabled": "amber.spo2"}, "disabled"),
         ({"history_window_days": 20}, "history_window"),
         ({"history_window_days": 121}, "history_window"),
-        ({"quiet_period_days": 31}, "quiet_period"),
-        ({"quiet_period_days": "week"}, "quiet_period_days"),
+        # The alert policy has no quiet period (pathway.alert_policy): refused, not ignored.
+        ({"quiet_period_days": 7}, "quiet_period_days"),
         ({"confirm": {"red.spo2": 2}}, "confirm.red.spo2"),
         ({"confirm": {"no.rule": 2}}, "confirm.no.rule"),
         ({"confirm": {"amber.potassium": 2}}, "confirm.amber.potassium"),
@@ -168,8 +166,6 @@ def test_missing_advice_or_response_time_is_refused() -> None:
         validate(no_advice)
     with pytest.raises(UnsafeConfiguration, match=r"response_times\.red"):
         validate(dataclasses.replace(config, response_times={}))
-    with pytest.raises(UnsafeConfiguration, match="quiet_period"):
-        validate(dataclasses.replace(config, quiet_period=timedelta(days=-1)))
 
 
 def test_personal_thresholds_layer_on_site_values() -> None:

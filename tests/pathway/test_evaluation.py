@@ -64,24 +64,53 @@ def test_day_to_day_weight_noise_is_in_the_reference_range() -> None:
     assert 0.45 <= statistics.pstdev(diffs) <= 0.8
 
 
-def test_replay_one_open_alert_per_rule_and_quiet_period() -> None:
-    config = only(default_pathway().with_overrides({"confirm": {"amber.spo2": 1}}), ["amber.spo2"])
-    # amber SpO2 every day for 10 days: the same episode re-alerts only after the quiet period
+def test_replay_one_open_alert_per_problem_resolved_at_its_response_time() -> None:
+    config = only(
+        default_pathway().with_overrides({"confirm": {"amber.spo2": 1}}), ["amber.spo2", "red.spo2"]
+    )
+    # Amber SpO2 every day from Monday 2 March: an alert is open until the end of the next
+    # working day, and the first reading after that raises again (no quiet period).
     rows = [o2(d, 94) for d in range(10)]
     alerts = replay_patient(config, patient(), rows)
-    assert [a.raised_at for a in alerts] == [at(0, "08:06"), at(7, "08:06")]
-    # a normal reading ends the episode, so the next low reading is a new alert
-    rows = [o2(0, 94), o2(1, 94), o2(2, 97), o2(3, 94)]
+    assert [a.raised_at for a in alerts] == [at(d, "08:06") for d in (0, 2, 4, 8)]
+    assert {(a.rule_id, a.problem, a.pathway_version) for a in alerts} == {
+        ("amber.spo2", "spo2", config.version)
+    }
+    # Friday's amber is due Monday 18:00; Saturday's red joins it, and makes it due as a red
+    # raised then would be (Monday 12:00): Monday 13:00's amber is a new alert.
+    rows = [o2(4, 94), o2(5, 91), o2(7, 94, "13:00")]
     alerts = replay_patient(config, patient(), rows)
-    assert [a.raised_at for a in alerts] == [at(0, "08:06"), at(3, "08:06")]
-    # still open (amber is due at the end of the next working day): no new alert the same day
-    rows = [o2(0, 94, "08:00"), o2(0, 97, "09:00"), o2(0, 94, "10:00")]
-    assert len(replay_patient(config, patient(), rows)) == 1
+    assert [(a.raised_at, a.rule_id) for a in alerts] == [
+        (at(4, "08:06"), "amber.spo2"),
+        (at(7, "13:00"), "amber.spo2"),
+    ]
+    # A day's readings arrive together: the alert is raised after the last of them, and the
+    # most severe finding speaks for it.
+    rows = [o2(0, 91, "08:00"), o2(0, 94, "09:00"), w(0, 80.0, "09:30")]
+    alerts = replay_patient(config, patient(), rows)
+    assert [(a.raised_at, a.rule_id, a.level) for a in alerts] == [
+        (at(0, "09:30"), "red.spo2", Level.RED)
+    ]
+
+
+def test_one_judging_gives_every_rule_set(small: list[synthetic.SyntheticPatient]) -> None:
+    """replay_both judges once with every rule on and picks each rule set's findings from
+    that; a rule whose findings depended on which other rules are on would break this."""
+    config = default_pathway()
+    few = small[:8]
+    replayed = replay_both(config, ((p.context, p.readings) for p in few))
+    assert replayed.default == [
+        a for p in few for a in replay_patient(config, p.context, p.readings)
+    ]
+    assert replayed.alone
+    for rule_id, alerts in replayed.alone.items():
+        alone = only(every_rule(config), [rule_id])
+        assert alerts == [a for p in few for a in replay_patient(alone, p.context, p.readings)]
 
 
 def test_metrics_on_a_hand_made_case() -> None:
     def alert(day: int) -> Alert:
-        return Alert("p", "amber.spo2", Level.AMBER, datetime(2026, 1, day, 9, tzinfo=L))
+        return Alert("p", "amber.spo2", Level.AMBER, datetime(2026, 1, day, 9, tzinfo=L), "v")
 
     events = [
         Event("p", date(2026, 1, 20)),
@@ -93,7 +122,7 @@ def test_metrics_on_a_hand_made_case() -> None:
         alert(6),
         alert(14),
         alert(20),
-        Alert("r", "x", Level.RED, alert(1).raised_at),
+        Alert("r", "x", Level.RED, alert(1).raised_at, "v"),
     ]
     m = measure("x", alerts, events, patient_days=365, rule_ids=["amber.spo2"])
     # day 1: no event within 14 days (false); day 6 -> event 20 (14 days, true);
@@ -116,6 +145,9 @@ def test_compare_table_and_rule_of_thumb(small: list[synthetic.SyntheticPatient]
     assert rows[0].name == "default pathway"
     assert rows[1].name.startswith("rule of thumb")
     assert {a.rule_id for a in replayed.thumb} <= {"amber.weight_gain_3d"}
+    # The default groups its rules by problem: not more alerts than its rules alone here.
+    enabled = [r for r in replayed.alone if config.enabled(r)]
+    assert 0 < len(replayed.default) <= sum(len(replayed.alone[r]) for r in enabled)
     assert table(rows).splitlines()[0].startswith("rule set")
     text = table(rows, {"data": "test"})
     assert text.splitlines()[0] == "data: test"
@@ -147,7 +179,7 @@ def test_replay_ignores_unusable_readings() -> None:
 def _evaluate_cohort(patients: int, workers: int, seed: int = 1) -> list:  # type: ignore[type-arg]
     from concurrent.futures import ProcessPoolExecutor
 
-    from pathway.evaluation.report import Replayed
+    from pathway.evaluation.report import merge
     from service.pathway_cli import _chunks, _synthetic_chunk
 
     config = default_pathway()
@@ -158,9 +190,7 @@ def _evaluate_cohort(patients: int, workers: int, seed: int = 1) -> list:  # typ
             parts = list(pool.map(_synthetic_chunk, jobs))
     else:
         parts = [_synthetic_chunk(job) for job in jobs]
-    replayed = Replayed(
-        [a for p in parts for a in p[0].every], [a for p in parts for a in p[0].thumb]
-    )
+    replayed = merge(p[0] for p in parts)
     events = [e for p in parts for e in p[1]]
     return compare(config, replayed, events, sum(p[2] for p in parts))
 

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pathway import Level, ReadingType, default_pathway
+from pathway import Finding, Level, ReadingType, default_pathway
 from pathway.evaluation import matrix
 from pathway.evaluation.cohort import CohortParams, patient
 from pathway.evaluation.metrics import Metrics
-from pathway.evaluation.replay import Alert
+from pathway.evaluation.replay import Arrival
 from pathway.evaluation.scenarios import SCENARIOS, named
 from pathway.evaluation.seeds import HELD_OUT_SEEDS, TUNING_SEEDS, check_tuning
 from pathway.evaluation.tuning import judge_candidate, record
@@ -153,21 +153,36 @@ def test_a_scale_change_is_a_lasting_step() -> None:
     assert max(jumps) > 4
 
 
-def _alert(day: int, hour: int = 9, rule: str = "amber.spo2") -> Alert:
-    return Alert("p", rule, Level.AMBER, datetime(2026, 1, day, hour, tzinfo=L))
+def _arrival(day: int, *rules: str, level: Level = Level.AMBER) -> Arrival:
+    at = datetime(2026, 1, day, 9, tzinfo=L)
+    return Arrival(
+        at,
+        tuple(
+            Finding(r, level, "v", (f"{r}@{day}",), "", "", observed_at=at)
+            for r in rules or ("amber.spo2",)
+        ),
+    )
 
 
-def test_readings_sent_late_raise_their_alerts_on_arrival_once_per_rule() -> None:
-    arrival = datetime(2026, 1, 8, 19, tzinfo=L)
+def test_readings_sent_late_are_judged_on_arrival_as_one_batch() -> None:
+    arrival = datetime(2026, 1, 8, 6, tzinfo=L)
     late = [(date(2026, 1, 5), date(2026, 1, 7), arrival)]
-    alerts = [_alert(4), _alert(5), _alert(6), _alert(6, rule="trend.macd"), _alert(9)]
-    moved = matrix.delayed(alerts, late)
-    assert [(a.rule_id, a.raised_at) for a in moved] == [
-        ("amber.spo2", _alert(4).raised_at),
-        ("amber.spo2", arrival),
-        ("trend.macd", arrival),
-        ("amber.spo2", _alert(9).raised_at),
+    found = [
+        _arrival(4),
+        _arrival(5, "red.spo2", level=Level.RED),
+        _arrival(6, "amber.spo2", "trend.macd"),
+        _arrival(9),
     ]
+    out = matrix.late_arrivals(found, late)
+    assert [a.at for a in out] == [found[0].at, arrival, found[3].at]
+    batch = out[1].findings
+    # red first; each rule's latest finding
+    assert [(f.rule_id, f.evidence) for f in batch] == [
+        ("red.spo2", ("red.spo2@5",)),
+        ("amber.spo2", ("amber.spo2@6",)),
+        ("trend.macd", ("trend.macd@6",)),
+    ]
+    assert matrix.late_arrivals(found, []) == found
 
 
 def _result(events: int, detected: int, false: int, days: int = 365) -> matrix.PatientResult:
