@@ -72,7 +72,7 @@ class SymptomRules:
     """
 
     score: bool = True
-    score_threshold: float = 2.0
+    score_threshold: float = 2.5
     persist_days: int = 3
     # Points per day an answer is given (a day counts once, however many questionnaires).
     # Worse tiredness alone never raised it (first build); it scores nothing by default.

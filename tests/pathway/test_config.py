@@ -227,7 +227,7 @@ def test_the_tuned_default_rule_set() -> None:
     assert all(RULES[r].level.value == "amber" for r in config.disabled)
     s = config.symptoms
     # mhf-2026.2 (issue 15): worse answers are scored, no single one raises the amber
-    assert (s.score, s.score_threshold, s.persist_days) == (True, 2.0, 3)
+    assert (s.score, s.score_threshold, s.persist_days) == (True, 2.5, 3)
     assert (
         s.breathlessness_points,
         s.orthopnoea_points,

@@ -47,29 +47,30 @@ def test_no_worse_answer_is_green_and_emergencies_stay_red() -> None:
     assert result.advice.code == "emergency"
 
 
+A = {"ankle_swelling": "worse"}
+FLAT = {"orthopnoea": True}
+B = {"breathlessness": "worse"}
+
+
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        # the same congestion sign on two of the last three days
-        ([sym(-1, ankle_swelling="worse"), sym(0, ankle_swelling="worse")], {SYMPTOMS}),
-        ([sym(-2, orthopnoea=True), sym(0, orthopnoea=True)], {SYMPTOMS}),
-        ([sym(-2, orthopnoea=True), sym(0, ankle_swelling="worse")], {SYMPTOMS}),
-        # ... but not three days apart
-        ([sym(-3, ankle_swelling="worse"), sym(0, ankle_swelling="worse")], NONE),
-        # two specific signs the same day
-        ([sym(0, ankle_swelling="worse", orthopnoea=True)], {SYMPTOMS}),
-        # less specific signs need more
-        ([sym(-1, breathlessness="worse"), sym(0, breathlessness="worse")], NONE),
-        ([sym(0, breathlessness="worse", ankle_swelling="worse")], NONE),
-        (
-            [
-                sym(-1, breathlessness="worse", ankle_swelling="worse"),
-                sym(0, ankle_swelling="worse"),
-            ],
-            {SYMPTOMS},
-        ),
+        # the same congestion sign on each of the last three days
+        ([sym(-2, **A), sym(-1, **A), sym(0, **A)], {SYMPTOMS}),
+        # ... two days of one sign are not enough on their own
+        ([sym(-1, **A), sym(0, **A)], NONE),
+        ([sym(-2, **FLAT), sym(0, **FLAT)], NONE),
+        # ... nor are answers more than three days apart
+        ([sym(-3, **A), sym(-1, **A), sym(0, **A)], NONE),
+        # two specific signs the same day, and one of them again
+        ([sym(0, **A, **FLAT)], NONE),
+        ([sym(-1, **A, **FLAT), sym(0, **A)], {SYMPTOMS}),
+        ([sym(-2, **FLAT), sym(-1, **A), sym(0, **A)], {SYMPTOMS}),
+        # breathlessness is the least specific sign
+        ([sym(-2, **B), sym(-1, **B), sym(0, **B)], NONE),
+        ([sym(-1, **B, **A), sym(0, **A)], {SYMPTOMS}),
         # two questionnaires on one day count that day once
-        ([sym(0, "08:00", ankle_swelling="worse"), sym(0, "18:00", ankle_swelling="worse")], NONE),
+        ([sym(-1, **A), sym(0, "08:00", **A), sym(0, "18:00", **A)], NONE),
     ],
 )
 def test_persistence_and_combinations(rows: list[Reading], expected: set[str]) -> None:
@@ -77,7 +78,7 @@ def test_persistence_and_combinations(rows: list[Reading], expected: set[str]) -
 
 
 def test_the_finding_names_each_signal_in_plain_words() -> None:
-    rows = [sym(-1, ankle_swelling="worse"), sym(0, ankle_swelling="worse", orthopnoea=True)]
+    rows = [sym(-1, **A), sym(0, **A, **FLAT)]
     result = evaluate(CONFIG, patient(), rows[:1], rows[1:], at(0, "09:00"))
     (finding,) = result.findings
     assert finding.rule_id == SYMPTOMS
@@ -85,12 +86,12 @@ def test_the_finding_names_each_signal_in_plain_words() -> None:
     assert finding.evidence == ("s-1@08:10", "s+0@08:10")
     assert finding.summary == (
         "breathless lying flat today; worse ankle swelling on 2 of the last 3 days "
-        "(score 3.0, alert at 2)"
+        "(score 3.0, alert at 2.5)"
     )
     assert result.advice.code == "amber_next_day"
     # a sign given only before today is named as such
-    rows = [sym(-2, orthopnoea=True), sym(0, ankle_swelling="worse")]
-    (finding,) = evaluate(CONFIG, patient(), rows[:1], rows[1:], at(0, "09:00")).findings
+    rows = [sym(-2, **FLAT), sym(-1, **A), sym(0, **A)]
+    (finding,) = evaluate(CONFIG, patient(), rows[:2], rows[2:], at(0, "09:00")).findings
     assert finding.summary.startswith("breathless lying flat in the last 3 days; ")
 
 
@@ -100,28 +101,30 @@ def _baseline(kg: float = 80.0) -> list[Reading]:
 
 
 def test_a_weight_above_the_personal_baseline_adds_points() -> None:
-    # one ankle answer (1 point) and a recent mean 1.5 kg above the baseline mean (0.7 a kg)
-    rows = [*_baseline(), w(-1, 81.7), w(0, 81.7), sym(0, ankle_swelling="worse")]
-    result = evaluate(CONFIG, patient(), rows[:-1], rows[-1:], at(0, "09:00"))
+    # ankles on two days (2 points) and a recent mean 1.0 kg above the baseline mean (0.7)
+    def rows(kg: float) -> list[Reading]:
+        return [*_baseline(), w(-1, kg), w(0, kg), sym(-1, **A), sym(0, **A)]
+
+    result = evaluate(CONFIG, patient(), rows(81.2)[:-1], rows(81.2)[-1:], at(0, "09:00"))
     (finding,) = result.findings
-    assert finding.evidence == ("w+0@08:00", "s+0@08:10")
+    assert finding.evidence == ("w+0@08:00", "s-1@08:10", "s+0@08:10")
     assert finding.summary == (
-        "worse ankle swelling today; weight 1.5 kg above usual (score 2.0, alert at 2)"
+        "worse ankle swelling on 2 of the last 3 days; weight 1.0 kg above usual "
+        "(score 2.7, alert at 2.5)"
     )
-    # 1.3 kg is not enough, a weight below the baseline scores nothing
-    rows = [*_baseline(), w(-1, 81.5), w(0, 81.5), sym(0, ankle_swelling="worse")]
-    assert fired(rows, config=CONFIG) == NONE
-    rows = [*_baseline(), w(-1, 79.0), w(0, 79.0), sym(0, ankle_swelling="worse")]
-    assert fired(rows, config=CONFIG) == NONE
+    # 0.6 kg is not enough, a weight below the baseline scores nothing
+    assert fired(rows(80.8), config=CONFIG) == NONE
+    assert fired(rows(79.0), config=CONFIG) == NONE
     # weights too long before the answer, or with no baseline, do not count
-    rows = [*_baseline(), w(-5, 83.0), w(-4, 83.0), sym(0, ankle_swelling="worse")]
-    assert fired(rows, config=CONFIG) == NONE
-    assert fired([w(-1, 90.0), w(0, 90.0), sym(0, ankle_swelling="worse")], config=CONFIG) == NONE
+    old = [*_baseline(), w(-5, 83.0), w(-4, 83.0), sym(-1, **A), sym(0, **A)]
+    assert fired(old, config=CONFIG) == NONE
+    new = [w(-1, 90.0), w(0, 90.0), sym(-1, **A), sym(0, **A)]
+    assert fired(new, config=CONFIG) == NONE
 
 
 def test_the_weight_points_are_capped() -> None:
     config = CONFIG.with_overrides({"symptoms": {"weight_cap_kg": 0.5}})
-    rows = [*_baseline(), w(-1, 81.7), w(0, 81.7), sym(0, ankle_swelling="worse")]
+    rows = [*_baseline(), w(-1, 81.2), w(0, 81.2), sym(-1, **A), sym(0, **A)]
     assert fired(rows, config=CONFIG) == {SYMPTOMS}
     assert fired(rows, config=config) == NONE
     # a site can leave weight out of the score
@@ -137,8 +140,8 @@ def _often(answer: dict[str, object], every: int) -> list[Reading]:
 
 def test_an_answer_this_patient_gives_often_scores_less() -> None:
     ankles = {"ankle_swelling": "worse"}
-    recent = [sym(-1, **ankles), sym(0, **ankles)]  # type: ignore[arg-type]
-    # stable (no ankle answers before): two days raise it
+    recent = [sym(-2, **A), sym(-1, **A), sym(0, **A)]
+    # stable (no ankle answers before): three days raise it
     assert fired([*_often({}, 1), *recent], config=CONFIG) == {SYMPTOMS}
     # a chronic over-reporter (every second day): usual for them, held
     assert fired([*_often(ankles, 2), *recent], config=CONFIG) == NONE
@@ -148,7 +151,7 @@ def test_an_answer_this_patient_gives_often_scores_less() -> None:
     rows = [*_often(ankles, 10), *recent, sym(0, "09:00", orthopnoea=True)]
     result = evaluate(CONFIG, patient(), rows[:-1], rows[-1:], at(0, "09:30"))
     (finding,) = result.findings
-    assert "worse ankle swelling on 2 of the last 3 days (often answered)" in finding.summary
+    assert "worse ankle swelling on 3 of the last 3 days (often answered)" in finding.summary
 
 
 def test_the_threshold_is_the_sites_one_setting() -> None:
