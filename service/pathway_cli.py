@@ -289,6 +289,8 @@ def evaluate_command(
     if alerts_out is not None:
         _write_alerts(alerts_out, replayed.default)
     if sweep:
+        if database_url and not sites:
+            raise click.UsageError(f"site {site_code} has no stored readings to sweep")
         if sites:
             curves = _site_curves(sites[0], events, patient_days)
             marks = [dataclasses.replace(rows[0], name=f"{sites[0].code} now")]

@@ -139,6 +139,7 @@ def test_from_db_refuses_what_it_cannot_do(world, settings):
         (["--from-db", url, "--site", "NOPE"], "no site with code 'NOPE'"),
         (["--site", "SITEA"], "--site needs --from-db"),
         (["--from-db", url, "--sweep"], "--sweep with --from-db needs --site"),
+        (["--from-db", url, "--site", "SITEB", "--sweep"], "site SITEB has no stored readings"),
     ]:
         code, output = _evaluate(*args)
         assert code == 2, output
