@@ -10,7 +10,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from pathway.advice import advise
-from pathway.config import Macd, MovingAverage, PathwayConfig, Thresholds, WeightRules
+from pathway.config import (
+    Macd,
+    MovingAverage,
+    PathwayConfig,
+    SymptomRules,
+    Thresholds,
+    WeightRules,
+)
 from pathway.history import History, usable
 from pathway.model import Cohort, Evaluation, Finding, PatientContext, Reading, ReadingType
 from pathway.rules import Context, Rule, active
@@ -177,6 +184,7 @@ def history_lookback(
             config.weight,
             config.moving_average,
             config.macd,
+            config.symptoms,
             max(config.confirm.values(), default=1),
             config.history_window,
             frozenset(types),
@@ -190,6 +198,7 @@ def _lookback(
     w: WeightRules,
     m: MovingAverage,
     c: Macd,
+    s: SymptomRules,
     confirm_most: int,
     window: timedelta,
     types: frozenset[ReadingType],
@@ -206,7 +215,14 @@ def _lookback(
             w.symptom_days + m.baseline_days + m.recent_days,
             confirm,
         ),
-        ReadingType.SYMPTOMS: max(NEW_SYMPTOM_LOOKBACK_DAYS, REPEAT_DAYS, w.symptom_days, confirm),
+        ReadingType.SYMPTOMS: max(
+            NEW_SYMPTOM_LOOKBACK_DAYS,
+            REPEAT_DAYS,
+            w.symptom_days,
+            confirm,
+            # The symptom score reads its recent days and each answer's personal baseline.
+            s.baseline_gap_days + s.baseline_days if s.score else 0,
+        ),
         ReadingType.HEART_RATE: confirm,
         ReadingType.BLOOD_PRESSURE: confirm,
         ReadingType.SPO2: confirm,

@@ -108,6 +108,38 @@ def _validate_gain(kg: float, days: int, name: str) -> None:
     _check(1 <= days <= 7, f"{name}_days", "must be 1-7 days")
 
 
+def _validate_score(config: PathwayConfig) -> None:
+    s = config.symptoms
+    # Above 5 points no plausible combination of answers and weight could reach it.
+    _check(0 < s.score_threshold <= 5, "symptoms.score_threshold", "must be more than 0, at most 5")
+    _check(1 <= s.persist_days <= 7, "symptoms.persist_days", "must be 1-7 days")
+    for name in (
+        "breathlessness_points",
+        "orthopnoea_points",
+        "ankle_swelling_points",
+        "dizziness_points",
+        "fatigue_points",
+        "points_per_kg",
+    ):
+        _check(0 <= getattr(s, name) <= 5, f"symptoms.{name}", "must be 0-5 points")
+    _check(
+        max(s.orthopnoea_points, s.ankle_swelling_points, s.breathlessness_points) > 0,
+        "symptoms.orthopnoea_points",
+        "at least one sign of congestion must score",
+    )
+    _check(0 < s.weight_cap_kg <= 10, "symptoms.weight_cap_kg", "must be more than 0, at most 10")
+    _check(7 <= s.baseline_days <= 56, "symptoms.baseline_days", "must be 7-56 days")
+    _check(
+        s.persist_days <= s.baseline_gap_days <= 14,
+        "symptoms.baseline_gap_days",
+        "must be at least persist_days and at most 14 days",
+    )
+    _check(0 <= s.prior_rate <= s.full_rate, "symptoms.prior_rate", "must be 0 to full_rate")
+    _check(s.full_rate < s.usual_rate, "symptoms.full_rate", "must be below usual_rate")
+    _check(0 <= s.prior_answers <= 100, "symptoms.prior_answers", "must be 0-100")
+    _check(0 < s.usual_rate <= 1, "symptoms.usual_rate", "must be more than 0 and at most 1")
+
+
 def validate(config: PathwayConfig) -> PathwayConfig:
     """Refuse a configuration that could hide a deterioration; the message names the field."""
     validate_thresholds(config.thresholds, "thresholds")
@@ -121,6 +153,7 @@ def validate(config: PathwayConfig) -> PathwayConfig:
         "symptoms.breathlessness_weight_kg",
         "must be more than 0 and at most 5 kg",
     )
+    _validate_score(config)
     m = config.moving_average
     _check(7 <= m.baseline_days <= 42, "moving_average.baseline_days", "must be 7-42 days")
     _check(1 <= m.recent_days <= 7, "moving_average.recent_days", "must be 1-7 days")
@@ -178,8 +211,10 @@ def validate(config: PathwayConfig) -> PathwayConfig:
         _check(RULES[rule_id].level is Level.AMBER, name, "red rules are never held back")
         _check(rule_id in CONFIRMABLE, name, "only single-reading-type rules can be confirmed")
         _check(1 <= count <= 3, name, "must be 1-3 readings")
+    s = config.symptoms
     longest = max(
         m.baseline_days + m.recent_days + w.symptom_days,
+        s.baseline_gap_days + s.baseline_days,
         3 * c.slow_days,
         w.gain_3d_days + 1,
         t.beta_blocker_days,

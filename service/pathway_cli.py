@@ -32,10 +32,13 @@ from pathway import (
     default_pathway,
 )
 from pathway.evaluation import cohort as synthetic
+from pathway.evaluation import matrix
 from pathway.evaluation.cohort import Event
 from pathway.evaluation.metrics import Metrics, measure
 from pathway.evaluation.replay import Alert
 from pathway.evaluation.report import Replayed, compare, merge, replay_both, table
+from pathway.evaluation.scenarios import named
+from pathway.evaluation.seeds import HELD_OUT_SEEDS
 from pathway.evaluation.svg import trade_off
 from pathway.evaluation.sweep import SWEEPS, current, points, sweep_alerts
 from pathway.units import to_kg
@@ -193,7 +196,15 @@ def pathway_group() -> None:
 @pathway_group.command("evaluate")
 @click.option("--synthetic", "patients", type=int, default=2000, show_default=True)
 @click.option("--days", type=int, default=365, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=int, help="Default 1; with --scenario, the first held-out seed.")
+@click.option("--scenario", help="A named cohort model, or 'all': the scenario matrix.")
+@click.option(
+    "--minutes-per-alert",
+    type=float,
+    default=matrix.MINUTES_PER_ALERT,
+    show_default=True,
+    help="Nurse time per alert, for the workload columns of --scenario.",
+)
 @click.option("--readings", "readings_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--events", "events_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--rules", "rules_path", type=click.Path(exists=True, path_type=Path))
@@ -208,7 +219,9 @@ def evaluate_command(
     *,
     patients: int,
     days: int,
-    seed: int,
+    seed: int | None,
+    scenario: str | None,
+    minutes_per_alert: float,
     readings_path: Path | None,
     events_path: Path | None,
     rules_path: Path | None,
@@ -233,6 +246,10 @@ def evaluate_command(
         raise click.UsageError("--sweep with --from-db needs --site: each site has its own pathway")
     rules = _rules(rules_path)
     config = _layered(default_pathway(), rules)
+    if scenario is not None:
+        _scenario_matrix(config, scenario, patients, days, seed, minutes_per_alert, workers)
+        return
+    seed = 1 if seed is None else seed
     sites: list[SiteData] = []
     if database_url:
         sites, events = load_from_db(database_url, site_code)
@@ -292,6 +309,34 @@ def evaluate_command(
         if svg_out is not None:
             svg_out.write_text(svg, encoding="utf-8")
             click.echo(f"trade-off curve written to {svg_out}")
+
+
+def _scenario_matrix(
+    config: PathwayConfig,
+    name: str,
+    patients: int,
+    days: int,
+    seed: int | None,
+    minutes: float,
+    workers: int,
+) -> None:
+    try:
+        scenarios = named(name)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="--scenario") from exc
+    seed = HELD_OUT_SEEDS[0] if seed is None else seed
+    held_out = "held-out" if seed in HELD_OUT_SEEDS else "NOT a held-out seed"
+    click.echo(f"pathway: {config.version}")
+    click.echo(
+        f"data: synthetic, {patients} patients x {days} days a scenario, seed {seed} ({held_out})"
+    )
+    jobs = matrix.jobs(config, scenarios, patients, days, seed)
+    parts = _map(matrix.run_chunk, jobs, workers)
+    results: dict[str, list[matrix.PatientResult]] = {}
+    for job, part in zip(jobs, parts, strict=True):
+        results.setdefault(job[1].name, []).extend(part)
+    rows = [matrix.row(s, results[s]) for s in results]
+    click.echo(matrix.table(rows, matrix.summarise(results), minutes))
 
 
 def _write_alerts(path: Path, alerts: Sequence[Alert]) -> None:

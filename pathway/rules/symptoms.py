@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathway.model import AnkleSwelling, Breathlessness, Fatigue, Finding, Reading, ReadingType
 from pathway.rules.base import Context, Held, answers, congestion_signs
+from pathway.rules.symptom_score import scored
 from pathway.rules.trends import above_baseline
 
 # A yes/no symptom is "new" if the previous answer within this many days did not have it.
@@ -30,6 +31,14 @@ def emergency(ctx: Context, r: Reading) -> Finding | None:
 
 
 def worse(ctx: Context, r: Reading) -> Finding | Held | None:
+    if ctx.config.symptoms.score:
+        return scored(ctx, r)
+    return single(ctx, r)
+
+
+def single(ctx: Context, r: Reading) -> Finding | Held | None:
+    """The first build's rule: one worse answer raises the amber (with the exceptions the
+    symptoms settings give)."""
     a = answers(r)
     series = ctx.window.get(ReadingType.SYMPTOMS)
     pos = series.index[r.id]

@@ -81,14 +81,18 @@ def sym(day: int, hhmm: str = "08:10", base: date = DAY0, **answers: object) -> 
 
 
 def domain_table() -> PathwayConfig:
-    """Every rule on and no re-measure step: the domain table exactly as written."""
+    """Every rule on, no re-measure step and one worse answer raising the amber: the domain
+    table exactly as written."""
     return validate(
         dataclasses.replace(
             default_pathway(),
             disabled=frozenset(),
             confirm={},
             symptoms=dataclasses.replace(
-                default_pathway().symptoms, fatigue_alone=True, breathlessness_alone_repeat=False
+                default_pathway().symptoms,
+                score=False,
+                fatigue_alone=True,
+                breathlessness_alone_repeat=False,
             ),
         )
     )

@@ -140,7 +140,7 @@ def test_readings_and_events_files(tmp_path: Path) -> None:
             "pathway_version": lines[0]["pathway_version"],
         }
     ]
-    assert lines[0]["pathway_version"].startswith("mhf-2026.1+")
+    assert lines[0]["pathway_version"].startswith("mhf-2026.2+")
     assert "trend.moving_average" in out and "amber.symptoms_worse" in out
 
 
@@ -200,3 +200,28 @@ def test_bad_inputs_are_reported(tmp_path: Path) -> None:
         pathway_group, ["evaluate", "--readings", str(naive), "--events", str(naive), "--sweep"]
     )
     assert result.exit_code != 0
+
+
+def test_scenario_matrix_rows_worst_median_and_workload() -> None:
+    out = run(
+        "--scenario",
+        "all",
+        "--synthetic",
+        "6",
+        "--days",
+        "60",
+        "--workers",
+        "2",
+        "--minutes-per-alert",
+        "20",
+    )
+    assert "seed 101 (held-out)" in out
+    for name in ("literature-central", "frail-low-signal", "high-risk-post-discharge"):
+        assert any(line.startswith(name) for line in out.splitlines())
+    assert "nurse time at 20 minutes per alert" in out
+    assert "worst sensitivity:" in out and "median scenario:" in out
+    one = run("--scenario", "small-gains", "--synthetic", "4", "--days", "60", "--seed", "3")
+    assert "seed 3 (NOT a held-out seed)" in one
+    result = CliRunner().invoke(pathway_group, ["evaluate", "--scenario", "easy"])
+    assert result.exit_code != 0
+    assert "unknown scenario" in result.output

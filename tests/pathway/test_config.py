@@ -23,7 +23,7 @@ from pathway.catalogue import RULES
 
 def test_default_is_versioned_and_valid() -> None:
     config = default_pathway()
-    assert config.version == PATHWAY_VERSION == "mhf-2026.1"
+    assert config.version == PATHWAY_VERSION == "mhf-2026.2"
     assert validate(config) is config
 
 
@@ -117,6 +117,35 @@ def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
         ({"symptoms": {"breathlessness_weight_kg": 0}}, "symptoms.breathlessness_weight_kg"),
         ({"symptoms": {"breathlessness_weight_kg": 6}}, "symptoms.breathlessness_weight_kg"),
         ({"symptoms": {"breathlessness_alone_repeat": 1}}, "symptoms.breathlessness_alone_repeat"),
+        ({"symptoms": {"score": 1}}, "symptoms.score"),
+        ({"symptoms": {"score_threshold": 0}}, "symptoms.score_threshold"),
+        ({"symptoms": {"score_threshold": 5.5}}, "symptoms.score_threshold"),
+        ({"symptoms": {"persist_days": 0}}, "symptoms.persist_days"),
+        ({"symptoms": {"persist_days": 8}}, "symptoms.persist_days"),
+        ({"symptoms": {"ankle_swelling_points": -1}}, "symptoms.ankle_swelling_points"),
+        ({"symptoms": {"points_per_kg": 6}}, "symptoms.points_per_kg"),
+        (
+            {
+                "symptoms": {
+                    "breathlessness_points": 0,
+                    "orthopnoea_points": 0,
+                    "ankle_swelling_points": 0,
+                }
+            },
+            "symptoms.orthopnoea_points",
+        ),
+        ({"symptoms": {"weight_cap_kg": 0}}, "symptoms.weight_cap_kg"),
+        ({"symptoms": {"baseline_days": 6}}, "symptoms.baseline_days"),
+        ({"symptoms": {"baseline_days": 57}}, "symptoms.baseline_days"),
+        ({"symptoms": {"baseline_gap_days": 2}}, "symptoms.baseline_gap_days"),
+        ({"symptoms": {"baseline_gap_days": 15}}, "symptoms.baseline_gap_days"),
+        ({"symptoms": {"prior_rate": 0.06}}, "symptoms.prior_rate"),
+        ({"symptoms": {"prior_rate": -0.01}}, "symptoms.prior_rate"),
+        ({"symptoms": {"full_rate": 0.15}}, "symptoms.full_rate"),
+        ({"symptoms": {"prior_answers": 101}}, "symptoms.prior_answers"),
+        ({"symptoms": {"usual_rate": 1.1}}, "symptoms.usual_rate"),
+        ({"symptoms": {"baseline_days": 56, "baseline_gap_days": 14}}, "history_window"),
+        ({"symptoms": {"baseline_days": 49, "baseline_gap_days": 10}}, None),
         ({"colour": "blue"}, "colour"),
     ],
 )
@@ -198,11 +227,31 @@ def test_the_tuned_default_rule_set() -> None:
         "amber.weight_above_target",
     }
     assert all(RULES[r].level.value == "amber" for r in config.disabled)
-    assert config.symptoms.fatigue_alone is False
-    assert config.symptoms.breathlessness_alone_repeat is True
-    assert config.symptoms.breathlessness_weight_kg == 1.0
+    s = config.symptoms
+    # mhf-2026.2 (issue 15): worse answers are scored, no single one raises the amber
+    assert (s.score, s.score_threshold, s.persist_days) == (True, 2.5, 3)
+    assert (
+        s.breathlessness_points,
+        s.orthopnoea_points,
+        s.ankle_swelling_points,
+        s.dizziness_points,
+        s.fatigue_points,
+        s.points_per_kg,
+        s.weight_cap_kg,
+    ) == (0.5, 1.0, 1.0, 0.4, 0.0, 0.7, 3.0)
+    assert (s.baseline_days, s.baseline_gap_days, s.prior_rate, s.prior_answers) == (
+        42,
+        7,
+        0.02,
+        10,
+    )
+    assert (s.full_rate, s.usual_rate) == (0.05, 0.15)
+    # the single-answer settings a site gets back with score = false
+    assert s.fatigue_alone is False
+    assert s.breathlessness_alone_repeat is True
+    assert s.breathlessness_weight_kg == 1.0
     assert (config.moving_average.k_sd, config.moving_average.min_gain_kg) == (2.5, 3.0)
-    assert (config.macd.slow_days, config.macd.threshold_kg) == (18.0, 1.1)
+    assert (config.macd.slow_days, config.macd.threshold_kg) == (18.0, 1.4)
     assert dict(config.confirm) == {
         "amber.spo2": 2,
         "amber.systolic": 2,

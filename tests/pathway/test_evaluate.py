@@ -146,17 +146,18 @@ def test_history_lookback_of_the_default_pathway() -> None:
 
     config = default_pathway()
     days = timedelta(days=1)
-    # MACD's slow average reads 3 x 18 days of weight; a day more for clock changes.
+    # MACD's slow average reads 3 x 18 days of weight; a day more for clock changes. The
+    # symptom score's personal baseline reads 7 + 42 days of questionnaires.
     assert history_lookback(config, [ReadingType.WEIGHT]) == {
         ReadingType.WEIGHT: 55 * days,
-        ReadingType.SYMPTOMS: 8 * days,
+        ReadingType.SYMPTOMS: 50 * days,
     }
     assert history_lookback(config, {ReadingType.SPO2, ReadingType.POTASSIUM}) == {
         ReadingType.SPO2: 7 * days,
         ReadingType.POTASSIUM: config.history_window,
     }
     assert history_lookback(config, [ReadingType.SYMPTOMS]) == {
-        ReadingType.SYMPTOMS: 8 * days,
+        ReadingType.SYMPTOMS: 50 * days,
         ReadingType.WEIGHT: 55 * days,
         ReadingType.HEART_RATE: 7 * days,
     }

@@ -8,6 +8,9 @@ from pathway import Reading, default_pathway, evaluate
 from tests.pathway.tables import at, fired, o2, patient, sym, w
 
 NONE: set[str] = set()
+# The first build's single-answer rules, which a site can still choose (symptoms.score off);
+# the default symptom score has its own spec (test_spec_symptom_score.py).
+LEGACY = default_pathway().with_overrides({"symptoms": {"score": False}})
 
 
 @pytest.mark.parametrize(
@@ -53,7 +56,7 @@ def test_previous_answer_older_than_a_week_does_not_count() -> None:
 
 
 def test_default_tiredness_alone_is_not_an_alert_but_with_a_congestion_sign_is() -> None:
-    config = default_pathway()
+    config = LEGACY
     assert fired([sym(0, fatigue="worse")], config=config) == NONE
     assert fired([sym(0, fatigue="worse", ankle_swelling="worse")], config=config) == {
         "amber.symptoms_worse"
@@ -70,7 +73,7 @@ def test_default_tiredness_alone_is_not_an_alert_but_with_a_congestion_sign_is()
 
 def test_emergency_advice_and_summary() -> None:
     result = evaluate(
-        default_pathway(),
+        LEGACY,
         patient(),
         [],
         [sym(0, breathlessness="at_rest", chest_pain=True)],
@@ -107,11 +110,11 @@ SYMPTOMS = "amber.symptoms_worse"
 def test_default_worse_breathlessness_alone_needs_a_repeat(
     rows: list[Reading], expected: set[str]
 ) -> None:
-    assert fired(rows, config=default_pathway()) == expected
+    assert fired(rows, config=LEGACY) == expected
 
 
 def test_held_breathlessness_asks_for_the_questions_again_tomorrow() -> None:
-    config = default_pathway()
+    config = LEGACY
     first = evaluate(config, patient(), [], [sym(0, breathlessness="worse")], at(0, "09:00"))
     assert first.findings == ()
     assert first.advice.code == "symptoms_again"
@@ -133,7 +136,7 @@ def test_held_breathlessness_asks_for_the_questions_again_tomorrow() -> None:
 
 def test_a_borderline_reading_re_measure_comes_before_the_questions_tomorrow() -> None:
     result = evaluate(
-        default_pathway(),
+        LEGACY,
         patient(),
         [],
         [o2(0, 94), sym(0, breathlessness="worse")],
@@ -160,7 +163,7 @@ def test_worse_breathlessness_with_weight_up_on_the_baseline_is_raised_at_once(
     recent: tuple[float, float], expected: set[str]
 ) -> None:
     rows = [*_baseline(), w(-1, recent[0]), w(0, recent[1]), sym(0, breathlessness="worse")]
-    config = default_pathway()
+    config = LEGACY
     assert fired(rows, config=config) == expected
     if expected:
         result = evaluate(config, patient(), rows[:-1], rows[-1:], at(0, "09:00"))
@@ -172,15 +175,12 @@ def test_worse_breathlessness_with_weight_up_on_the_baseline_is_raised_at_once(
 def test_weight_corroborates_only_within_the_symptom_days() -> None:
     # the raised weights are 4 days before the answer: too long ago to corroborate it
     rows = [*_baseline(), w(-5, 82.0), w(-4, 82.0), sym(0, breathlessness="worse")]
-    assert fired(rows, config=default_pathway()) == NONE
+    assert fired(rows, config=LEGACY) == NONE
     # with no baseline to compare with, there is no corroboration either
     assert fired([w(-1, 90.0), w(0, 90.0), sym(0, breathlessness="worse")]) == {SYMPTOMS}
-    assert (
-        fired([w(-1, 90.0), w(0, 90.0), sym(0, breathlessness="worse")], config=default_pathway())
-        == NONE
-    )
+    assert fired([w(-1, 90.0), w(0, 90.0), sym(0, breathlessness="worse")], config=LEGACY) == NONE
 
 
 def test_a_site_can_raise_worse_breathlessness_at_once() -> None:
-    config = default_pathway().with_overrides({"symptoms": {"breathlessness_alone_repeat": False}})
+    config = LEGACY.with_overrides({"symptoms": {"breathlessness_alone_repeat": False}})
     assert fired([sym(0, breathlessness="worse")], config=config) == {SYMPTOMS}

@@ -364,7 +364,7 @@ def test_findings_are_those_of_the_whole_history(client, world, clock):
     history = []
     for day in range(days, 0, -1):
         hours = 24 * day
-        history.append(weight(78 + (days - day) * 0.05 + (2.5 if day <= 2 else 0), hours=hours))
+        history.append(weight(78 + (days - day) * 0.05 + (3.0 if day <= 2 else 0), hours=hours))
         if day % 3 == 0:
             history.append(
                 {
@@ -404,7 +404,7 @@ def test_findings_are_those_of_the_whole_history(client, world, clock):
     for start in range(0, len(history), 400):
         assert post_me(client, world, {"readings": history[start : start + 400]}).status_code == 201
     new = [
-        weight(81.9, hours=0.5),
+        weight(82.4, hours=0.5),
         {"id": rid(), "type": "heart_rate", "taken_at": at(0.4), "value": 49},
     ]
     with world.app.state.sessions() as s:

@@ -35,7 +35,13 @@ from tests.conftest import World, make_device_token, make_patient, nhs_number
 COHORT = synthetic.CohortParams(patients=24, days=75, seed=15)
 # Site A's own pathway: every amber rule on and no re-measures, so that a small cohort raises
 # alerts of every problem, and so that the site's overrides are part of what must agree.
-OVERRIDES = {"disabled": [], "confirm": {"amber.spo2": 1, "amber.systolic": 1, "amber.pulse": 1}}
+OVERRIDES = {
+    "disabled": [],
+    "confirm": {"amber.spo2": 1, "amber.systolic": 1, "amber.pulse": 1},
+    # Low enough that this small cohort exercises the symptom score and MACD too.
+    "symptoms": {"score_threshold": 1.0},
+    "macd": {"threshold_kg": 1.1},
+}
 IDS = uuid.UUID("6f1c2a53-8d0e-4d53-9a43-5b0f6f6a1e15")
 # Who raised what when: (cohort patient id, raise instant in UTC, clinical problem).
 Raised = tuple[str, datetime, str]
