@@ -244,8 +244,9 @@ def protect(tables: Sequence[Table]) -> None:
 
     Tables are independent of one another (see the module's note on relations across tables),
     so each round asks every open table's questions in one programme, then hides one more cell
-    in each failing table. A breakdown that cannot pass is withheld; a table that publishes its
-    own total always can (with everything non-zero hidden, no hidden cell has an upper bound).
+    in each failing table. A table that cannot pass is withheld: a breakdown sometimes, a table
+    that publishes its own total only when its figures contradict the reader's model (with
+    everything non-zero hidden, no hidden cell has an upper bound).
     """
     open_tables = list(tables)
     while open_tables:
@@ -384,8 +385,10 @@ def _value(kind: str, raw: RawCell, num: Shown | None, den: Shown | None) -> Sho
 
 def _shown_cells(request: Request, table: Table | None) -> tuple[list[Cell], Cell]:
     if table is None or table.withheld:
-        assert request.parent is not None, "a table that publishes its total always passes"
-        return [WITHHELD] * len(request.cells), request.parent
+        # A table with its own total passes once everything non-zero is hidden, unless its
+        # figures contradict the reader's model (parts of a fractional sum rounded one by one
+        # need not add up to their rounded total): then nothing of it is published.
+        return [WITHHELD] * len(request.cells), request.parent or WITHHELD
     columns = iter(table.columns)
     nums = next(columns) if _has_numerator(request.kind) else None
     dens = next(columns) if _has_denominator(request.kind) else None

@@ -262,6 +262,16 @@ def test_a_breakdown_never_narrows_its_site():
     assert [c.value for c in shown] == ["*", 10]
 
 
+def test_a_table_whose_figures_contradict_the_readers_model_is_withheld_not_an_error():
+    # 0.4 and 0.4 round to 0 and 0, their total of 0.8 to 1: no reading of them adds up
+    cells, total = disclose_table(
+        "sum",
+        [RawCell(0.4, None, None, 1), RawCell(0.4, None, None, 1)],
+        RawCell(0.8, None, None, 2),
+    )
+    assert cells == [WITHHELD, WITHHELD] and total == WITHHELD
+
+
 def test_a_breakdown_that_is_safe_is_published_as_it_is():
     shown = disclose_breakdown(
         "count", _counts([20, 0, 25]), RawCell(45.0, None, None, 45), Cell(45, None, 45)
