@@ -308,16 +308,9 @@ def with_team_hours(
     answers, so the common green post pays nothing for it."""
     if evaluation.advice.code not in TEAM_CALLS:
         return evaluation
-    from service.alerting import policy_from_json
+    from service.alerting import policy_from_json, stored_response_policy
 
-    raw = (
-        session.execute(
-            select(Site.response_policy)
-            .join(Team, Team.site_id == Site.id)
-            .where(Team.id == patient.team_id)
-        ).scalar()
-        or {}
-    )
+    raw = stored_response_policy(session, patient.team_id)
     policy = policy_from_json(raw)
     due = due_at(now, str(evaluation.advice.level), policy)
     out_of_hours = str(raw.get("out_of_hours_contact") or NHS_111)

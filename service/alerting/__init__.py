@@ -42,10 +42,15 @@ NOTIFY_ON_RAISE = {Severity.RED}
 
 
 def response_policy(session: Session, team_id: uuid.UUID) -> sla.ResponsePolicy:
+    return policy_from_json(stored_response_policy(session, team_id))
+
+
+def stored_response_policy(session: Session, team_id: uuid.UUID) -> dict[str, Any]:
+    """The team's site's policy as saved (the settings beside the calendar included)."""
     raw = session.execute(
         select(Site.response_policy).join(Team, Team.site_id == Site.id).where(Team.id == team_id)
     ).scalar()
-    return policy_from_json(raw or {})
+    return raw or {}
 
 
 def policy_from_json(raw: dict[str, Any]) -> sla.ResponsePolicy:
