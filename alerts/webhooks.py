@@ -172,6 +172,9 @@ class AlertEventData:
     severity: Severity
     due_at: datetime
     previous_severity: Severity | None = None
+    # Set for a red alert raised out of hours (``alerts.out_of_hours.Handling``): it tells an
+    # out-of-hours service that the alert was handed to it, and the team's tooling that it was.
+    out_of_hours_handling: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("alert_id", "patient_id", "team_id"):
@@ -191,6 +194,8 @@ class AlertEventData:
         }
         if self.previous_severity is not None:
             data["previous_severity"] = str(self.previous_severity)
+        if self.out_of_hours_handling is not None:
+            data["out_of_hours_handling"] = self.out_of_hours_handling
         return data
 
 

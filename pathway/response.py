@@ -82,6 +82,16 @@ class ResponsePolicy:
             and not (self.bank_holidays and day in england_and_wales(day.year))
         )
 
+    def is_working_time(self, instant: datetime) -> bool:
+        """Whether the team is at work at ``instant`` (aware): a working day, from opening up to
+        but not including closing. The red cut-off does not end the day: after it a red alert
+        is due tomorrow, but the team is still there to see it."""
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError("instant must be timezone-aware")
+        day = instant.astimezone(self._zone).date()
+        opens, closes = self.window(day)
+        return self.is_working_day(day) and opens <= instant < closes
+
     def window(self, day: date) -> tuple[datetime, datetime]:
         """The UTC opening and closing instants of a local calendar day."""
         return self.instant(day, self.opens_at), self.instant(day, self.closes_at)

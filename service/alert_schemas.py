@@ -20,6 +20,12 @@ OutcomeName = Literal[
     "no_action_needed",
     "patient_unreachable",
 ]
+OutOfHoursHandling = Literal[
+    "queue_for_next_working_day",
+    "out_of_hours_webhook",
+    "urgent_community_response",
+    "handover_unavailable",
+]
 VersionField = Annotated[
     int | None,
     Field(
@@ -84,6 +90,11 @@ class AlertOut(BaseModel):
     assignee_id: uuid.UUID | None
     outcome: str | None
     version: int
+    out_of_hours_handling: OutOfHoursHandling | None = Field(
+        description="Set when the alert became red outside the team's working hours: what the "
+        "site's setting did with it (handed to an out-of-hours service, or queued for the next "
+        "working day); null in hours."
+    )
     findings: list[FindingOut]
 
 
@@ -102,8 +113,20 @@ class AlertEventOut(BaseModel):
     evidence: list[str] | None
 
 
+class HandoverOut(BaseModel):
+    """The delivery of a red alert raised out of hours to the site's out-of-hours service."""
+
+    webhook_id: uuid.UUID
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    delivered_at: datetime | None
+    last_error: str | None
+
+
 class AlertDetailOut(AlertOut):
     events: list[AlertEventOut]
+    out_of_hours_handover: HandoverOut | None = None
 
 
 class AlertPage(BaseModel):
@@ -111,9 +134,18 @@ class AlertPage(BaseModel):
     next_cursor: str | None = None
 
 
+WebhookPurpose = Literal["team", "out_of_hours"]
+
+
 class WebhookIn(Input):
     url: AnyHttpUrl
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
+    purpose: WebhookPurpose = Field(
+        default="team",
+        description="'team': the team's own tooling, sent every alert event. 'out_of_hours': "
+        "a service outside the team (out-of-hours GP, urgent community response) that a site "
+        "names in its response policy; sent only the red alerts raised out of hours.",
+    )
 
 
 class WebhookOut(BaseModel):
@@ -121,6 +153,7 @@ class WebhookOut(BaseModel):
     team_id: uuid.UUID
     url: str
     is_active: bool
+    purpose: str
     created_at: datetime
     pending: int
     delivered: int

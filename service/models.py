@@ -312,6 +312,10 @@ class Alert(Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
+    # Set when the alert became red outside the team's working hours: what the site's setting
+    # did with it (``alerts.out_of_hours.Handling``); NULL in hours and for amber. Kept even if
+    # the site changes its setting later, so the report says what happened at the time.
+    out_of_hours_handling: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class AlertFinding(Base):
@@ -364,6 +368,9 @@ class Webhook(Base):
     # Kept as given: signing needs the secret itself, not a hash of it.
     secret: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "team": the team's own tooling, sent every alert event; "out_of_hours": a service outside
+    # the team that a site names for red alerts raised out of hours, sent only those.
+    purpose: Mapped[str] = mapped_column(String(16), default="team", server_default="team")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 

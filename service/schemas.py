@@ -29,6 +29,10 @@ EthnicCategory = Literal[
     "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Z", "99"
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# alerts.out_of_hours.SiteChoice, spelled out so OpenAPI lists the options.
+OutOfHoursChoice = Literal[
+    "queue_for_next_working_day", "out_of_hours_webhook", "urgent_community_response"
+]
 
 
 class Input(BaseModel):
@@ -82,6 +86,18 @@ class ResponsePolicyIn(Input):
     )
     red_within_minutes: Annotated[int, Field(ge=15, le=8 * 60)] | None = None
     amber_working_days: Annotated[int, Field(ge=1, le=3)] | None = None
+    out_of_hours_handling: OutOfHoursChoice | None = Field(
+        default=None,
+        description="What happens to a red alert raised outside working hours. Every option "
+        "keeps it in the team's queue, due by the calendar; 'out_of_hours_webhook' and "
+        "'urgent_community_response' also send it, signed, to out_of_hours_webhook_id. "
+        "Default 'queue_for_next_working_day'.",
+    )
+    out_of_hours_webhook_id: uuid.UUID | None = Field(
+        default=None,
+        description="The active webhook with purpose 'out_of_hours', registered under a team "
+        "of this site, that takes red alerts raised out of hours (needed by the handovers).",
+    )
 
 
 class SitePatch(Input):

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 import pathway
 from alerts import lifecycle, raising, sla, webhooks
 from alerts.lifecycle import AlertState, AlertStatus, Severity, Transition
+from alerts.out_of_hours import Handling
 from pathway.alert_policy import lead, problem_of
+from service.alerting import out_of_hours
 from service.models import (
     Alert,
     AlertEventRow,
@@ -135,13 +137,19 @@ def raise_from_findings(
     originals: dict[str, list[pathway.Finding]] = {}
     for finding in findings:
         originals.setdefault(problem_of(finding.rule_id), []).append(finding)
-    policy = response_policy(session, patient.team_id)
+    stored = stored_response_policy(session, patient.team_id)
+    policy = policy_from_json(stored)
     touched: list[Alert] = []
     for action in raising.plan(open_alerts, [_incoming(f) for f in findings]):
         group = action.finding.rule_id
         top = lead(originals[group])
         if isinstance(action, raising.RaiseAlert):
-            row = _raise(session, patient, group, top, action.finding, policy, now, episode_key)
+            ooh = out_of_hours.decide(
+                session, patient.team_id, stored, policy, action.finding.severity, now
+            )
+            row = _raise(
+                session, patient, group, top, action.finding, policy, now, episode_key, ooh
+            )
         elif isinstance(action, raising.AttachEvidence):
             row = by_id[action.alert_id]
             transition = lifecycle.attach_evidence(state_of(row), action.new_evidence_ids, now)
@@ -155,9 +163,17 @@ def raise_from_findings(
             _persist(session, row, transition)
             row.rule_id, row.title, row.summary = top.rule_id, top.title[:300], top.summary[:500]
             row.pathway_version = top.pathway_version
-            enqueue(
+            # Turning red out of hours is a red alert raised out of hours, as a new one is.
+            handling, target = out_of_hours.decide(
+                session, patient.team_id, stored, policy, action.to_severity, now
+            )
+            if row.out_of_hours_handling is None:
+                row.out_of_hours_handling = str(handling) if handling else None
+            event = enqueue(
                 session, row, webhooks.EventType.ALERT_SEVERITY_RAISED, now, action.from_severity
             )
+            if target is not None:
+                out_of_hours.hand_over(session, event, target, now)
         for finding in originals[group]:
             _add_finding(session, row.id, finding, now)
         touched.append(row)
@@ -179,7 +195,9 @@ def _raise(
     policy: sla.ResponsePolicy,
     now: datetime,
     episode_key: str | None,
+    out_of_hours_decision: tuple[Handling | None, Webhook | None],
 ) -> Alert:
+    handling, target = out_of_hours_decision
     due = sla.due_at(now, merged.severity, policy)
     state, event = lifecycle.raise_alert(merged.severity, due, now)
     row = Alert(
@@ -198,12 +216,15 @@ def _raise(
         raised_at=now,
         due_at=state.due_at,
         version=state.version,
+        out_of_hours_handling=str(handling) if handling else None,
     )
     session.add(row)
     session.flush()
     _add_event(session, row.id, event)
     if state.severity in NOTIFY_ON_RAISE:
-        enqueue(session, row, webhooks.EventType.ALERT_RAISED, now)
+        outbox = enqueue(session, row, webhooks.EventType.ALERT_RAISED, now)
+        if target is not None:
+            out_of_hours.hand_over(session, outbox, target, now)
     return row
 
 
@@ -324,6 +345,7 @@ def enqueue(
             severity=Severity(row.severity),
             due_at=row.due_at,
             previous_severity=previous,
+            out_of_hours_handling=row.out_of_hours_handling,
         ),
     )
     event = OutboxEvent(
@@ -336,8 +358,13 @@ def enqueue(
     )
     session.add(event)
     session.flush()
+    # The team's own webhooks; an out-of-hours service gets only the handovers (``hand_over``).
     hooks: Iterable[uuid.UUID] = session.scalars(
-        select(Webhook.id).where(Webhook.team_id == row.team_id, Webhook.is_active.is_(True))
+        select(Webhook.id).where(
+            Webhook.team_id == row.team_id,
+            Webhook.is_active.is_(True),
+            Webhook.purpose == "team",
+        )
     ).all()
     session.add_all(
         WebhookDelivery(

@@ -26,7 +26,7 @@ from service.alert_schemas import (
     WebhookIn,
     WebhookOut,
 )
-from service.alerting import service
+from service.alerting import out_of_hours, service, stored_response_policy
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
 from service.problems import NotFound, Unprocessable
@@ -179,6 +179,7 @@ def _webhook_out(session: Session, hook: Webhook) -> WebhookOut:
         team_id=hook.team_id,
         url=hook.url,
         is_active=hook.is_active,
+        purpose=hook.purpose,
         created_at=hook.created_at,
         pending=counts.get("pending", 0),
         delivered=counts.get("delivered", 0),
@@ -211,6 +212,7 @@ def create_webhook(
         url=str(body.url),
         secret=body.secret,
         is_active=True,
+        purpose=body.purpose,
         created_at=now,
         created_by=principal.user_id,
     )
@@ -237,6 +239,7 @@ def list_webhooks(
 @router.delete(
     "/teams/{team_id}/webhooks/{webhook_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "The site hands red alerts out of hours to this webhook"}},
     summary="Stop sending to a webhook; its history is kept (clinician of the team, admin)",
 )
 def deactivate_webhook(
@@ -246,6 +249,7 @@ def deactivate_webhook(
     hook = session.get(Webhook, webhook_id)
     if hook is None or hook.team_id != team_id:
         raise NotFound("No such webhook.")
+    out_of_hours.refuse_if_named(hook, stored_response_policy(session, team_id))
     hook.is_active = False
 
 

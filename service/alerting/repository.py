@@ -102,6 +102,7 @@ _PAGE_COLUMNS = (
     Alert.assignee_id,
     Alert.outcome,
     Alert.version,
+    Alert.out_of_hours_handling,
     Patient.nhs_number,
     Patient.date_of_birth,
     Patient.cohort,
@@ -406,6 +407,7 @@ def page_items(rows: Sequence[Any], limit: int, now: datetime) -> tuple[list[dic
         assignee_id,
         outcome,
         version,
+        out_of_hours_handling,
         nhs_number,
         date_of_birth,
         cohort,
@@ -450,6 +452,7 @@ def page_items(rows: Sequence[Any], limit: int, now: datetime) -> tuple[list[dic
                     "assignee_id": assignee_id,
                     "outcome": outcome,
                     "version": version,
+                    "out_of_hours_handling": out_of_hours_handling,
                     "findings": findings,
                 }
             )

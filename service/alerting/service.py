@@ -30,7 +30,7 @@ from service.alert_schemas import (
     PatientSummary,
     ResolveIn,
 )
-from service.alerting import repository
+from service.alerting import out_of_hours, repository
 from service.alerting.repository import age_on, findings_of
 from service.deps import Principal
 from service.models import Alert, AlertEventRow, Patient, User, UserTeam
@@ -111,6 +111,7 @@ def _fields(
         "assignee_id": alert.assignee_id,
         "outcome": alert.outcome,
         "version": alert.version,
+        "out_of_hours_handling": alert.out_of_hours_handling,
         "findings": findings,
     }
 
@@ -136,6 +137,8 @@ def _detail(session: Session, alert: Alert, patient: Patient, now: datetime) -> 
     ).all()
     body = _fields(alert, patient, findings_of(session, [alert.id])[alert.id], now)
     body["events"] = [AlertEventOut.model_validate(e, from_attributes=True) for e in events]
+    if alert.out_of_hours_handling is not None:
+        body["out_of_hours_handover"] = out_of_hours.delivery_of(session, alert.id)
     return AlertDetailOut.model_validate(body)
 
 

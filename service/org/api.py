@@ -41,7 +41,7 @@ def create_site(body: SiteIn, session: SessionDep, _: Admin, now: NowDep) -> Sit
 )
 def patch_site(site_id: uuid.UUID, body: SitePatch, session: SessionDep, _: Admin) -> Site:
     import pathway
-    from service.alerting import policy_from_json
+    from service.alerting import out_of_hours, policy_from_json
 
     site = session.get(Site, site_id)
     if site is None:
@@ -77,6 +77,7 @@ def patch_site(site_id: uuid.UUID, body: SitePatch, session: SessionDep, _: Admi
                     ]
                 },
             ) from exc
+        out_of_hours.check_setting(session, site.id, policy)
         site.response_policy = policy
     session.flush()
     return site
