@@ -756,3 +756,6 @@ register(
         higher_is_better=True,
     )
 )
+
+# Registered after the metrics above, in their own module: red alerts raised out of hours.
+from service.reports import out_of_hours as _out_of_hours  # noqa: E402, F401

@@ -9,7 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from service.models import Alert, Patient, Reading, Site, Team
+from service.models import (
+    Alert,
+    OutboxEvent,
+    Patient,
+    Reading,
+    Site,
+    Team,
+    Webhook,
+    WebhookDelivery,
+)
 from service.reports.groups import Grouping
 from service.reports.metrics import REGISTRY
 from service.reports.models import PILLARS, KccqScore, MedicationChange, PatientEvent
@@ -110,13 +119,15 @@ class Data:
         action: str | None = None,
         resolved: str | None = None,
         outcome: str | None = None,
-    ) -> None:
+        out_of_hours: str | None = None,
+    ) -> uuid.UUID:
         patient = self.s.get(Patient, pid)
         assert patient is not None
         raised_at = utc(raised)
+        alert_id = uuid.uuid4()
         self.s.add(
             Alert(
-                id=uuid.uuid4(),
+                id=alert_id,
                 patient_id=pid,
                 team_id=patient.team_id,
                 rule_id=(rule := f"rule-{uuid.uuid4().hex[:8]}"),
@@ -134,6 +145,43 @@ class Data:
                 resolved_at=utc(resolved) if resolved else None,
                 outcome=outcome,
                 version=1,
+                out_of_hours_handling=out_of_hours,
+            )
+        )
+        return alert_id
+
+    def handover(self, alert_id: uuid.UUID, status: str, delivered: str | None = None) -> None:
+        """The alert's event, delivered (or not) to an out-of-hours webhook of its team."""
+        self.s.flush()
+        alert = self.s.get(Alert, alert_id)
+        assert alert is not None
+        hook = Webhook(
+            id=uuid.uuid4(),
+            team_id=alert.team_id,
+            url="https://ooh.example/hook",
+            secret="s" * 20,
+            is_active=True,
+            purpose="out_of_hours",
+            created_at=T0,
+        )
+        event = OutboxEvent(
+            id=uuid.uuid4(),
+            team_id=alert.team_id,
+            alert_id=alert_id,
+            event_type="alert.raised",
+            body="{}",
+            created_at=alert.raised_at,
+        )
+        self.s.add_all([hook, event])
+        self.s.flush()
+        self.s.add(
+            WebhookDelivery(
+                event_id=event.id,
+                webhook_id=hook.id,
+                status=status,
+                attempts=1,
+                next_attempt_at=alert.raised_at,
+                delivered_at=utc(delivered) if delivered else None,
             )
         )
 
@@ -205,6 +253,14 @@ def run(session: Session, metric_id: str, month: str = "2026-10", by: str = "sit
     )  # type: ignore[arg-type]
 
 
+_OUT_OF_HOURS = (
+    "queue_for_next_working_day",
+    "out_of_hours_webhook",
+    "urgent_community_response",
+    "handover_unavailable",
+)
+
+
 def build_network(data: Data, seed: int = 5) -> None:
     """A pseudo-random network (seeded): two sites of two teams, 40 patients with readings and
     alerts at random seconds across both clock changes of 2026, admissions, medicines, KCCQ."""
@@ -253,14 +309,20 @@ def build_network(data: Data, seed: int = 5) -> None:
                 if action and rng.random() < 0.7
                 else None
             )
+            severity = rng.choice(["red", "amber"])
             data.alert(
                 pid,
-                rng.choice(["red", "amber"]),
+                severity,
                 raised.isoformat()[:19],
                 due=(raised + timedelta(hours=4)).isoformat()[:19],
                 action=action.isoformat()[:19] if action else None,
                 resolved=resolved.isoformat()[:19] if resolved else None,
                 outcome=rng.choice(["no_action_needed", "advice_given"]) if resolved else None,
+                # From the instant, not the generator: the network's other figures stay as
+                # they were.
+                out_of_hours=_OUT_OF_HOURS[raised.second % 4]
+                if severity == "red" and not 8 <= raised.hour < 18
+                else None,
             )
         for _ in range(rng.randrange(0, 3)):
             on = enrolled + timedelta(days=rng.randrange(-10, 90))

@@ -103,6 +103,13 @@ def test_registry_covers_the_domain_reference():
         "kccq_discharge_median",
         "kccq_change_median",
         "kccq_improved",
+        "red_alerts_out_of_hours",
+        "red_alerts_out_of_hours_queued",
+        "red_alerts_out_of_hours_to_ooh_service",
+        "red_alerts_out_of_hours_to_ucr",
+        "red_alerts_out_of_hours_handover_unavailable",
+        "red_alerts_out_of_hours_actioned_in_time",
+        "red_alerts_out_of_hours_handover_delivered",
     }
     assert set(REGISTRY) == expected
     for metric in REGISTRY.values():
