@@ -22,15 +22,7 @@ from enum import StrEnum
 from alerts.lifecycle import Severity
 from pathway.response import ResponsePolicy
 
-__all__ = ["HANDOVERS", "Handling", "SiteChoice", "handling_for"]
-
-
-class SiteChoice(StrEnum):
-    """The options a site may set (``response_policy.out_of_hours_handling``)."""
-
-    QUEUE = "queue_for_next_working_day"
-    OUT_OF_HOURS_WEBHOOK = "out_of_hours_webhook"
-    URGENT_COMMUNITY_RESPONSE = "urgent_community_response"
+__all__ = ["HANDOVERS", "SITE_CHOICES", "Handling", "handling_for"]
 
 
 class Handling(StrEnum):
@@ -43,14 +35,16 @@ class Handling(StrEnum):
 
 
 # The choices that hand the alert over to a service outside the team.
-HANDOVERS = frozenset({SiteChoice.OUT_OF_HOURS_WEBHOOK, SiteChoice.URGENT_COMMUNITY_RESPONSE})
+HANDOVERS = frozenset({Handling.OUT_OF_HOURS_WEBHOOK, Handling.URGENT_COMMUNITY_RESPONSE})
+# What a site may set (``response_policy.out_of_hours_handling``): all but the fallback.
+SITE_CHOICES = frozenset({Handling.QUEUE, *HANDOVERS})
 
 
 def handling_for(
     severity: Severity,
     raised_at: datetime,
     calendar: ResponsePolicy,
-    choice: SiteChoice,
+    choice: Handling,
     target_active: bool,
 ) -> Handling | None:
     """The handling of an alert that became ``severity`` at ``raised_at``; None when it needs
@@ -58,8 +52,10 @@ def handling_for(
 
     ``target_active``: whether the site's named out-of-hours webhook can take deliveries now.
     """
+    if choice not in SITE_CHOICES:
+        raise ValueError(f"{choice} is recorded, not chosen")
     if severity is not Severity.RED or calendar.is_working_time(raised_at):
         return None
     if choice in HANDOVERS and not target_active:
         return Handling.HANDOVER_UNAVAILABLE
-    return Handling(choice.value)
+    return choice

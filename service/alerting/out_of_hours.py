@@ -19,17 +19,16 @@ from sqlalchemy.orm import Session
 
 from alerts import out_of_hours
 from alerts.lifecycle import Severity
-from alerts.out_of_hours import HANDOVERS, Handling, SiteChoice
+from alerts.out_of_hours import HANDOVERS, Handling
 from pathway.response import ResponsePolicy
 from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
 from service.problems import Conflict, Unprocessable
 
 OUT_OF_HOURS = "out_of_hours"
-HANDED_OVER = frozenset({Handling.OUT_OF_HOURS_WEBHOOK, Handling.URGENT_COMMUNITY_RESPONSE})
 
 
-def choice_of(raw: dict[str, Any]) -> SiteChoice:
-    return SiteChoice(raw.get("out_of_hours_handling") or SiteChoice.QUEUE)
+def choice_of(raw: dict[str, Any]) -> Handling:
+    return Handling(raw.get("out_of_hours_handling") or Handling.QUEUE)
 
 
 def _target(session: Session, site_id: uuid.UUID, raw: dict[str, Any]) -> Webhook | None:
@@ -103,7 +102,7 @@ def decide(
     choice = choice_of(raw)
     target = _target(session, site_of(session, team_id), raw) if choice in HANDOVERS else None
     handling = out_of_hours.handling_for(severity, now, calendar, choice, target is not None)
-    return handling, target if handling in HANDED_OVER else None
+    return handling, target if handling in HANDOVERS else None
 
 
 def hand_over(session: Session, event: OutboxEvent, target: Webhook, now: datetime) -> None:

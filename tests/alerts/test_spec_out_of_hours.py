@@ -14,12 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerts.lifecycle import Severity
-from alerts.out_of_hours import Handling, SiteChoice, handling_for
+from alerts.out_of_hours import SITE_CHOICES, Handling, handling_for
 from pathway.response import ResponsePolicy, due_at
 
 LONDON = ZoneInfo("Europe/London")
 CALENDAR = ResponsePolicy(holidays=frozenset({date(2026, 12, 29)}))  # a site closure
-QUEUE, WEBHOOK, UCR = SiteChoice
+QUEUE, WEBHOOK, UCR = (
+    Handling.QUEUE,
+    Handling.OUT_OF_HOURS_WEBHOOK,
+    Handling.URGENT_COMMUNITY_RESPONSE,
+)
 IN_HOURS = None
 
 
@@ -61,8 +65,7 @@ def test_handling_by_raised_time_and_setting(raised, day, queue, webhook, ucr): 
         handling_for(Severity.RED, at, CALENDAR, choice, target_active=True)
         for choice in (QUEUE, WEBHOOK, UCR)
     ]
-    want = [None if h is None else Handling(str(h)) for h in (queue, webhook, ucr)]
-    assert got == want, day
+    assert got == [queue, webhook, ucr], day
     # The handling depends on the instant, not on the zone it is written in.
     assert [
         handling_for(Severity.RED, at.astimezone(UTC), CALENDAR, c, True)
@@ -72,7 +75,7 @@ def test_handling_by_raised_time_and_setting(raised, day, queue, webhook, ucr): 
 
 @pytest.mark.parametrize("raised", [row[0] for row in SPEC])
 def test_amber_alerts_are_never_handled_out_of_hours(raised):  # type: ignore[no-untyped-def]
-    for choice in SiteChoice:
+    for choice in SITE_CHOICES:
         assert handling_for(Severity.AMBER, london(raised), CALENDAR, choice, True) is None
 
 
@@ -102,3 +105,10 @@ def test_out_of_hours_is_exactly_when_the_calendar_defers_a_red_alert_to_the_nex
             assert CALENDAR.is_working_time(due - CALENDAR.red_within)
             assert not CALENDAR.is_working_time(at)
             assert due - at >= timedelta(hours=4)
+
+
+def test_the_fallback_is_recorded_never_chosen():
+    with pytest.raises(ValueError, match="recorded, not chosen"):
+        handling_for(
+            Severity.RED, london("2026-11-27T22:00"), CALENDAR, Handling.HANDOVER_UNAVAILABLE, True
+        )

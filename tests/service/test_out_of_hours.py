@@ -12,24 +12,12 @@ from sqlalchemy import select, update
 
 from service.models import Webhook
 from tests.service.test_jobs import SECRET, Receiver, deliver
+from tests.service.test_patient_advice import post_spo2
 from tests.ui.test_pages import signed_in
 
 FRIDAY_1900 = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # GMT: London time too
 FRIDAY_1000 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 MONDAY_1200 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-def post_spo2(client, world, value: float, at: datetime, who: str = "pat_A1"):  # type: ignore[no-untyped-def]
-    world.clock.now = at
-    body = {
-        "id": str(uuid.uuid4()),
-        "type": "spo2",
-        "taken_at": (at - timedelta(minutes=2)).isoformat(),
-        "value": value,
-    }
-    response = client.post("/api/v1/me/readings", json=body, headers=world.auth(who))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def queue(client, world, who: str = "clin_A1") -> list[dict]:  # type: ignore[no-untyped-def]
