@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from alerts import out_of_hours
 from alerts.lifecycle import Severity
-from alerts.out_of_hours import HANDOVERS, Handling
+from alerts.out_of_hours import HANDOVERS, SITE_CHOICES, Handling
 from pathway.response import ResponsePolicy
 from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
 from service.problems import Conflict, Unprocessable
@@ -28,7 +28,10 @@ OUT_OF_HOURS = "out_of_hours"
 
 
 def choice_of(raw: dict[str, Any]) -> Handling:
-    return Handling(raw.get("out_of_hours_handling") or Handling.QUEUE)
+    """The site's choice; a stored value the site could not have saved waits for the team, as
+    the default does, rather than fail the ingest that raises the alert."""
+    stored = raw.get("out_of_hours_handling")
+    return next((c for c in SITE_CHOICES if c == stored), Handling.QUEUE)
 
 
 def _target(session: Session, site_id: uuid.UUID, raw: dict[str, Any]) -> Webhook | None:

@@ -112,3 +112,8 @@ def test_the_fallback_is_recorded_never_chosen():
         handling_for(
             Severity.RED, london("2026-11-27T22:00"), CALENDAR, Handling.HANDOVER_UNAVAILABLE, True
         )
+
+
+def test_the_calendar_refuses_a_naive_instant():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        CALENDAR.is_working_time(datetime(2026, 11, 27, 22, 0))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import select, update
 
-from service.models import Webhook
+from service.models import Site, Webhook
 from tests.service.test_jobs import SECRET, Receiver, deliver
 from tests.service.test_patient_advice import post_spo2
 from tests.ui.test_pages import signed_in
@@ -234,3 +234,16 @@ def test_the_team_report_counts_the_months_out_of_hours_red_alerts(client, world
     assert figures["red_alerts_out_of_hours"] == 1
     assert figures["red_alerts_out_of_hours_to_ooh_service"] == 1
     assert figures["red_alerts_out_of_hours_handover_delivered"] == 0  # not sent yet
+
+
+def test_a_stored_setting_the_api_would_refuse_never_fails_the_ingest(client, world, app):
+    with app.state.sessions() as s:
+        s.execute(
+            update(Site)
+            .where(Site.id == world.sites["A"])
+            .values(response_policy={"out_of_hours_handling": "handover_unavailable"})
+        )
+        s.commit()
+    post_spo2(client, world, 91, FRIDAY_1900)
+    (alert,) = queue(client, world)
+    assert alert["out_of_hours_handling"] == "queue_for_next_working_day"
