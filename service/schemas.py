@@ -293,6 +293,11 @@ class ReadingOut(BaseModel):
     value_as_sent: float | None = None
     unit_as_sent: str | None = None
     source: str
+    in_hospital: bool = Field(
+        default=False,
+        description="Taken during a recorded hospital stay (derived from the admissions, so it "
+        "follows their edits); monitoring is paused meanwhile.",
+    )
 
 
 class FindingOut(BaseModel):
