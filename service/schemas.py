@@ -85,6 +85,9 @@ class ResponsePolicyIn(Input):
 
 
 class SitePatch(Input):
+    """A JSON Merge Patch (RFC 7396) of a site's settings: a member left out is kept, ``null``
+    removes it, an object is merged member by member; the result is validated as a whole."""
+
     pathway_overrides: dict[str, Any] | None = None
     response_policy: ResponsePolicyIn | None = None
 
@@ -95,6 +98,21 @@ class SiteOut(BaseModel):
     name: str
     pathway_overrides: dict[str, Any] | None = None
     response_policy: dict[str, Any] | None = None
+
+
+class SettingChangeOut(BaseModel):
+    """One change of one setting: who, when, the value before and after."""
+
+    setting: str
+    before: Any
+    after: Any
+    changed_by: uuid.UUID | None
+    changed_by_name: str | None
+    changed_at: datetime
+
+
+class SiteDetailOut(SiteOut):
+    history: list[SettingChangeOut] = Field(description="Changes of the settings, newest first.")
 
 
 class TeamIn(Input):
@@ -171,6 +189,10 @@ class PatientIn(Input):
 
 
 class PatientPatch(Input):
+    """A JSON Merge Patch (RFC 7396): a field left out is kept, ``null`` clears it (a threshold
+    falls back to the pathway's; cohort, status and the plan cannot be cleared). Thresholds are
+    merged one by one and the merged set is checked as a whole."""
+
     thresholds: Thresholds | None = None
     status: Literal["active", "paused"] | None = None
     cohort: Cohort | None = None

@@ -29,7 +29,7 @@ from service.reports.models import PatientEvent
 from service.reports.schemas import AdmissionIn, AttendanceIn, DischargeIn, EventIn
 from service.timeutil import LONDON
 
-REVIEW_GROUP = "post_discharge_review"
+REVIEW_GROUP = derivation.REVIEW_GROUP
 REVIEW_TITLE = "Post-discharge review due"
 # The fields of an event a merge patch may change (EventOut's names).
 EDITABLE = ("occurred_on", "discharged_on", "hf_related", "emergency")

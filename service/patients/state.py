@@ -19,6 +19,8 @@ from datetime import date, timedelta
 
 # NICE NG106 (1.7.2): a review within 2 weeks of discharge from hospital.
 REVIEW_WITHIN = timedelta(days=14)
+# The queue's task for it (an alert of kind 'task' in this group), and the reports' name for it.
+REVIEW_GROUP = "post_discharge_review"
 
 
 @dataclass(frozen=True, slots=True)

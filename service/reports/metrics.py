@@ -284,6 +284,7 @@ def _alerted_before(ctx: Ctx, ev: Any) -> ColumnElement[int]:
     alert_day = ctx.london_date(Alert.raised_at)
     before = exists().where(
         Alert.patient_id == ev.patient_id,
+        Alert.kind == "alert",
         Alert.raised_at >= ctx.lookback_utc,
         Alert.raised_at < ctx.end_utc,
         days_between(ev.occurred_on, alert_day).between(0, ALERT_LOOKBACK_DAYS),
@@ -756,3 +757,6 @@ register(
         higher_is_better=True,
     )
 )
+
+# Registered last, in a module of their own: the post-discharge review tasks.
+from service.reports import review_metrics as _review_metrics  # noqa: E402, F401

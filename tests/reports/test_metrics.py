@@ -103,6 +103,8 @@ def test_registry_covers_the_domain_reference():
         "kccq_discharge_median",
         "kccq_change_median",
         "kccq_improved",
+        "post_discharge_reviews_due",
+        "post_discharge_reviews_in_time",
     }
     assert set(REGISTRY) == expected
     for metric in REGISTRY.values():
