@@ -217,6 +217,13 @@ class PatientOut(BaseModel):
     expects_daily_weight: bool
     thresholds: dict[str, Any]
     version: int
+    discharge_reason: str | None = None
+    in_hospital_since: date | None = Field(
+        default=None,
+        description="First day of the recorded hospital stay the patient is in: missed "
+        "readings are not flagged meanwhile.",
+    )
+    died_on: date | None = Field(default=None, description="The recorded date of death.")
 
 
 class DeviceTokenOut(BaseModel):
