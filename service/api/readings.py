@@ -85,9 +85,14 @@ def reading_fields(row: Reading | dict[str, Any], stays: Sequence[Stay] = ()) ->
         "value_as_sent": get("value_as_sent"),
         "unit_as_sent": get("unit_as_sent"),
         "source": get("source"),
-        "in_hospital": bool(stays)
-        and in_hospital_on(stays, get("taken_at").astimezone(LONDON).date()),
+        "in_hospital": _in_hospital(get("taken_at"), stays),
     }
+
+
+def _in_hospital(taken_at: datetime | None, stays: Sequence[Stay]) -> bool:
+    if not stays or taken_at is None:
+        return False
+    return in_hospital_on(stays, taken_at.astimezone(LONDON).date())
 
 
 def reading_out(row: Reading, stays: Sequence[Stay] = ()) -> ReadingOut:

@@ -17,7 +17,8 @@ from service.reports.metrics import ALERTS, Measure, Metric, _flag, _one, regist
 
 
 def _review(ctx: Ctx, task: Any) -> ColumnElement[bool]:
-    return task.alert_group == REVIEW_GROUP
+    review: ColumnElement[bool] = task.alert_group == REVIEW_GROUP
+    return review
 
 
 def _judged(ctx: Ctx, task: Any) -> ColumnElement[bool]:

@@ -94,7 +94,8 @@ def test_the_order_events_arrive_in_does_not_matter(
 
 def test_a_stay_covers_admission_day_up_to_but_not_the_discharge_day() -> None:
     (stay,) = hospital_stays([admit(0, "2026-11-10", "2026-11-12")])
-    assert [stay.covers(D(f"2026-11-{d:02d}")) for d in (9, 10, 11, 12)] == [False, True, True, False]
+    days = [D(f"2026-11-{d:02d}") for d in (9, 10, 11, 12)]
+    assert [stay.covers(day) for day in days] == [False, True, True, False]
 
 
 def test_death_wins_over_everything_else() -> None:
