@@ -340,14 +340,7 @@ def resolve(
         raise InvalidInput("outcome", f"unknown outcome {outcome!r}")
     clean = None if note is None else _clean_note(note)
     _require_not_resolved(state, "resolve")
-    new_state = replace(
-        state,
-        status=AlertStatus.RESOLVED,
-        resolved_at=now,
-        outcome=outcome,
-        version=state.version + 1,
-        first_action_at=_first_action(state, now),
-    )
+    new_state = _resolved(state, outcome, now, _first_action(state, now))
     event = _event(state, new_state, EventKind.RESOLVED, now, actor_id, note=clean, outcome=outcome)
     return Transition(new_state, event)
 
@@ -360,17 +353,24 @@ def close_by_system(state: AlertState, outcome: Outcome, note: str, now: datetim
     _require_not_resolved(state, "close")
     if outcome not in SYSTEM_OUTCOMES:
         raise InvalidInput("outcome", f"{outcome!r} is a clinician's outcome")
-    new_state = replace(
+    new_state = _resolved(state, outcome, now, state.first_action_at)
+    event = _event(
+        state, new_state, EventKind.RESOLVED, now, None, note=_clean_note(note), outcome=outcome
+    )
+    return Transition(new_state, event)
+
+
+def _resolved(
+    state: AlertState, outcome: Outcome, now: datetime, first_action_at: datetime | None
+) -> AlertState:
+    return replace(
         state,
         status=AlertStatus.RESOLVED,
         resolved_at=now,
         outcome=outcome,
         version=state.version + 1,
+        first_action_at=first_action_at,
     )
-    event = _event(
-        state, new_state, EventKind.RESOLVED, now, None, note=_clean_note(note), outcome=outcome
-    )
-    return Transition(new_state, event)
 
 
 def escalate(state: AlertState, now: datetime) -> Transition:
