@@ -22,7 +22,7 @@ from alerts.lifecycle import SYSTEM_OUTCOMES, Outcome
 from service import alerting, clinical
 from service.access import audit_patient_access, patient_for
 from service.deps import Principal
-from service.models import Alert, DeviceToken, Patient
+from service.models import Alert, DeviceToken, OutboxEvent, Patient, WebhookDelivery
 from service.patients import state as derivation
 from service.problems import Conflict, NotFound, field_error
 from service.reports.models import PatientEvent
@@ -289,8 +289,23 @@ def _end_monitoring(
     for row in alerting.unresolved_of(session, patient.id):
         alerting.close_by_system(session, row, Outcome.PATIENT_DIED, note, now)
         closed += 1
-    if revoked or closed:
-        detail = f"state:died:tokens_revoked={revoked}:alerts_closed={closed}"
+    # Notifications about the patient still waiting to go out would page the team about
+    # someone who has died: the delivery job is stopped for them too.
+    about_patient = (
+        select(OutboxEvent.id)
+        .join(Alert, Alert.id == OutboxEvent.alert_id)
+        .where(Alert.patient_id == patient.id)
+    )
+    held = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.event_id.in_(about_patient))
+        .values(status="failed", last_error="not sent: the patient's death was recorded")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if revoked or closed or held:
+        detail = (
+            f"state:died:tokens_revoked={revoked}:alerts_closed={closed}:notifications_held={held}"
+        )
         audit_patient_access(session, route, principal, patient.id, "U", now, detail)
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from service import jobs
-from service.models import AlertEventRow, AuditEvent
+from service.models import AlertEventRow, AuditEvent, WebhookDelivery
 from service.scheduler import JobRunner
 
 REVIEW = "Post-discharge review due"
@@ -223,7 +223,7 @@ def test_death_is_audited_and_the_review_is_resolvable(client, world, app):
         details = s.scalars(
             select(AuditEvent.detail).where(AuditEvent.patient_id == world.patients["pat_A1"])
         ).all()
-    assert any(d and d.startswith("state:died:tokens_revoked=1") for d in details)
+    assert any(d and d.startswith("state:died:tokens_revoked=1:") for d in details)
     assert "state:death-corrected" in details
     assert any(d and d.startswith("event:death:2026-11-19") for d in details)
     # The review done for that discharge is not raised again when the state is derived again.
@@ -264,3 +264,19 @@ def test_editing_an_event_of_another_team_or_kind_is_refused(client, world):
     assert client.patch(url, json={}, headers=world.auth("clin_B1")).status_code == 404
     assert client.delete(url, headers=world.auth("clin_B1")).status_code == 404
     assert client.delete(url, headers=world.auth("lead")).status_code == 403
+
+
+def test_a_death_holds_the_notifications_still_waiting_about_the_patient(client, world, app, clock):
+    hook = client.post(
+        f"/api/v1/teams/{world.teams['A1']}/webhooks",
+        json={"url": "https://hooks.example/mhf", "secret": "a-webhook-secret-123"},
+        headers=world.auth("clin_A1"),
+    )
+    assert hook.status_code == 201, hook.text
+    assert red_reading(client, world, clock) == 201  # alert.raised, waiting for delivery
+    play(client, world, [("post", "d", death("2026-11-19"))])
+    with app.state.sessions() as s:
+        deliveries = s.execute(select(WebhookDelivery.status, WebhookDelivery.last_error)).all()
+    assert [tuple(d) for d in deliveries] == [
+        ("failed", "not sent: the patient's death was recorded")
+    ]
