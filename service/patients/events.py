@@ -240,7 +240,7 @@ def apply_state(
     """Derive the state from every recorded event and make the records agree with it."""
     # The patient's row lock, as ingest takes it: a reading being stored now either commits
     # first (and its alert is closed here) or waits and then finds the patient discharged.
-    session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
+    session.refresh(patient, with_for_update=True)
     today = now.astimezone(LONDON).date()
     state = derivation.derive(
         (_fact(e) for e in _events_of(session, patient.id)), today, patient.enrolled_on
