@@ -123,6 +123,13 @@ class Outcome(StrEnum):
     ADMITTED = "admitted"
     NO_ACTION_NEEDED = "no_action_needed"
     PATIENT_UNREACHABLE = "patient_unreachable"
+    # Closed by the service, never chosen by a clinician (``close_by_system``).
+    PATIENT_DIED = "patient_died"
+    NO_LONGER_DUE = "no_longer_due"
+
+
+# The outcomes only the service records: the API's list of clinicians' outcomes leaves them out.
+SYSTEM_OUTCOMES = frozenset({Outcome.PATIENT_DIED, Outcome.NO_LONGER_DUE})
 
 
 class EventKind(StrEnum):
@@ -329,20 +336,41 @@ def resolve(
     """Close the alert with an outcome from the fixed list; a blank note counts as no note."""
     _require_actor(actor_id)
     _require_aware(now, "now")
-    if not isinstance(outcome, Outcome):
+    if not isinstance(outcome, Outcome) or outcome in SYSTEM_OUTCOMES:
         raise InvalidInput("outcome", f"unknown outcome {outcome!r}")
     clean = None if note is None else _clean_note(note)
     _require_not_resolved(state, "resolve")
-    new_state = replace(
+    new_state = _resolved(state, outcome, now, _first_action(state, now))
+    event = _event(state, new_state, EventKind.RESOLVED, now, actor_id, note=clean, outcome=outcome)
+    return Transition(new_state, event)
+
+
+def close_by_system(state: AlertState, outcome: Outcome, note: str, now: datetime) -> Transition:
+    """Close an alert because of a recorded fact (a death, a review no longer owed), with the
+    outcome and a note saying why. No actor, and ``first_action_at`` is left as it was: the
+    service closing an alert is not a response to the patient, so it never counts as one."""
+    _require_aware(now, "now")
+    _require_not_resolved(state, "close")
+    if outcome not in SYSTEM_OUTCOMES:
+        raise InvalidInput("outcome", f"{outcome!r} is a clinician's outcome")
+    new_state = _resolved(state, outcome, now, state.first_action_at)
+    event = _event(
+        state, new_state, EventKind.RESOLVED, now, None, note=_clean_note(note), outcome=outcome
+    )
+    return Transition(new_state, event)
+
+
+def _resolved(
+    state: AlertState, outcome: Outcome, now: datetime, first_action_at: datetime | None
+) -> AlertState:
+    return replace(
         state,
         status=AlertStatus.RESOLVED,
         resolved_at=now,
         outcome=outcome,
         version=state.version + 1,
-        first_action_at=_first_action(state, now),
+        first_action_at=first_action_at,
     )
-    event = _event(state, new_state, EventKind.RESOLVED, now, actor_id, note=clean, outcome=outcome)
-    return Transition(new_state, event)
 
 
 def escalate(state: AlertState, now: datetime) -> Transition:

@@ -18,6 +18,7 @@ from service.logs import configure_logging
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from service.org import api as org
 from service.patients import api as patients
+from service.patients import events_api as patient_events
 from service.problems import install_problem_handlers
 from service.settings import Settings, get_settings
 from service.timeutil import utcnow
@@ -36,6 +37,7 @@ ROUTERS = (
     patients.router,
     alerts_api.router,
     pathway_api.router,
+    patient_events.router,
     reports.router,
     fhir.router,
     audit_api.router,

@@ -81,6 +81,8 @@ class PatientColumns:
     cohort: str
     thresholds: dict[str, Any] | None
     expects_daily_weight: bool
+    # Readings taken from this day on are marked as taken in hospital.
+    in_hospital_since: date | None
 
 
 # What ingest and the pathway read of a patient: either a loaded row or just its columns.

@@ -28,6 +28,7 @@ from service.models import (
     WebhookDelivery,
 )
 from service.problems import Conflict
+from service.reports.models import PatientEvent
 from service.timeutil import LONDON
 
 
@@ -35,7 +36,10 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
     """Amber alert for each active patient whose plan expects weights and who sent none lately.
 
     One alert per gap: the gap's start (the last weight, or enrolment) is the alert's episode
-    key, so a resolved missed-reading alert is not raised again for the same gap.
+    key, so a resolved missed-reading alert is not raised again for the same gap. A patient in
+    hospital (an admission with no discharge date) or recorded as dead is not judged; after a
+    hospital discharge the gap starts on the discharge day, not at the last weight before the
+    admission.
     """
     last_weight = (
         select(Reading.patient_id, func.max(Reading.taken_at).label("last_at"))
@@ -43,17 +47,35 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
         .group_by(Reading.patient_id)
         .subquery()
     )
+    last_discharge = (
+        select(PatientEvent.patient_id, func.max(PatientEvent.discharged_on).label("discharged_on"))
+        .where(PatientEvent.kind == "admission")
+        .group_by(PatientEvent.patient_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(Patient, last_weight.c.last_at, Site.pathway_overrides)
+        select(
+            Patient, last_weight.c.last_at, last_discharge.c.discharged_on, Site.pathway_overrides
+        )
         .outerjoin(last_weight, last_weight.c.patient_id == Patient.id)
+        .outerjoin(last_discharge, last_discharge.c.patient_id == Patient.id)
         .join(Team, Team.id == Patient.team_id)
         .join(Site, Site.id == Team.site_id)
-        .where(Patient.status == "active")
+        .where(
+            Patient.status == "active",
+            Patient.in_hospital_since.is_(None),
+            Patient.died_on.is_(None),
+        )
     ).all()
     raised = 0
-    for patient, last_at, overrides in rows:
+    for patient, last_weighed, home_on, overrides in rows:
         config = clinical.config_for(overrides)
         enrolled_at = datetime.combine(patient.enrolled_on, time.min, tzinfo=LONDON)
+        last_at = last_weighed
+        if home_on is not None:
+            home_at = datetime.combine(home_on, time.min, tzinfo=LONDON)
+            if home_at > enrolled_at and (last_at is None or last_at < home_at):
+                enrolled_at, last_at = home_at, None
         finding = pathway.missed_readings(
             config, clinical.patient_context(patient), last_at, enrolled_at, now
         )

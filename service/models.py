@@ -129,6 +129,32 @@ class Patient(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # Derived from the recorded events (service.patients.state), in the transaction that
+    # records, edits or deletes one: the first day of the hospital stay the patient is in (the
+    # scheduler does not judge missed readings meanwhile), and the recorded date of death.
+    in_hospital_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    died_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class SettingChange(Base):
+    """A change to a patient's thresholds or a site's settings: who, when, before and after
+    (append-only), so a setting never changes without a trace of what it was."""
+
+    __tablename__ = "setting_changes"
+    __table_args__ = (
+        CheckConstraint("subject IN ('patient','site')", name="subject"),
+        Index("ix_setting_changes_subject_id_changed_at", "subject_id", "changed_at"),
+    )
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    setting: Mapped[str] = mapped_column(String(64))
+    before: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    after: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    changed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeviceToken(Base):
@@ -296,6 +322,9 @@ class Alert(Base):
     # The rule whose finding set the alert's current severity.
     rule_id: Mapped[str] = mapped_column(String(64))
     alert_group: Mapped[str] = mapped_column(String(64))
+    # 'task': work the team owes (a post-discharge review), in the same queue as the alerts
+    # but not counted as one by the reports; 'alert' otherwise (set only by the service).
+    kind: Mapped[str] = mapped_column(String(8), default="alert", server_default="alert")
     severity: Mapped[str] = mapped_column(String(8))
     severity_rank: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(16))

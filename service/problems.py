@@ -50,6 +50,14 @@ class Unprocessable(Problem):
     status, slug, title = 422, "validation-error", "Invalid request"
 
 
+def field_error(field: str, message: str) -> Unprocessable:
+    """A 422 naming the one field at fault, as request validation names it."""
+    return Unprocessable(
+        f"{field}: {message}",
+        extra={"errors": [{"field": field, "message": message, "type": "value_error"}]},
+    )
+
+
 class TooManyRequests(Problem):
     status, slug, title = 429, "too-many-requests", "Too many requests"
 

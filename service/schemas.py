@@ -101,6 +101,9 @@ class ResponsePolicyIn(Input):
 
 
 class SitePatch(Input):
+    """A JSON Merge Patch (RFC 7396) of a site's settings: a member left out is kept, ``null``
+    removes it, an object is merged member by member; the result is validated as a whole."""
+
     pathway_overrides: dict[str, Any] | None = None
     response_policy: ResponsePolicyIn | None = None
 
@@ -111,6 +114,21 @@ class SiteOut(BaseModel):
     name: str
     pathway_overrides: dict[str, Any] | None = None
     response_policy: dict[str, Any] | None = None
+
+
+class SettingChangeOut(BaseModel):
+    """One change of one setting: who, when, the value before and after."""
+
+    setting: str
+    before: Any
+    after: Any
+    changed_by: uuid.UUID | None
+    changed_by_name: str | None
+    changed_at: datetime
+
+
+class SiteDetailOut(SiteOut):
+    history: list[SettingChangeOut] = Field(description="Changes of the settings, newest first.")
 
 
 class TeamIn(Input):
@@ -187,6 +205,10 @@ class PatientIn(Input):
 
 
 class PatientPatch(Input):
+    """A JSON Merge Patch (RFC 7396): a field left out is kept, ``null`` clears it (a threshold
+    falls back to the pathway's; cohort, status and the plan cannot be cleared). Thresholds are
+    merged one by one and the merged set is checked as a whole."""
+
     thresholds: Thresholds | None = None
     status: Literal["active", "paused"] | None = None
     cohort: Cohort | None = None
@@ -211,6 +233,13 @@ class PatientOut(BaseModel):
     expects_daily_weight: bool
     thresholds: dict[str, Any]
     version: int
+    discharge_reason: str | None = None
+    in_hospital_since: date | None = Field(
+        default=None,
+        description="First day of the recorded hospital stay the patient is in: missed "
+        "readings are not flagged meanwhile.",
+    )
+    died_on: date | None = Field(default=None, description="The recorded date of death.")
 
 
 class DeviceTokenOut(BaseModel):
@@ -309,6 +338,11 @@ class ReadingOut(BaseModel):
     value_as_sent: float | None = None
     unit_as_sent: str | None = None
     source: str
+    in_hospital: bool = Field(
+        default=False,
+        description="Taken during a recorded hospital stay (derived from the admissions, so it "
+        "follows their edits); monitoring is paused meanwhile.",
+    )
 
 
 class FindingOut(BaseModel):

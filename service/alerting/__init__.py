@@ -373,3 +373,65 @@ def enqueue(
         for hook in hooks
     )
     return event
+
+
+# --- tasks and closing by the service -----------------------------------------------------------
+
+
+def raise_task(
+    session: Session,
+    patient: Patient,
+    group: str,
+    title: str,
+    summary: str,
+    pathway_version: str,
+    due_at: datetime,
+    now: datetime,
+    episode_key: str,
+) -> Alert:
+    """Work the team owes (not a clinical finding), in the queue as an amber item due at
+    ``due_at``: the team works it as an alert (acknowledge, assign, resolve) and the escalation
+    job escalates it when overdue."""
+    state, event = lifecycle.raise_alert(Severity.AMBER, due_at, now)
+    row = Alert(
+        id=uuid.uuid4(),
+        patient_id=patient.id,
+        team_id=patient.team_id,
+        rule_id=f"task.{group}",
+        alert_group=group,
+        kind="task",
+        severity=str(state.severity),
+        severity_rank=RANK[str(state.severity)],
+        status=str(state.status),
+        pathway_version=pathway_version,
+        title=title[:300],
+        summary=summary[:500],
+        episode_key=episode_key,
+        raised_at=now,
+        due_at=state.due_at,
+        version=state.version,
+    )
+    session.add(row)
+    session.flush()
+    _add_event(session, row.id, event)
+    return row
+
+
+def close_by_system(
+    session: Session, row: Alert, outcome: lifecycle.Outcome, note: str, now: datetime
+) -> Alert:
+    """Close an unresolved alert or task because of a recorded fact, saying why."""
+    return apply(session, row, lifecycle.close_by_system(state_of(row), outcome, note, now))
+
+
+def unresolved_of(session: Session, patient_id: uuid.UUID) -> list[Alert]:
+    """The patient's open and acknowledged alerts and tasks, locked as ``raise_from_findings``
+    locks them, so a reading's ingest and a recorded event never interleave."""
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.patient_id == patient_id, Alert.status != "resolved")
+            .order_by(Alert.id)
+            .with_for_update()
+        ).all()
+    )

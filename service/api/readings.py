@@ -7,7 +7,7 @@ import contextvars
 import email.message
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -37,9 +37,12 @@ from service.deps import (
 )
 from service.models import Reading
 from service.pagination import decode_cursor, encode_cursor
+from service.patients.events import hospital_stays
+from service.patients.state import Stay, in_hospital_on
 from service.problems import Conflict, Forbidden, Unauthorized
 from service.schemas import IngestOut, Page, ReadingOut, ReadingsBody
 from service.security import DEVICE_TOKEN_PREFIX, hash_device_token
+from service.timeutil import LONDON
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
 PatientCaller = Annotated[Principal, Depends(require("patient"))]
@@ -57,8 +60,9 @@ INGEST_RESPONSES: dict[int | str, dict[str, object]] = {
 _UNITS = {"heart_rate": "/min", "spo2": "%", "blood_pressure": "mmHg"}
 
 
-def reading_fields(row: Reading | dict[str, Any]) -> dict[str, Any]:
-    """A reading as the API shows it (ReadingOut's fields), from a stored row or its dict."""
+def reading_fields(row: Reading | dict[str, Any], stays: Sequence[Stay] = ()) -> dict[str, Any]:
+    """A reading as the API shows it (ReadingOut's fields), from a stored row or its dict;
+    ``stays``: the patient's hospital stays, to mark a reading taken during one."""
     get = row.get if isinstance(row, dict) else partial(getattr, row)
     kind, value = get("type"), get("value")
     unit = None
@@ -81,11 +85,18 @@ def reading_fields(row: Reading | dict[str, Any]) -> dict[str, Any]:
         "value_as_sent": get("value_as_sent"),
         "unit_as_sent": get("unit_as_sent"),
         "source": get("source"),
+        "in_hospital": _in_hospital(get("taken_at"), stays),
     }
 
 
-def reading_out(row: Reading) -> ReadingOut:
-    return ReadingOut.model_validate(reading_fields(row))
+def _in_hospital(taken_at: datetime | None, stays: Sequence[Stay]) -> bool:
+    if not stays or taken_at is None:
+        return False
+    return in_hospital_on(stays, taken_at.astimezone(LONDON).date())
+
+
+def reading_out(row: Reading, stays: Sequence[Stay] = ()) -> ReadingOut:
+    return ReadingOut.model_validate(reading_fields(row, stays))
 
 
 def _ingest(
@@ -110,14 +121,18 @@ def _ingest(
         allow_labs=principal.role == "clinician",
     )
     result = service.ingest(session, patient, rows, now, locked=locked)
+    # The stay the patient is in now, from their row: no query on the busiest route. A late
+    # reading from an earlier stay is marked in the lists, which read every stay.
+    since = patient.in_hospital_since
+    stays = [Stay(since, None, None)] if since is not None else []
     # Serialised here, once, from plain values in pydantic-core: returning the model would have
     # FastAPI validate it again as the response model (in another thread hop), and building
     # IngestOut first cost twice the serialising. The values are typed as IngestOut's fields
     # (reading_fields, _finding_fields, _advice_fields), so the bytes are the ones the model
     # gives (tests/service/test_readings.py compares them).
     body = {
-        "stored": [reading_fields(r) for r in result.stored_rows],
-        "already_stored": [reading_fields(r) for r in result.already_stored],
+        "stored": [reading_fields(r, stays) for r in result.stored_rows],
+        "already_stored": [reading_fields(r, stays) for r in result.already_stored],
         "findings": [_finding_fields(f) for f in result.findings],
         "advice": _advice_fields(result.advice),
     }
@@ -325,7 +340,8 @@ def _list(
     )
     page, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor(page[-1].taken_at.isoformat(), page[-1].id) if more else None
-    return Page(items=[reading_out(r) for r in page], next_cursor=next_cursor)
+    stays = hospital_stays(session, patient_id) if page else []
+    return Page(items=[reading_out(r, stays) for r in page], next_cursor=next_cursor)
 
 
 TypeQ = Annotated[ReadingType | None, Query(alias="type")]

@@ -1,45 +1,33 @@
 """Outcomes recorded by teams, and site and network reports.
 
-Recording (events, medicines, KCCQ-12, discharge from monitoring) is for clinicians of the
-patient's team and is audited. Reports: programme leads see every site, disclosure-controlled;
-clinicians see their own teams' figures as they are.
+Recording (medicines, KCCQ-12) is for clinicians of the patient's team and is audited; events
+and the discharge from monitoring drive the patient's state, in ``service.patients``. Reports:
+programme leads see every site, disclosure-controlled; clinicians see their own teams' figures
+as they are.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
-from service.models import Patient, Site, Team
-from service.pagination import decode_cursor, encode_cursor
-from service.problems import Conflict, NotFound, Unprocessable
+from service.models import Site, Team
+from service.pagination import dated_page
+from service.patients.events import not_future
+from service.problems import NotFound, field_error
 from service.reports import build, charts
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY, Metric
-from service.reports.models import KccqScore, MedicationChange, PatientEvent
+from service.reports.models import KccqScore, MedicationChange
 from service.reports.period import report_month
-from service.reports.schemas import (
-    AdmissionIn,
-    AttendanceIn,
-    DischargeIn,
-    EventIn,
-    EventOut,
-    EventPatch,
-    KccqIn,
-    KccqOut,
-    MedicationIn,
-    MedicationOut,
-)
-from service.schemas import Page, PatientOut
-from service.timeutil import LONDON
+from service.reports.schemas import KccqIn, KccqOut, MedicationIn, MedicationOut
+from service.schemas import Page
 
 router = APIRouter(prefix="/api/v1")
 recording = APIRouter(tags=["patient outcomes"])
@@ -61,158 +49,7 @@ FormatQuery = Annotated[
     Literal["json", "csv"] | None, Query(description="Or send Accept: text/csv")
 ]
 SVG_MEDIA = "image/svg+xml"
-
-
-def _field_error(field: str, message: str) -> Unprocessable:
-    return Unprocessable(
-        f"{field}: {message}",
-        extra={"errors": [{"field": field, "message": message, "type": "value_error"}]},
-    )
-
-
-def _not_future(field: str, value: date | None, now: datetime) -> None:
-    if value is not None and value > now.astimezone(LONDON).date():
-        raise _field_error(field, "is in the future")
-
-
-# --- recording: patient events ----------------------------------------------------------------
-
-
-def _event_out(event: PatientEvent) -> EventOut:
-    return EventOut.model_validate(event, from_attributes=True)
-
-
-@recording.post(
-    "/patients/{patient_id}/events",
-    status_code=status.HTTP_201_CREATED,
-    response_model=EventOut,
-    summary="Record an admission, A&E attendance or death (clinician of the team)",
-)
-def record_event(
-    patient_id: uuid.UUID,
-    body: EventIn,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> EventOut:
-    patient = patient_for(session, principal, patient_id)
-    event = PatientEvent(
-        id=uuid.uuid4(), patient_id=patient.id, recorded_at=now, recorded_by=principal.user_id
-    )
-    if isinstance(body, AdmissionIn):
-        _not_future("admitted_on", body.admitted_on, now)
-        _not_future("discharged_on", body.discharged_on, now)
-        event.kind, event.occurred_on = "admission", body.admitted_on
-        event.discharged_on, event.hf_related, event.emergency = (
-            body.discharged_on,
-            body.hf_related,
-            body.emergency,
-        )
-    elif isinstance(body, AttendanceIn):
-        _not_future("attended_on", body.attended_on, now)
-        event.kind, event.occurred_on, event.emergency = "ae_attendance", body.attended_on, True
-    else:
-        _not_future("died_on", body.died_on, now)
-        died = select(PatientEvent.id).where(
-            PatientEvent.patient_id == patient.id, PatientEvent.kind == "death"
-        )
-        if session.scalar(died) is not None:
-            raise Conflict("A death is already recorded for this patient.")
-        event.kind, event.occurred_on, event.emergency = "death", body.died_on, True
-    session.add(event)
-    session.flush()
-    audit_patient_access(
-        session, route_of(request), principal, patient.id, "C", now, f"event:{event.kind}"
-    )
-    return _event_out(event)
-
-
-@recording.patch(
-    "/patients/{patient_id}/events/{event_id}",
-    response_model=EventOut,
-    summary="Record an admission's discharge date (clinician of the team)",
-)
-def patch_event(
-    patient_id: uuid.UUID,
-    event_id: uuid.UUID,
-    body: EventPatch,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> EventOut:
-    patient = patient_for(session, principal, patient_id)
-    event = session.get(PatientEvent, event_id)
-    if event is None or event.patient_id != patient.id:
-        raise NotFound("No such event.")
-    if event.kind != "admission":
-        raise Conflict("Only an admission has a discharge date.")
-    _not_future("discharged_on", body.discharged_on, now)
-    if body.discharged_on < event.occurred_on:
-        raise _field_error("discharged_on", "is before the admission date")
-    event.discharged_on = body.discharged_on
-    session.flush()
-    audit_patient_access(
-        session, route_of(request), principal, patient.id, "U", now, "event:discharged_on"
-    )
-    return _event_out(event)
-
-
-def _page_after(query: Any, day_column: Any, id_column: Any, cursor: str | None) -> Any:
-    if cursor:
-        day_text, id_text = decode_cursor(cursor, 2)
-        try:
-            day, row_id = date.fromisoformat(day_text), uuid.UUID(id_text)
-        except ValueError as exc:
-            raise _field_error("cursor", "not a cursor this service issued") from exc
-        query = query.where(or_(day_column > day, and_(day_column == day, id_column > row_id)))
-    return query.order_by(day_column, id_column)
-
-
 Limit = Annotated[int, Query(ge=1, le=200)]
-
-
-def _dated_page(
-    session: Session,
-    model: Any,
-    day_column: Any,
-    patient_id: uuid.UUID,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[Any], str | None]:
-    """A page of one patient's dated records, oldest first, with the cursor for the next."""
-    query = _page_after(
-        select(model).where(model.patient_id == patient_id), day_column, model.id, cursor
-    )
-    rows = list(session.scalars(query.limit(limit + 1)).all())
-    page = rows[:limit]
-    more = len(rows) > limit
-    last = page[-1] if page else None
-    next_cursor = encode_cursor(getattr(last, day_column.key), last.id) if more and last else None
-    return page, next_cursor
-
-
-@recording.get(
-    "/patients/{patient_id}/events",
-    response_model=Page[EventOut],
-    summary="A patient's admissions, attendances and death, oldest first (clinician of the team)",
-)
-def list_events(
-    patient_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-    limit: Limit = 50,
-    cursor: str | None = None,
-) -> Page[EventOut]:
-    patient = patient_for(session, principal, patient_id)
-    page, next_cursor = _dated_page(
-        session, PatientEvent, PatientEvent.occurred_on, patient.id, limit, cursor
-    )
-    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "events")
-    return Page(items=[_event_out(r) for r in page], next_cursor=next_cursor)
 
 
 # --- recording: medicines and KCCQ-12 ---------------------------------------------------------
@@ -233,7 +70,7 @@ def record_medication(
     now: NowDep,
 ) -> MedicationOut:
     patient = patient_for(session, principal, patient_id)
-    _not_future("changed_on", body.changed_on, now)
+    not_future("changed_on", body.changed_on, now)
     row = MedicationChange(
         id=uuid.uuid4(),
         patient_id=patient.id,
@@ -268,7 +105,7 @@ def list_medications(
     cursor: str | None = None,
 ) -> Page[MedicationOut]:
     patient = patient_for(session, principal, patient_id)
-    page, next_cursor = _dated_page(
+    page, next_cursor = dated_page(
         session, MedicationChange, MedicationChange.changed_on, patient.id, limit, cursor
     )
     audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "medications")
@@ -293,7 +130,7 @@ def record_kccq(
     now: NowDep,
 ) -> KccqOut:
     patient = patient_for(session, principal, patient_id)
-    _not_future("assessed_on", body.assessed_on, now)
+    not_future("assessed_on", body.assessed_on, now)
     row = KccqScore(
         id=uuid.uuid4(),
         patient_id=patient.id,
@@ -324,7 +161,7 @@ def list_kccq(
     cursor: str | None = None,
 ) -> Page[KccqOut]:
     patient = patient_for(session, principal, patient_id)
-    page, next_cursor = _dated_page(
+    page, next_cursor = dated_page(
         session, KccqScore, KccqScore.assessed_on, patient.id, limit, cursor
     )
     audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "kccq")
@@ -332,50 +169,6 @@ def list_kccq(
         items=[KccqOut.model_validate(r, from_attributes=True) for r in page],
         next_cursor=next_cursor,
     )
-
-
-@recording.post(
-    "/patients/{patient_id}/discharge",
-    response_model=PatientOut,
-    summary="Discharge a patient from monitoring with a reason (clinician of the team)",
-)
-def discharge(
-    patient_id: uuid.UUID,
-    body: DischargeIn,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> PatientOut:
-    patient = patient_for(session, principal, patient_id)
-    if patient.status == "discharged":
-        raise Conflict("The patient has already been discharged from monitoring.")
-    _not_future("date", body.discharged_on, now)
-    if body.discharged_on < patient.enrolled_on:
-        raise _field_error("date", "is before the enrolment date")
-    # Compare-and-set on the version, as the patient PATCH does, so a concurrent edit is refused.
-    result = session.execute(
-        update(Patient)
-        .where(
-            Patient.id == patient.id,
-            Patient.version == patient.version,
-            Patient.status != "discharged",
-        )
-        .values(
-            status="discharged",
-            discharged_on=body.discharged_on,
-            discharge_reason=body.reason,
-            version=patient.version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("The record was changed by someone else: reload and try again.")
-    session.refresh(patient)
-    audit_patient_access(
-        session, route_of(request), principal, patient.id, "U", now, f"discharge:{body.reason}"
-    )
-    return PatientOut.model_validate(patient, from_attributes=True)
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -405,9 +198,9 @@ def _site(session: Session, site_id: uuid.UUID) -> Site:
 def _metric(metric_id: str, *, proportion: bool = False) -> Metric:
     metric = REGISTRY.get(metric_id)
     if metric is None:
-        raise _field_error("metric", "unknown metric id (see GET /api/v1/reports/metrics)")
+        raise field_error("metric", "unknown metric id (see GET /api/v1/reports/metrics)")
     if proportion and not metric.is_proportion:
-        raise _field_error("metric", "funnel plots are drawn for proportion metrics only")
+        raise field_error("metric", "funnel plots are drawn for proportion metrics only")
     return metric
 
 

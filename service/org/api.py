@@ -8,11 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 
+from service import changes
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Site, Team, User
 from service.org import service
-from service.problems import Conflict, NotFound, Unprocessable
-from service.schemas import SiteIn, SiteOut, SitePatch, TeamIn, TeamOut, UserIn, UserOut
+from service.problems import Conflict, NotFound
+from service.schemas import (
+    SettingChangeOut,
+    SiteDetailOut,
+    SiteIn,
+    SiteOut,
+    SitePatch,
+    TeamIn,
+    TeamOut,
+    UserIn,
+    UserOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -37,50 +48,37 @@ def create_site(body: SiteIn, session: SessionDep, _: Admin, now: NowDep) -> Sit
 @router.patch(
     "/sites/{site_id}",
     response_model=SiteOut,
-    summary="Set a site's pathway overrides and response times, validated for safety (admin)",
+    summary="Change a site's pathway overrides and response times by JSON Merge Patch, "
+    "validated for safety (admin)",
+    description="RFC 7396: a member left out is kept, null removes it, an object is merged "
+    "member by member; the merged settings are validated as a whole and a refusal names the "
+    "field. Every change is kept in the site's history (GET /api/v1/sites/{site_id}).",
 )
-def patch_site(site_id: uuid.UUID, body: SitePatch, session: SessionDep, _: Admin) -> Site:
-    import pathway
-    from service.alerting import out_of_hours, policy_from_json
+def patch_site(
+    site_id: uuid.UUID, body: SitePatch, session: SessionDep, principal: Admin, now: NowDep
+) -> Site:
+    return service.patch_site(session, principal, now, site_id, body)
 
+
+@router.get(
+    "/sites/{site_id}",
+    response_model=SiteDetailOut,
+    summary="A site with its settings and their history (staff)",
+)
+def get_site(site_id: uuid.UUID, session: SessionDep, _: AnyStaff) -> SiteDetailOut:
     site = session.get(Site, site_id)
     if site is None:
         raise NotFound("No such site.")
-    if body.pathway_overrides is not None:
-        try:
-            pathway.default_pathway().with_overrides(body.pathway_overrides)
-        except (pathway.UnsafeConfiguration, ValueError, TypeError) as exc:
-            field = getattr(exc, "field", "pathway_overrides")
-            raise Unprocessable(
-                str(exc),
-                extra={
-                    "errors": [
-                        {
-                            "field": f"pathway_overrides.{field}",
-                            "message": str(exc),
-                            "type": "unsafe",
-                        }
-                    ]
-                },
-            ) from exc
-        site.pathway_overrides = body.pathway_overrides
-    if body.response_policy is not None:
-        policy = body.response_policy.model_dump(exclude_none=True, mode="json")
-        try:
-            policy_from_json(policy)
-        except ValueError as exc:
-            raise Unprocessable(
-                str(exc),
-                extra={
-                    "errors": [
-                        {"field": "response_policy", "message": str(exc), "type": "value_error"}
-                    ]
-                },
-            ) from exc
-        out_of_hours.check_setting(session, site.id, policy)
-        site.response_policy = policy
-    session.flush()
-    return site
+    return SiteDetailOut(
+        id=site.id,
+        code=site.code,
+        name=site.name,
+        pathway_overrides=site.pathway_overrides,
+        response_policy=site.response_policy,
+        history=[
+            SettingChangeOut.model_validate(c) for c in changes.history(session, "site", site.id)
+        ],
+    )
 
 
 @router.get("/sites", response_model=list[SiteOut], summary="List sites (staff)")

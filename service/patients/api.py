@@ -15,7 +15,14 @@ from service.models import Patient, Team
 from service.pagination import decode_cursor, encode_cursor
 from service.patients import service
 from service.problems import Conflict, NotFound, Unprocessable
-from service.schemas import DeviceTokenOut, Page, PatientIn, PatientOut, PatientPatch
+from service.schemas import (
+    DeviceTokenOut,
+    Page,
+    PatientIn,
+    PatientOut,
+    PatientPatch,
+    SettingChangeOut,
+)
 from service.timeutil import LONDON
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -127,7 +134,10 @@ def get_patient(
 @router.patch(
     "/{patient_id}",
     response_model=PatientOut,
-    summary="Change thresholds or status (clinician of the team)",
+    summary="Change thresholds or status by JSON Merge Patch (clinician of the team)",
+    description="RFC 7396: a field left out is kept and null clears it, in the thresholds one "
+    "by one too (a cleared threshold falls back to the pathway's). The merged thresholds are "
+    "checked as a whole; a refusal names the field.",
 )
 def patch_patient(
     patient_id: uuid.UUID,
@@ -139,6 +149,19 @@ def patch_patient(
 ) -> PatientOut:
     patient = service.patch_patient(session, principal, route_of(request), now, patient_id, body)
     return to_out(patient)
+
+
+@router.get(
+    "/{patient_id}/threshold-history",
+    response_model=list[SettingChangeOut],
+    summary="Who changed the patient's thresholds, when, before and after, newest first "
+    "(clinician of the team)",
+)
+def threshold_history(
+    patient_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> list[SettingChangeOut]:
+    rows = service.threshold_history(session, principal, route_of(request), now, patient_id)
+    return [SettingChangeOut.model_validate(row) for row in rows]
 
 
 @router.post(

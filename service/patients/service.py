@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import pathway
+from service import changes as changes_log
 from service.access import audit_patient_access, patient_for
+from service.changes import merge_patch
 from service.deps import Principal
 from service.models import DeviceToken, Patient
-from service.problems import Conflict, NotFound, Unprocessable
+from service.problems import Conflict, NotFound, Unprocessable, field_error
 from service.schemas import DeviceTokenOut, PatientPatch
 from service.security import hash_device_token, new_device_token
 
@@ -45,20 +48,30 @@ def patch_patient(
     patient_id: uuid.UUID,
     body: PatientPatch,
 ) -> Patient:
-    """Change thresholds, cohort or status; ``body.version`` refuses a stale change (409)."""
+    """Change thresholds, cohort, status or the plan by JSON Merge Patch (RFC 7396): what the
+    request leaves out is kept, ``null`` clears it. ``body.version`` refuses a stale change
+    (409). A change of thresholds is kept in the patient's settings history."""
     patient = patient_for(session, principal, patient_id)
     if patient.status == "discharged":
         raise Conflict("The patient has been discharged from monitoring.")
-    if body.version is not None and body.version != patient.version:
+    patch: dict[str, Any] = body.model_dump(exclude_unset=True)
+    version = patch.pop("version", None)
+    if version is not None and version != patient.version:
         raise Conflict("The record was changed by someone else: reload and try again.")
-    # An explicit null changes nothing: cohort, status and the plan are never empty.
-    changes: dict[str, object] = body.model_dump(
-        exclude_unset=True, exclude_none=True, exclude={"version", "thresholds"}
-    )
-    if body.thresholds is not None:
-        thresholds = body.thresholds.model_dump(exclude_none=True)
-        check_thresholds(thresholds)
-        changes["thresholds"] = thresholds
+    changes: dict[str, Any] = {}
+    for name, value in patch.items():
+        if name == "thresholds":
+            continue
+        if value is None:
+            raise field_error(name, "cannot be cleared")
+        if value != getattr(patient, name):
+            changes[name] = value
+    before = dict(patient.thresholds or {})
+    if "thresholds" in patch:
+        merged = merge_patch(before, patch["thresholds"]) or {}
+        check_thresholds(merged)
+        if merged != before:
+            changes["thresholds"] = merged
     if changes:
         result = session.execute(
             update(Patient)
@@ -69,8 +82,28 @@ def patch_patient(
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("The record was changed by someone else: reload and try again.")
         session.refresh(patient)
+    if "thresholds" in changes:
+        changes_log.record(
+            session,
+            "patient",
+            patient.id,
+            "thresholds",
+            before,
+            changes["thresholds"],
+            principal.user_id,
+            now,
+        )
     audit_patient_access(session, route, principal, patient.id, "U", now, ",".join(sorted(changes)))
     return patient
+
+
+def threshold_history(
+    session: Session, principal: Principal, route: str, now: datetime, patient_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Who changed the patient's thresholds, when, from what to what (newest first)."""
+    patient = patient_for(session, principal, patient_id)
+    audit_patient_access(session, route, principal, patient.id, "R", now, "threshold-history")
+    return changes_log.history(session, "patient", patient.id)
 
 
 def issue_device_token(

@@ -189,11 +189,33 @@ def _month_alerts(ctx: Ctx) -> Any:
             Alert.outcome,
         )
         .join(Patient, Patient.id == Alert.patient_id)
-        .where(or_(in_instants(Alert.raised_at, ctx), in_instants(Alert.resolved_at, ctx)))
+        .where(
+            Alert.kind == "alert",
+            or_(in_instants(Alert.raised_at, ctx), in_instants(Alert.resolved_at, ctx)),
+        )
     )
 
 
 MONTH_ALERTS = Family("month_alerts", _month_alerts)
+
+
+def _month_tasks(ctx: Ctx) -> Any:
+    """Tasks the service raised for the team (post-discharge reviews) raised in the month."""
+    return (
+        select(
+            Alert.patient_id,
+            Alert.alert_group,
+            Alert.raised_at,
+            Alert.due_at,
+            Alert.resolved_at,
+            Alert.outcome,
+        )
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(Alert.kind == "task", in_instants(Alert.raised_at, ctx))
+    )
+
+
+MONTH_TASKS = Family("month_tasks", _month_tasks)
 
 
 def _alert_exposure(ctx: Ctx) -> Any:
@@ -201,7 +223,7 @@ def _alert_exposure(ctx: Ctx) -> Any:
     raised, and the patient-days on the pathway (0 for a patient not on it)."""
     raised = (
         select(Alert.patient_id, func.count().label("alerts"))
-        .where(in_instants(Alert.raised_at, ctx))
+        .where(Alert.kind == "alert", in_instants(Alert.raised_at, ctx))
         .group_by(Alert.patient_id)
         .subquery("alerts_by_patient")
     )

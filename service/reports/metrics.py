@@ -284,6 +284,7 @@ def _alerted_before(ctx: Ctx, ev: Any) -> ColumnElement[int]:
     alert_day = ctx.london_date(Alert.raised_at)
     before = exists().where(
         Alert.patient_id == ev.patient_id,
+        Alert.kind == "alert",
         Alert.raised_at >= ctx.lookback_utc,
         Alert.raised_at < ctx.end_utc,
         days_between(ev.occurred_on, alert_day).between(0, ALERT_LOOKBACK_DAYS),
@@ -759,3 +760,6 @@ register(
 
 # Registered after the metrics above, in their own module: red alerts raised out of hours.
 from service.reports import out_of_hours as _out_of_hours  # noqa: E402, F401
+
+# Registered last, in a module of their own: the post-discharge review tasks.
+from service.reports import review_metrics as _review_metrics  # noqa: E402, F401

@@ -44,9 +44,13 @@ EventIn = Annotated[AdmissionIn | AttendanceIn | DeathIn, Field(discriminator="k
 
 
 class EventPatch(Input):
-    """An admission's discharge date, usually known only after the admission is recorded."""
+    """A JSON Merge Patch (RFC 7396) of an event, in ``EventOut``'s names: a field left out is
+    kept, ``null`` clears it. Most often an admission's discharge date, known only later."""
 
-    discharged_on: date
+    occurred_on: date | None = None
+    discharged_on: date | None = None
+    hf_related: bool | None = None
+    emergency: bool | None = None
 
 
 class EventOut(BaseModel):

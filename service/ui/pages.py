@@ -88,6 +88,7 @@ templates.env.globals.update(
     format_nhs_number=format_nhs_number,
     cohorts=views.COHORTS,
     outcomes=views.OUTCOMES,
+    outcome_names=views.OUTCOME_NAMES,
     statuses=views.STATUSES,
     event_kinds=views.EVENT_KINDS,
     refresh_seconds=REFRESH_SECONDS,

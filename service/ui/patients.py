@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import pathway
+from service import changes
 from service.access import audit_patient_access, patient_for, route_of
 from service.alerting import service as alerting
 from service.deps import NowDep, SessionDep
@@ -147,6 +148,7 @@ def _patient_page(
             "form_error": form_error,
             "tokens": tokens,
             "new_token": new_token,
+            "threshold_history": changes.history(session, "patient", patient.id),
             "return_to": f"/ui/patients/{patient.id}",
             "now": now,
         },
@@ -192,10 +194,14 @@ def save_thresholds(
     form_error: str | None = None
     if not errors:
         try:
+            # The form shows every threshold, so it sends every one: an emptied field is an
+            # explicit null, which the merge patch clears (back to the pathway's default).
             thresholds = Thresholds.model_validate(
                 {
-                    k: (int(v) if v.is_integer() and k != "target_weight_kg" else v)
-                    for k, v in parsed.items()
+                    k: None
+                    if (v := parsed.get(k)) is None
+                    else (int(v) if v.is_integer() and k != "target_weight_kg" else v)
+                    for k in views.THRESHOLD_NAMES
                 }
             )
             patients.patch_patient(

@@ -30,6 +30,12 @@ OUTCOMES = {
     "no_action_needed": "No action needed",
     "patient_unreachable": "Patient unreachable",
 }
+# Outcomes only the service records (alerts.lifecycle.SYSTEM_OUTCOMES): shown, never offered.
+OUTCOME_NAMES = {
+    **OUTCOMES,
+    "patient_died": "Closed: the patient's death was recorded",
+    "no_longer_due": "Closed: no longer due",
+}
 STATUSES = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
 EVENT_KINDS = {
     "raised": "Raised",

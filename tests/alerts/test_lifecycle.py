@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from alerts.lifecycle import (
     NOTE_MAX_CHARS,
+    SYSTEM_OUTCOMES,
     AlertState,
     AlertStatus,
     EventKind,
@@ -24,6 +25,7 @@ from alerts.lifecycle import (
     add_note,
     assign,
     attach_evidence,
+    close_by_system,
     escalate,
     is_overdue,
     raise_alert,
@@ -189,9 +191,24 @@ def test_resolve_rejects_an_overlong_note() -> None:
         resolve(OPEN, Outcome.REFERRED, "x" * (NOTE_MAX_CHARS + 1), "dr-1", LATER)
 
 
-def test_every_outcome_resolves() -> None:
+def test_every_clinician_outcome_resolves() -> None:
     for outcome in Outcome:
-        assert resolve(OPEN, outcome, None, "dr-1", LATER).new_state.outcome is outcome
+        if outcome in SYSTEM_OUTCOMES:
+            with pytest.raises(InvalidInput):
+                resolve(OPEN, outcome, None, "dr-1", LATER)
+        else:
+            assert resolve(OPEN, outcome, None, "dr-1", LATER).new_state.outcome is outcome
+
+
+def test_the_service_closes_with_its_own_outcome_and_no_first_action() -> None:
+    state, event = close_by_system(OPEN, Outcome.PATIENT_DIED, " Death recorded. ", LATER)
+    assert state.status is AlertStatus.RESOLVED and state.outcome is Outcome.PATIENT_DIED
+    assert state.first_action_at is None and state.resolved_at == LATER
+    assert event.actor_id is None and event.note == "Death recorded."
+    with pytest.raises(InvalidInput):
+        close_by_system(OPEN, Outcome.ADVICE_GIVEN, "no", LATER)
+    with pytest.raises(IllegalTransition):
+        close_by_system(state, Outcome.PATIENT_DIED, "again", LATER)
 
 
 @pytest.mark.parametrize(
@@ -380,6 +397,8 @@ def test_wire_values_match_the_contract() -> None:
         "admitted",
         "no_action_needed",
         "patient_unreachable",
+        "patient_died",
+        "no_longer_due",
     ]
     assert [s.value for s in AlertStatus] == ["open", "acknowledged", "resolved"]
 

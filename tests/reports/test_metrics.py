@@ -110,6 +110,8 @@ def test_registry_covers_the_domain_reference():
         "red_alerts_out_of_hours_handover_unavailable",
         "red_alerts_out_of_hours_actioned_in_time",
         "red_alerts_out_of_hours_handover_delivered",
+        "post_discharge_reviews_due",
+        "post_discharge_reviews_in_time",
     }
     assert set(REGISTRY) == expected
     for metric in REGISTRY.values():

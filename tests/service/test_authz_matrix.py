@@ -83,6 +83,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         body=lambda: {"response_policy": {"red_within_minutes": 240}},
         unscoped_roles=frozenset({ADMIN}),
     ),
+    # A site's settings and their history: not patient data, for any staff.
+    ("GET", "/api/v1/sites/{site_id}"): R(CLINICIAN, LEAD, ADMIN),
     ("POST", "/api/v1/sites/{site_id}/teams"): R(
         ADMIN,
         scope="site",
@@ -105,6 +107,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("PATCH", "/api/v1/patients/{patient_id}"): R(
         CLINICIAN, scope="patient", body=lambda: {"thresholds": {"target_weight_kg": 79}}
     ),
+    ("GET", "/api/v1/patients/{patient_id}/threshold-history"): R(CLINICIAN, scope="patient"),
     ("POST", "/api/v1/patients/{patient_id}/device-token"): R(CLINICIAN, scope="patient"),
     ("DELETE", "/api/v1/patients/{patient_id}/device-tokens/{token_id}"): R(
         CLINICIAN, scope="token"
@@ -157,6 +160,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("PATCH", "/api/v1/patients/{patient_id}/events/{event_id}"): R(
         CLINICIAN, scope="event", body=lambda: {"discharged_on": "2026-11-19"}
     ),
+    ("DELETE", "/api/v1/patients/{patient_id}/events/{event_id}"): R(CLINICIAN, scope="event"),
     ("POST", "/api/v1/patients/{patient_id}/medications"): R(
         CLINICIAN,
         scope="patient",
@@ -433,8 +437,14 @@ def _audit_rows(world, actor: str):
 
 
 def _cases():
-    # Discharging the caller's own patient ends its device token: those cases go last.
-    order = sorted(ROUTES.items(), key=lambda item: (item[0][1].endswith("/discharge"), item[0]))
+    # Discharging the caller's own patient ends its device token: those cases go last. Deleting
+    # the event goes after the cases that change it.
+    def last(item: tuple[tuple[str, str], Route]) -> tuple[bool, bool, tuple[str, str]]:
+        (method, path), _ = item
+        deletes_event = method == "DELETE" and path.endswith("{event_id}")
+        return path.endswith("/discharge"), deletes_event, item[0]
+
+    order = sorted(ROUTES.items(), key=last)
     for (method, path), route in order:
         for role in ROLES:
             targets = TARGETS if route.scope else {"own": None}
