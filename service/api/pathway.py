@@ -16,6 +16,9 @@ router = APIRouter(prefix="/api/v1", tags=["pathway"])
     "/pathway", summary="Pathway version, rules and default thresholds (any signed-in caller)"
 )
 def get_pathway(
-    _: Annotated[Principal, Depends(require("patient", "clinician", "programme_lead", "admin"))],
+    _: Annotated[
+        Principal,
+        Depends(require("patient", "clinician", "programme_lead", "admin", "site_admin")),
+    ],
 ) -> dict[str, Any]:
     return pathway.describe(pathway.default_pathway())
