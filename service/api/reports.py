@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Patient, Site, Team
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import day, decode, encode_cursor, keyset, uuid_value
 from service.problems import Conflict, NotFound, Unprocessable
 from service.reports import build, charts
 from service.reports.groups import EQUITY_DIMENSIONS
@@ -160,13 +160,10 @@ def patch_event(
 
 
 def _page_after(query: Any, day_column: Any, id_column: Any, cursor: str | None) -> Any:
-    if cursor:
-        day_text, id_text = decode_cursor(cursor, 2)
-        try:
-            day, row_id = date.fromisoformat(day_text), uuid.UUID(id_text)
-        except ValueError as exc:
-            raise _field_error("cursor", "not a cursor this service issued") from exc
-        query = query.where(or_(day_column > day, and_(day_column == day, id_column > row_id)))
+    after = decode(cursor, keyset(day, uuid_value))
+    if after is not None:
+        on, row_id = after
+        query = query.where(or_(day_column > on, and_(day_column == on, id_column > row_id)))
     return query.order_by(day_column, id_column)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Patient
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import decode, encode_cursor, keyset, uuid_value
 from service.patients import service
 from service.schemas import (
     DeviceTokenOut,
@@ -79,9 +79,9 @@ def list_patients(
     query = select(Patient).where(Patient.team_id.in_(teams))
     if patient_status:
         query = query.where(Patient.status == patient_status)
-    if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        query = query.where(Patient.id > uuid.UUID(after))
+    after = decode(cursor, keyset(uuid_value))
+    if after is not None:
+        query = query.where(Patient.id > after[0])
     rows = list(session.scalars(query.order_by(Patient.id).limit(limit + 1)).all())
     page, more = rows[:limit], len(rows) > limit
     audit_patient_access(
