@@ -124,17 +124,18 @@ def set_cookie(request: Request, response: Response, data: SessionData) -> None:
         max_age=max_age,
         path=COOKIE_PATH,
         httponly=True,
-        secure=request.url.scheme == "https",
+        secure=settings.secure_cookies or request.url.scheme == "https",
         samesite="lax",
     )
 
 
 def clear_cookie(request: Request, response: Response) -> None:
+    settings: Settings = request.app.state.settings
     response.delete_cookie(
         COOKIE_NAME,
         path=COOKIE_PATH,
         httponly=True,
-        secure=request.url.scheme == "https",
+        secure=settings.secure_cookies or request.url.scheme == "https",
         samesite="lax",
     )
 
