@@ -21,9 +21,9 @@ MAX_LENGTH = 320
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    kind: Literal["phone", "url"]
+    kind: Literal["phone", "url", "text"]
     text: str  # as stored and shown
-    href: str  # tel:+44... or the https address
+    href: str  # tel:+44... or the https address; empty for text, which is shown unlinked
 
 
 def parse_contact(value: str) -> Contact:
@@ -38,15 +38,16 @@ def parse_contact(value: str) -> Contact:
     raise ValueError("must be a UK telephone number (01332 000000) or an https:// address")
 
 
-def contact_or_none(value: str | None) -> Contact | None:
-    """The contact to show for a stored value; None for a value stored before the format was
-    checked that is not one (shown as plain text instead)."""
+def contact_to_show(value: str | None) -> Contact | None:
+    """The contact to show for a stored value (None if there is none). A value stored before
+    the format was checked that is not one is still shown, as plain text with no link: the nurse
+    needs it more than the format."""
     if not value:
         return None
     try:
         return parse_contact(value)
     except ValueError:
-        return None
+        return Contact("text", value, "")
 
 
 def _uk_number(text: str) -> str:

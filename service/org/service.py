@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.access import audit_change, manages_site
+from service.contacts import Contact, contact_to_show
 from service.deps import Principal
 from service.models import Site, Team, User, UserTeam
 from service.problems import Conflict, Forbidden, NotFound, Unprocessable
@@ -153,6 +154,18 @@ def visible_teams(session: Session, principal: Principal, site_id: uuid.UUID | N
     elif principal.role == "site_admin":
         query = query.where(Team.site_id == principal.site_id)
     return list(session.scalars(query).all())
+
+
+def escalation_contacts(
+    session: Session, team_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Contact | None]:
+    """Each team's escalation contact, as a nurse working an escalated alert is shown it."""
+    if not team_ids:
+        return {}
+    rows = session.execute(
+        select(Team.id, Team.escalation_contact).where(Team.id.in_(team_ids))
+    ).all()
+    return {row.id: contact_to_show(row.escalation_contact) for row in rows}
 
 
 # --- users -----------------------------------------------------------------------------------
