@@ -86,17 +86,22 @@ class BodyLimitMiddleware:
         else:
             body = _problem_bytes(413, "payload-too-large", "Payload too large", detail)
             content_type = PROBLEM_JSON.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, content_type, body)
+
+
+async def _answer(send: Send, status: int, content_type: bytes, body: bytes) -> None:
+    """A whole answer sent from a middleware, before the app has seen the request."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class AccessLogMiddleware:
@@ -195,14 +200,4 @@ class TrustedHostsMiddleware:
             body = _problem_bytes(
                 400, "bad-host", "Bad request", "The Host header names no host this serves."
             )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [
-                        (b"content-type", PROBLEM_JSON.encode()),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _answer(send, 400, PROBLEM_JSON.encode(), body)
