@@ -337,3 +337,27 @@ def test_team_escalation_contact_is_a_phone_number_or_https_address(client, worl
         assert response.json()["errors"][0]["field"] == "escalation_contact"
     with world.app.state.sessions() as s:
         assert s.get(Team, world.teams["A1"]).escalation_contact.startswith("https://")
+
+
+def test_the_cli_makes_a_site_admin_and_audits_it(world, settings, monkeypatch):
+    from click.testing import CliRunner
+
+    from service import cli
+
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    site = str(world.sites["B"])
+    result = CliRunner().invoke(
+        cli.main,
+        ["create-user", "siteb", "--role", "site_admin", "--site", site],
+        input="a-long-password-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    with world.app.state.sessions() as s:
+        user = s.scalar(select(User).where(User.username == "siteb"))
+        assert user.role == "site_admin" and str(user.site_id) == site
+        (row,) = s.scalars(select(AuditEvent).where(AuditEvent.detail.like("user:%"))).all()
+        assert row.route == "CLI mhf create-user" and row.actor_id is None
+    refused = CliRunner().invoke(
+        cli.main, ["create-user", "nosite", "--role", "site_admin"], input="a-long-password-1\n"
+    )
+    assert refused.exit_code != 0 and "site" in refused.output
