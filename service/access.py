@@ -63,6 +63,42 @@ def audit_patient_access(
     audit.record(session, [entry], now)
 
 
+def manages_site(principal: Principal, site_id: uuid.UUID) -> bool:
+    """A network admin manages every site; a site admin only their own."""
+    if principal.role == "admin":
+        return True
+    return principal.role == "site_admin" and principal.site_id == site_id
+
+
+def audit_change(
+    session: Session,
+    route: str,
+    principal: Principal,
+    action: str,
+    now: datetime,
+    detail: str,
+    *,
+    outcome: str = "0",
+    patient_id: uuid.UUID | None = None,
+) -> None:
+    """Record an administrative change (users, sites, teams, webhooks, transfers) or a refused
+    attempt (``outcome`` "4"), in the same hash-chained trail as reads of patient data.
+
+    ``detail`` names what changed (``user:<id> deactivated``); a change about one patient (a
+    transfer, a refused enrolment) also names the patient, so "who touched P" finds it.
+    """
+    entry = audit.AuditEntry(
+        actor_id=principal.user_id,
+        actor_role=principal.role,
+        patient_id=patient_id,
+        action=action,
+        route=route,
+        outcome=outcome,
+        detail=detail[:2000],
+    )
+    audit.record(session, [entry], now)
+
+
 def audit_params(
     route: str, principal: Principal, action: str, now: datetime, detail: str | None
 ) -> dict[str, Any] | None:

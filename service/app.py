@@ -8,14 +8,19 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from service import ui
+from service import docs, ui
 from service.alerting import api as alerts_api
 from service.api import auth, fhir, health, readings, reports
 from service.api import pathway as pathway_api
 from service.audit import api as audit_api
 from service.db import build_engine, build_sessionmaker
 from service.logs import configure_logging
-from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.middleware import (
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    ResponseHeadersMiddleware,
+    TrustedHostsMiddleware,
+)
 from service.org import api as org
 from service.patients import api as patients
 from service.patients import events_api as patient_events
@@ -68,6 +73,10 @@ def create_app(
             "Managing Heart Failure @home pathway. Errors are RFC 9457 problem details."
         ),
         lifespan=lifespan,
+        # Served by service.docs from the installed package (no CDN), or not at all.
+        openapi_url=docs.OPENAPI_URL if settings.docs_enabled else None,
+        docs_url=None,
+        redoc_url=None,
     )
     engine = build_engine(settings.database_url)
     app.state.settings = settings
@@ -75,10 +84,15 @@ def create_app(
     app.state.sessions = build_sessionmaker(engine)
     app.state.clock = clock
     install_problem_handlers(app)
+    if settings.docs_enabled:
+        docs.install(app)
     ui.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ResponseHeadersMiddleware)
+    if settings.trusted_hosts is not None:
+        app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(AccessLogMiddleware)
     return app
 

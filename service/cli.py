@@ -39,10 +39,17 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 @main.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["clinician", "programme_lead", "admin"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["clinician", "programme_lead", "admin", "site_admin"]),
+)
 @click.option("--team", "teams", multiple=True, help="Team id (repeatable)")
+@click.option("--site", "site", default=None, help="The site id a site_admin manages")
 @click.option("--display-name", default=None)
-def create_user(username: str, role: str, teams: tuple[str, ...], display_name: str | None) -> None:
+def create_user(
+    username: str, role: str, teams: tuple[str, ...], site: str | None, display_name: str | None
+) -> None:
     """Create a staff user; the password is read from standard input."""
     from pydantic import ValidationError
 
@@ -60,6 +67,7 @@ def create_user(username: str, role: str, teams: tuple[str, ...], display_name: 
             role=role,
             team_ids=[uuid.UUID(t) for t in teams],
             display_name=display_name,
+            site_id=uuid.UUID(site) if site else None,
         )
     except (ValidationError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc

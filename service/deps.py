@@ -31,7 +31,9 @@ from service.security import (
 )
 from service.settings import Settings
 
-ROLES = ("patient", "clinician", "programme_lead", "admin")
+# ``admin`` is the network-wide administrator; a ``site_admin`` manages one site's teams, users
+# and webhooks (``Principal.site_id``).
+ROLES = ("patient", "clinician", "programme_lead", "admin", "site_admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class Principal:
     user_id: uuid.UUID | None = None
     patient_id: uuid.UUID | None = None
     team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # The one site a site admin manages; None for everyone else.
+    site_id: uuid.UUID | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -160,18 +164,29 @@ def _staff_principal(session: Session, request: Request, token: str) -> Principa
     try:
         claims = decode_access_token(token_settings(settings), token, request.app.state.clock())
         user_id = uuid.UUID(str(claims["sub"]))
-    except (InvalidToken, ValueError) as exc:
+        issued_at = float(claims["iat"])  # type: ignore[arg-type]
+    except (InvalidToken, ValueError, TypeError) as exc:
         raise Unauthorized("The access token is not valid.") from exc
     # The user and their teams in one round trip: this runs before every staff request.
     rows = session.execute(
-        select(User.role, User.is_active, UserTeam.team_id)
+        select(User.role, User.is_active, User.site_id, User.sessions_valid_after, UserTeam.team_id)
         .outerjoin(UserTeam, UserTeam.user_id == User.id)
         .where(User.id == user_id)
     ).all()
-    if not rows or not rows[0].is_active:
+    if not rows or not rows[0].is_active or revoked(rows[0].sessions_valid_after, issued_at):
         raise Unauthorized("The access token is not valid.")
     team_ids = frozenset(row.team_id for row in rows if row.team_id is not None)
-    return Principal(role=rows[0].role, user_id=user_id, team_ids=team_ids)
+    return Principal(role=rows[0].role, user_id=user_id, team_ids=team_ids, site_id=rows[0].site_id)
+
+
+def revoked(valid_after: datetime | None, issued_at: float) -> bool:
+    """A token or page session issued before the user signed out (or was deactivated) is dead.
+
+    A token's ``iat`` is whole seconds, rounded down: a token issued in the same second as, but
+    after, a sign-out is refused too. Refusing a fresh token (sign in again) is the safe error;
+    accepting an old one is not.
+    """
+    return valid_after is not None and issued_at < valid_after.timestamp()
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: body size limit (413 before parsing) and access logs."""
+"""Pure ASGI middleware: body size limit (413 before parsing), access logs, response headers
+and the trusted Host headers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import time
 from typing import Any
 
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.problems import PROBLEM_JSON, TYPE_BASE
@@ -84,17 +86,22 @@ class BodyLimitMiddleware:
         else:
             body = _problem_bytes(413, "payload-too-large", "Payload too large", detail)
             content_type = PROBLEM_JSON.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, content_type, body)
+
+
+async def _answer(send: Send, status: int, content_type: bytes, body: bytes) -> None:
+    """A whole answer sent from a middleware, before the app has seen the request."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class AccessLogMiddleware:
@@ -126,3 +133,71 @@ class AccessLogMiddleware:
                     "ms": round((time.perf_counter() - start) * 1000, 2),
                 },
             )
+
+
+# Answers that may hold patient data: the API and FHIR. Kept out of any cache (a shared proxy's
+# or the browser's back-button store), and never sniffed into another content type.
+_NO_STORE_PREFIXES = ("/api/", "/fhir")
+
+
+class ResponseHeadersMiddleware:
+    """``X-Content-Type-Options: nosniff`` on every answer, and ``Cache-Control: no-store`` on
+    every API and FHIR answer unless the route chose its own, added where the response starts,
+    so no route (nor a 413 or a 500) can forget them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        no_store = path.startswith(_NO_STORE_PREFIXES)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if no_store and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+# Liveness and readiness probes come from the orchestrator by the container's own address.
+_PROBES = ("/healthz", "/readyz")
+
+
+class TrustedHostsMiddleware:
+    """Starlette's ``TrustedHostMiddleware`` in front of the app (production), its refusal given
+    as a problem document like every other 400, and the health probes exempt."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.check = TrustedHostMiddleware(self._trusted, allowed_hosts, www_redirect=False)
+
+    async def _trusted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["mhf.trusted_host"] = True
+        await self.app(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in _PROBES:
+            await self.app(scope, receive, send)
+            return
+
+        async def only_if_trusted(message: Message) -> None:
+            # TrustedHostMiddleware's own plain-text refusal is replaced below.
+            if scope.get("mhf.trusted_host"):
+                await send(message)
+
+        await self.check(scope, receive, only_if_trusted)
+        if not scope.get("mhf.trusted_host"):
+            body = _problem_bytes(
+                400, "bad-host", "Bad request", "The Host header names no host this serves."
+            )
+            await _answer(send, 400, PROBLEM_JSON.encode(), body)

@@ -69,7 +69,9 @@ class Team(Base):
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('clinician','programme_lead','admin')", name="role"),
+        CheckConstraint("role IN ('clinician','programme_lead','admin','site_admin')", name="role"),
+        # A site admin manages exactly one site; no one else is tied to a site this way.
+        CheckConstraint("(role = 'site_admin') = (site_id IS NOT NULL)", name="site_admin_site"),
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(150), unique=True)
@@ -77,7 +79,12 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Page sessions issued before this are refused: set when the user signs out.
+    # The site a site admin manages (users.role = 'site_admin'); null for every other role.
+    site_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sites.id"), nullable=True, index=True
+    )
+    # Page sessions and bearer tokens issued before this are refused: set when the user signs
+    # out or is deactivated.
     sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

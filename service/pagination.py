@@ -1,18 +1,60 @@
-"""Opaque keyset cursors: base64 of a small JSON list, refused with 422 if tampered with."""
+"""Opaque keyset cursors, and the one place every cursor the service is sent is decoded.
+
+A cursor is whatever the service put in a page's ``next_cursor``; a client sends it back
+unchanged. Anything else (hand-edited, truncated, from another route, arbitrary bytes) is a bad
+request: ``decode`` answers 400 with a problem document, whichever route and whatever the
+cursor fails on, from its base64 to the type of each value in it. A cursor never reaches a
+query unparsed, so no value in it can fail there as a 500.
+"""
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import uuid
-from datetime import date
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from service.problems import Unprocessable, field_error
+from service.problems import Problem
+
+T = TypeVar("T")
+# Real cursors are under 200 characters; the cap keeps a hostile one cheap to refuse.
+MAX_CURSOR_CHARS = 512
+
+
+class BadCursor(Problem):
+    status, slug, title = 400, "bad-cursor", "Bad cursor"
+
+    def __init__(self, field: str = "cursor") -> None:
+        super().__init__(
+            f"{field} is not a cursor this service issued: start again from the first page.",
+            extra={
+                "errors": [
+                    {
+                        "field": field,
+                        "message": "not a cursor this service issued",
+                        "type": "cursor",
+                    }
+                ]
+            },
+        )
+
+
+def decode(cursor: str | None, parse: Callable[[str], T], field: str = "cursor") -> T | None:
+    """The key ``cursor`` holds, by ``parse`` (a ``keyset`` or a cursor format's own decoder);
+    None for no cursor; ``BadCursor`` (400) for anything ``parse`` cannot read."""
+    if cursor is None or cursor == "":
+        return None
+    if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
+        raise BadCursor(field)
+    try:
+        return parse(cursor)
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
+        raise BadCursor(field) from exc
 
 
 def encode_cursor(*parts: Any) -> str:
@@ -20,33 +62,47 @@ def encode_cursor(*parts: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[str]:
-    try:
+def keyset(*kinds: Callable[[str], Any]) -> Callable[[str], tuple[Any, ...]]:
+    """A parser of ``encode_cursor``'s cursors of ``len(kinds)`` values, each read by its kind
+    (``uuid.UUID``, ``aware_datetime``, ``date.fromisoformat``); any failure is a ValueError."""
+
+    def parse(cursor: str) -> tuple[Any, ...]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise Unprocessable("cursor is not valid", extra={"errors": [_err()]}) from exc
-    if (
-        not isinstance(parts, list)
-        or len(parts) != size
-        or not all(isinstance(p, str) for p in parts)
-    ):
-        raise Unprocessable("cursor is not valid", extra={"errors": [_err()]})
-    return parts
+        if (
+            not isinstance(parts, list)
+            or len(parts) != len(kinds)
+            or not all(isinstance(p, str) for p in parts)
+        ):
+            raise ValueError("not a cursor of this route")
+        return tuple(kind(part) for kind, part in zip(kinds, parts, strict=True))
+
+    return parse
 
 
-def _err() -> dict[str, str]:
-    return {"field": "cursor", "message": "not a cursor this service issued", "type": "cursor"}
+def aware_datetime(text: str) -> datetime:
+    """A cursor's time: ISO 8601 with its offset, as the service writes them."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a cursor's time has an offset")
+    # In UTC here, as the database compares it: the first or last moment a datetime can hold,
+    # at another offset, overflows (OverflowError) when converted, and must do so here.
+    return value.astimezone(UTC)
+
+
+def day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def uuid_value(text: str) -> uuid.UUID:
+    return uuid.UUID(text)
 
 
 def _page_after(query: Any, day_column: Any, id_column: Any, cursor: str | None) -> Any:
-    if cursor:
-        day_text, id_text = decode_cursor(cursor, 2)
-        try:
-            day, row_id = date.fromisoformat(day_text), uuid.UUID(id_text)
-        except ValueError as exc:
-            raise field_error("cursor", "not a cursor this service issued") from exc
-        query = query.where(or_(day_column > day, and_(day_column == day, id_column > row_id)))
+    after = decode(cursor, keyset(day, uuid_value))
+    if after is not None:
+        on, row_id = after
+        query = query.where(or_(day_column > on, and_(day_column == on, id_column > row_id)))
     return query.order_by(day_column, id_column)
 
 

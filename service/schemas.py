@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -17,12 +18,13 @@ from pydantic import (
     field_validator,
 )
 
+from service.contacts import parse_contact
 from service.nhs_number import is_valid_nhs_number, normalise_nhs_number
 
 T = TypeVar("T")
 Cohort = Literal["new_diagnosis", "post_discharge", "medication_optimisation", "palliative"]
 Sex = Literal["female", "male", "other", "unknown"]
-Role = Literal["clinician", "programme_lead", "admin"]
+Role = Literal["clinician", "programme_lead", "admin", "site_admin"]
 PatientStatus = Literal["active", "paused", "discharged"]
 # NHS Data Dictionary ethnic category codes (2001 census categories); Z not stated, 99 not known.
 EthnicCategory = Literal[
@@ -45,6 +47,13 @@ class Input(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return value
+
+
+def valid_nhs_number(value: str) -> str:
+    value = normalise_nhs_number(value)
+    if not is_valid_nhs_number(value):
+        raise ValueError("not a valid NHS number (10 digits with a modulus 11 check digit)")
+    return value
 
 
 class Page(BaseModel, Generic[T]):
@@ -131,9 +140,25 @@ class SiteDetailOut(SiteOut):
     history: list[SettingChangeOut] = Field(description="Changes of the settings, newest first.")
 
 
+EscalationContact = Annotated[
+    str,
+    AfterValidator(lambda v: parse_contact(v).text),
+    Field(
+        description="Who the nurse calls when an alert is escalated: a UK telephone number "
+        "(01332 000000, +44 1332 000000) or an https:// address.",
+        examples=["01332 000000"],
+    ),
+]
+
+
 class TeamIn(Input):
     name: Name
-    escalation_contact: Annotated[str, StringConstraints(max_length=320)] | None = None
+    escalation_contact: EscalationContact | None = None
+
+
+class TeamPatch(Input):
+    name: Name | None = None
+    escalation_contact: EscalationContact | None = None
 
 
 class TeamOut(BaseModel):
@@ -149,6 +174,9 @@ class UserIn(Input):
     role: Role
     team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     display_name: Name | None = None
+    site_id: uuid.UUID | None = Field(
+        default=None, description="The site a site_admin manages; only for that role."
+    )
 
 
 class UserOut(BaseModel):
@@ -157,6 +185,8 @@ class UserOut(BaseModel):
     role: str
     display_name: str | None
     team_ids: list[uuid.UUID]
+    site_id: uuid.UUID | None = None
+    is_active: bool = True
 
 
 class TokenOut(BaseModel):
@@ -198,10 +228,7 @@ class PatientIn(Input):
     @field_validator("nhs_number")
     @classmethod
     def _nhs_number(cls, value: str) -> str:
-        value = normalise_nhs_number(value)
-        if not is_valid_nhs_number(value):
-            raise ValueError("not a valid NHS number (10 digits with a modulus 11 check digit)")
-        return value
+        return valid_nhs_number(value)
 
 
 class PatientPatch(Input):
@@ -365,3 +392,24 @@ class IngestOut(BaseModel):
     already_stored: list[ReadingOut]
     findings: list[FindingOut]
     advice: AdviceOut
+
+
+# --- transfers between teams --------------------------------------------------------------
+
+
+class TransferIn(Input):
+    nhs_number: str
+    to_team_id: uuid.UUID
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_number(cls, value: str) -> str:
+        return valid_nhs_number(value)
+
+
+class TransferOut(BaseModel):
+    patient_id: uuid.UUID
+    from_team_id: uuid.UUID
+    to_team_id: uuid.UUID
+    moved_alerts: int = Field(description="Unresolved alerts that moved to the new team's queue")

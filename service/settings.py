@@ -6,6 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,15 +32,47 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    # Where clients reach the service (scheme, host and any path prefix): links the service
+    # writes (FHIR Location, Bundle links) are built on it, never on the request's Host header.
+    public_base_url: str = "http://localhost:8000"
+    # Host headers accepted in production, besides public_base_url's own host.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # /docs and /openapi.json: on by default except in production, where they are off unless
+    # this is set (the document maps every route an attacker could try).
+    api_docs: bool | None = None
 
     @model_validator(mode="after")
     def _secret_must_be_real(self) -> Settings:
         if self.environment == "production":
             if self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
                 raise ValueError("MHF_SECRET_KEY must be set to a random value of >= 32 characters")
+            if urlsplit(self.public_base_url).scheme != "https":
+                raise ValueError("MHF_PUBLIC_BASE_URL must be the service's https:// address")
         elif not self.secret_key:
             self.secret_key = _development_secret(self.secret_key_file)
+        parts = urlsplit(self.public_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError("MHF_PUBLIC_BASE_URL must be an http(s) address without a query")
+        self.public_base_url = self.public_base_url.rstrip("/")
         return self
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
+    @property
+    def trusted_hosts(self) -> list[str] | None:
+        """The Host headers production accepts; None (any) elsewhere."""
+        if self.environment != "production":
+            return None
+        host = urlsplit(self.public_base_url).hostname
+        return list(dict.fromkeys([*([host] if host else []), *self.allowed_hosts]))
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over https when the service is reached over https (behind the TLS proxy
+        the app itself may see plain http)."""
+        return self.public_base_url.startswith("https://")
 
 
 def _development_secret(path: Path) -> str:

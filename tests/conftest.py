@@ -188,12 +188,19 @@ class World:
 NHS_NUMBERS = ["9434765919", "9434765870", "9434765897", "9434765846", "9434765862", "9434765838"]
 
 
-def make_user(session: Session, username: str, role: str, teams: list[uuid.UUID]) -> uuid.UUID:
+def make_user(
+    session: Session,
+    username: str,
+    role: str,
+    teams: list[uuid.UUID],
+    site_id: uuid.UUID | None = None,
+) -> uuid.UUID:
     user = User(
         id=uuid.uuid4(),
         username=username,
         password_hash=_PASSWORD_HASH,
         role=role,
+        site_id=site_id,
         is_active=True,
         created_at=T0,
     )

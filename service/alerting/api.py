@@ -14,7 +14,7 @@ from pydantic_core import to_json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.access import route_of
+from service.access import audit_change, manages_site, route_of
 from service.alert_schemas import (
     AlertDetailOut,
     AlertPage,
@@ -156,12 +156,18 @@ def resolve(
 
 # --- webhooks ------------------------------------------------------------------------------
 
-TeamStaff = Annotated[Principal, Depends(require("clinician", "admin"))]
+TeamStaff = Annotated[Principal, Depends(require("clinician", "admin", "site_admin"))]
 
 
 def _team_for(session: Session, principal: Principal, team_id: uuid.UUID) -> Team:
     team = session.get(Team, team_id)
-    if team is None or (principal.role == "clinician" and team_id not in principal.team_ids):
+    if team is None:
+        raise NotFound("No such team.")
+    if principal.role == "clinician":
+        allowed = team_id in principal.team_ids
+    else:
+        allowed = manages_site(principal, team.site_id)
+    if not allowed:
         raise NotFound("No such team.")
     return team
 
@@ -191,10 +197,16 @@ def _webhook_out(session: Session, hook: Webhook) -> WebhookOut:
     "/teams/{team_id}/webhooks",
     status_code=status.HTTP_201_CREATED,
     response_model=WebhookOut,
-    summary="Register a webhook for the team's alert notifications (clinician of the team, admin)",
+    summary="Register a webhook for the team's alert notifications "
+    "(clinician of the team, admin, site admin of the site)",
 )
 def create_webhook(
-    team_id: uuid.UUID, body: WebhookIn, session: SessionDep, principal: TeamStaff, now: NowDep
+    team_id: uuid.UUID,
+    body: WebhookIn,
+    request: Request,
+    session: SessionDep,
+    principal: TeamStaff,
+    now: NowDep,
 ) -> WebhookOut:
     from alerts.webhooks import WebhookSecret
 
@@ -218,13 +230,17 @@ def create_webhook(
     )
     session.add(hook)
     session.flush()
+    audit_change(
+        session, route_of(request), principal, "C", now, f"webhook:{hook.id} team={team.id}"
+    )
     return _webhook_out(session, hook)
 
 
 @router.get(
     "/teams/{team_id}/webhooks",
     response_model=list[WebhookOut],
-    summary="The team's webhooks with delivery counts (clinician of the team, admin)",
+    summary="The team's webhooks with delivery counts "
+    "(clinician of the team, admin, site admin of the site)",
 )
 def list_webhooks(
     team_id: uuid.UUID, session: SessionDep, principal: TeamStaff
@@ -240,23 +256,32 @@ def list_webhooks(
     "/teams/{team_id}/webhooks/{webhook_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "The site hands red alerts out of hours to this webhook"}},
-    summary="Stop sending to a webhook; its history is kept (clinician of the team, admin)",
+    summary="Stop sending to a webhook; its history is kept "
+    "(clinician of the team, admin, site admin of the site)",
 )
 def deactivate_webhook(
-    team_id: uuid.UUID, webhook_id: uuid.UUID, session: SessionDep, principal: TeamStaff
+    team_id: uuid.UUID,
+    webhook_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: TeamStaff,
+    now: NowDep,
 ) -> None:
     _team_for(session, principal, team_id)
     hook = session.get(Webhook, webhook_id)
     if hook is None or hook.team_id != team_id:
         raise NotFound("No such webhook.")
     out_of_hours.refuse_if_named(hook, stored_response_policy(session, team_id))
-    hook.is_active = False
+    if hook.is_active:
+        hook.is_active = False
+        audit_change(session, route_of(request), principal, "U", now, f"webhook:{hook.id} off")
 
 
 @router.get(
     "/teams/{team_id}/webhook-deliveries",
     response_model=list[DeliveryOut],
-    summary="Recent notification deliveries and their state (clinician of the team, admin)",
+    summary="Recent notification deliveries and their state "
+    "(clinician of the team, admin, site admin of the site)",
 )
 def list_deliveries(
     team_id: uuid.UUID,

@@ -34,13 +34,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from alerts import lifecycle
-from alerts.queue_order import InvalidCursor, decode_cursor, encode_cursor, queue_sort_key
+from alerts.queue_order import decode_cursor, encode_cursor, queue_sort_key
 from service.alert_schemas import FindingOut
 from service.audit import append_patients
 from service.db import DriverStatement, driver_rows
 from service.db.dialect import is_postgresql
 from service.models import Alert, AlertFinding, Patient
-from service.problems import Unprocessable
+from service.pagination import decode
 from service.timeutil import LONDON
 
 
@@ -132,20 +132,14 @@ _QUEUE_ORDER = (Alert.severity_rank.desc(), Alert.raised_at, Alert.id)
 
 
 def _cursor_key(cursor: str) -> tuple[int, datetime, uuid.UUID]:
-    def invalid(message: str) -> Unprocessable:
-        return Unprocessable(
-            "cursor is not valid",
-            extra={"errors": [{"field": "cursor", "message": message, "type": "cursor"}]},
-        )
+    key = decode(cursor, _queue_key)
+    assert key is not None  # only called with a cursor
+    return key
 
-    try:
-        key = decode_cursor(cursor)
-    except InvalidCursor as exc:
-        raise invalid(str(exc)) from exc
-    try:
-        return key.severity_rank, key.raised_at, uuid.UUID(key.alert_id)
-    except ValueError as exc:
-        raise invalid("malformed cursor") from exc
+
+def _queue_key(cursor: str) -> tuple[int, datetime, uuid.UUID]:
+    key = decode_cursor(cursor)  # InvalidCursor is a ValueError: pagination.decode answers 400
+    return key.severity_rank, key.raised_at, uuid.UUID(key.alert_id)
 
 
 def _team_branch(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from service.deps import NowDep, SessionDep, SettingsDep
+from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
 from service.login import LoginLocked, authenticate
+from service.org.service import end_sessions
 from service.problems import TooManyRequests, Unauthorized
 from service.schemas import TokenOut
 from service.security import issue_access_token, token_settings
@@ -43,3 +44,20 @@ def login(
         raise Unauthorized("Wrong username or password.")
     token = issue_access_token(token_settings(settings), user.id, user.role, now)
     return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Sign out everywhere: every token and page session issued until now stops working "
+    "(any staff)",
+)
+def logout(
+    session: SessionDep,
+    principal: Annotated[
+        Principal, Depends(require("clinician", "programme_lead", "admin", "site_admin"))
+    ],
+    now: NowDep,
+) -> None:
+    assert principal.user_id is not None
+    end_sessions(session, principal.user_id, now)

@@ -36,6 +36,7 @@ from service.fhir.search import Params, Window, bad
 from service.models import Alert, Reading
 from service.models import Patient as PatientRow
 from service.problems import NotFound
+from service.settings import Settings
 
 router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
 Poster = Annotated[Principal, Depends(require("patient", "clinician"))]
@@ -55,7 +56,10 @@ RawBody = Annotated[bytes, Depends(raw_body)]
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/fhir"
+    """The FHIR base clients reach, from settings: the Host header is the client's to forge, and
+    a Location or Bundle link built on it would send the next request wherever it said."""
+    settings: Settings = request.app.state.settings
+    return settings.public_base_url + "/fhir"
 
 
 def _body(request: Request, raw: bytes) -> Any:

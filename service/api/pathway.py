@@ -28,7 +28,8 @@ router = APIRouter(prefix="/api/v1", tags=["pathway"])
 )
 def get_pathway(
     principal: Annotated[
-        Principal, Depends(require("patient", "clinician", "programme_lead", "admin"))
+        Principal,
+        Depends(require("patient", "clinician", "programme_lead", "admin", "site_admin")),
     ],
     session: SessionDep,
     site_id: Annotated[uuid.UUID | None, Query()] = None,

@@ -36,7 +36,7 @@ from service.deps import (
     require,
 )
 from service.models import Reading
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import aware_datetime, decode, encode_cursor, keyset, uuid_value
 from service.patients.events import hospital_stays
 from service.patients.state import Stay, in_hospital_on
 from service.problems import Conflict, Forbidden, Unauthorized
@@ -331,10 +331,7 @@ def _list(
     limit: int,
     cursor: str | None,
 ) -> Page[ReadingOut]:
-    after = None
-    if cursor:
-        taken_at, reading_id = decode_cursor(cursor, 2)
-        after = (datetime.fromisoformat(taken_at), uuid.UUID(reading_id))
+    after = decode(cursor, keyset(aware_datetime, uuid_value))
     rows = service.list_readings(
         session, patient_id, type_=type_, start=start, end=end, limit=limit + 1, after=after
     )

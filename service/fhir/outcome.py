@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,11 +173,37 @@ class FhirRoute(APIRoute):
         await super().handle(scope, receive, send)
 
 
+# Deeper than any FHIR resource this service reads (a Bundle of QuestionnaireResponses is about
+# 10 levels), and far below where json.loads and the mapping's recursion run out of stack.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``raw`` nests arrays and objects more than ``limit`` deep, counted before
+    parsing: json.loads itself recurses, and a body 100,000 deep raised RecursionError."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    # Brackets inside strings are text, not nesting: drop the strings, then keep the brackets.
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def parse_json(raw: bytes) -> Any:
-    """The request body as JSON; malformed JSON is a 400 ``structure`` issue."""
+    """The request body as JSON; malformed or too deeply nested JSON is a 400 ``structure``
+    issue."""
     if not raw:
         raise FhirError(400, [Issue("structure", "The request has no body.")])
+    if json_depth_exceeds(raw):
+        text = f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep."
+        raise FhirError(400, [Issue("structure", text)])
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FhirError(400, [Issue("structure", f"The body is not valid JSON: {exc}")]) from exc

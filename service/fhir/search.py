@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from service.fhir import codes
 from service.fhir.outcome import FhirError, Issue
 from service.models import Alert, Reading
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import aware_datetime, decode, encode_cursor, keyset, uuid_value
 from service.timeutil import LONDON
 
 DEFAULT_COUNT = 50
@@ -156,13 +156,7 @@ class Window:
 
 
 def _cursor_after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not cursor:
-        return None
-    taken_at, reading_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(taken_at), uuid.UUID(reading_id)
-    except ValueError:
-        raise bad("_cursor is not one this service issued", "_cursor") from None
+    return decode(cursor, keyset(aware_datetime, uuid_value), "_cursor")
 
 
 def readings(

@@ -1,18 +1,19 @@
-"""Sites, teams and users: admin only."""
+"""Sites, teams and users: network admins everywhere, site admins in their own site."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import select
 
 from service import changes
+from service.access import route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Site, Team, User
 from service.org import service
-from service.problems import Conflict, NotFound
+from service.problems import NotFound
 from service.schemas import (
     SettingChangeOut,
     SiteDetailOut,
@@ -21,13 +22,17 @@ from service.schemas import (
     SitePatch,
     TeamIn,
     TeamOut,
+    TeamPatch,
     UserIn,
     UserOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Principal, Depends(require("admin"))]
-AnyStaff = Annotated[Principal, Depends(require("admin", "clinician", "programme_lead"))]
+SiteAdmin = Annotated[Principal, Depends(require("admin", "site_admin"))]
+AnyStaff = Annotated[
+    Principal, Depends(require("admin", "site_admin", "clinician", "programme_lead"))
+]
 
 
 @router.post(
@@ -36,28 +41,30 @@ AnyStaff = Annotated[Principal, Depends(require("admin", "clinician", "programme
     response_model=SiteOut,
     summary="Create a site (admin)",
 )
-def create_site(body: SiteIn, session: SessionDep, _: Admin, now: NowDep) -> Site:
-    if session.scalar(select(Site.id).where(Site.code == body.code)) is not None:
-        raise Conflict(f"A site with code {body.code} exists.")
-    site = Site(id=uuid.uuid4(), code=body.code, name=body.name, created_at=now)
-    session.add(site)
-    session.flush()
-    return site
+def create_site(
+    body: SiteIn, request: Request, session: SessionDep, principal: Admin, now: NowDep
+) -> Site:
+    return service.create_site(session, principal, route_of(request), now, body)
 
 
 @router.patch(
     "/sites/{site_id}",
     response_model=SiteOut,
     summary="Change a site's pathway overrides and response times by JSON Merge Patch, "
-    "validated for safety (admin)",
+    "validated for safety (admin, site admin of the site)",
     description="RFC 7396: a member left out is kept, null removes it, an object is merged "
     "member by member; the merged settings are validated as a whole and a refusal names the "
     "field. Every change is kept in the site's history (GET /api/v1/sites/{site_id}).",
 )
 def patch_site(
-    site_id: uuid.UUID, body: SitePatch, session: SessionDep, principal: Admin, now: NowDep
+    site_id: uuid.UUID,
+    body: SitePatch,
+    request: Request,
+    session: SessionDep,
+    principal: SiteAdmin,
+    now: NowDep,
 ) -> Site:
-    return service.patch_site(session, principal, now, site_id, body)
+    return service.patch_site(session, principal, route_of(request), now, site_id, body)
 
 
 @router.get(
@@ -90,62 +97,83 @@ def list_sites(session: SessionDep, _: AnyStaff) -> list[Site]:
     "/sites/{site_id}/teams",
     status_code=status.HTTP_201_CREATED,
     response_model=TeamOut,
-    summary="Create a team in a site (admin)",
+    summary="Create a team in a site (admin, site admin of the site)",
 )
 def create_team(
-    site_id: uuid.UUID, body: TeamIn, session: SessionDep, _: Admin, now: NowDep
+    site_id: uuid.UUID,
+    body: TeamIn,
+    request: Request,
+    session: SessionDep,
+    principal: SiteAdmin,
+    now: NowDep,
 ) -> Team:
-    if session.get(Site, site_id) is None:
-        raise NotFound("No such site.")
-    exists = select(Team.id).where(Team.site_id == site_id, Team.name == body.name)
-    if session.scalar(exists) is not None:
-        raise Conflict("A team with that name exists in this site.")
-    team = Team(
-        id=uuid.uuid4(),
-        site_id=site_id,
-        name=body.name,
-        escalation_contact=body.escalation_contact,
-        created_at=now,
-    )
-    session.add(team)
-    session.flush()
-    return team
+    return service.create_team(session, principal, route_of(request), now, site_id, body)
+
+
+@router.patch(
+    "/teams/{team_id}",
+    response_model=TeamOut,
+    summary="Rename a team or set its escalation contact (admin, site admin of the site)",
+)
+def patch_team(
+    team_id: uuid.UUID,
+    body: TeamPatch,
+    request: Request,
+    session: SessionDep,
+    principal: SiteAdmin,
+    now: NowDep,
+) -> Team:
+    return service.patch_team(session, principal, route_of(request), now, team_id, body)
 
 
 @router.get(
-    "/teams", response_model=list[TeamOut], summary="List teams (admin: all; clinician: own)"
+    "/teams",
+    response_model=list[TeamOut],
+    summary="List teams (admin: all; site admin: the site's; clinician: own)",
 )
 def list_teams(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require("admin", "clinician"))],
+    principal: Annotated[Principal, Depends(require("admin", "site_admin", "clinician"))],
     site_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> list[Team]:
-    query = select(Team).order_by(Team.name)
-    if site_id:
-        query = query.where(Team.site_id == site_id)
-    if principal.role == "clinician":
-        query = query.where(Team.id.in_(principal.team_ids))
-    return list(session.scalars(query).all())
+    return service.visible_teams(session, principal, site_id)
 
 
 @router.post(
     "/users",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    summary="Create a user (admin)",
+    summary="Create a user (admin; site admin: clinicians and site admins of the site)",
 )
-def create_user(body: UserIn, session: SessionDep, _: Admin, now: NowDep) -> UserOut:
-    return service.add_user(session, body, now)
+def create_user(
+    body: UserIn, request: Request, session: SessionDep, principal: SiteAdmin, now: NowDep
+) -> UserOut:
+    return service.add_user(session, body, now, principal=principal, route=route_of(request))
+
+
+@router.get(
+    "/users",
+    response_model=list[UserOut],
+    summary="The users the caller manages (admin: all; site admin: the site's)",
+)
+def list_users(session: SessionDep, principal: SiteAdmin) -> list[UserOut]:
+    return service.manageable_users(session, principal)
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=UserOut,
+    summary="Deactivate a user: their tokens and sessions stop working at once "
+    "(admin; site admin: users of the site)",
+)
+def deactivate_user(
+    user_id: uuid.UUID, request: Request, session: SessionDep, principal: SiteAdmin, now: NowDep
+) -> UserOut:
+    return service.deactivate_user(session, principal, route_of(request), now, user_id)
 
 
 @router.get("/users/me", response_model=UserOut, summary="The calling staff user (any staff)")
 def me(session: SessionDep, principal: AnyStaff) -> UserOut:
     user = session.get(User, principal.user_id)
     assert user is not None
-    return UserOut(
-        id=user.id,
-        username=user.username,
-        role=user.role,
-        display_name=user.display_name,
-        team_ids=sorted(principal.team_ids),
-    )
+    return service.user_out(user, list(principal.team_ids))

@@ -7,14 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
-from service.models import Patient, Team
-from service.pagination import decode_cursor, encode_cursor
+from service.models import Patient
+from service.pagination import decode, encode_cursor, keyset, uuid_value
 from service.patients import service
-from service.problems import Conflict, NotFound, Unprocessable
 from service.schemas import (
     DeviceTokenOut,
     Page,
@@ -22,8 +20,9 @@ from service.schemas import (
     PatientOut,
     PatientPatch,
     SettingChangeOut,
+    TransferIn,
+    TransferOut,
 )
-from service.timeutil import LONDON
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 Clinician = Annotated[Principal, Depends(require("clinician"))]
@@ -42,50 +41,24 @@ def to_out(patient: Patient) -> PatientOut:
 def enrol(
     body: PatientIn, request: Request, session: SessionDep, principal: Clinician, now: NowDep
 ) -> PatientOut:
-    if body.team_id not in principal.team_ids or session.get(Team, body.team_id) is None:
-        raise NotFound("No such team.")
-    if body.date_of_birth > now.astimezone(LONDON).date():
-        raise Unprocessable(
-            "date_of_birth is in the future",
-            extra={
-                "errors": [
-                    {"field": "date_of_birth", "message": "in the future", "type": "value_error"}
-                ]
-            },
-        )
-    thresholds = body.thresholds.model_dump(exclude_none=True) if body.thresholds else {}
-    service.check_thresholds(thresholds)
-    active = select(Patient.id).where(
-        Patient.nhs_number == body.nhs_number, Patient.status != "discharged"
-    )
-    if session.scalar(active) is not None:
-        raise Conflict("This NHS number is already enrolled and active.")
-    patient = Patient(
-        id=uuid.uuid4(),
-        nhs_number=body.nhs_number,
-        date_of_birth=body.date_of_birth,
-        sex=body.sex,
-        team_id=body.team_id,
-        cohort=body.cohort,
-        ethnicity=body.ethnicity,
-        imd_quintile=body.imd_quintile,
-        hf_type=body.hf_type,
-        enrolled_on=body.enrolled_on or now.astimezone(LONDON).date(),
-        status="active",
-        expects_daily_weight=body.expects_daily_weight,
-        thresholds=thresholds,
-        version=1,
-        created_at=now,
-        created_by=principal.user_id,
-    )
-    session.add(patient)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        # Two enrolments of one number at once: the partial unique index lets one win.
-        raise Conflict("This NHS number is already enrolled and active.") from exc
-    audit_patient_access(session, route_of(request), principal, patient.id, "C", now)
-    return to_out(patient)
+    return to_out(service.enrol(session, principal, route_of(request), now, body))
+
+
+@router.post(
+    "/transfers",
+    response_model=TransferOut,
+    summary="Move a monitored patient and their open alerts to another team, with a reason "
+    "(admin; site admin: both teams in the site)",
+    responses={404: {"description": "No such team, or no such patient within your reach"}},
+)
+def transfer(
+    body: TransferIn,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("admin", "site_admin"))],
+    now: NowDep,
+) -> TransferOut:
+    return service.transfer(session, principal, route_of(request), now, body)
 
 
 @router.get(
@@ -107,9 +80,9 @@ def list_patients(
     query = select(Patient).where(Patient.team_id.in_(teams))
     if patient_status:
         query = query.where(Patient.status == patient_status)
-    if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        query = query.where(Patient.id > uuid.UUID(after))
+    after = decode(cursor, keyset(uuid_value))
+    if after is not None:
+        query = query.where(Patient.id > after[0])
     rows = list(session.scalars(query.order_by(Patient.id).limit(limit + 1)).all())
     page, more = rows[:limit], len(rows) > limit
     audit_patient_access(

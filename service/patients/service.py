@@ -10,18 +10,28 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import pathway
 from service import changes as changes_log
-from service.access import audit_patient_access, patient_for
+from service.access import audit_change, audit_patient_access, manages_site, patient_for
 from service.changes import merge_patch
 from service.deps import Principal
-from service.models import DeviceToken, Patient
+from service.models import Alert, DeviceToken, Patient, Team
 from service.problems import Conflict, NotFound, Unprocessable, field_error
-from service.schemas import DeviceTokenOut, PatientPatch
+from service.schemas import DeviceTokenOut, PatientIn, PatientPatch, TransferIn, TransferOut
 from service.security import hash_device_token, new_device_token
+from service.timeutil import LONDON
+
+# One answer whoever holds the NHS number (the caller's own team or another, in any site): it
+# tells the clinician only what they must know to keep the patient safe, that the patient is not
+# now enrolled by them, and nothing about anyone else's caseload (docs/security.md, finding 7).
+NOT_ENROLLED = (
+    "This NHS number cannot be enrolled by your team. If the patient is already monitored on "
+    "this pathway, a site admin can transfer them to your team."
+)
 
 
 def check_thresholds(thresholds: dict[str, object]) -> None:
@@ -143,3 +153,127 @@ def revoke_device_token(
     if row.revoked_at is None:
         row.revoked_at = now
     audit_patient_access(session, route, principal, patient.id, "D", now, "device-token")
+
+
+def _monitored(session: Session, nhs_number: str) -> Patient | None:
+    """The patient's current (not discharged) enrolment, whichever team has it."""
+    return session.scalar(
+        select(Patient).where(Patient.nhs_number == nhs_number, Patient.status != "discharged")
+    )
+
+
+def enrol(
+    session: Session, principal: Principal, route: str, now: datetime, body: PatientIn
+) -> Patient:
+    """Enrol a patient in one of the caller's teams.
+
+    An NHS number already monitored anywhere is refused with ``NOT_ENROLLED``, the same answer
+    whoever holds it, and the attempt is audited against the existing record (committed even
+    though the request fails), so information governance sees who asked about whom.
+    """
+    if body.team_id not in principal.team_ids or session.get(Team, body.team_id) is None:
+        raise NotFound("No such team.")
+    if body.date_of_birth > now.astimezone(LONDON).date():
+        raise Unprocessable(
+            "date_of_birth is in the future",
+            extra={
+                "errors": [
+                    {"field": "date_of_birth", "message": "in the future", "type": "value_error"}
+                ]
+            },
+        )
+    thresholds = body.thresholds.model_dump(exclude_none=True) if body.thresholds else {}
+    check_thresholds(thresholds)
+    existing = _monitored(session, body.nhs_number)
+    if existing is not None:
+        _refuse(session, principal, route, now, existing)
+    patient = Patient(
+        id=uuid.uuid4(),
+        nhs_number=body.nhs_number,
+        date_of_birth=body.date_of_birth,
+        sex=body.sex,
+        team_id=body.team_id,
+        cohort=body.cohort,
+        ethnicity=body.ethnicity,
+        imd_quintile=body.imd_quintile,
+        hf_type=body.hf_type,
+        enrolled_on=body.enrolled_on or now.astimezone(LONDON).date(),
+        status="active",
+        expects_daily_weight=body.expects_daily_weight,
+        thresholds=thresholds,
+        version=1,
+        created_at=now,
+        created_by=principal.user_id,
+    )
+    session.add(patient)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two enrolments of one number at once: the partial unique index lets one win.
+        session.rollback()
+        winner = _monitored(session, body.nhs_number)
+        if winner is None:
+            raise
+        _refuse(session, principal, route, now, winner)
+    audit_patient_access(session, route, principal, patient.id, "C", now)
+    return patient
+
+
+def _refuse(
+    session: Session, principal: Principal, route: str, now: datetime, existing: Patient
+) -> None:
+    where = "own team" if existing.team_id in principal.team_ids else f"team {existing.team_id}"
+    audit_change(
+        session,
+        route,
+        principal,
+        "C",
+        now,
+        f"enrolment refused: NHS number already monitored ({where})",
+        outcome="4",
+        patient_id=existing.id,
+    )
+    # The request fails, and its unit of work rolls back: the record of the attempt must not.
+    session.commit()
+    raise Conflict(NOT_ENROLLED)
+
+
+def transfer(
+    session: Session, principal: Principal, route: str, now: datetime, body: TransferIn
+) -> TransferOut:
+    """Move a monitored patient, with their unresolved alerts, to another team.
+
+    Only someone accountable for both teams may: a network admin, or the site admin of the site
+    both teams are in. Anything outside the caller's reach answers 404 exactly as an NHS number
+    no one monitors, so a site admin cannot probe other sites' caseloads.
+    """
+    target = session.get(Team, body.to_team_id)
+    if target is None or not manages_site(principal, target.site_id):
+        raise NotFound("No such team.")
+    patient = _monitored(session, body.nhs_number)
+    source = session.get(Team, patient.team_id) if patient is not None else None
+    if patient is None or source is None or not manages_site(principal, source.site_id):
+        raise NotFound("No patient with that NHS number is monitored in your teams.")
+    if source.id == target.id:
+        raise Conflict("The patient is already in that team.")
+    moved = session.execute(
+        update(Alert)
+        .where(Alert.patient_id == patient.id, Alert.status != "resolved")
+        .values(team_id=target.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    patient.team_id = target.id
+    patient.version += 1
+    session.flush()
+    audit_change(
+        session,
+        route,
+        principal,
+        "U",
+        now,
+        f"transfer team {source.id} -> {target.id}, {moved} open alerts: {body.reason}",
+        patient_id=patient.id,
+    )
+    return TransferOut(
+        patient_id=patient.id, from_team_id=source.id, to_team_id=target.id, moved_alerts=moved
+    )

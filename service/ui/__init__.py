@@ -1,18 +1,18 @@
 """Server-rendered staff pages under ``/ui``: one module per page area.
 
 ``pages`` holds what they share (templates, headers, the gate); ``account``, ``queue``,
-``patients`` and ``reports`` the routes. The pages call the same use cases as the API
+``patients``, ``reports`` and ``admin`` the routes. The pages call the same use cases as the API
 (``service.<room>.service``), never its routers (``tests/service/test_project.py``).
 """
 
 from fastapi import FastAPI
 
-from service.ui import account, patients, queue, reports
+from service.ui import account, admin, patients, queue, reports
 from service.ui.pages import PageRefused, page_refused
 
 # Each included by the app, not through one /ui router: FastAPI names a nested router's route
 # by its own path ("/queue"), and the audit records name the route ("GET /ui/queue").
-routers = (account.router, queue.router, patients.router, reports.router)
+routers = (account.router, queue.router, patients.router, reports.router, admin.router)
 
 
 def install(app: FastAPI) -> None:

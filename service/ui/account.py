@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from service.deps import NowDep, SessionDep, SettingsDep
 from service.login import LoginLocked, authenticate
-from service.models import User
+from service.org import service as org
 from service.ui import session as ui_session
 from service.ui.pages import (
     MESSAGES,
@@ -155,9 +155,8 @@ def logout(
         user = ui_session.load_user(session, data)
         return csrf_failed(request, user)
     if data is not None and data.user_id is not None:
-        user_row = session.get(User, data.user_id)
-        if user_row is not None:
-            user_row.sessions_valid_after = request.app.state.clock()
+        # Bearer tokens the same person holds die too (service.deps checks the same time).
+        org.end_sessions(session, data.user_id, request.app.state.clock())
     response = RedirectResponse("/ui/login?msg=logged_out", status_code=303)
     ui_session.clear_cookie(request, response)
     return secure(response)

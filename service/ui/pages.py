@@ -70,6 +70,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_found": ("error", "That alert is no longer in your teams' queue."),
     "thresholds_saved": ("success", "Thresholds saved. New readings are judged against them."),
     "token_revoked": ("success", "Device token revoked. The app using it is signed out."),
+    "user_deactivated": (
+        "success",
+        "User deactivated. Their sign-ins and API tokens stopped working at once.",
+    ),
+    "user_not_deactivated": ("error", "That user cannot be deactivated from your account."),
     "logged_out": ("success", "You have signed out."),
     "expired": ("info", "Your session has ended. Sign in again to carry on."),
 }
@@ -168,6 +173,7 @@ def _refusal(request: Request, user: PageUser | None, roles: tuple[str, ...]) ->
             "clinician": "clinicians",
             "programme_lead": "programme leads",
             "admin": "administrators",
+            "site_admin": "site administrators",
         }
         allowed = " and ".join(who[r] for r in roles)
         return error_page(
@@ -199,6 +205,7 @@ def signed_in(*roles: str) -> Callable[[Request, Session], PageUser]:
 AnyStaff = Annotated[PageUser, Depends(signed_in())]
 Clinician = Annotated[PageUser, Depends(signed_in("clinician"))]
 Lead = Annotated[PageUser, Depends(signed_in("programme_lead"))]
+Admins = Annotated[PageUser, Depends(signed_in("admin", "site_admin"))]
 
 
 async def page_refused(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,7 @@ import pathway
 from service import changes
 from service.access import audit_patient_access, patient_for, route_of
 from service.alerting import service as alerting
+from service.contacts import contact_to_show
 from service.deps import NowDep, SessionDep
 from service.models import DeviceToken, Team
 from service.patients import service as patients
@@ -136,6 +137,7 @@ def _patient_page(
             "age": views.age_on(patient.date_of_birth, today),
             "sex": views.SEX.get(patient.sex, patient.sex),
             "team": team.name if team else "",
+            "contact": contact_to_show(team.escalation_contact if team else None),
             "charts": charts,
             "symptoms": views.symptom_timeline(readings),
             "alerts": details,

@@ -29,6 +29,7 @@ from service.alert_schemas import (
 from service.alerting import service as alerting
 from service.deps import NowDep, Principal, SessionDep
 from service.models import AlertEventRow, Team
+from service.org import service as org
 from service.problems import Problem
 from service.timeutil import LONDON
 from service.ui import session as ui_session
@@ -133,6 +134,9 @@ def queue_page(
             "severity_filter": chosen_severity or "",
             "return_to": return_to,
             "counts": counts,
+            "contacts": org.escalation_contacts(
+                session, {a.team_id for a in items if a.escalated_at}
+            ),
             "now": now,
             "updated": now.astimezone(LONDON).strftime("%H:%M"),
         },

@@ -27,7 +27,7 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.deps import Principal
+from service.deps import Principal, revoked
 from service.models import User, UserTeam
 from service.settings import Settings
 
@@ -124,17 +124,18 @@ def set_cookie(request: Request, response: Response, data: SessionData) -> None:
         max_age=max_age,
         path=COOKIE_PATH,
         httponly=True,
-        secure=request.url.scheme == "https",
+        secure=settings.secure_cookies or request.url.scheme == "https",
         samesite="lax",
     )
 
 
 def clear_cookie(request: Request, response: Response) -> None:
+    settings: Settings = request.app.state.settings
     response.delete_cookie(
         COOKIE_NAME,
         path=COOKIE_PATH,
         httponly=True,
-        secure=request.url.scheme == "https",
+        secure=settings.secure_cookies or request.url.scheme == "https",
         samesite="lax",
     )
 
@@ -173,12 +174,12 @@ def load_user(session: Session, data: SessionData) -> PageUser | None:
     if user is None or not user.is_active:
         return None
     # Signing out ends every session issued before it, including copies of the cookie.
-    if user.sessions_valid_after is not None and data.issued_at < user.sessions_valid_after:
+    if revoked(user.sessions_valid_after, data.issued_at.timestamp()):
         return None
     team_ids = frozenset(
         session.scalars(select(UserTeam.team_id).where(UserTeam.user_id == user.id)).all()
     )
-    principal = Principal(role=user.role, user_id=user.id, team_ids=team_ids)
+    principal = Principal(role=user.role, user_id=user.id, team_ids=team_ids, site_id=user.site_id)
     return PageUser(principal, user.username, user.display_name or user.username, data)
 
 

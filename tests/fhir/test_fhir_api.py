@@ -262,6 +262,36 @@ def test_invalid_fhir_is_400_and_bad_json_too(client, world):
     assert xml.status_code == 415
 
 
+@pytest.mark.parametrize("path", ["/fhir/Observation", "/fhir/QuestionnaireResponse", "/fhir"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"resourceType":"Observation","extension":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    ],
+    ids=["arrays", "in-a-resource", "objects"],
+)
+def test_a_body_nested_100k_deep_is_a_400_not_a_recursion_error(client, world, path, body):
+    """Issue 18 finding 6: json.loads recursed until RecursionError, a 500; the depth is now
+    bounded before parsing."""
+    response = client.post(
+        path, content=body, headers={**world.auth("pat_A1"), "Content-Type": FHIR_JSON}
+    )
+    assert response.status_code == 400, response.text[:300]
+    assert issues(response)[0].code == "structure"
+
+
+def test_nesting_depth_counts_brackets_outside_strings_only():
+    from service.fhir.outcome import MAX_JSON_DEPTH, json_depth_exceeds
+
+    deep_text = b'{"note":"' + b"[" * 500 + b'"}'
+    assert not json_depth_exceeds(deep_text)
+    escaped = b'{"a":"\\","b":' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"}"
+    assert json_depth_exceeds(escaped)
+    assert not json_depth_exceeds(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
+
+
 # --- identity and idempotency ----------------------------------------------------------------
 
 

@@ -151,6 +151,10 @@ def _run(base: str, role: str, token: str, ids: dict[str, list[str]], out: Path)
         str(MAX_EXAMPLES[role]),
         "--phases",
         "examples,coverage,fuzzing",
+        # Signing out ends the caller's own token: the rest of the run would be 401s. Its
+        # handler takes no input; tests/service/test_hardening_admin.py covers it.
+        "--exclude-path",
+        "/api/v1/auth/logout",
         # One worker: with two, Hypothesis parses lambda sources (ast.parse) in both threads at
         # once, and CPython 3.11 keeps the AST builder's recursion depth per interpreter, not
         # per thread, so a garbage collection in one thread's parse lets the other corrupt it:

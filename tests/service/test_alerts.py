@@ -361,7 +361,7 @@ def test_queue_pages_follow_the_order_across_cursors_with_findings(client, world
     assert [i["id"] for i in both] == [i["id"] for i in first["items"] + second["items"]]
 
 
-def test_a_cursor_naming_no_uuid_is_422_not_500(client, world):
+def test_a_cursor_naming_no_uuid_is_400_not_500(client, world):
     import base64
     import json
 
@@ -374,7 +374,7 @@ def test_a_cursor_naming_no_uuid_is_422_not_500(client, world):
     response = client.get(
         "/api/v1/alerts", params={"cursor": cursor}, headers=world.auth("clin_A1")
     )
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"
 
 

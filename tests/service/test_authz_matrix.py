@@ -21,15 +21,23 @@ from tests.conftest import _PASSWORD, BACKENDS, T0
 # Every test here shares the module's world, so they run together on one xdist worker.
 pytestmark = pytest.mark.xdist_group("authz-matrix")
 
-ANON, PATIENT, CLINICIAN, LEAD, ADMIN = (
+ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN = (
     "anonymous",
     "patient",
     "clinician",
     "programme_lead",
     "admin",
+    "site_admin",
 )
-ROLES = (ANON, PATIENT, CLINICIAN, LEAD, ADMIN)
-CALLER = {PATIENT: "pat_A1", CLINICIAN: "clin_A1", LEAD: "lead", ADMIN: "admin"}
+ROLES = (ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN)
+# The site admin manages site A: the clinician's own team (A1) and the other team there (A2).
+CALLER = {
+    PATIENT: "pat_A1",
+    CLINICIAN: "clin_A1",
+    LEAD: "lead",
+    ADMIN: "admin",
+    SITE_ADMIN: "site_admin_A",
+}
 # Targets: the clinician's own team (A1), another team of the same site (A2), another site (B1).
 TARGETS = {"own": "A1", "other_team": "A2", "other_site": "B1"}
 
@@ -55,52 +63,85 @@ class Route:
     form: Callable[[], dict[str, str]] | None = None
     # Roles that may see every tenant's object (e.g. a programme lead's site reports).
     unscoped_roles: frozenset[str] = field(default_factory=frozenset)
+    # Roles that may reach every team of their own site, and nothing of another site.
+    site_roles: frozenset[str] = field(default_factory=frozenset)
 
 
 def R(*roles: str, **kw: Any) -> Route:
     return Route(frozenset(roles), **kw)
 
 
+ADMINS = frozenset({ADMIN})
+SITE_ADMINS = frozenset({SITE_ADMIN})
+
+
 ROUTES: dict[tuple[str, str], Route] = {
-    ("GET", "/healthz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
-    ("GET", "/readyz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("GET", "/healthz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/readyz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     ("POST", "/api/v1/auth/token"): R(
         ANON,
         PATIENT,
         CLINICIAN,
         LEAD,
         ADMIN,
+        SITE_ADMIN,
         form=lambda: {"username": "clin_a1", "password": _PASSWORD},
     ),
-    ("GET", "/api/v1/pathway"): R(PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("POST", "/api/v1/auth/logout"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/api/v1/pathway"): R(PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     ("POST", "/api/v1/sites"): R(
         ADMIN, body=lambda: {"name": "New site", "code": f"S{uuid.uuid4().hex[:6]}"}
     ),
-    ("GET", "/api/v1/sites"): R(CLINICIAN, LEAD, ADMIN),
+    ("GET", "/api/v1/sites"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     ("PATCH", "/api/v1/sites/{site_id}"): R(
         ADMIN,
+        SITE_ADMIN,
         scope="site",
         body=lambda: {"response_policy": {"red_within_minutes": 240}},
-        unscoped_roles=frozenset({ADMIN}),
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
     ),
     # A site's settings and their history: not patient data, for any staff.
     ("GET", "/api/v1/sites/{site_id}"): R(CLINICIAN, LEAD, ADMIN),
     ("POST", "/api/v1/sites/{site_id}/teams"): R(
         ADMIN,
+        SITE_ADMIN,
         scope="site",
         body=lambda: {"name": f"Team {uuid.uuid4().hex[:6]}"},
-        unscoped_roles=frozenset({ADMIN}),
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
     ),
-    ("GET", "/api/v1/teams"): R(CLINICIAN, ADMIN),
+    ("PATCH", "/api/v1/teams/{team_id}"): R(
+        ADMIN,
+        SITE_ADMIN,
+        scope="team",
+        body=lambda: {"escalation_contact": "01332 000000"},
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
+    ),
+    ("GET", "/api/v1/teams"): R(CLINICIAN, ADMIN, SITE_ADMIN),
     ("POST", "/api/v1/users"): R(
         ADMIN,
+        SITE_ADMIN,
         body=lambda: {
             "username": f"u{uuid.uuid4().hex[:8]}",
             "password": "a-long-password-1",
             "role": "clinician",
         },
     ),
-    ("GET", "/api/v1/users/me"): R(CLINICIAN, LEAD, ADMIN),
+    ("GET", "/api/v1/users"): R(ADMIN, SITE_ADMIN),
+    ("POST", "/api/v1/users/{user_id}/deactivate"): R(
+        ADMIN, SITE_ADMIN, scope="user", unscoped_roles=ADMINS, site_roles=SITE_ADMINS
+    ),
+    ("GET", "/api/v1/users/me"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    # Moving the caller's own patient to the team it is in: allowed, and changes nothing (409).
+    ("POST", "/api/v1/patients/transfers"): R(
+        ADMIN,
+        SITE_ADMIN,
+        scope="transfer",
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
+    ),
     ("POST", "/api/v1/patients"): R(CLINICIAN, scope="team_body", body=None),
     ("GET", "/api/v1/patients"): R(CLINICIAN),
     ("GET", "/api/v1/patients/{patient_id}"): R(CLINICIAN, scope="patient"),
@@ -133,18 +174,35 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/teams/{team_id}/webhooks"): R(
         CLINICIAN,
         ADMIN,
+        SITE_ADMIN,
         scope="team",
         body=lambda: {"url": "https://hooks.example/mhf", "secret": "a-webhook-secret-123"},
-        unscoped_roles=frozenset({ADMIN}),
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
     ),
     ("GET", "/api/v1/teams/{team_id}/webhooks"): R(
-        CLINICIAN, ADMIN, scope="team", unscoped_roles=frozenset({ADMIN})
+        CLINICIAN,
+        ADMIN,
+        SITE_ADMIN,
+        scope="team",
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
     ),
     ("DELETE", "/api/v1/teams/{team_id}/webhooks/{webhook_id}"): R(
-        CLINICIAN, ADMIN, scope="webhook", unscoped_roles=frozenset({ADMIN})
+        CLINICIAN,
+        ADMIN,
+        SITE_ADMIN,
+        scope="webhook",
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
     ),
     ("GET", "/api/v1/teams/{team_id}/webhook-deliveries"): R(
-        CLINICIAN, ADMIN, scope="team", unscoped_roles=frozenset({ADMIN})
+        CLINICIAN,
+        ADMIN,
+        SITE_ADMIN,
+        scope="team",
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
     ),
     ("GET", "/api/v1/audit/patients/{patient_id}"): R(
         ADMIN, scope="patient", unscoped_roles=frozenset({ADMIN})
@@ -191,8 +249,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/v1/reports/teams/{team_id}"): R(CLINICIAN, scope="team"),
     # FHIR: the subject is named in the body or the query rather than the path.
-    ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN),
-    ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(PATIENT, CLINICIAN, LEAD, ADMIN),
+    ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(
+        PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN
+    ),
     ("POST", "/fhir/Observation"): R(PATIENT, CLINICIAN, scope="fhir_observation"),
     ("POST", "/fhir/QuestionnaireResponse"): R(PATIENT, CLINICIAN, scope="fhir_answers"),
     ("POST", "/fhir"): R(PATIENT, CLINICIAN, scope="fhir_bundle"),
@@ -215,9 +275,9 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
     ("GET", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
     ("POST", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("POST", "/ui/logout"): frozenset({CLINICIAN, LEAD, ADMIN}),
+    ("POST", "/ui/logout"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/static/{name}"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("GET", "/ui/account"): frozenset({CLINICIAN, LEAD, ADMIN}),
+    ("GET", "/ui/account"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/queue"): frozenset({CLINICIAN}),
     ("POST", "/ui/alerts/{alert_id}/acknowledge"): frozenset({CLINICIAN}),
     ("POST", "/ui/alerts/{alert_id}/assign"): frozenset({CLINICIAN}),
@@ -228,6 +288,8 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/ui/patients/{patient_id}/device-token"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/device-tokens/{token_id}/revoke"): frozenset({CLINICIAN}),
     ("GET", "/ui/reports"): frozenset({LEAD}),
+    ("GET", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/users/{user_id}/deactivate"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
 }
@@ -304,6 +366,7 @@ def matrix(request, database_urls, tmp_path_factory):
         _migrated_url,
         build_world,
         make_device_token,
+        make_user,
     )
 
     url = _migrated_url(request.param, database_urls, tmp_path_factory.getbasetemp())
@@ -315,6 +378,13 @@ def matrix(request, database_urls, tmp_path_factory):
     with TestClient(app, raise_server_exceptions=False) as client:
         world = build_world(app, settings, clock)
         with app.state.sessions() as session:
+            world.users["site_admin_A"] = make_user(
+                session, "site_admin_a", "site_admin", [], site_id=world.sites["A"]
+            )
+            for team in TARGETS.values():
+                world.users[f"spare_{team}"] = make_user(
+                    session, f"spare_{team.lower()}", "clinician", [world.teams[team]]
+                )
             extra = {
                 t: make_device_token(session, world.patients[f"pat_{team}"])
                 for t, team in TARGETS.items()
@@ -328,7 +398,9 @@ def matrix(request, database_urls, tmp_path_factory):
 
 def _objects(client, world, tokens):
     """An alert, readings, a spare device token and a webhook per target team, via the API."""
-    from service.models import DeviceToken
+    from sqlalchemy import select
+
+    from service.models import DeviceToken, Patient
     from service.security import hash_device_token
 
     answers = {
@@ -340,6 +412,8 @@ def _objects(client, world, tokens):
         "fatigue": "usual",
     }
     made: dict[str, dict[str, str]] = {}
+    with world.app.state.sessions() as s:
+        nhs = {r.id: r.nhs_number for r in s.execute(select(Patient.id, Patient.nhs_number))}
     for target, team in TARGETS.items():
         patient = f"pat_{team}"
         pid = world.patients[patient]
@@ -394,6 +468,8 @@ def _objects(client, world, tokens):
             "questionnaire_id": "mhf-symptoms",
             "event_id": event.json()["id"],
             "user_id": str(world.users[f"clin_{team}"]),
+            "spare_user_id": str(world.users[f"spare_{team}"]),
+            "nhs_number": nhs[pid],
         }
     return made
 
@@ -459,6 +535,8 @@ def _expected(route: Route, role: str, target: str) -> str:
         return "401" if role == ANON else "403"
     if target == "own" or route.scope is None or role in route.unscoped_roles:
         return "allowed"
+    if role in route.site_roles and target == "other_team":
+        return "allowed"
     return "404"
 
 
@@ -470,6 +548,8 @@ def test_route_role_target(matrix, method, path, role, target):
     ids = objects[target]
     if route.scope == "answers":
         ids = {**ids, "resource_id": ids["answers_id"]}
+    if route.scope == "user":
+        ids = {**ids, "user_id": ids["spare_user_id"]}
     url = path.format(**ids)
     if route.scope == "fhir_search":
         url += f"?subject=Patient/{ids['patient_id']}"
@@ -482,6 +562,12 @@ def test_route_role_target(matrix, method, path, role, target):
             "sex": "female",
             "team_id": ids["team_id"],
             "cohort": "post_discharge",
+        }
+    elif route.scope == "transfer":
+        kwargs["json"] = {
+            "nhs_number": ids["nhs_number"],
+            "to_team_id": ids["team_id"],
+            "reason": "matrix",
         }
     elif route.scope in ("fhir_observation", "fhir_answers", "fhir_bundle"):
         from tests.fhir.helpers import bundle, quantity_obs, symptoms
@@ -500,7 +586,7 @@ def test_route_role_target(matrix, method, path, role, target):
         kwargs["json"] = body
     elif route.form is not None:
         kwargs["data"] = route.form()
-    before = len(_audit_rows(world, CALLER[role])) if role in (CLINICIAN, ADMIN) else 0
+    before = len(_audit_rows(world, CALLER[role])) if role in (CLINICIAN, ADMIN, SITE_ADMIN) else 0
     response = client.request(method, url, **kwargs)
     status = response.status_code
     if role == CLINICIAN and status < 300 and _audited(method, path, route):

@@ -304,7 +304,7 @@ def test_reading_list_filters_and_paginates(client, world):
     ).json()
     assert len(recent["items"]) == 3
     bad = client.get("/api/v1/me/readings?cursor=garbage!!", headers=world.auth("pat_A1"))
-    assert bad.status_code == 422
+    assert bad.status_code == 400
 
 
 def test_discharged_patients_token_stops_working(client, world, session):
