@@ -86,7 +86,7 @@ class SymptomRules:
     slow_sign_days: int = 7
     # Points per day an answer is given (a day counts once, however many questionnaires).
     # Worse tiredness alone never raised it (first build); it scores nothing by default.
-    breathlessness_points: float = 0.75
+    breathlessness_points: float = 0.5
     orthopnoea_points: float = 1.0
     ankle_swelling_points: float = 1.0
     dizziness_points: float = 0.4

@@ -239,7 +239,7 @@ def test_the_tuned_default_rule_set() -> None:
         s.fatigue_points,
         s.points_per_kg,
         s.weight_cap_kg,
-    ) == (0.75, 1.0, 1.0, 0.4, 0.0, 0.7, 3.0)
+    ) == (0.5, 1.0, 1.0, 0.4, 0.0, 0.7, 3.0)
     assert (s.spo2_points_per_percent, s.spo2_free_percent) == (1.0, 1.0)
     assert (s.pulse_points_per_10_bpm, s.pulse_free_bpm, s.min_vitals_baseline) == (1.0, 5.0, 5)
     assert (s.baseline_days, s.baseline_gap_days, s.prior_rate, s.prior_answers) == (
