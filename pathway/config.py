@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from pathway.model import Level, PatientContext, PersonalThresholds
 
-PATHWAY_VERSION = "mhf-2026.2"
+PATHWAY_VERSION = "mhf-2026.3"
 
 
 class UnsafeConfiguration(ValueError):
@@ -79,8 +79,11 @@ class SymptomRules:
     """
 
     score: bool = True
-    score_threshold: float = 2.5
+    score_threshold: float = 3.0
     persist_days: int = 3
+    # Orthopnoea and ankle swelling build over about a week before an admission (Born 2019:
+    # median onset 5-7 days before; breathlessness 3): they count over this many days.
+    slow_sign_days: int = 7
     # Points per day an answer is given (a day counts once, however many questionnaires).
     # Worse tiredness alone never raised it (first build); it scores nothing by default.
     breathlessness_points: float = 0.5
@@ -91,6 +94,15 @@ class SymptomRules:
     # Points per kg the recent weight mean is above the personal baseline mean, up to a cap.
     points_per_kg: float = 0.7
     weight_cap_kg: float = 3.0
+    # Home vitals against the patient's own baseline (median over the baseline days below):
+    # points per % the recent SpO2 mean is below it beyond `spo2_free_percent`, and per 10 bpm
+    # the recent pulse mean is above it beyond `pulse_free_bpm` (the day-to-day spread of a
+    # stable patient stays within these; a chest infection also raises the pulse).
+    spo2_points_per_percent: float = 1.0
+    spo2_free_percent: float = 1.0
+    pulse_points_per_10_bpm: float = 1.0
+    pulse_free_bpm: float = 5.0
+    min_vitals_baseline: int = 5
     # The personal baseline: the share of questionnaires with the answer over `baseline_days`
     # ending `baseline_gap_days` before the answer (a deterioration building for a week does
     # not become the patient's usual), shrunk towards `prior_rate` as if `prior_answers` more
@@ -101,8 +113,8 @@ class SymptomRules:
     baseline_gap_days: int = 7
     prior_rate: float = 0.02
     prior_answers: int = 10
-    full_rate: float = 0.05
-    usual_rate: float = 0.15
+    full_rate: float = 0.03
+    usual_rate: float = 0.10
     # --- the single-answer rules (score = false) ---
     # Off by default: on its own it fired mostly without a deterioration (see README).
     fatigue_alone: bool = False

@@ -35,7 +35,7 @@ LATE_READING = timedelta(hours=2)
 W, S, HR = ReadingType.WEIGHT, ReadingType.SYMPTOMS, ReadingType.HEART_RATE
 NEEDS: dict[ReadingType, tuple[ReadingType, ...]] = {
     W: (W, S),
-    S: (S, W, HR),
+    S: (S, W, HR, ReadingType.SPO2),
     HR: (HR, S),
     ReadingType.BLOOD_PRESSURE: (ReadingType.BLOOD_PRESSURE,),
     ReadingType.SPO2: (ReadingType.SPO2,),
@@ -204,6 +204,7 @@ def _lookback(
     types: frozenset[ReadingType],
 ) -> tuple[tuple[ReadingType, timedelta], ...]:
     confirm = CONFIRM_DAYS * confirm_most
+    vitals = s.baseline_gap_days + s.baseline_days if s.score else 0
     days = {
         ReadingType.WEIGHT: max(
             math.ceil(3 * c.slow_days),
@@ -227,12 +228,22 @@ def _lookback(
         ReadingType.BLOOD_PRESSURE: confirm,
         ReadingType.SPO2: confirm,
     }
+    # The symptom score reads pulse and SpO2 against their personal baselines too, but only
+    # when judging an answer: a pulse or SpO2 reading on its own needs no more than before.
+    score_vitals = {
+        ReadingType.HEART_RATE: vitals if s.pulse_points_per_10_bpm > 0 else 0,
+        ReadingType.SPO2: vitals if s.spo2_points_per_percent > 0 else 0,
+    }
     # Laboratory results (titration rules) compare with the result before a medicine change,
     # however long ago within the window.
     reach: dict[ReadingType, timedelta] = {}
     for kind in sorted(types):
         for needed in NEEDS[kind]:
-            reach[needed] = timedelta(days=days[needed] + 1) if needed in days else window
+            if needed not in days:
+                reach[needed] = window
+                continue
+            back = max(days[needed], score_vitals.get(needed, 0) if kind is S else 0)
+            reach[needed] = max(reach.get(needed, timedelta(0)), timedelta(days=back + 1))
     return tuple(reach.items())
 
 

@@ -120,6 +120,8 @@ def _validate_score(config: PathwayConfig) -> None:
         "dizziness_points",
         "fatigue_points",
         "points_per_kg",
+        "spo2_points_per_percent",
+        "pulse_points_per_10_bpm",
     ):
         _check(0 <= getattr(s, name) <= 5, f"symptoms.{name}", "must be 0-5 points")
     _check(
@@ -128,11 +130,19 @@ def _validate_score(config: PathwayConfig) -> None:
         "at least one sign of congestion must score",
     )
     _check(0 < s.weight_cap_kg <= 10, "symptoms.weight_cap_kg", "must be more than 0, at most 10")
+    _check(0 <= s.spo2_free_percent <= 5, "symptoms.spo2_free_percent", "must be 0-5 %")
+    _check(0 <= s.pulse_free_bpm <= 30, "symptoms.pulse_free_bpm", "must be 0-30 bpm")
+    _check(3 <= s.min_vitals_baseline <= 28, "symptoms.min_vitals_baseline", "must be 3-28")
     _check(7 <= s.baseline_days <= 56, "symptoms.baseline_days", "must be 7-56 days")
     _check(
         s.persist_days <= s.baseline_gap_days <= 14,
         "symptoms.baseline_gap_days",
         "must be at least persist_days and at most 14 days",
+    )
+    _check(
+        s.persist_days <= s.slow_sign_days <= s.baseline_gap_days,
+        "symptoms.slow_sign_days",
+        "must be at least persist_days and at most baseline_gap_days",
     )
     _check(0 <= s.prior_rate <= s.full_rate, "symptoms.prior_rate", "must be 0 to full_rate")
     _check(s.full_rate < s.usual_rate, "symptoms.full_rate", "must be below usual_rate")

@@ -15,6 +15,9 @@ from pathway.rules.base import Context, Held, answers
 from pathway.rules.trends import above_baseline
 
 S, W = ReadingType.SYMPTOMS, ReadingType.WEIGHT
+SPO2, PULSE = ReadingType.SPO2, ReadingType.HEART_RATE
+# Orthopnoea and ankle swelling (NAMES positions) count over rules.slow_sign_days.
+SLOW = (False, True, True, False, False)
 NAMES = (
     "worse breathlessness",
     "breathless lying flat",
@@ -76,6 +79,51 @@ def _weight(ctx: Context, r: Reading, day: int) -> tuple[float, Reading | None]:
     return found[0], weights[-1]
 
 
+def _vital_shift(ctx: Context, kind: ReadingType, r: Reading, day: int) -> float | None:
+    """Mean of this vital over the last persist_days minus its personal baseline median (the
+    same baseline days as the answers); None without enough readings."""
+    rules = ctx.config.symptoms
+    series = ctx.window.get(kind)
+    last = day - rules.baseline_gap_days
+    readings = series.readings
+    usual = sorted(
+        v
+        for i in series.span(last - rules.baseline_days + 1, last)
+        if (v := readings[i].value) is not None
+    )
+    if len(usual) < rules.min_vitals_baseline:
+        return None
+    # Readings arrive in batches: none later than the answer being judged counts.
+    recent = [
+        v
+        for i in series.span(day - rules.persist_days + 1, day)
+        if readings[i].taken_at <= r.taken_at and (v := readings[i].value) is not None
+    ]
+    if not recent:
+        return None
+    middle = len(usual) // 2
+    median = usual[middle] if len(usual) % 2 else (usual[middle - 1] + usual[middle]) / 2
+    return sum(recent) / len(recent) - median
+
+
+def _vitals(ctx: Context, r: Reading, day: int) -> list[tuple[float, str]]:
+    """Points for SpO2 below and pulse above the patient's own baseline, with their words."""
+    rules = ctx.config.symptoms
+    out = []
+    if rules.spo2_points_per_percent > 0:
+        shift = _vital_shift(ctx, SPO2, r, day)
+        if shift is not None and -shift > rules.spo2_free_percent:
+            drop = -shift
+            gained = rules.spo2_points_per_percent * (drop - rules.spo2_free_percent)
+            out.append((gained, f"oxygen saturation {drop:.1f} % below usual"))
+    if rules.pulse_points_per_10_bpm > 0:
+        shift = _vital_shift(ctx, PULSE, r, day)
+        if shift is not None and shift > rules.pulse_free_bpm:
+            gained = rules.pulse_points_per_10_bpm * (shift - rules.pulse_free_bpm) / 10
+            out.append((gained, f"pulse {shift:.0f} bpm above usual"))
+    return out
+
+
 def scored(ctx: Context, r: Reading) -> Finding | Held | None:
     today = signs(r)
     if not any(today):
@@ -84,15 +132,18 @@ def scored(ctx: Context, r: Reading) -> Finding | Held | None:
     series = ctx.window.get(S)
     pos = series.index[r.id]
     day = series.days[pos]
-    recent = series.span(day - rules.persist_days + 1, day, upto=pos)
+    first = {False: day - rules.persist_days + 1, True: day - rules.slow_sign_days + 1}
+    recent = series.span(min(first.values()), day, upto=pos)
     days_on: list[set[int]] = [set(), set(), set(), set(), set()]
     evidence: list[str] = []
     for i in recent:
         found = signs(series.readings[i])
+        counted = False
         for k, on in enumerate(found):
-            if on:
+            if on and series.days[i] >= first[SLOW[k]]:
                 days_on[k].add(series.days[i])
-        if any(found):
+                counted = True
+        if counted:
             evidence.append(series.readings[i].id)
     scale = _usual_scale(ctx, day)
     weights = points(rules)
@@ -103,9 +154,10 @@ def scored(ctx: Context, r: Reading) -> Finding | Held | None:
         if gained > 0:
             score += gained
             n = len(days_on[k])
-            when = f"on {n} of the last {rules.persist_days} days"
+            span = rules.slow_sign_days if SLOW[k] else rules.persist_days
+            when = f"on {n} of the last {span} days"
             if n == 1:
-                when = "today" if day in days_on[k] else f"in the last {rules.persist_days} days"
+                when = "today" if day in days_on[k] else f"in the last {span} days"
             said.append(f"{name} {when}" + ("" if scale[k] >= 0.75 else " (often answered)"))
     rise, weight = _weight(ctx, r, day)
     if weight is not None:
@@ -114,6 +166,9 @@ def scored(ctx: Context, r: Reading) -> Finding | Held | None:
             score += gained
             said.append(f"weight {rise:.1f} kg above usual")
             evidence.insert(0, weight.id)
+    for gained, words in _vitals(ctx, r, day):
+        score += gained
+        said.append(words)
     if score < rules.score_threshold:
         return Held("amber.symptoms_worse", "symptoms_again")
     summary = "; ".join(said) + f" (score {score:.1f}, alert at {rules.score_threshold:g})"

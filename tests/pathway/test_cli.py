@@ -140,7 +140,7 @@ def test_readings_and_events_files(tmp_path: Path) -> None:
             "pathway_version": lines[0]["pathway_version"],
         }
     ]
-    assert lines[0]["pathway_version"].startswith("mhf-2026.2+")
+    assert lines[0]["pathway_version"].startswith("mhf-2026.3+")
     assert "trend.moving_average" in out and "amber.symptoms_worse" in out
 
 

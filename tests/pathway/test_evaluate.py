@@ -156,11 +156,14 @@ def test_history_lookback_of_the_default_pathway() -> None:
         ReadingType.SPO2: 7 * days,
         ReadingType.POTASSIUM: config.history_window,
     }
+    # ... and judging an answer reads pulse and SpO2 over the same baseline (mhf-2026.3).
     assert history_lookback(config, [ReadingType.SYMPTOMS]) == {
         ReadingType.SYMPTOMS: 50 * days,
         ReadingType.WEIGHT: 55 * days,
-        ReadingType.HEART_RATE: 7 * days,
+        ReadingType.HEART_RATE: 50 * days,
+        ReadingType.SPO2: 50 * days,
     }
+    assert history_lookback(config, [ReadingType.HEART_RATE])[ReadingType.HEART_RATE] == 7 * days
     assert history_lookback(config, []) == {}
 
 

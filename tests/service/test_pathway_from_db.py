@@ -103,7 +103,7 @@ def test_from_db_judges_with_personal_thresholds_and_the_site_pathway(
     }
     site_a = pathway.default_pathway().with_overrides({"confirm": {"amber.spo2": 1}})
     assert {a["pathway_version"] for a in alerts} == {site_a.version}
-    assert f"SITEA {site_a.version}" in output and "SITEB mhf-2026.2" in output
+    assert f"SITEA {site_a.version}" in output and "SITEB mhf-2026.3" in output
 
     code, output = _evaluate(
         "--from-db", settings.database_url, "--site", "SITEB", "--alerts-out", str(out)
