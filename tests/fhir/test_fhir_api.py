@@ -383,13 +383,16 @@ def test_bundle_with_observations_and_symptoms_for_two_patients_by_nhs_number(cl
     response = post(client, world, bundle([by_nhs, hidden]), who=clin)
     assert response.status_code == 404 and issues(response)[0].code == "not-found"
     assert rows(world) == [] and rows(world, "pat_A2") == []
-    # Three congestion signs at once reach the symptom score (one alone is held, mhf-2026.2).
+    # Three congestion signs today and worse ankles yesterday reach the symptom score (one
+    # answer alone is held, mhf-2026.2; the score alerts at 3 points, mhf-2026.3).
     answers = {"ankle_swelling": "worse", "orthopnoea": True, "breathlessness": "worse"}
-    body = bundle([by_nhs, symptoms(a1, **answers)])
+    yesterday = symptoms(a1, hours=25, ankle_swelling="worse")
+    body = bundle([by_nhs, yesterday, symptoms(a1, **answers)])
     before = audits(world)
     result = parse(post(client, world, body, who=clin, Prefer="return=representation"))
     assert [e.resource.get_resource_type() for e in result.entry] == [
         "Observation",
+        "QuestionnaireResponse",
         "QuestionnaireResponse",
     ]
     assert {r.type for r in rows(world)} == {"weight", "symptoms"}
