@@ -197,4 +197,4 @@ def scheduler(only: str | None, once: bool) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    run_scheduler(settings.database_url, only=only, once=once)
+    run_scheduler(settings, only=only, once=once)

@@ -361,8 +361,9 @@ class Webhook(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
-    # Kept as given: signing needs the secret itself, not a hash of it.
-    secret: Mapped[str] = mapped_column(String(200))
+    # Signing needs the secret itself, not a hash of it: kept Fernet-encrypted with a key from
+    # settings (service.alerting.secrets), never in the clear.
+    secret: Mapped[str] = mapped_column(String(500))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -26,8 +26,9 @@ from service.alert_schemas import (
     WebhookIn,
     WebhookOut,
 )
-from service.alerting import service
-from service.deps import NowDep, Principal, SessionDep, require
+from service.alerting import egress, service
+from service.alerting.secrets import SecretBox
+from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
 from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
 from service.problems import NotFound, Unprocessable
 
@@ -157,6 +158,9 @@ def resolve(
 # --- webhooks ------------------------------------------------------------------------------
 
 TeamStaff = Annotated[Principal, Depends(require("clinician", "admin"))]
+# Registering a destination makes the service send requests from inside the network, so it is
+# an administrator's decision (issue 18); clinicians still see and stop their team's webhooks.
+WebhookAdmin = Annotated[Principal, Depends(require("admin"))]
 
 
 def _team_for(session: Session, principal: Principal, team_id: uuid.UUID) -> Team:
@@ -190,10 +194,15 @@ def _webhook_out(session: Session, hook: Webhook) -> WebhookOut:
     "/teams/{team_id}/webhooks",
     status_code=status.HTTP_201_CREATED,
     response_model=WebhookOut,
-    summary="Register a webhook for the team's alert notifications (clinician of the team, admin)",
+    summary="Register a webhook for the team's alert notifications (admin)",
 )
 def create_webhook(
-    team_id: uuid.UUID, body: WebhookIn, session: SessionDep, principal: TeamStaff, now: NowDep
+    team_id: uuid.UUID,
+    body: WebhookIn,
+    session: SessionDep,
+    principal: WebhookAdmin,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> WebhookOut:
     from alerts.webhooks import WebhookSecret
 
@@ -201,15 +210,16 @@ def create_webhook(
     try:
         WebhookSecret.parse(body.secret)
     except ValueError as exc:
-        raise Unprocessable(
-            str(exc),
-            extra={"errors": [{"field": "secret", "message": str(exc), "type": "value_error"}]},
-        ) from exc
+        raise _invalid("secret", str(exc)) from exc
+    try:
+        url = egress.check_url(str(body.url), egress.EgressPolicy.from_settings(settings))
+    except egress.UnsafeDestination as exc:
+        raise _invalid("url", str(exc)) from exc
     hook = Webhook(
         id=uuid.uuid4(),
         team_id=team.id,
-        url=str(body.url),
-        secret=body.secret,
+        url=url,
+        secret=SecretBox.from_settings(settings).seal(body.secret),
         is_active=True,
         created_at=now,
         created_by=principal.user_id,
@@ -217,6 +227,12 @@ def create_webhook(
     session.add(hook)
     session.flush()
     return _webhook_out(session, hook)
+
+
+def _invalid(field: str, message: str) -> Unprocessable:
+    return Unprocessable(
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
+    )
 
 
 @router.get(

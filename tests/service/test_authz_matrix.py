@@ -128,7 +128,6 @@ ROUTES: dict[tuple[str, str], Route] = {
         CLINICIAN, scope="alert", body=lambda: {"outcome": "advice_given"}
     ),
     ("POST", "/api/v1/teams/{team_id}/webhooks"): R(
-        CLINICIAN,
         ADMIN,
         scope="team",
         body=lambda: {"url": "https://hooks.example/mhf", "secret": "a-webhook-secret-123"},
@@ -362,7 +361,7 @@ def _objects(client, world, tokens):
         hook = client.post(
             f"/api/v1/teams/{world.teams[team]}/webhooks",
             json={"url": "https://hooks.example/x", "secret": "a-webhook-secret-123"},
-            headers=world.auth(f"clin_{team}"),
+            headers=world.auth("admin"),
         ).json()
         event = client.post(
             f"/api/v1/patients/{pid}/events",
