@@ -23,6 +23,7 @@ from alerts.notify import HttpxWebhookSender
 from service import jobs
 from service.alerting.egress import EgressPolicy, guarded_client
 from service.alerting.secrets import SecretBox
+from service.audit import checkpoint
 from service.db import build_engine, build_sessionmaker
 from service.db.dialect import is_postgresql
 from service.models import JobRun
@@ -104,6 +105,8 @@ def job_table(http: httpx.Client, settings: Settings) -> dict[str, tuple[JobFn, 
         "deliver_webhooks": (lambda s, now: jobs.deliver_webhooks(s, now, sender, box), 10),
     }
     table["snapshot_reports"] = (jobs.snapshot_reports, 60 * 60)
+    audit_key = checkpoint.key_of(settings)
+    table["audit_checkpoint"] = (lambda s, now: checkpoint.write(s, audit_key, now), 5 * 60)
     return table
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -125,18 +126,54 @@ def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+_KEPT = "mhf.kept_on_rollback"
+log = logging.getLogger("mhf.db")
+
+
+def keep_on_rollback(session: Session, write: Callable[[Session], None]) -> None:
+    """Run ``write`` when the unit of work ends, whether it commits or rolls back: for the
+    record of a refused request (an audit of a denied probe), which the refusal must not undo."""
+    session.info.setdefault(_KEPT, []).append(write)
+
+
+def _run_kept(session: Session) -> None:
+    for write in session.info.pop(_KEPT, []):
+        write(session)
+
+
+def finish(session: Session, commit: bool) -> None:
+    """End a unit of work: commit, or roll back and commit only what must be kept."""
+    try:
+        if commit:
+            _run_kept(session)
+            session.commit()
+            return
+        session.rollback()
+        if session.info.get(_KEPT):
+            try:
+                _run_kept(session)
+                session.commit()
+            except Exception:
+                # The request's own error is what the caller must see, not this one.
+                log.exception("could not keep a record after a rollback")
+                session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: committed if the block finishes, rolled back if it raises."""
     session = factory()
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        finish(session, False)
         raise
-    finally:
-        session.close()
+    finish(session, True)
 
 
 _PSYCOPG = psycopg.dialect()  # type: ignore[no-untyped-call]
