@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -9,12 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ClauseElement, Engine, create_engine, event, exc
+from sqlalchemy import ClauseElement, Engine, create_engine, event, exc, text
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.dialect import is_postgresql
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # A pooled PostgreSQL connection used less than this long ago is handed out without a ping:
@@ -124,6 +127,24 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
 def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def serialize_on(session: Session, *names: str) -> None:
+    """Hold a lock for each name until the transaction ends, so that transactions naming the
+    same thing run one after another (a count and the insert it allows, as one step).
+
+    PostgreSQL: transaction-level advisory locks, taken in one order so two callers naming the
+    same two things cannot deadlock. SQLite: nothing to do, every transaction already holds the
+    database's write lock from ``BEGIN IMMEDIATE`` (``build_engine``).
+    """
+    if not is_postgresql(session):
+        return
+    keys = sorted(
+        int.from_bytes(hashlib.sha256(f"mhf:{name}".encode()).digest()[:8], "big", signed=True)
+        for name in set(names)
+    )
+    for key in keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 _KEPT = "mhf.kept_on_rollback"
