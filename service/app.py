@@ -15,7 +15,7 @@ from service.api import pathway as pathway_api
 from service.audit import api as audit_api
 from service.db import build_engine, build_sessionmaker
 from service.logs import configure_logging
-from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.middleware import AccessLogMiddleware, BodyLimitMiddleware, SlowRefusalMiddleware
 from service.org import api as org
 from service.patients import api as patients
 from service.problems import install_problem_handlers
@@ -77,6 +77,11 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        SlowRefusalMiddleware,
+        paths=frozenset({"/api/v1/auth/token", "/ui/login"}),
+        delay=settings.login_refusal_delay_seconds,
+    )
     app.add_middleware(AccessLogMiddleware)
     return app
 

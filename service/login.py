@@ -17,6 +17,7 @@ cannot take every worker thread, CPU and database connection from the clinicians
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -40,10 +41,37 @@ class LoginBusy(Exception):
     """Every password-checking slot of this process is taken; retry in a moment."""
 
 
+class HashingGate:
+    """A few slots for password checks in this process; a full gate refuses, never queues.
+
+    Under a flood (a caller was refused while a check ran) the slot rests as long as the check
+    took before it reopens: checks then use at most half the time of their slots, and the CPU
+    they leave is the clinicians'. Without contention a slot reopens at once.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self.refused = 0
+
+    def try_enter(self) -> bool:
+        if self._slots.acquire(blocking=False):
+            return True
+        self.refused += 1  # a racy count is fine: it only says "there was contention"
+        return False
+
+    def leave(self, rest: float = 0.0) -> None:
+        if rest <= 0:
+            self._slots.release()
+            return
+        timer = threading.Timer(rest, self._slots.release)
+        timer.daemon = True
+        timer.start()
+
+
 @lru_cache
-def hashing_gate(slots: int) -> threading.BoundedSemaphore:
+def hashing_gate(slots: int) -> HashingGate:
     """The process's gate for password checks (one per configured size)."""
-    return threading.BoundedSemaphore(slots)
+    return HashingGate(slots)
 
 
 def authenticate(
@@ -61,17 +89,21 @@ def authenticate(
         return None
     username = username.strip().lower()[:150]
     gate = hashing_gate(settings.login_hashing_slots)
-    if not gate.acquire(blocking=False):
+    if not gate.try_enter():
         raise LoginBusy
+    refused, rest = gate.refused, 0.0
     try:
         attempt = _record_attempt(session, settings, address, username, now)
         user = session.scalar(select(User).where(func.lower(User.username) == username))
         # Commit the attempt and end the transaction before the slow check: no lock, row lock
         # or pooled connection is held while argon2 runs.
         session.commit()
+        started = time.monotonic()
         ok = verify_password(user.password_hash if user else None, password)
+        if gate.refused != refused:
+            rest = time.monotonic() - started
     finally:
-        gate.release()
+        gate.leave(rest)
     if not ok or user is None or not user.is_active:
         return None
     session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt))

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: body size limit (413 before parsing) and access logs."""
+"""Pure ASGI middleware: body size limit (413 before parsing), access logs, slow refusals."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.problems import PROBLEM_JSON, TYPE_BASE
@@ -126,3 +127,29 @@ class AccessLogMiddleware:
                     "ms": round((time.perf_counter() - start) * 1000, 2),
                 },
             )
+
+
+class SlowRefusalMiddleware:
+    """Answers a refused login (429) only after ``delay`` seconds, waiting in the event loop.
+
+    A client that loops on refusals otherwise gets hundreds of cheap answers a second, and the
+    loop that serves the clinicians' queue spends its time on them (issue 18): the handler has
+    already returned and freed its worker thread, so the wait costs a timer, not a thread.
+    """
+
+    def __init__(self, app: ASGIApp, paths: frozenset[str], delay: float) -> None:
+        self.app = app
+        self.paths = paths
+        self.delay = delay
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") not in self.paths or self.delay <= 0:
+            await self.app(scope, receive, send)
+            return
+
+        async def delayed(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                await anyio.sleep(self.delay)
+            await send(message)
+
+        await self.app(scope, receive, delayed)

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 300
     # Password checks at once per process: argon2 is slow by design, so a login flood would
     # otherwise take every worker thread and CPU from the clinicians' pages.
-    login_hashing_slots: int = Field(default=2, ge=1, le=64)
+    login_hashing_slots: int = Field(default=1, ge=1, le=64)
+    # A refused login (429) is answered this late, so a client looping on refusals sends a
+    # request a second instead of hundreds (service/middleware.py).
+    login_refusal_delay_seconds: float = Field(default=1.0, ge=0, le=10)
     # Webhooks go over https only; plain http is for a receiver on a developer's machine or in
     # tests, and production refuses it.
     webhook_allow_http: bool = False

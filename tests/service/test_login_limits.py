@@ -86,13 +86,13 @@ def test_a_correct_password_takes_its_attempt_back(client, world, app):
 def test_a_full_gate_answers_429_with_retry_after_and_counts_nothing(client, world, app, settings):
     gate = hashing_gate(settings.login_hashing_slots)
     taken = 0
-    while gate.acquire(blocking=False):
+    while gate.try_enter():
         taken += 1
     try:
         busy = login(client, "clin_a1", "guess")
     finally:
         for _ in range(taken):
-            gate.release()
+            gate.leave()
     assert taken == settings.login_hashing_slots
     assert busy.status_code == 429
     assert busy.headers["retry-after"] == "1"
@@ -113,10 +113,22 @@ def test_a_locked_pair_says_when_to_retry(client, world, settings):
 def test_the_gate_refuses_rather_than_queues(settings, app):
     gate = hashing_gate(settings.login_hashing_slots)
     for _ in range(settings.login_hashing_slots):
-        assert gate.acquire(blocking=False)
+        assert gate.try_enter()
     try:
         with unit_of_work(app.state.sessions) as session, pytest.raises(LoginBusy):
             login_module.authenticate(session, settings, "198.51.100.9", "x", "y", T0)
     finally:
         for _ in range(settings.login_hashing_slots):
-            gate.release()
+            gate.leave()
+
+
+def test_under_contention_a_slot_rests_before_it_reopens():
+    gate = login_module.HashingGate(1)
+    assert gate.try_enter() and not gate.try_enter()
+    gate.leave(rest=0.2)
+    assert not gate.try_enter()  # resting: the check's CPU time is given back first
+    deadline = time.monotonic() + 10
+    while not gate.try_enter():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    gate.leave()
