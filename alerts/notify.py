@@ -5,8 +5,9 @@ stored event bytes plus ``sent_at = now``), calls ``Notifier.deliver`` and recor
 ``DeliveryResult``:
 
 - ``DELIVERED``: any 2xx. Done.
-- ``PERMANENT_FAILURE``: 410 Gone (the receiver says the endpoint is retired), or a URL httpx
-  can never send to. Stop retrying, mark failed.
+- ``PERMANENT_FAILURE``: 410 Gone (the receiver says the endpoint is retired), a URL httpx
+  can never send to, or a destination the client's transport refuses (``DestinationRefused``:
+  an internal address). Stop retrying, mark failed.
 - ``RETRYABLE``: any other status (including 3xx: redirects are not followed, so a webhook cannot
   be bounced to another host), timeouts, connection and protocol errors. Ask
   ``alerts.webhooks.next_attempt_at`` when to try again.
@@ -14,6 +15,10 @@ stored event bytes plus ``sent_at = now``), calls ``Notifier.deliver`` and recor
 ``HttpxWebhookSender`` is given the process's one shared ``httpx.Client`` (connection pooling,
 closed by the service's lifespan) and never creates its own. It never raises for a failed
 delivery, so one bad endpoint cannot stop the worker's batch.
+
+A result says only the status code and a fixed, generic reason: never the receiver's body nor
+the error's text. Both go back to the team that registered the webhook, and both would tell it
+about the machine it reached (an open port from a closed one, an internal service's banner).
 """
 
 from __future__ import annotations
@@ -31,9 +36,13 @@ from alerts.webhooks import EventType, WebhookSecret, signed_headers
 
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "ERROR_MAX_CHARS",
+    "INVALID_URL",
+    "REFUSED",
+    "TIMED_OUT",
+    "UNREACHABLE",
     "DeliveryOutcome",
     "DeliveryResult",
+    "DestinationRefused",
     "FakeNotifier",
     "HttpxWebhookSender",
     "Notifier",
@@ -43,8 +52,16 @@ __all__ = [
 
 # Short, because a slow receiver holds a worker thread and delays every other team's alerts.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-ERROR_MAX_CHARS = 500
 _GONE = 410
+# Fixed reasons, one per kind of failure (see the module docstring).
+REFUSED = "destination not allowed"
+INVALID_URL = "invalid URL"
+TIMED_OUT = "timed out"
+UNREACHABLE = "could not deliver"
+
+
+class DestinationRefused(httpx.TransportError):
+    """Raised by a transport that will not connect to a request's destination."""
 
 
 class DeliveryOutcome(StrEnum):
@@ -106,18 +123,21 @@ class HttpxWebhookSender:
             request = self._client.build_request(
                 "POST", endpoint.url, content=message.body, headers=headers, timeout=self._timeout
             )
-            # Streamed so that only a bounded prefix of a large error body is ever read.
+            # Streamed, and closed unread: the body is never looked at.
             response = self._client.send(request, stream=True, follow_redirects=False)
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            return DeliveryResult(DeliveryOutcome.PERMANENT_FAILURE, None, _describe(exc))
-        except httpx.TransportError as exc:
-            return DeliveryResult(DeliveryOutcome.RETRYABLE, None, _describe(exc))
+        except DestinationRefused:
+            return DeliveryResult(DeliveryOutcome.PERMANENT_FAILURE, None, REFUSED)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            return DeliveryResult(DeliveryOutcome.PERMANENT_FAILURE, None, INVALID_URL)
+        except httpx.TimeoutException:
+            return DeliveryResult(DeliveryOutcome.RETRYABLE, None, TIMED_OUT)
+        except httpx.TransportError:
+            return DeliveryResult(DeliveryOutcome.RETRYABLE, None, UNREACHABLE)
         try:
             status = response.status_code
             if response.is_success:
                 return DeliveryResult(DeliveryOutcome.DELIVERED, status)
-            body = _body_prefix(response)
-            detail = _truncate(f"HTTP {status}: {body}" if body else f"HTTP {status}")
+            detail = f"HTTP {status}"
             if status == _GONE:
                 return DeliveryResult(DeliveryOutcome.PERMANENT_FAILURE, status, detail)
             return DeliveryResult(DeliveryOutcome.RETRYABLE, status, detail)
@@ -137,29 +157,3 @@ class FakeNotifier:
         if self._script:
             return self._script.popleft()
         return DeliveryResult(DeliveryOutcome.DELIVERED, 200)
-
-
-def _body_prefix(response: httpx.Response) -> str:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= ERROR_MAX_CHARS:
-                break
-    except httpx.HTTPError:
-        # The status is what matters; a body that fails to arrive is not worth a second error.
-        pass
-    return b"".join(chunks)[:ERROR_MAX_CHARS].decode("utf-8", errors="replace").strip()
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc)
-    return _truncate(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
-
-
-def _truncate(text: str) -> str:
-    if len(text) <= ERROR_MAX_CHARS:
-        return text
-    return text[: ERROR_MAX_CHARS - 3] + "..."

@@ -18,9 +18,30 @@ from service.problems import NotFound
 def patient_for(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patient:
     """The patient if the caller may see them; 404 otherwise, so ids cannot be probed."""
     patient = session.get(Patient, patient_id)
-    if patient is None or not can_see(principal, patient):
+    if patient is None:
+        raise NotFound("No such patient.")
+    if not can_see(principal, patient):
+        audit_refusal(session, principal, patient.id)
         raise NotFound("No such patient.")
     return patient
+
+
+def audit_refusal(session: Session, principal: Principal, patient_id: uuid.UUID) -> None:
+    """Keep a record of a caller reaching for a patient outside their reach (issue 18): the
+    404 hides that the patient exists, the trail shows who tried."""
+
+    def entry(route: str) -> audit.AuditEntry:
+        return audit.AuditEntry(
+            actor_id=principal.user_id,
+            actor_role=principal.role,
+            patient_id=patient_id,
+            action="R",
+            route=route,
+            outcome="4",
+            detail="refused: outside the caller's reach",
+        )
+
+    audit.record_refusal(session, entry)
 
 
 def can_see(principal: Principal, patient: Patient) -> bool:

@@ -19,6 +19,7 @@ from service.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
     ResponseHeadersMiddleware,
+    SlowRefusalMiddleware,
     TrustedHostsMiddleware,
 )
 from service.org import api as org
@@ -93,6 +94,11 @@ def create_app(
     app.add_middleware(ResponseHeadersMiddleware)
     if settings.trusted_hosts is not None:
         app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(
+        SlowRefusalMiddleware,
+        paths=frozenset({"/api/v1/auth/token", "/ui/login"}),
+        delay=settings.login_refusal_delay_seconds,
+    )
     app.add_middleware(AccessLogMiddleware)
     return app
 

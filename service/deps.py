@@ -20,6 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from service import audit
+from service.db import finish
 from service.models import DeviceToken, Patient, User, UserTeam
 from service.problems import Forbidden, Unauthorized
 from service.security import (
@@ -77,6 +79,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     cancellation and with a limiter of their own, as FastAPI runs a plain generator's exit.
     """
     session: Session = request.app.state.sessions()
+    matched = request.scope.get("route")
+    route = f"{request.method} {getattr(matched, 'path', request.url.path)}"
+    audit.bind_request(session, route, request.app.state.clock)
     try:
         yield session
     except BaseException:
@@ -88,16 +93,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 def _end(session: Session, commit: bool) -> None:
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    finish(session, commit)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

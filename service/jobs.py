@@ -16,6 +16,7 @@ from alerts import lifecycle, webhooks
 from alerts.notify import DeliveryOutcome, Notifier, OutgoingMessage, WebhookEndpoint
 from pathway.alert_policy import problem_of
 from service import alerting, clinical
+from service.alerting.secrets import SecretBox
 from service.db.dialect import is_postgresql
 from service.models import (
     Alert,
@@ -129,10 +130,15 @@ def deliver_webhooks(
     session: Session,
     now: datetime,
     notifier: Notifier,
+    box: SecretBox,
     rng: random.Random | None = None,
     batch: int = 100,
 ) -> dict[str, Any]:
-    """Send due deliveries; failures are rescheduled with backoff, never dropped."""
+    """Send due deliveries; failures are rescheduled with backoff, never dropped.
+
+    A webhook deactivated after its events were queued sends none of them: each is marked
+    failed unsent, so the team sees what it stopped.
+    """
     rng = rng or random.SystemRandom()
     query = (
         select(WebhookDelivery, OutboxEvent, Webhook)
@@ -146,38 +152,13 @@ def deliver_webhooks(
         query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     sent = failed = retry = 0
     for delivery, event, hook in session.execute(query).all():
-        endpoint = WebhookEndpoint(
-            endpoint_id=str(hook.id), url=hook.url, secret=webhooks.WebhookSecret.parse(hook.secret)
-        )
-        message = OutgoingMessage(
-            message_id=str(event.id),
-            event_type=webhooks.EventType(event.event_type),
-            body=event.body.encode(),
-            sent_at=now,
-        )
-        result = notifier.deliver(endpoint, message)
-        first = delivery.first_attempt_at or now
-        values: dict[str, Any] = {
-            "attempts": delivery.attempts + 1,
-            "first_attempt_at": first,
-            "last_attempt_at": now,
-            "last_status_code": result.status_code,
-            "last_error": result.error,
-        }
-        if result.outcome == DeliveryOutcome.DELIVERED:
-            values.update(status="delivered", delivered_at=now)
+        values = _attempt(delivery, event, hook, now, notifier, box, rng)
+        if values["status"] == "delivered":
             sent += 1
-        elif result.outcome == DeliveryOutcome.PERMANENT_FAILURE or not hook.is_active:
-            values.update(status="failed")
+        elif values["status"] == "failed":
             failed += 1
         else:
-            nxt = webhooks.next_attempt_at(delivery.attempts + 1, first, now, rng)
-            if nxt is None:
-                values.update(status="failed")
-                failed += 1
-            else:
-                values.update(next_attempt_at=nxt)
-                retry += 1
+            retry += 1
         session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.id == delivery.id)
@@ -187,6 +168,52 @@ def deliver_webhooks(
         # Commit each attempt: a crash after sending must not forget that it was sent.
         session.commit()
     return {"delivered": sent, "failed": failed, "retrying": retry}
+
+
+def _attempt(
+    delivery: WebhookDelivery,
+    event: OutboxEvent,
+    hook: Webhook,
+    now: datetime,
+    notifier: Notifier,
+    box: SecretBox,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """The delivery's new column values after one attempt (or none, for a stopped webhook)."""
+    if not hook.is_active:
+        return {"status": "failed", "last_error": "webhook deactivated"}
+    try:
+        secret = webhooks.WebhookSecret.parse(box.open(hook.secret))
+    except ValueError:
+        return {"status": "failed", "last_error": "webhook secret unreadable"}
+    endpoint = WebhookEndpoint(endpoint_id=str(hook.id), url=hook.url, secret=secret)
+    message = OutgoingMessage(
+        message_id=str(event.id),
+        event_type=webhooks.EventType(event.event_type),
+        body=event.body.encode(),
+        sent_at=now,
+    )
+    result = notifier.deliver(endpoint, message)
+    first = delivery.first_attempt_at or now
+    values: dict[str, Any] = {
+        "status": "pending",
+        "attempts": delivery.attempts + 1,
+        "first_attempt_at": first,
+        "last_attempt_at": now,
+        "last_status_code": result.status_code,
+        "last_error": result.error,
+    }
+    if result.outcome == DeliveryOutcome.DELIVERED:
+        values.update(status="delivered", delivered_at=now)
+    elif result.outcome == DeliveryOutcome.PERMANENT_FAILURE:
+        values.update(status="failed")
+    else:
+        nxt = webhooks.next_attempt_at(delivery.attempts + 1, first, now, rng)
+        if nxt is None:
+            values.update(status="failed")
+        else:
+            values.update(next_attempt_at=nxt)
+    return values
 
 
 def new_runner_id() -> str:

@@ -34,6 +34,38 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_URL = re.compile(r"\b(https?)://[^\s\"'<>]+", re.IGNORECASE)
+
+
+def redact_urls(text: str) -> str:
+    """URLs reduced to scheme, host and port: credentials, paths and queries are where
+    receivers keep their tokens (``https://user:pass@hooks.example/services/T0/B0/XYZ``)."""
+    return _URL.sub(_redacted, text)
+
+
+def _redacted(match: re.Match[str]) -> str:
+    rest = match.group(0)[len(match.group(1)) + 3 :]
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    return f"{match.group(1)}://{host}/…"
+
+
+class RedactUrls(logging.Filter):
+    """For loggers of HTTP clients (httpx logs each request's full URL at INFO)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_urls(record.getMessage())
+        record.args = None
+        return True
+
+
+def install_url_redaction() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactUrls) for f in logger.filters):
+            logger.addFilter(RedactUrls())
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -45,3 +77,4 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # Access logs are written by our own middleware, with ids masked.
     logging.getLogger("uvicorn.access").disabled = True
+    install_url_redaction()

@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: body size limit (413 before parsing), access logs, response headers
-and the trusted Host headers."""
+"""Pure ASGI middleware: body size limit (413 before parsing), access logs, response headers,
+the trusted Host headers and slow refusals."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import time
 from typing import Any
 
+import anyio
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -201,3 +202,29 @@ class TrustedHostsMiddleware:
                 400, "bad-host", "Bad request", "The Host header names no host this serves."
             )
             await _answer(send, 400, PROBLEM_JSON.encode(), body)
+
+
+class SlowRefusalMiddleware:
+    """Answers a refused login (429) only after ``delay`` seconds, waiting in the event loop.
+
+    A client that loops on refusals otherwise gets hundreds of cheap answers a second, and the
+    loop that serves the clinicians' queue spends its time on them (issue 18): the handler has
+    already returned and freed its worker thread, so the wait costs a timer, not a thread.
+    """
+
+    def __init__(self, app: ASGIApp, paths: frozenset[str], delay: float) -> None:
+        self.app = app
+        self.paths = paths
+        self.delay = delay
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") not in self.paths or self.delay <= 0:
+            await self.app(scope, receive, send)
+            return
+
+        async def delayed(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                await anyio.sleep(self.delay)
+            await send(message)
+
+        await self.app(scope, receive, delayed)

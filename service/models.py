@@ -256,6 +256,24 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(Base):
+    """A signed note of the audit trail's length and head (service.audit.checkpoint).
+
+    The hash chain shows a row edited or removed from the middle, but not rows cut from the
+    end; a checkpoint signed with a key kept outside the database does.
+    """
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    head_seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
 class LoginAttempt(Base):
     """Failed logins, for rate limiting per account and per address."""
 
@@ -401,8 +419,9 @@ class Webhook(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
-    # Kept as given: signing needs the secret itself, not a hash of it.
-    secret: Mapped[str] = mapped_column(String(200))
+    # Signing needs the secret itself, not a hash of it: kept Fernet-encrypted with a key from
+    # settings (service.alerting.secrets), never in the clear.
+    secret: Mapped[str] = mapped_column(String(500))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "team": the team's own tooling, sent every alert event; "out_of_hours": a service outside
     # the team that a site names for red alerts raised out of hours, sent only those.

@@ -103,6 +103,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if "retry_after_seconds" in exc.extra:
+            # The header is what clients and proxies act on; the member is for people.
+            headers = {"Retry-After": str(int(exc.extra["retry_after_seconds"]))}
         return problem_response(
             exc.status,
             exc.slug,

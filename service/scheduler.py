@@ -21,9 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.notify import HttpxWebhookSender
 from service import jobs
+from service.alerting.egress import EgressPolicy, guarded_client
+from service.alerting.secrets import SecretBox
+from service.audit import checkpoint
 from service.db import build_engine, build_sessionmaker
 from service.db.dialect import is_postgresql
 from service.models import JobRun
+from service.settings import Settings
 from service.timeutil import utcnow
 
 log = logging.getLogger("mhf.scheduler")
@@ -91,26 +95,30 @@ class JobRunner:
         return result
 
 
-def job_table(http: httpx.Client) -> dict[str, tuple[JobFn, int]]:
+def job_table(http: httpx.Client, settings: Settings) -> dict[str, tuple[JobFn, int]]:
     """Job name -> (function, interval in seconds)."""
     sender = HttpxWebhookSender(http)
+    box = SecretBox.from_settings(settings)
     table: dict[str, tuple[JobFn, int]] = {
         "missed_readings": (jobs.missed_readings, 15 * 60),
         "escalate_overdue": (jobs.escalate_overdue, 60),
-        "deliver_webhooks": (lambda s, now: jobs.deliver_webhooks(s, now, sender), 10),
+        "deliver_webhooks": (lambda s, now: jobs.deliver_webhooks(s, now, sender, box), 10),
     }
     table["snapshot_reports"] = (jobs.snapshot_reports, 60 * 60)
+    audit_key = checkpoint.key_of(settings)
+    table["audit_checkpoint"] = (lambda s, now: checkpoint.write(s, audit_key, now), 5 * 60)
     return table
 
 
-def run_scheduler(database_url: str, only: str | None = None, once: bool = False) -> None:
+def run_scheduler(settings: Settings, only: str | None = None, once: bool = False) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    engine = build_engine(database_url, pool_size=4)
+    engine = build_engine(settings.database_url, pool_size=4)
     runner = JobRunner(engine, build_sessionmaker(engine))
-    # One HTTP client for the process: connection pooling across deliveries.
-    with httpx.Client(follow_redirects=False) as http:
-        table = job_table(http)
+    # One HTTP client for the process (connection pooling across deliveries), which checks
+    # every destination as it connects and never follows a redirect.
+    with guarded_client(EgressPolicy.from_settings(settings)) as http:
+        table = job_table(http, settings)
         if only and only not in table:
             raise SystemExit(f"unknown job {only}; jobs: {', '.join(table)}")
         selected = {k: v for k, v in table.items() if only in (None, k)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +42,24 @@ class Settings(BaseSettings):
     # /docs and /openapi.json: on by default except in production, where they are off unless
     # this is set (the document maps every route an attacker could try).
     api_docs: bool | None = None
+    # Password checks at once per process: argon2 is slow by design, so a login flood would
+    # otherwise take every worker thread and CPU from the clinicians' pages.
+    login_hashing_slots: int = Field(default=1, ge=1, le=64)
+    # A refused login (429) is answered this late, so a client looping on refusals sends a
+    # request a second instead of hundreds (service/middleware.py).
+    login_refusal_delay_seconds: float = Field(default=1.0, ge=0, le=10)
+    # Webhooks go over https only; plain http is for a receiver on a developer's machine or in
+    # tests, and production refuses it.
+    webhook_allow_http: bool = False
+    # Host names or networks (CIDR) of internal receivers an operator trusts; everything else
+    # must resolve to public addresses (service/alerting/egress.py).
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
+    # Fernet key (urlsafe base64 of 32 bytes) for webhook secrets at rest. Empty: derived from
+    # the secret key, so a deployment has one secret to keep; set it to rotate them apart.
+    webhook_secret_key: str = ""
+    # The key of the audit trail's signed checkpoints. Empty: derived from the secret key.
+    # Either way it is never in the database, so whoever can rewrite the trail cannot re-sign.
+    audit_checkpoint_key: str = ""
 
     @model_validator(mode="after")
     def _secret_must_be_real(self) -> Settings:
@@ -48,6 +68,8 @@ class Settings(BaseSettings):
                 raise ValueError("MHF_SECRET_KEY must be set to a random value of >= 32 characters")
             if urlsplit(self.public_base_url).scheme != "https":
                 raise ValueError("MHF_PUBLIC_BASE_URL must be the service's https:// address")
+            if self.webhook_allow_http:
+                raise ValueError("MHF_WEBHOOK_ALLOW_HTTP is for development and tests only")
         elif not self.secret_key:
             self.secret_key = _development_secret(self.secret_key_file)
         parts = urlsplit(self.public_base_url)
@@ -89,6 +111,11 @@ def _development_secret(path: Path) -> str:
         # A read-only working directory still gets a working (per-process) secret.
         pass
     return value
+
+
+def derived_key(settings: Settings, purpose: str) -> bytes:
+    """32 bytes for one purpose, from the secret key: keys for different jobs never coincide."""
+    return hmac.new(settings.secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 @lru_cache

@@ -26,8 +26,9 @@ from service.alert_schemas import (
     WebhookIn,
     WebhookOut,
 )
-from service.alerting import out_of_hours, service, stored_response_policy
-from service.deps import NowDep, Principal, SessionDep, require
+from service.alerting import egress, out_of_hours, service, stored_response_policy
+from service.alerting.secrets import SecretBox
+from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
 from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
 from service.problems import NotFound, Unprocessable
 
@@ -157,6 +158,10 @@ def resolve(
 # --- webhooks ------------------------------------------------------------------------------
 
 TeamStaff = Annotated[Principal, Depends(require("clinician", "admin", "site_admin"))]
+# Registering a destination makes the service send requests from inside the network, so it is
+# an administrator's decision (issue 18): the network admin, or the site admin of the team's
+# site; clinicians still see and stop their team's webhooks.
+WebhookAdmin = Annotated[Principal, Depends(require("admin", "site_admin"))]
 
 
 def _team_for(session: Session, principal: Principal, team_id: uuid.UUID) -> Team:
@@ -197,15 +202,15 @@ def _webhook_out(session: Session, hook: Webhook) -> WebhookOut:
     "/teams/{team_id}/webhooks",
     status_code=status.HTTP_201_CREATED,
     response_model=WebhookOut,
-    summary="Register a webhook for the team's alert notifications "
-    "(clinician of the team, admin, site admin of the site)",
+    summary="Register a webhook for the team's alert notifications (admin, site admin of the site)",
 )
 def create_webhook(
     team_id: uuid.UUID,
     body: WebhookIn,
     request: Request,
     session: SessionDep,
-    principal: TeamStaff,
+    principal: WebhookAdmin,
+    settings: SettingsDep,
     now: NowDep,
 ) -> WebhookOut:
     from alerts.webhooks import WebhookSecret
@@ -214,15 +219,16 @@ def create_webhook(
     try:
         WebhookSecret.parse(body.secret)
     except ValueError as exc:
-        raise Unprocessable(
-            str(exc),
-            extra={"errors": [{"field": "secret", "message": str(exc), "type": "value_error"}]},
-        ) from exc
+        raise _invalid("secret", str(exc)) from exc
+    try:
+        url = egress.check_url(str(body.url), egress.EgressPolicy.from_settings(settings))
+    except egress.UnsafeDestination as exc:
+        raise _invalid("url", str(exc)) from exc
     hook = Webhook(
         id=uuid.uuid4(),
         team_id=team.id,
-        url=str(body.url),
-        secret=body.secret,
+        url=url,
+        secret=SecretBox.from_settings(settings).seal(body.secret),
         is_active=True,
         purpose=body.purpose,
         created_at=now,
@@ -234,6 +240,12 @@ def create_webhook(
         session, route_of(request), principal, "C", now, f"webhook:{hook.id} team={team.id}"
     )
     return _webhook_out(session, hook)
+
+
+def _invalid(field: str, message: str) -> Unprocessable:
+    return Unprocessable(
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
+    )
 
 
 @router.get(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from alerts import lifecycle
 from alerts.lifecycle import AlertState, Transition
 from service import alerting
-from service.access import audit_params, audit_patient_access
+from service.access import audit_params, audit_patient_access, audit_refusal
 from service.alert_schemas import (
     AlertDetailOut,
     AlertEventOut,
@@ -124,7 +124,10 @@ def _alert_for(
         .join(Patient, Patient.id == Alert.patient_id)
         .where(Alert.id == alert_id)
     ).first()
-    if row is None or row[0].team_id not in principal.team_ids:
+    if row is None:
+        raise NotFound("No such alert.")
+    if row[0].team_id not in principal.team_ids:
+        audit_refusal(session, principal, row[1].id)
         raise NotFound("No such alert.")
     return row[0], row[1]
 

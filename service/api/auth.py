@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
-from service.login import LoginLocked, authenticate
+from service.login import BUSY_RETRY_SECONDS, LoginBusy, LoginLocked, authenticate
 from service.org.service import end_sessions
 from service.problems import TooManyRequests, Unauthorized
 from service.schemas import TokenOut
@@ -21,7 +21,10 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
     "/token",
     response_model=TokenOut,
     summary="Staff login (anyone may call)",
-    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Locked"}},
+    responses={
+        401: {"description": "Wrong username or password"},
+        429: {"description": "Locked, or too many logins at once: see Retry-After"},
+    },
 )
 def login(
     request: Request,
@@ -37,6 +40,11 @@ def login(
         raise TooManyRequests(
             "Too many failed logins. Wait a few minutes and try again.",
             extra={"retry_after_seconds": settings.login_lockout_seconds},
+        ) from exc
+    except LoginBusy as exc:
+        raise TooManyRequests(
+            "Too many logins at once. Try again in a moment.",
+            extra={"retry_after_seconds": BUSY_RETRY_SECONDS},
         ) from exc
     if user is None:
         # The failure must be counted even though the request fails.

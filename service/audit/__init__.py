@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,12 +23,31 @@ from sqlalchemy import BigInteger, ColumnElement, Uuid, bindparam, func, insert,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from service.db import keep_on_rollback
 from service.db.dialect import is_postgresql
 from service.models import AuditEvent
+from service.timeutil import utcnow
 
 GENESIS = "0" * 64
 # Serialises writers (PostgreSQL) so each row's prev_hash is the row before it in commit order.
 _AUDIT_LOCK_KEY = 0x4D48465F41554454  # "MHF_AUDT"
+
+
+_REQUEST = "mhf.audit_request"
+
+
+def bind_request(session: Session, route: str, clock: Callable[[], datetime]) -> None:
+    """Name the request and its clock on its unit of work, for records written deep in a use
+    case that has neither (``record_refusal``)."""
+    session.info[_REQUEST] = (route, clock)
+
+
+def record_refusal(session: Session, make: Callable[[str], AuditEntry]) -> None:
+    """Record a refused access (``make`` builds it from the route) so that it survives the
+    rollback the refusal causes: a probe of another team's patient is kept in the trail."""
+    route, clock = session.info.get(_REQUEST, ("-", utcnow))
+    entry, now = make(route), clock()
+    keep_on_rollback(session, lambda s: record(s, [entry], now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,16 +230,31 @@ def append_patients_params(now: datetime, entry: AuditEntry) -> dict[str, Any]:
 class ChainCheck:
     rows: int
     first_bad_seq: int | None
+    # (last seq before, next seq) for each hole in the numbering, the first hundred.
+    gaps: tuple[tuple[int, int], ...] = ()
+    # For each watched seq that is present: (rows up to and including it, its hash).
+    watched: dict[int, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.first_bad_seq is None
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
+_MAX_GAPS = 100
+
+
+def verify_chain(session: Session, batch: int = 5000, watch: Collection[int] = ()) -> ChainCheck:
+    """Walk the trail in order: every link and hash, and holes in the numbering.
+
+    A hole is reported, not judged here: before migration 20261207_0014, PostgreSQL numbered
+    records from a sequence, and a rolled-back append skipped a number. ``watch``: seqs whose
+    position and hash the caller wants (the signed checkpoints' heads).
+    """
     prev = GENESIS
     count = 0
     last_seq = 0
+    gaps: list[tuple[int, int]] = []
+    watched: dict[int, tuple[int, str]] = {0: (0, GENESIS)} if 0 in watch else {}
     while True:
         rows = session.scalars(
             select(AuditEvent)
@@ -229,7 +263,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
             .limit(batch)
         ).all()
         if not rows:
-            return ChainCheck(count, None)
+            return ChainCheck(count, None, tuple(gaps), watched)
         for row in rows:
             entry = AuditEntry(
                 row.actor_id,
@@ -245,7 +279,11 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
                 _link(prev, _body(row.recorded_at, entry)),
                 _digest(prev, row.recorded_at, entry),
             ):
-                return ChainCheck(count, row.seq)
+                return ChainCheck(count, row.seq, tuple(gaps), watched)
+            if row.seq != last_seq + 1 and len(gaps) < _MAX_GAPS:
+                gaps.append((last_seq, row.seq))
             prev = row.hash
             count += 1
             last_seq = row.seq
+            if row.seq in watch:
+                watched[row.seq] = (count, row.hash)

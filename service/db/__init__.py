@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ClauseElement, Engine, create_engine, event, exc
+from sqlalchemy import ClauseElement, Engine, create_engine, event, exc, text
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.dialect import is_postgresql
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # A pooled PostgreSQL connection used less than this long ago is handed out without a ping:
@@ -125,18 +129,72 @@ def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def serialize_on(session: Session, *names: str) -> None:
+    """Hold a lock for each name until the transaction ends, so that transactions naming the
+    same thing run one after another (a count and the insert it allows, as one step).
+
+    PostgreSQL: transaction-level advisory locks, taken in one order so two callers naming the
+    same two things cannot deadlock. SQLite: nothing to do, every transaction already holds the
+    database's write lock from ``BEGIN IMMEDIATE`` (``build_engine``).
+    """
+    if not is_postgresql(session):
+        return
+    keys = sorted(
+        int.from_bytes(hashlib.sha256(f"mhf:{name}".encode()).digest()[:8], "big", signed=True)
+        for name in set(names)
+    )
+    for key in keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+_KEPT = "mhf.kept_on_rollback"
+log = logging.getLogger("mhf.db")
+
+
+def keep_on_rollback(session: Session, write: Callable[[Session], None]) -> None:
+    """Run ``write`` when the unit of work ends, whether it commits or rolls back: for the
+    record of a refused request (an audit of a denied probe), which the refusal must not undo."""
+    session.info.setdefault(_KEPT, []).append(write)
+
+
+def _run_kept(session: Session) -> None:
+    for write in session.info.pop(_KEPT, []):
+        write(session)
+
+
+def finish(session: Session, commit: bool) -> None:
+    """End a unit of work: commit, or roll back and commit only what must be kept."""
+    try:
+        if commit:
+            _run_kept(session)
+            session.commit()
+            return
+        session.rollback()
+        if session.info.get(_KEPT):
+            try:
+                _run_kept(session)
+                session.commit()
+            except Exception:
+                # The request's own error is what the caller must see, not this one.
+                log.exception("could not keep a record after a rollback")
+                session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: committed if the block finishes, rolled back if it raises."""
     session = factory()
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        finish(session, False)
         raise
-    finally:
-        session.close()
+    finish(session, True)
 
 
 _PSYCOPG = psycopg.dialect()  # type: ignore[no-untyped-call]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from service.deps import NowDep, SessionDep, SettingsDep
-from service.login import LoginLocked, authenticate
+from service.login import BUSY_RETRY_SECONDS, LoginBusy, LoginLocked, authenticate
 from service.org import service as org
 from service.ui import session as ui_session
 from service.ui.pages import (
@@ -117,15 +117,21 @@ def login(
     address = request.client.host if request.client else "unknown"
     try:
         user = authenticate(session, settings, address, username, password, now)
-    except LoginLocked:
-        return _login_page(
+    except (LoginLocked, LoginBusy) as exc:
+        busy = isinstance(exc, LoginBusy)
+        page = _login_page(
             request,
             data,
             next_path=next_path,
             username=username,
-            error="Too many failed sign-ins. Wait a few minutes and try again.",
+            error="Too many sign-ins at once. Try again in a moment."
+            if busy
+            else "Too many failed sign-ins. Wait a few minutes and try again.",
             status=429,
         )
+        retry = BUSY_RETRY_SECONDS if busy else settings.login_lockout_seconds
+        page.headers["Retry-After"] = str(retry)
+        return page
     if user is None:
         return _login_page(
             request,

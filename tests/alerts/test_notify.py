@@ -10,9 +10,13 @@ import pytest
 
 from alerts.notify import (
     DEFAULT_TIMEOUT,
-    ERROR_MAX_CHARS,
+    INVALID_URL,
+    REFUSED,
+    TIMED_OUT,
+    UNREACHABLE,
     DeliveryOutcome,
     DeliveryResult,
+    DestinationRefused,
     FakeNotifier,
     HttpxWebhookSender,
     Notifier,
@@ -58,9 +62,11 @@ def test_any_2xx_is_delivered(status: int) -> None:
     assert send(lambda _: httpx.Response(status)).outcome is DeliveryOutcome.DELIVERED
 
 
-def test_500_is_retryable_with_status_and_body() -> None:
+def test_500_is_retryable_with_the_status_only_never_the_body() -> None:
+    # Issue 18 finding 1: the receiver's body went back to the team, which made the sender a
+    # way to read internal services' answers.
     result = send(lambda _: httpx.Response(500, text="database down"))
-    assert result == DeliveryResult(DeliveryOutcome.RETRYABLE, 500, "HTTP 500: database down")
+    assert result == DeliveryResult(DeliveryOutcome.RETRYABLE, 500, "HTTP 500")
     assert not result.delivered
 
 
@@ -72,9 +78,7 @@ def test_other_statuses_are_retryable(status: int) -> None:
 
 def test_410_gone_is_a_permanent_failure() -> None:
     result = send(lambda _: httpx.Response(410, text="endpoint retired"))
-    assert result == DeliveryResult(
-        DeliveryOutcome.PERMANENT_FAILURE, 410, "HTTP 410: endpoint retired"
-    )
+    assert result == DeliveryResult(DeliveryOutcome.PERMANENT_FAILURE, 410, "HTTP 410")
 
 
 def test_redirects_are_not_followed() -> None:
@@ -105,21 +109,23 @@ def test_timeouts_and_connection_errors_are_retryable(error: httpx.TransportErro
     result = send(handler)
     assert result.outcome is DeliveryOutcome.RETRYABLE
     assert result.status_code is None
-    assert result.error == f"{type(error).__name__}: {error}"
+    # A generic reason: the error's own text tells an open port from a closed one.
+    expected = TIMED_OUT if isinstance(error, httpx.TimeoutException) else UNREACHABLE
+    assert result.error == expected
+    assert str(error) not in (result.error or "")
 
 
-def test_an_error_without_a_message_is_named() -> None:
+def test_a_refused_destination_is_a_permanent_failure() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("")
+        raise DestinationRefused("internal address 10.0.0.5", request=request)
 
-    assert send(handler).error == "ReadTimeout"
+    assert send(handler) == DeliveryResult(DeliveryOutcome.PERMANENT_FAILURE, None, REFUSED)
 
 
 def test_an_invalid_url_is_a_permanent_failure() -> None:
     result = send(lambda _: httpx.Response(200), WebhookEndpoint("e", "http://host:port/", SECRET))
     assert result.outcome is DeliveryOutcome.PERMANENT_FAILURE
-    assert result.error is not None
-    assert result.error.startswith("InvalidURL")
+    assert result.error == INVALID_URL
 
 
 def test_an_unsupported_scheme_is_a_permanent_failure() -> None:
@@ -129,16 +135,12 @@ def test_an_unsupported_scheme_is_a_permanent_failure() -> None:
             WebhookEndpoint("e", "ftp://hooks.example.nhs.uk/", SECRET), MESSAGE
         )
     assert result.outcome is DeliveryOutcome.PERMANENT_FAILURE
-    assert result.error is not None
-    assert result.error.startswith("UnsupportedProtocol")
+    assert result.error == INVALID_URL
 
 
-def test_a_long_error_body_is_truncated() -> None:
+def test_a_long_error_body_is_not_read() -> None:
     result = send(lambda _: httpx.Response(500, text="x" * 100_000))
-    assert result.error is not None
-    assert len(result.error) == ERROR_MAX_CHARS
-    assert result.error.startswith("HTTP 500: xxx")
-    assert result.error.endswith("...")
+    assert result.error == "HTTP 500"
 
 
 class BrokenStream(httpx.SyncByteStream):
@@ -149,7 +151,7 @@ class BrokenStream(httpx.SyncByteStream):
 
 def test_a_body_that_breaks_off_still_gives_the_status() -> None:
     result = send(lambda _: httpx.Response(502, stream=BrokenStream()))
-    assert result == DeliveryResult(DeliveryOutcome.RETRYABLE, 502, "HTTP 502: partial")
+    assert result == DeliveryResult(DeliveryOutcome.RETRYABLE, 502, "HTTP 502")
 
 
 def test_one_injected_client_serves_every_delivery() -> None:

@@ -124,6 +124,14 @@ def test_production_shape() -> None:
     for name in apis:
         assert f"server {name}:8000" in conf, f"nginx upstream lacks {name}"
 
+    # Only nginx's X-Forwarded-For is believed, and nginx replaces whatever the client sent
+    # (issue 18 finding 2): a client cannot name its own address to the login limits.
+    nginx_address = nginx["networks"]["default"]["ipv4_address"]
+    for name in apis:
+        assert services[name]["environment"]["MHF_FORWARDED_ALLOW_IPS"] == nginx_address
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    assert "$proxy_add_x_forwarded_for" not in conf
+
     # Secrets come from the environment, never from the file.
     text = (ROOT / "docker-compose.yml").read_text()
     assert "${MHF_SECRET_KEY:?" in text and "${POSTGRES_PASSWORD:?" in text

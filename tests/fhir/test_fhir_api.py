@@ -577,7 +577,11 @@ def test_read_observation_patient_and_everything_are_audited(client, world):
         parse(client.get(f"/fhir/Flag/{flag_id}", headers=world.auth("clin_A1"))).status == "active"
     )
     assert client.get(f"/fhir/Flag/{flag_id}", headers=world.auth("clin_B1")).status_code == 404
-    assert audits(world) == before + 4
+    # Four reads, and the other team's refused probe, kept in the trail (issue 18 finding 8).
+    assert audits(world) == before + 5
+    with world.app.state.sessions() as s:
+        refused = s.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+    assert (refused.actor_id, refused.outcome) == (world.users["clin_B1"], "4")
     paged = parse(
         client.get(f"/fhir/Patient/{pid}/$everything?_count=2", headers=world.auth("clin_A1"))
     )

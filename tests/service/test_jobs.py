@@ -9,13 +9,14 @@ import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from alerts.notify import HttpxWebhookSender
 from alerts.webhooks import verify
 from service import jobs
+from service.alerting.egress import EgressPolicy, guarded_client
+from service.alerting.secrets import SecretBox
 from service.models import Alert, JobRun, OutboxEvent, WebhookDelivery
 from service.scheduler import JobRunner
 from tests.conftest import T0
@@ -180,23 +181,36 @@ class Receiver:
 SECRET = "whsec_" + "c2VjcmV0LXNpZ25pbmcta2V5LTMyLWJ5dGVzLWxvbmc="
 
 
+@pytest.fixture
+def settings(settings):
+    # The receivers here listen on this machine: an operator's explicit trust, over http.
+    return settings.model_copy(
+        update={"webhook_allow_http": True, "webhook_allowed_hosts": ["127.0.0.1/32"]}
+    )
+
+
+def guarded(app):
+    return guarded_client(EgressPolicy.from_settings(app.state.settings))
+
+
 def deliver(app, clock, http):
     sender = HttpxWebhookSender(http)
+    box = SecretBox.from_settings(app.state.settings)
     return run(
         app,
         clock,
         "deliver_webhooks",
-        lambda s, now: jobs.deliver_webhooks(s, now, sender, random.Random(7)),
+        lambda s, now: jobs.deliver_webhooks(s, now, sender, box, random.Random(7)),
     )
 
 
 def test_webhook_events_arrive_signed_once_despite_failures(client, world, app, clock):
-    with Receiver(SECRET, fail_first=3) as receiver, httpx.Client() as http:
+    with Receiver(SECRET, fail_first=3) as receiver, guarded(app) as http:
         receiver.clock = clock
         hook = client.post(
             f"/api/v1/teams/{world.teams['A1']}/webhooks",
             json={"url": receiver.url, "secret": SECRET},
-            headers=world.auth("clin_A1"),
+            headers=world.auth("admin"),
         )
         assert hook.status_code == 201, hook.text
         red_alert(client, world, clock)
@@ -226,11 +240,11 @@ def test_webhook_events_arrive_signed_once_despite_failures(client, world, app, 
 def test_receiver_down_for_the_whole_window_leaves_events_pending_then_failed(
     client, world, app, clock
 ):
-    with httpx.Client() as http:
+    with guarded(app) as http:
         client.post(
             f"/api/v1/teams/{world.teams['A1']}/webhooks",
             json={"url": "http://127.0.0.1:9/unreachable", "secret": SECRET},
-            headers=world.auth("clin_A1"),
+            headers=world.auth("admin"),
         )
         red_alert(client, world, clock)
         start = clock.now
@@ -266,6 +280,8 @@ import os, time
 from datetime import datetime
 from pathlib import Path
 from service import jobs
+from service.alerting.egress import EgressPolicy, guarded_client
+from service.alerting.secrets import SecretBox
 from service.db import build_engine, build_sessionmaker
 from service.scheduler import JobRunner
 

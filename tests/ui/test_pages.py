@@ -278,7 +278,9 @@ def test_another_teams_patient_is_404_not_403(client, world):
     assert "943 476 5919" not in response.text
     assert client.get(f"/ui/patients/{uuid.uuid4()}").status_code == 404
     assert client.get("/ui/patients/not-a-uuid").status_code == 404
-    assert len(ui_audits(world)) == before  # nothing was read
+    # Nothing was read; the refused probe of a real patient is kept (issue 18 finding 8).
+    [refused] = ui_audits(world)[before:]
+    assert (refused.outcome, refused.patient_id) == ("4", world.patients["pat_A1"])
 
 
 def test_another_teams_alert_cannot_be_moved(client, world):

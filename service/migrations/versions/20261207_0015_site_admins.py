@@ -1,7 +1,7 @@
 """Site admins: a role that manages one site, tied to it by users.site_id
 
 Revision ID: 20261207_0015
-Revises: 20261207_0012
+Revises: 20261207_0014
 Create Date: 2026-12-07 05:30:00
 
 Existing users keep their roles; no one is a site admin until a network admin makes one.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261207_0015"
-down_revision = "20261207_0012"
+down_revision = "20261207_0014"
 branch_labels = None
 depends_on = None
 
