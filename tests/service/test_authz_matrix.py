@@ -102,7 +102,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         site_roles=SITE_ADMINS,
     ),
     # A site's settings and their history: not patient data, for any staff.
-    ("GET", "/api/v1/sites/{site_id}"): R(CLINICIAN, LEAD, ADMIN),
+    ("GET", "/api/v1/sites/{site_id}"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     ("POST", "/api/v1/sites/{site_id}/teams"): R(
         ADMIN,
         SITE_ADMIN,

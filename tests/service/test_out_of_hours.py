@@ -7,17 +7,25 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import pytest
 from sqlalchemy import select, update
 
 from service.models import Site, Webhook
-from tests.service.test_jobs import SECRET, Receiver, deliver
+from tests.service.test_jobs import SECRET, Receiver, deliver, guarded
 from tests.service.test_patient_advice import post_spo2
 from tests.ui.test_pages import signed_in
 
 FRIDAY_1900 = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # GMT: London time too
 FRIDAY_1000 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 MONDAY_1200 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    # The receivers here listen on this machine: an operator's explicit trust, over http.
+    return settings.model_copy(
+        update={"webhook_allow_http": True, "webhook_allowed_hosts": ["127.0.0.1/32"]}
+    )
 
 
 def queue(client, world, who: str = "clin_A1") -> list[dict]:  # type: ignore[no-untyped-def]
@@ -113,7 +121,7 @@ def test_a_red_alert_at_night_goes_signed_to_the_out_of_hours_webhook(client, wo
     with (
         Receiver(SECRET, fail_first=0) as team,
         Receiver(SECRET, fail_first=1) as ooh,
-        httpx.Client() as http,
+        guarded(app) as http,
     ):
         team.clock = ooh.clock = clock
         register(client, world, team.url)
@@ -160,7 +168,7 @@ def test_a_red_alert_at_night_goes_signed_to_the_out_of_hours_webhook(client, wo
 def test_turning_red_at_night_is_handed_over_to_urgent_community_response(
     client, world, app, clock
 ):
-    with Receiver(SECRET, fail_first=0) as ucr, httpx.Client() as http:
+    with Receiver(SECRET, fail_first=0) as ucr, guarded(app) as http:
         ucr.clock = clock
         hook = register(client, world, ucr.url, purpose="out_of_hours")
         set_site(

@@ -270,7 +270,7 @@ def test_a_death_holds_the_notifications_still_waiting_about_the_patient(client,
     hook = client.post(
         f"/api/v1/teams/{world.teams['A1']}/webhooks",
         json={"url": "https://hooks.example/mhf", "secret": "a-webhook-secret-123"},
-        headers=world.auth("clin_A1"),
+        headers=world.auth("admin"),
     )
     assert hook.status_code == 201, hook.text
     assert red_reading(client, world, clock) == 201  # alert.raised, waiting for delivery

@@ -254,7 +254,12 @@ def test_settings_parse_the_allow_list_and_production_refuses_http():
     assert policy.allow_http and policy.allowed_hosts == {"receiver.internal"}
     assert [str(n) for n in policy.allowed_networks] == ["10.0.0.0/8"]
     with pytest.raises(ValueError, match="MHF_WEBHOOK_ALLOW_HTTP"):
-        Settings(secret_key="k" * 40, environment="production", webhook_allow_http=True)
+        Settings(
+            secret_key="k" * 40,
+            environment="production",
+            public_base_url="https://mhf.example.nhs.uk",
+            webhook_allow_http=True,
+        )
 
 
 def test_redirects_are_not_followed_through_the_guard():
