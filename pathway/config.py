@@ -82,8 +82,9 @@ class SymptomRules:
     score_threshold: float = 3.0
     persist_days: int = 3
     # Orthopnoea and ankle swelling build over about a week before an admission (Born 2019:
-    # median onset 5-7 days before; breathlessness 3): they count over this many days.
-    slow_sign_days: int = 7
+    # median onset 5-7 days before; breathlessness 3): they count over this many days (5: a
+    # week gave the noisy-symptoms scenario as many false alerts as the rule of thumb).
+    slow_sign_days: int = 5
     # Points per day an answer is given (a day counts once, however many questionnaires).
     # Worse tiredness alone never raised it (first build); it scores nothing by default.
     breathlessness_points: float = 0.5
@@ -97,11 +98,12 @@ class SymptomRules:
     # Home vitals against the patient's own baseline (median over the baseline days below):
     # points per % the recent SpO2 mean is below it beyond `spo2_free_percent`, and per 10 bpm
     # the recent pulse mean is above it beyond `pulse_free_bpm` (the day-to-day spread of a
-    # stable patient stays within these; a chest infection also raises the pulse).
+    # stable patient stays within these; 8 bpm because a cold or chest infection raises the
+    # pulse too, and 5 bpm scored those spells).
     spo2_points_per_percent: float = 1.0
     spo2_free_percent: float = 1.0
     pulse_points_per_10_bpm: float = 1.0
-    pulse_free_bpm: float = 5.0
+    pulse_free_bpm: float = 8.0
     min_vitals_baseline: int = 5
     # The personal baseline: the share of questionnaires with the answer over `baseline_days`
     # ending `baseline_gap_days` before the answer (a deterioration building for a week does

@@ -229,8 +229,8 @@ def test_the_tuned_default_rule_set() -> None:
     assert all(RULES[r].level.value == "amber" for r in config.disabled)
     s = config.symptoms
     # mhf-2026.2 (issue 15): worse answers are scored, no single one raises the amber;
-    # mhf-2026.3: slow signs over a week, home vitals against their baselines, rarer baselines
-    assert (s.score, s.score_threshold, s.persist_days, s.slow_sign_days) == (True, 3.0, 3, 7)
+    # mhf-2026.3: slow signs over 5 days, home vitals against their baselines, rarer baselines
+    assert (s.score, s.score_threshold, s.persist_days, s.slow_sign_days) == (True, 3.0, 3, 5)
     assert (
         s.breathlessness_points,
         s.orthopnoea_points,
@@ -241,7 +241,7 @@ def test_the_tuned_default_rule_set() -> None:
         s.weight_cap_kg,
     ) == (0.5, 1.0, 1.0, 0.4, 0.0, 0.7, 3.0)
     assert (s.spo2_points_per_percent, s.spo2_free_percent) == (1.0, 1.0)
-    assert (s.pulse_points_per_10_bpm, s.pulse_free_bpm, s.min_vitals_baseline) == (1.0, 5.0, 5)
+    assert (s.pulse_points_per_10_bpm, s.pulse_free_bpm, s.min_vitals_baseline) == (1.0, 8.0, 5)
     assert (s.baseline_days, s.baseline_gap_days, s.prior_rate, s.prior_answers) == (
         42,
         7,

@@ -60,11 +60,11 @@ B = {"breathlessness": "worse"}
         # ... two days of one sign are not enough on their own
         ([sym(-1, **A), sym(0, **A)], NONE),
         ([sym(-2, **FLAT), sym(0, **FLAT)], NONE),
-        # ankle swelling and orthopnoea count over a week (they build over about a week) ...
+        # ankle swelling and orthopnoea count over 5 days (they build over about a week) ...
         ([sym(-3, **A), sym(-1, **A), sym(0, **A)], {SYMPTOMS}),
-        ([sym(-6, **FLAT), sym(-1, **A), sym(0, **A)], {SYMPTOMS}),
+        ([sym(-4, **FLAT), sym(-1, **A), sym(0, **A)], {SYMPTOMS}),
         # ... but not from longer ago
-        ([sym(-7, **A), sym(-1, **A), sym(0, **A)], NONE),
+        ([sym(-5, **A), sym(-1, **A), sym(0, **A)], NONE),
         # two specific signs the same day, and one of them again
         ([sym(0, **A, **FLAT)], NONE),
         ([sym(-1, **A, **FLAT), sym(0, **A)], {SYMPTOMS}),
@@ -91,14 +91,14 @@ def test_the_finding_names_each_signal_in_plain_words() -> None:
     assert finding.pathway_version == "mhf-2026.3"
     assert finding.evidence == ("s-1@08:10", "s+0@08:10")
     assert finding.summary == (
-        "breathless lying flat today; worse ankle swelling on 2 of the last 7 days "
+        "breathless lying flat today; worse ankle swelling on 2 of the last 5 days "
         "(score 3.0, alert at 3)"
     )
     assert result.advice.code == "amber_next_day"
     # a sign given only before today is named as such
     rows = [sym(-2, **FLAT), sym(-1, **A), sym(0, **A)]
     (finding,) = evaluate(CONFIG, patient(), rows[:2], rows[2:], at(0, "09:00")).findings
-    assert finding.summary.startswith("breathless lying flat in the last 7 days; ")
+    assert finding.summary.startswith("breathless lying flat in the last 5 days; ")
 
 
 def _baseline(kg: float = 80.0) -> list[Reading]:
@@ -115,7 +115,7 @@ def test_a_weight_above_the_personal_baseline_adds_points() -> None:
     (finding,) = result.findings
     assert finding.evidence == ("w+0@08:00", "s-1@08:10", "s+0@08:10")
     assert finding.summary == (
-        "worse ankle swelling on 2 of the last 7 days; weight 1.6 kg above usual "
+        "worse ankle swelling on 2 of the last 5 days; weight 1.6 kg above usual "
         "(score 3.1, alert at 3)"
     )
     # 1.0 kg is not enough, a weight below the baseline scores nothing
@@ -158,7 +158,7 @@ def test_an_answer_this_patient_gives_often_scores_less() -> None:
     rows = [*_often(ankles, 15), *recent, *flat]
     result = evaluate(CONFIG, patient(), rows[:-1], rows[-1:], at(0, "09:30"))
     (finding,) = result.findings
-    assert "worse ankle swelling on 3 of the last 7 days (often answered)" in finding.summary
+    assert "worse ankle swelling on 3 of the last 5 days (often answered)" in finding.summary
 
 
 def test_the_threshold_is_the_sites_one_setting() -> None:
