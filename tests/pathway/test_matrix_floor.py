@@ -40,9 +40,9 @@ def test_the_floor_on_held_out_seeds(held_out: tuple[list[matrix.Row], matrix.Su
     assert [r.scenario for r in rows if not r.beats_thumb()] == []
 
 
-# What pathway/README.md publishes for held-out seed 101 (mhf-2026.2). A change that makes the
+# What pathway/README.md publishes for held-out seed 101 (mhf-2026.3). A change that makes the
 # default worse than this fails make slow; one that makes it better moves these with its table.
-PUBLISHED_MEDIAN_SENSITIVITY = 0.335
+PUBLISHED_MEDIAN_SENSITIVITY = 0.344
 SENSITIVITY_SLACK = 0.02  # the bootstrap's half-width for the median scenario
 
 
@@ -55,6 +55,6 @@ def test_the_held_out_figures_are_no_worse_than_published(
     assert summary.worst_false[1] <= matrix.WORST_FLOOR[1]
     assert summary.median_false[0] <= matrix.MEDIAN_FLOOR[1]
     assert summary.median_sensitivity[0] >= PUBLISHED_MEDIAN_SENSITIVITY - SENSITIVITY_SLACK
-    # more admissions found than the rule of thumb in every scenario; its false alerts are in
-    # the floor above (the narrowest scenario is within 0.02 a year)
-    assert [r.scenario for r in rows if r.default.sensitivity <= r.thumb.sensitivity] == []
+    # more admissions found and fewer false alerts than the rule of thumb in every scenario (the
+    # narrowest: noisy-symptoms, 1.53 against 1.68 a year)
+    assert [r.scenario for r in rows if not r.beats_thumb()] == []
