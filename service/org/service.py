@@ -115,9 +115,11 @@ def patch_team(
     body: TeamPatch,
 ) -> Team:
     team = team_for(session, principal, team_id)
+    # JSON Merge Patch (RFC 7396): a member left out is kept, null clears it; a team cannot be
+    # without a name, so null there is refused, naming the field.
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("name") is None:
-        changes.pop("name", None)
+    if "name" in changes and changes["name"] is None:
+        raise _unprocessable("name", "a team must have a name")
     if "name" in changes and changes["name"] != team.name:
         clash = select(Team.id).where(Team.site_id == team.site_id, Team.name == changes["name"])
         if session.scalar(clash) is not None:

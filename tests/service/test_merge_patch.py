@@ -214,3 +214,29 @@ def test_pathway_answers_what_a_site_runs_with_the_version_its_findings_carry(cl
         "/api/v1/pathway", params={"site_id": str(world.sites["B"])}, headers=world.auth("lead")
     )
     assert staff.status_code == 200 and staff.json()["version"] == default["version"]
+
+
+def test_team_patch_merges(client, world):
+    url = f"/api/v1/teams/{world.teams['A1']}"
+    admin = world.auth("admin")
+    first = client.patch(url, json={"escalation_contact": "01332 000000"}, headers=admin)
+    assert first.status_code == 200, first.text
+    name = first.json()["name"]
+    kept = client.patch(url, json={}, headers=admin).json()
+    assert kept["name"] == name and kept["escalation_contact"] == "01332 000000"
+    cleared = client.patch(url, json={"escalation_contact": None}, headers=admin).json()
+    assert cleared["name"] == name and cleared["escalation_contact"] is None
+    refused = client.patch(url, json={"name": None}, headers=admin)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "name"
+
+
+def test_every_patch_route_is_covered_here(client):
+    # A new PATCH route must come with its merge-patch test in this file.
+    paths = client.app.openapi()["paths"]
+    patches = {path for path, operations in paths.items() if "patch" in operations}
+    assert patches == {
+        "/api/v1/patients/{patient_id}",
+        "/api/v1/sites/{site_id}",
+        "/api/v1/patients/{patient_id}/events/{event_id}",
+        "/api/v1/teams/{team_id}",
+    }
