@@ -10,6 +10,7 @@ API read the forged address as the client's, and every guess looked like a new a
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import subprocess
@@ -18,6 +19,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from service.login import PAIR_LIMIT
 from tests.cluster.test_cluster import NGINX
@@ -47,12 +52,43 @@ http {{
 """
 
 
-def deployed_config(api_port: int, port: int) -> str:
-    """deploy/nginx.conf with this machine's upstream and listening address, nothing else."""
+def self_signed(root: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1, standing in for the mounted deploy/tls/ files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    chain, private = root / "fullchain.pem", root / "privkey.pem"
+    chain.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return chain, private
+
+
+def deployed_config(api_port: int, port: int, redirect_port: int, tls: Path) -> str:
+    """deploy/nginx.conf with this machine's upstream, listening addresses and certificate
+    files, nothing else."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     conf, upstreams = re.subn(r"server api-\d:8000", f"server 127.0.0.1:{api_port}", conf)
-    conf, listens = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", conf)
-    assert upstreams >= 1 and listens == 1, "deploy/nginx.conf changed shape: update this test"
+    conf, plain = re.subn(r"listen 80;", f"listen 127.0.0.1:{redirect_port};", conf)
+    conf, secure = re.subn(r"listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;", conf)
+    conf, files = re.subn(r"/etc/nginx/tls/", f"{tls}/", conf)
+    shape = upstreams >= 1 and plain == 1 and secure == 1 and files == 2
+    assert shape, "deploy/nginx.conf changed shape: update this test"
     return conf
 
 
@@ -81,8 +117,10 @@ def test_a_forged_forwarded_for_does_not_reset_the_login_limit(
         port = free_port()
         root = tmp_path / "nginx"
         root.mkdir()
+        self_signed(root)
+        deployed = deployed_config(api.port, port, free_port(), root)
         conf = root / "nginx.conf"
-        conf.write_text(WRAPPER.format(tmp=root, deployed=deployed_config(api.port, port)))
+        conf.write_text(WRAPPER.format(tmp=root, deployed=deployed))
         globals_ = f"daemon off; pid {root}/nginx.pid; error_log {root}/error.log;"
         check = subprocess.run(
             [NGINX, "-t", "-c", str(conf), "-p", str(root), "-g", globals_],
@@ -92,10 +130,11 @@ def test_a_forged_forwarded_for_does_not_reset_the_login_limit(
         )
         assert check.returncode == 0, check.stderr
         proxy = procs.spawn("nginx", [NGINX, "-c", str(conf), "-p", str(root), "-g", globals_], {})
-        Server(proxy, port).wait_ready()
+        Server(proxy, port, scheme="https").wait_ready()
         username = "clin100"  # seed_network's clinician
         answers = []
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        # The test's own certificate: nothing to verify it against.
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", timeout=30, verify=False) as http:
             for attempt in range(PAIR_LIMIT + 3):
                 answer = http.post(
                     "/api/v1/auth/token",

@@ -257,10 +257,12 @@ class Processes:
 class Server:
     proc: Proc
     port: int
+    # "https" for nginx with a test's self-signed certificate, which is not verified.
+    scheme: str = "http"
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 30) -> float:
         """Wait for /healthz; returns the seconds it took."""
@@ -269,7 +271,8 @@ class Server:
             if not self.proc.alive():
                 raise AssertionError(f"{self.proc.name} died:\n{self.proc.log_tail()}")
             try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                answer = httpx.get(self.base + "/healthz", timeout=1, verify=False)
+                if answer.status_code == 200:
                     return time.monotonic() - started
             except httpx.HTTPError:
                 pass

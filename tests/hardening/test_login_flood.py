@@ -31,7 +31,7 @@ import pytest
 from tests.hardening.support import database, processes, seed_network, soak_seed
 
 FLOOD = """
-import json, os, random, signal, sys, threading
+import json, os, random, signal, sys, threading, time
 from collections import Counter
 import httpx
 
@@ -63,11 +63,13 @@ def flood(n):
             with lock:
                 outcomes[answer.status_code] += 1
 
-threads = [threading.Thread(target=flood, args=(n,)) for n in range(clients)]
+threads = [threading.Thread(target=flood, args=(n,), daemon=True) for n in range(clients)]
 for t in threads:
     t.start()
-for t in threads:
-    t.join()
+# SIGTERM may land on any thread, but its handler runs only when the main thread runs Python:
+# blocked in join() it never would (a stop that timed out under load); a short sleep wakes it.
+while True:
+    time.sleep(0.1)
 """
 FLOOD_CLIENTS = 24
 CYCLES = 4
