@@ -25,6 +25,7 @@ from service.middleware import (
 from service.org import api as org
 from service.patients import api as patients
 from service.patients import events_api as patient_events
+from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
 from service.settings import Settings, get_settings
 from service.timeutil import utcnow
@@ -44,6 +45,7 @@ ROUTERS = (
     alerts_api.router,
     pathway_api.router,
     patient_events.router,
+    patient_outcomes.router,
     reports.router,
     fhir.router,
     audit_api.router,

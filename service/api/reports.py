@@ -1,36 +1,25 @@
-"""Outcomes recorded by teams, and site and network reports.
-
-Recording (medicines, KCCQ-12) is for clinicians of the patient's team and is audited; events
-and the discharge from monitoring drive the patient's state, in ``service.patients``. Reports:
-programme leads see every site, disclosure-controlled; clinicians see their own teams' figures
-as they are.
-"""
+"""Site, network and team reports: programme leads see every site, disclosure-controlled;
+clinicians see their own teams' figures as they are. (What teams record for a patient, events,
+medicines and KCCQ-12, lives in the patients room, ``service.patients``.)"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Site, Team
-from service.pagination import dated_page
-from service.patients.events import not_future
 from service.problems import NotFound, field_error
 from service.reports import build, charts
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY, Metric
-from service.reports.models import KccqScore, MedicationChange
 from service.reports.period import report_month
-from service.reports.schemas import KccqIn, KccqOut, MedicationIn, MedicationOut
-from service.schemas import Page
 
 router = APIRouter(prefix="/api/v1")
-recording = APIRouter(tags=["patient outcomes"])
 reports = APIRouter(prefix="/reports", tags=["reports"])
 
 Clinician = Annotated[Principal, Depends(require("clinician"))]
@@ -49,126 +38,6 @@ FormatQuery = Annotated[
     Literal["json", "csv"] | None, Query(description="Or send Accept: text/csv")
 ]
 SVG_MEDIA = "image/svg+xml"
-Limit = Annotated[int, Query(ge=1, le=200)]
-
-
-# --- recording: medicines and KCCQ-12 ---------------------------------------------------------
-
-
-@recording.post(
-    "/patients/{patient_id}/medications",
-    status_code=status.HTTP_201_CREATED,
-    response_model=MedicationOut,
-    summary="Record a change in one of the four pillars (clinician of the team)",
-)
-def record_medication(
-    patient_id: uuid.UUID,
-    body: MedicationIn,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> MedicationOut:
-    patient = patient_for(session, principal, patient_id)
-    not_future("changed_on", body.changed_on, now)
-    row = MedicationChange(
-        id=uuid.uuid4(),
-        patient_id=patient.id,
-        pillar=body.pillar,
-        status=body.status,
-        at_target_or_max_tolerated=body.at_target_or_max_tolerated,
-        drug=body.drug,
-        changed_on=body.changed_on,
-        recorded_at=now,
-        recorded_by=principal.user_id,
-    )
-    session.add(row)
-    session.flush()
-    audit_patient_access(
-        session, route_of(request), principal, patient.id, "C", now, f"medication:{body.pillar}"
-    )
-    return MedicationOut.model_validate(row, from_attributes=True)
-
-
-@recording.get(
-    "/patients/{patient_id}/medications",
-    response_model=Page[MedicationOut],
-    summary="A patient's medicine changes, oldest first (clinician of the team)",
-)
-def list_medications(
-    patient_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-    limit: Limit = 50,
-    cursor: str | None = None,
-) -> Page[MedicationOut]:
-    patient = patient_for(session, principal, patient_id)
-    page, next_cursor = dated_page(
-        session, MedicationChange, MedicationChange.changed_on, patient.id, limit, cursor
-    )
-    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "medications")
-    return Page(
-        items=[MedicationOut.model_validate(r, from_attributes=True) for r in page],
-        next_cursor=next_cursor,
-    )
-
-
-@recording.post(
-    "/patients/{patient_id}/kccq",
-    status_code=status.HTTP_201_CREATED,
-    response_model=KccqOut,
-    summary="Record a KCCQ-12 overall summary score, 0-100 (clinician of the team)",
-)
-def record_kccq(
-    patient_id: uuid.UUID,
-    body: KccqIn,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-) -> KccqOut:
-    patient = patient_for(session, principal, patient_id)
-    not_future("assessed_on", body.assessed_on, now)
-    row = KccqScore(
-        id=uuid.uuid4(),
-        patient_id=patient.id,
-        score=body.score,
-        timepoint=body.timepoint,
-        assessed_on=body.assessed_on,
-        recorded_at=now,
-        recorded_by=principal.user_id,
-    )
-    session.add(row)
-    session.flush()
-    audit_patient_access(session, route_of(request), principal, patient.id, "C", now, "kccq")
-    return KccqOut.model_validate(row, from_attributes=True)
-
-
-@recording.get(
-    "/patients/{patient_id}/kccq",
-    response_model=Page[KccqOut],
-    summary="A patient's KCCQ-12 scores, oldest first (clinician of the team)",
-)
-def list_kccq(
-    patient_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Clinician,
-    now: NowDep,
-    limit: Limit = 50,
-    cursor: str | None = None,
-) -> Page[KccqOut]:
-    patient = patient_for(session, principal, patient_id)
-    page, next_cursor = dated_page(
-        session, KccqScore, KccqScore.assessed_on, patient.id, limit, cursor
-    )
-    audit_patient_access(session, route_of(request), principal, patient.id, "R", now, "kccq")
-    return Page(
-        items=[KccqOut.model_validate(r, from_attributes=True) for r in page],
-        next_cursor=next_cursor,
-    )
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -351,5 +220,4 @@ def team_report(
     return build.team_report(build.FigureStore(session, now), team, report_month(month, now), trend)
 
 
-router.include_router(recording)
 router.include_router(reports)

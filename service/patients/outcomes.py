@@ -1,0 +1,104 @@
+"""Outcomes a team records for its patient, as use cases: medicine changes in the four pillars
+(which also drive the titration rules) and KCCQ-12 scores. Each record and read is audited."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from service.access import audit_patient_access, patient_for
+from service.deps import Principal
+from service.pagination import dated_page
+from service.patients.events import not_future
+from service.reports.models import KccqScore, MedicationChange
+from service.reports.schemas import KccqIn, MedicationIn
+
+
+def record_medication(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    patient_id: uuid.UUID,
+    body: MedicationIn,
+) -> MedicationChange:
+    patient = patient_for(session, principal, patient_id)
+    not_future("changed_on", body.changed_on, now)
+    row = MedicationChange(
+        id=uuid.uuid4(),
+        patient_id=patient.id,
+        pillar=body.pillar,
+        status=body.status,
+        at_target_or_max_tolerated=body.at_target_or_max_tolerated,
+        drug=body.drug,
+        changed_on=body.changed_on,
+        recorded_at=now,
+        recorded_by=principal.user_id,
+    )
+    session.add(row)
+    session.flush()
+    audit_patient_access(
+        session, route, principal, patient.id, "C", now, f"medication:{body.pillar}"
+    )
+    return row
+
+
+def medications(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    patient_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[MedicationChange], str | None]:
+    """A page of the patient's medicine changes, oldest first, and the next page's cursor."""
+    patient = patient_for(session, principal, patient_id)
+    page = dated_page(
+        session, MedicationChange, MedicationChange.changed_on, patient.id, limit, cursor
+    )
+    audit_patient_access(session, route, principal, patient.id, "R", now, "medications")
+    return page
+
+
+def record_kccq(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    patient_id: uuid.UUID,
+    body: KccqIn,
+) -> KccqScore:
+    patient = patient_for(session, principal, patient_id)
+    not_future("assessed_on", body.assessed_on, now)
+    row = KccqScore(
+        id=uuid.uuid4(),
+        patient_id=patient.id,
+        score=body.score,
+        timepoint=body.timepoint,
+        assessed_on=body.assessed_on,
+        recorded_at=now,
+        recorded_by=principal.user_id,
+    )
+    session.add(row)
+    session.flush()
+    audit_patient_access(session, route, principal, patient.id, "C", now, "kccq")
+    return row
+
+
+def kccq_scores(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    patient_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[KccqScore], str | None]:
+    """A page of the patient's KCCQ-12 scores, oldest first, and the next page's cursor."""
+    patient = patient_for(session, principal, patient_id)
+    page = dated_page(session, KccqScore, KccqScore.assessed_on, patient.id, limit, cursor)
+    audit_patient_access(session, route, principal, patient.id, "R", now, "kccq")
+    return page
