@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,25 @@ def record_medication(
     return row
 
 
+def _dated_records(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    patient_id: uuid.UUID,
+    page_of: tuple[Any, Any, str],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """A page of one kind of the patient's dated records, oldest first, with the next page's
+    cursor; the read is audited under ``what``."""
+    model, day_column, what = page_of
+    patient = patient_for(session, principal, patient_id)
+    page = dated_page(session, model, day_column, patient.id, limit, cursor)
+    audit_patient_access(session, route, principal, patient.id, "R", now, what)
+    return page
+
+
 def medications(
     session: Session,
     principal: Principal,
@@ -55,12 +75,8 @@ def medications(
     cursor: str | None,
 ) -> tuple[list[MedicationChange], str | None]:
     """A page of the patient's medicine changes, oldest first, and the next page's cursor."""
-    patient = patient_for(session, principal, patient_id)
-    page = dated_page(
-        session, MedicationChange, MedicationChange.changed_on, patient.id, limit, cursor
-    )
-    audit_patient_access(session, route, principal, patient.id, "R", now, "medications")
-    return page
+    kind = (MedicationChange, MedicationChange.changed_on, "medications")
+    return _dated_records(session, principal, route, now, patient_id, kind, limit, cursor)
 
 
 def record_kccq(
@@ -98,7 +114,5 @@ def kccq_scores(
     cursor: str | None,
 ) -> tuple[list[KccqScore], str | None]:
     """A page of the patient's KCCQ-12 scores, oldest first, and the next page's cursor."""
-    patient = patient_for(session, principal, patient_id)
-    page = dated_page(session, KccqScore, KccqScore.assessed_on, patient.id, limit, cursor)
-    audit_patient_access(session, route, principal, patient.id, "R", now, "kccq")
-    return page
+    kind = (KccqScore, KccqScore.assessed_on, "kccq")
+    return _dated_records(session, principal, route, now, patient_id, kind, limit, cursor)
