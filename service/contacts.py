@@ -38,6 +38,14 @@ def parse_contact(value: str) -> Contact:
     raise ValueError("must be a UK telephone number (01332 000000) or an https:// address")
 
 
+def parse_phone(value: str) -> Contact:
+    """A patient's telephone number, which must be one the nurse can dial from the page."""
+    text = value.strip()
+    if not text or len(text) > 32 or not _PHONE_CHARS.match(text):
+        raise ValueError("must be a UK telephone number, such as 07700 900123")
+    return Contact("phone", text, "tel:+44" + _uk_number(text)[1:])
+
+
 def contact_to_show(value: str | None) -> Contact | None:
     """The contact to show for a stored value (None if there is none). A value stored before
     the format was checked that is not one is still shown, as plain text with no link: the nurse

@@ -11,11 +11,14 @@ from typing import Any
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _NHS = re.compile(r"\b\d{10}\b")
+# A telephone number as people write it (07700 900123, +44 7700 900123, (01332) 123456): the
+# patient's, from a message that quotes one. Ten or eleven digits with separators between.
+_PHONE = re.compile(r"(?<![\w.:/-])\+?\(?\d(?:[\s()-]{0,2}\d){9,11}(?![\w.:/-])")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 def scrub(text: str) -> str:
-    return _NHS.sub("[nhs]", _UUID.sub("[id]", text))
+    return _PHONE.sub("[phone]", _NHS.sub("[nhs]", _UUID.sub("[id]", text)))
 
 
 class JsonFormatter(logging.Formatter):

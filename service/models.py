@@ -120,6 +120,10 @@ class Patient(Base):
     )
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     nhs_number: Mapped[str] = mapped_column(String(10), index=True)
+    # How the team knows and rings the patient. Optional: a record enrolled by NHS number alone
+    # stays valid. Never logged (the engine hides statement parameters from error messages).
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     date_of_birth: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(16))
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"))

@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from service.contacts import parse_contact
+from service.contacts import parse_contact, parse_phone
 from service.nhs_number import is_valid_nhs_number, normalise_nhs_number
 
 T = TypeVar("T")
@@ -47,6 +47,28 @@ class Input(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return value
+
+
+def valid_patient_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    # One line of printable text: it is shown in pages and spoken on the phone.
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("must not be blank")
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError("must be printable text")
+    return value
+
+
+def valid_phone(value: str | None) -> str | None:
+    return None if value is None else parse_phone(value).text
+
+
+PatientName = Annotated[str, Field(max_length=200, description="As the team calls the patient.")]
+PatientPhone = Annotated[
+    str, Field(max_length=32, description="A UK number the team rings, e.g. 07700 900123.")
+]
 
 
 def valid_nhs_number(value: str) -> str:
@@ -214,6 +236,8 @@ class Thresholds(Input):
 
 class PatientIn(Input):
     nhs_number: str
+    name: PatientName | None = None
+    phone: PatientPhone | None = None
     date_of_birth: date
     sex: Sex
     team_id: uuid.UUID
@@ -230,6 +254,9 @@ class PatientIn(Input):
     def _nhs_number(cls, value: str) -> str:
         return valid_nhs_number(value)
 
+    _name = field_validator("name")(valid_patient_name)
+    _phone = field_validator("phone")(valid_phone)
+
 
 class PatientPatch(Input):
     """A JSON Merge Patch (RFC 7396): a field left out is kept, ``null`` clears it (a threshold
@@ -240,13 +267,20 @@ class PatientPatch(Input):
     status: Literal["active", "paused"] | None = None
     cohort: Cohort | None = None
     expects_daily_weight: bool | None = None
+    name: PatientName | None = None
+    phone: PatientPhone | None = None
     # Optimistic concurrency: a stale edit is refused rather than overwriting a colleague's.
     version: int | None = None
+
+    _name = field_validator("name")(valid_patient_name)
+    _phone = field_validator("phone")(valid_phone)
 
 
 class PatientOut(BaseModel):
     id: uuid.UUID
     nhs_number: str
+    name: str | None = None
+    phone: str | None = None
     date_of_birth: date
     sex: str
     team_id: uuid.UUID

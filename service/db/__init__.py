@@ -55,6 +55,9 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
         max_overflow=0,
         pool_timeout=10,
         echo=echo,
+        # A statement's parameters carry patient data (names, phones, NHS numbers): an error's
+        # message, which reaches the logs, shows the SQL without them.
+        hide_parameters=True,
         # Sessions in UTC whatever the server's default: SQL that wants local dates says
         # timezone('Europe/London', ..) itself, and psycopg gives timestamps in the session's
         # zone, so driver rows (``driver_rows``) come in UTC as the ORM's do.
@@ -99,6 +102,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         **pool_args,
     )
@@ -269,6 +273,7 @@ def driver_rows(
             params,
             error,
             dbapi_error,
+            hide_parameters=True,
             connection_invalidated=lost,
             dialect=connection.dialect,
         ) from error

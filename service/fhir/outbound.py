@@ -150,6 +150,12 @@ def patient(row: Patient) -> dict[str, Any]:
         "meta": {"versionId": str(row.version)},
         "identifier": [{"system": codes.NHS_NUMBER, "value": row.nhs_number}],
         "active": row.status != "discharged",
+        **({"name": [{"use": "usual", "text": row.name}]} if row.name else {}),
+        **(
+            {"telecom": [{"system": "phone", "value": row.phone, "use": "home"}]}
+            if row.phone
+            else {}
+        ),
         "gender": row.sex,
         "birthDate": row.date_of_birth.isoformat(),
     }

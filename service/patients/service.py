@@ -50,6 +50,10 @@ def check_thresholds(thresholds: dict[str, object]) -> None:
         ) from exc
 
 
+# Contact details may be removed (a number no longer in use); the plan and state may not.
+_CLEARABLE = frozenset({"name", "phone"})
+
+
 def patch_patient(
     session: Session,
     principal: Principal,
@@ -72,7 +76,7 @@ def patch_patient(
     for name, value in patch.items():
         if name == "thresholds":
             continue
-        if value is None:
+        if value is None and name not in _CLEARABLE:
             raise field_error(name, "cannot be cleared")
         if value != getattr(patient, name):
             changes[name] = value
@@ -190,6 +194,8 @@ def enrol(
     patient = Patient(
         id=uuid.uuid4(),
         nhs_number=body.nhs_number,
+        name=body.name,
+        phone=body.phone,
         date_of_birth=body.date_of_birth,
         sex=body.sex,
         team_id=body.team_id,
