@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from service.access import audit_patient_access, route_of
 from service.deps import NowDep, Principal, SessionDep, require
+from service.models import PatientEvent
 from service.pagination import dated_page
 from service.patients import events
-from service.reports.models import PatientEvent
 from service.reports.schemas import DischargeIn, EventIn, EventOut, EventPatch
 from service.schemas import Page, PatientOut
 
