@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.types import JSONType, UTCDateTime
-from service.models.base import Base, serial_pk, uuid_pk
+from service.models.base import Base, partial_index, serial_pk, uuid_pk
 
 
 class Alert(Base):
@@ -33,33 +33,30 @@ class Alert(Base):
         CheckConstraint("status IN ('open','acknowledged','resolved')", name="status"),
         # One unresolved alert per patient and rule group (a rule's amber and red bands are one
         # group): the database, not a read-then-write, keeps it.
-        Index(
+        partial_index(
             "uq_alerts_open_patient_group",
             "patient_id",
             "alert_group",
             unique=True,
-            sqlite_where=text("status <> 'resolved'"),
-            postgresql_where=text("status <> 'resolved'"),
+            where="status <> 'resolved'",
         ),
         # An episode (e.g. one gap in readings) raises one alert, even after it is resolved.
-        Index(
+        partial_index(
             "uq_alerts_patient_group_episode",
             "patient_id",
             "alert_group",
             "episode_key",
             unique=True,
-            sqlite_where=text("episode_key IS NOT NULL"),
-            postgresql_where=text("episode_key IS NOT NULL"),
+            where="episode_key IS NOT NULL",
         ),
         # The queue: a team's unresolved alerts, red first, then oldest.
-        Index(
+        partial_index(
             "ix_alerts_queue",
             "team_id",
             text("severity_rank DESC"),
             "raised_at",
             "id",
-            sqlite_where=text("status <> 'resolved'"),
-            postgresql_where=text("status <> 'resolved'"),
+            where="status <> 'resolved'",
         ),
         # The same order over every alert, for the resolved history (status=resolved), which the
         # partial index above cannot serve.
@@ -68,11 +65,10 @@ class Alert(Base):
         # Reports read the alerts raised or resolved in a month.
         Index("ix_alerts_raised_at", "raised_at"),
         Index("ix_alerts_resolved_at", "resolved_at"),
-        Index(
+        partial_index(
             "ix_alerts_due_at_unescalated",
             "due_at",
-            postgresql_where=text("status <> 'resolved' AND escalated_at IS NULL"),
-            sqlite_where=text("status <> 'resolved' AND escalated_at IS NULL"),
+            where="status <> 'resolved' AND escalated_at IS NULL",
         ),
     )
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -179,11 +175,10 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "webhook_id"),
         CheckConstraint("status IN ('pending','delivered','failed')", name="status"),
-        Index(
+        partial_index(
             "ix_webhook_deliveries_pending",
             "next_attempt_at",
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
+            where="status = 'pending'",
         ),
     )
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import BigInteger, Integer, MetaData, Uuid
+from sqlalchemy import BigInteger, Index, Integer, MetaData, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 # Constraint and index names are spelled out by the convention, so a migration written by hand
@@ -36,6 +37,14 @@ def serial_pk() -> MappedColumn[int]:
     type that makes a column the rowid and so auto-increment."""
     return mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
+def partial_index(name: str, *columns: Any, where: str, unique: bool = False) -> Index:
+    """An index over only the rows where ``where`` holds, on both databases: each takes the
+    condition as an option of its own dialect, and without it would index every row."""
+    return Index(
+        name, *columns, unique=unique, sqlite_where=text(where), postgresql_where=text(where)
     )
 
 

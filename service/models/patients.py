@@ -21,12 +21,11 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.types import JSONType, UTCDateTime
-from service.models.base import Base, one_of, uuid_pk
+from service.models.base import Base, one_of, partial_index, uuid_pk
 
 EVENT_KINDS = ("admission", "ae_attendance", "death")
 PILLARS = ("acei_arb_arni", "beta_blocker", "mra", "sglt2i")
@@ -46,12 +45,11 @@ class Patient(Base):
         CheckConstraint("sex IN ('female','male','other','unknown')", name="sex"),
         CheckConstraint("imd_quintile BETWEEN 1 AND 5", name="imd_quintile"),
         # One active enrolment per NHS number; a discharged patient may be enrolled again.
-        Index(
+        partial_index(
             "uq_patients_active_nhs_number",
             "nhs_number",
             unique=True,
-            sqlite_where=text("status <> 'discharged'"),
-            postgresql_where=text("status <> 'discharged'"),
+            where="status <> 'discharged'",
         ),
         Index("ix_patients_team_id_status", "team_id", "status"),
         # Reports read the patients on the pathway in a month: not discharged, or discharged on

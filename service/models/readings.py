@@ -18,12 +18,11 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.types import JSONType, UTCDateTime
-from service.models.base import Base
+from service.models.base import Base, partial_index
 from service.reports.sqlfuncs import reading_local_date
 
 
@@ -83,10 +82,9 @@ READINGS_TABLE.append_column(READING_LOCAL_DATE)
 
 # Adherence counts each patient's London days with a weight inside the patient's days of the
 # month: one short index-only range scan per patient in the caseload.
-READINGS_WEIGHT_INDEX = Index(
+READINGS_WEIGHT_INDEX = partial_index(
     "ix_readings_weight_local_date",
     READINGS_TABLE.c.patient_id,
     READING_LOCAL_DATE,
-    sqlite_where=text("type = 'weight'"),
-    postgresql_where=text("type = 'weight'"),
+    where="type = 'weight'",
 )
