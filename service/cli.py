@@ -54,9 +54,9 @@ def create_user(
     from pydantic import ValidationError
 
     from service.db import build_engine, build_sessionmaker, unit_of_work
+    from service.org.schemas import UserIn
     from service.org.service import add_user
     from service.problems import Problem
-    from service.schemas import UserIn
     from service.timeutil import utcnow
 
     password = sys.stdin.readline().rstrip("\n")

@@ -19,6 +19,7 @@ from pathway.response import due_at
 from service.db import DriverStatement, driver_rows
 from service.db.dialect import is_postgresql
 from service.db.types import UTCDateTime
+from service.models import MedicationChange as MedicationChangeRow
 from service.models import Patient, Reading, Site, Team
 from service.timeutil import LONDON
 
@@ -129,15 +130,12 @@ def medication_changes(session: Session, patient: IngestPatient) -> list[pathway
 
 @cache
 def _medication_changes() -> tuple[Select[date, str, str | None], DriverStatement]:
-    """The statement, built once (on first use: the reports models import this module), and
-    run on the DBAPI cursor on PostgreSQL, as ingest's others: a titration patient's every
-    reading reads these."""
-    from service.reports.models import MedicationChange as Change
-
+    """The statement, built once and run on the DBAPI cursor on PostgreSQL, as ingest's
+    others: a titration patient's every reading reads these."""
     statement = (
-        select(Change.changed_on, Change.pillar, Change.drug)
-        .where(Change.patient_id == bindparam("patient_id"))
-        .order_by(Change.changed_on)
+        select(MedicationChangeRow.changed_on, MedicationChangeRow.pillar, MedicationChangeRow.drug)
+        .where(MedicationChangeRow.patient_id == bindparam("patient_id"))
+        .order_by(MedicationChangeRow.changed_on)
     )
     return statement, DriverStatement.of(statement)
 

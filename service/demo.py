@@ -26,7 +26,19 @@ from pathway.evaluation.cohort import patient as synthetic_patient
 from service import alerting, readings
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.migrations_util import upgrade
-from service.models import Alert, AlertEventRow, DeviceToken, Patient, Site, Team, User, UserTeam
+from service.models import (
+    Alert,
+    AlertEventRow,
+    DeviceToken,
+    KccqScore,
+    MedicationChange,
+    Patient,
+    PatientEvent,
+    Site,
+    Team,
+    User,
+    UserTeam,
+)
 from service.nhs_number import check_digit
 from service.security import hash_device_token, hash_password, new_device_token
 from service.timeutil import LONDON, utcnow
@@ -178,8 +190,6 @@ def _outcomes(
     now: datetime,
 ) -> None:
     """What the team records for the reports: admissions, medicines, KCCQ-12 scores."""
-    from service.reports.models import KccqScore, MedicationChange, PatientEvent
-
     today = now.astimezone(LONDON).date()
     enrolled = synthetic.enrolled_at.astimezone(LONDON).date()
     for event in synthetic.events:

@@ -22,14 +22,15 @@ from service.models import (
     Alert,
     OutboxEvent,
     Patient,
+    PatientEvent,
     Reading,
+    ReportSnapshot,
     Site,
     Team,
     Webhook,
     WebhookDelivery,
 )
 from service.problems import Conflict
-from service.reports.models import PatientEvent
 from service.timeutil import LONDON
 
 
@@ -222,7 +223,6 @@ def new_runner_id() -> str:
 
 def snapshot_reports(session: Session, now: datetime) -> dict[str, Any]:
     """Freeze last month's figures once, after the month has closed in London."""
-    from service.reports.models import ReportSnapshot
     from service.reports.snapshot import snapshot_month
 
     first_of_month = now.astimezone(LONDON).date().replace(day=1)

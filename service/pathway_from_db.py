@@ -16,9 +16,8 @@ from pathway.response import ResponsePolicy
 from service import clinical
 from service.alerting import policy_from_json
 from service.db import build_engine, build_sessionmaker
-from service.models import Patient, Site, Team
+from service.models import Patient, PatientEvent, Site, Team
 from service.models import Reading as ReadingRow
-from service.reports.models import PatientEvent
 
 PatientReadings = list[tuple[pathway.PatientContext, list[pathway.Reading]]]
 

@@ -1,9 +1,8 @@
 """Alerts in the database: raising from findings, moves by clinicians, and the outbox.
 
 The package is the alerting room: this module (what the readings and the jobs call), the use
-cases (``service``), the queue's SQL (``repository``) and the routes (``api``). The shapes
-stay in ``service/alert_schemas.py`` for now: OpenAPI names one of its two ``FindingOut``
-components by module path, so moving it would change the published document.
+cases (``service``), the queue's SQL (``repository``), the routes (``api``) and their shapes
+(``schemas``).
 
 The decisions are ``alerts``' pure functions; this module loads their inputs, persists their
 outputs with optimistic concurrency, and writes notification events to the outbox in the same

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.access import audit_change, manages_site, route_of
-from service.alert_schemas import (
+from service.alerting import egress, out_of_hours, service, stored_response_policy
+from service.alerting.schemas import (
     AlertDetailOut,
     AlertPage,
     AssignIn,
@@ -26,7 +27,6 @@ from service.alert_schemas import (
     WebhookIn,
     WebhookOut,
 )
-from service.alerting import egress, out_of_hours, service, stored_response_policy
 from service.alerting.secrets import SecretBox
 from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
 from service.models import OutboxEvent, Team, Webhook, WebhookDelivery

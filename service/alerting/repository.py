@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from alerts import lifecycle
 from alerts.queue_order import decode_cursor, encode_cursor, queue_sort_key
-from service.alert_schemas import FindingOut
+from service.alerting.schemas import AlertFindingOut
 from service.audit import append_patients
 from service.db import DriverStatement, driver_rows
 from service.db.dialect import is_postgresql
@@ -48,8 +48,10 @@ def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def findings_of(session: Session, alert_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[FindingOut]]:
-    out: dict[uuid.UUID, list[FindingOut]] = defaultdict(list)
+def findings_of(
+    session: Session, alert_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[AlertFindingOut]]:
+    out: dict[uuid.UUID, list[AlertFindingOut]] = defaultdict(list)
     if not alert_ids:
         return out
     rows = session.execute(
@@ -68,7 +70,7 @@ def findings_of(session: Session, alert_ids: list[uuid.UUID]) -> dict[uuid.UUID,
     ).all()
     for row in rows:
         out[row.alert_id].append(
-            FindingOut(
+            AlertFindingOut(
                 rule_id=row.rule_id,
                 level=row.level,
                 pathway_version=row.pathway_version,

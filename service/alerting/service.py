@@ -20,18 +20,18 @@ from alerts import lifecycle
 from alerts.lifecycle import AlertState, Transition
 from service import alerting
 from service.access import audit_params, audit_patient_access, audit_refusal
-from service.alert_schemas import (
+from service.alerting import out_of_hours, repository
+from service.alerting.repository import age_on, findings_of
+from service.alerting.schemas import (
     AlertDetailOut,
     AlertEventOut,
+    AlertFindingOut,
     AssignIn,
-    FindingOut,
     MoveIn,
     NoteIn,
     PatientSummary,
     ResolveIn,
 )
-from service.alerting import out_of_hours, repository
-from service.alerting.repository import age_on, findings_of
 from service.deps import Principal
 from service.models import Alert, AlertEventRow, Patient, User, UserTeam
 from service.problems import NotFound, Unprocessable
@@ -83,7 +83,7 @@ def alert_page(
 
 
 def _fields(
-    alert: Alert, patient: Patient, findings: list[FindingOut], now: datetime
+    alert: Alert, patient: Patient, findings: list[AlertFindingOut], now: datetime
 ) -> dict[str, Any]:
     return {
         "id": alert.id,

@@ -13,9 +13,7 @@ from service.access import route_of
 from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Site, Team, User
 from service.org import service
-from service.problems import NotFound
-from service.schemas import (
-    SettingChangeOut,
+from service.org.schemas import (
     SiteDetailOut,
     SiteIn,
     SiteOut,
@@ -26,6 +24,8 @@ from service.schemas import (
     UserIn,
     UserOut,
 )
+from service.problems import NotFound
+from service.schemas import SettingChangeOut
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Principal, Depends(require("admin"))]

@@ -13,16 +13,15 @@ from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Patient
 from service.pagination import decode, encode_cursor, keyset, uuid_value
 from service.patients import service
-from service.schemas import (
+from service.patients.schemas import (
     DeviceTokenOut,
-    Page,
     PatientIn,
     PatientOut,
     PatientPatch,
-    SettingChangeOut,
     TransferIn,
     TransferOut,
 )
+from service.schemas import Page, SettingChangeOut
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 Clinician = Annotated[Principal, Depends(require("clinician"))]

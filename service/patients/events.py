@@ -22,10 +22,9 @@ from alerts.lifecycle import SYSTEM_OUTCOMES, Outcome
 from service import alerting, clinical
 from service.access import audit_patient_access, patient_for
 from service.deps import Principal
-from service.models import Alert, DeviceToken, OutboxEvent, Patient, WebhookDelivery
+from service.models import Alert, DeviceToken, OutboxEvent, Patient, PatientEvent, WebhookDelivery
 from service.patients import state as derivation
 from service.problems import Conflict, NotFound, field_error
-from service.reports.models import PatientEvent
 from service.reports.schemas import AdmissionIn, AttendanceIn, DischargeIn, EventIn
 from service.timeutil import LONDON
 

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from service.access import audit_patient_access, route_of
 from service.deps import NowDep, Principal, SessionDep, require
+from service.models import PatientEvent
 from service.pagination import dated_page
 from service.patients import events
-from service.reports.models import PatientEvent
+from service.patients.schemas import PatientOut
 from service.reports.schemas import DischargeIn, EventIn, EventOut, EventPatch
-from service.schemas import Page, PatientOut
+from service.schemas import Page
 
 router = APIRouter(prefix="/api/v1", tags=["patient outcomes"])
 Clinician = Annotated[Principal, Depends(require("clinician"))]

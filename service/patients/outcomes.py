@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from service.access import audit_patient_access, patient_for
 from service.deps import Principal
+from service.models import KccqScore, MedicationChange
 from service.pagination import dated_page
 from service.patients.events import not_future
-from service.reports.models import KccqScore, MedicationChange
 from service.reports.schemas import KccqIn, MedicationIn
 
 

@@ -20,8 +20,14 @@ from service.access import audit_change, audit_patient_access, manages_site, pat
 from service.changes import merge_patch
 from service.deps import Principal
 from service.models import Alert, DeviceToken, Patient, Team
+from service.patients.schemas import (
+    DeviceTokenOut,
+    PatientIn,
+    PatientPatch,
+    TransferIn,
+    TransferOut,
+)
 from service.problems import Conflict, NotFound, Unprocessable, field_error
-from service.schemas import DeviceTokenOut, PatientIn, PatientPatch, TransferIn, TransferOut
 from service.security import hash_device_token, new_device_token
 from service.timeutil import LONDON
 

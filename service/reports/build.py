@@ -19,13 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import Site, Team
+from service.models import ReportSnapshot, Site, Team
 from service.reports import disclosure
 from service.reports.disclosure import Cell, RawCell
 from service.reports.funnel import funnel_limits
 from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER, Grouping
 from service.reports.metrics import REGISTRY, Metric
-from service.reports.models import ReportSnapshot
 from service.reports.period import Period, last_months, month_of
 from service.reports.runner import Grouped, MetricValue, compute_all
 from service.timeutil import LONDON

@@ -35,15 +35,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.models import Alert, Patient, Reading
+from service.models import Alert, KccqScore, MedicationChange, Patient, PatientEvent, Reading
+from service.models.patients import PILLARS
+from service.models.readings import READING_LOCAL_DATE
 from service.reports.context import Ctx
-from service.reports.models import (
-    PILLARS,
-    READING_LOCAL_DATE,
-    KccqScore,
-    MedicationChange,
-    PatientEvent,
-)
 from service.reports.sqlfuncs import days_between, epoch_seconds, greatest, least
 
 

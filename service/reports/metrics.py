@@ -31,7 +31,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.models import Alert, Patient
+from service.models import Alert, Patient, PatientEvent
+from service.models.patients import DISCHARGE_REASONS, PILLARS
 from service.reports.context import ALERT_LOOKBACK_DAYS, Ctx
 from service.reports.families import (
     ALERT_EXPOSURE,
@@ -49,7 +50,6 @@ from service.reports.families import (
     in_days,
     in_instants,
 )
-from service.reports.models import DISCHARGE_REASONS, PILLARS, PatientEvent
 from service.reports.period import Period
 from service.reports.sqlfuncs import days_between
 

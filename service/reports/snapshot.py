@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
+from service.models import ReportSnapshot
 from service.reports.build import as_of_date
 from service.reports.groups import Grouping
-from service.reports.models import ReportSnapshot
 from service.reports.period import Period
 from service.reports.runner import compute_all
 

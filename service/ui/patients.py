@@ -22,9 +22,9 @@ from service.contacts import contact_to_show
 from service.deps import NowDep, SessionDep
 from service.models import DeviceToken, Team
 from service.patients import service as patients
+from service.patients.schemas import PatientPatch, Thresholds
 from service.problems import Problem
 from service.readings import list_readings
-from service.schemas import PatientPatch, Thresholds
 from service.timeutil import LONDON
 from service.ui import session as ui_session
 from service.ui import views

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.access import route_of
-from service.alert_schemas import (
+from service.alerting import service as alerting
+from service.alerting.schemas import (
     AlertDetailOut,
     AlertOut,
     AlertPage,
@@ -26,7 +27,6 @@ from service.alert_schemas import (
     NoteIn,
     ResolveIn,
 )
-from service.alerting import service as alerting
 from service.deps import NowDep, Principal, SessionDep
 from service.models import AlertEventRow, Team
 from service.org import service as org

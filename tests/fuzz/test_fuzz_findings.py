@@ -9,7 +9,7 @@ import pytest
 
 PATCH_NULLS = (
     "PATCH /patients/{id} with explicit nulls writes NULL into NOT NULL columns -> IntegrityError "
-    "-> 500; fix in service/schemas.py PatientPatch (refuse null) or service/patients/service.py "
+    "-> 500; fix in service/patients/schemas.py PatientPatch (refuse null) or service/patients/service.py "
     "patch_patient (exclude_none=True)"
 )
 MONTH_ZERO = (

@@ -12,17 +12,20 @@ from sqlalchemy.orm import Session
 
 from service.models import (
     Alert,
+    KccqScore,
+    MedicationChange,
     OutboxEvent,
     Patient,
+    PatientEvent,
     Reading,
     Site,
     Team,
     Webhook,
     WebhookDelivery,
 )
+from service.models.patients import PILLARS
 from service.reports.groups import Grouping
 from service.reports.metrics import REGISTRY
-from service.reports.models import PILLARS, KccqScore, MedicationChange, PatientEvent
 from service.reports.period import Period
 from service.reports.runner import compute
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import distinct, func, select
 
+from service.models.patients import PILLARS
 from service.reports.context import Ctx
 from service.reports.groups import EQUITY_DIMENSIONS, Grouping, with_group
 from service.reports.metrics import REGISTRY
-from service.reports.models import PILLARS
 from service.reports.period import Period
 from tests.reports.builders import AS_OF, Data, build_network
 

@@ -483,7 +483,7 @@ def test_the_queue_body_is_what_the_page_model_would_serialise(client, world, cl
     """The route serialises the page's plain values without building the models: the bytes are
     the ones ``AlertPage`` gives for the same page (field order, formats, findings' evidence,
     nulls and set times, the cursor), so the response model the API documents is what it sends."""
-    from service.alert_schemas import AlertPage
+    from service.alerting.schemas import AlertPage
 
     other = second_patient_in_a1(world)
     amber_spo2(client, world, clock)

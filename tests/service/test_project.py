@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import json
+import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -186,3 +190,23 @@ def test_migrations_run_up_and_down_and_match_the_models(tmp_path, db_url):
         assert diff == [], diff
     finally:
         engine.dispose()
+
+
+def test_importing_the_models_registers_every_table():
+    """Alembic's env.py imports ``service.models`` alone: every table of every module in the
+    package must be on ``Base.metadata`` from that one import, or autogenerate would not see it."""
+    import service.models
+
+    for module in pkgutil.iter_modules(service.models.__path__, "service.models."):
+        importlib.import_module(module.name)
+    every_table = {t.name: [c.name for c in t.columns] for t in Base.metadata.sorted_tables}
+    script = (
+        "import json\nfrom service.models import Base\n"
+        "print(json.dumps({t.name: [c.name for c in t.columns] "
+        "for t in Base.metadata.sorted_tables}))"
+    )
+    alone = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    assert json.loads(alone.stdout) == every_table
+    assert "local_date" in every_table["readings"]

@@ -28,8 +28,7 @@ from pathway.evaluation.replay import replay_patient
 from pathway.window import LONDON, london_day
 from service.cli import main
 from service.db import unit_of_work
-from service.models import Alert, AlertFinding
-from service.reports.models import MedicationChange
+from service.models import Alert, AlertFinding, MedicationChange
 from tests.conftest import World, make_device_token, make_patient, nhs_number
 
 COHORT = synthetic.CohortParams(patients=24, days=75, seed=15)

@@ -52,7 +52,10 @@ class ResolveIn(MoveIn):
     note: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
-class FindingOut(BaseModel):
+class AlertFindingOut(BaseModel):
+    """A finding as the alert keeps it: the finding ingest answered with, and when it was
+    observed."""
+
     rule_id: str
     level: str
     pathway_version: str
@@ -95,7 +98,7 @@ class AlertOut(BaseModel):
         "site's setting did with it (handed to an out-of-hours service, or queued for the next "
         "working day); null in hours."
     )
-    findings: list[FindingOut]
+    findings: list[AlertFindingOut]
 
 
 class AlertEventOut(BaseModel):

@@ -1,0 +1,49 @@
+"""ORM tables, one module per room, on one ``Base``. API schemas live in each room's
+``schemas.py``, domain values in ``pathway`` and ``alerts``.
+
+Importing this package registers every table on ``Base.metadata`` (Alembic compares against
+it), and ``from service.models import X`` names any table without knowing its room.
+"""
+
+from service.models.alerting import (
+    Alert,
+    AlertEventRow,
+    AlertFinding,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+)
+from service.models.audit import AuditCheckpoint, AuditEvent, SettingChange
+from service.models.base import Base
+from service.models.identity import DeviceToken, LoginAttempt
+from service.models.jobs import JobRun
+from service.models.org import Site, Team, User, UserTeam
+from service.models.patients import KccqScore, MedicationChange, Patient, PatientEvent
+from service.models.readings import Reading
+from service.models.reports import ReportSnapshot
+
+__all__ = [
+    "Alert",
+    "AlertEventRow",
+    "AlertFinding",
+    "AuditCheckpoint",
+    "AuditEvent",
+    "Base",
+    "DeviceToken",
+    "JobRun",
+    "KccqScore",
+    "LoginAttempt",
+    "MedicationChange",
+    "OutboxEvent",
+    "Patient",
+    "PatientEvent",
+    "Reading",
+    "ReportSnapshot",
+    "SettingChange",
+    "Site",
+    "Team",
+    "User",
+    "UserTeam",
+    "Webhook",
+    "WebhookDelivery",
+]

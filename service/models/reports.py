@@ -1,0 +1,37 @@
+"""Month-end report figures, frozen by the scheduler."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.types import UTCDateTime
+from service.models.base import Base, one_of, serial_pk
+
+SNAPSHOT_SCOPES = ("network", "site", "team")
+
+
+class ReportSnapshot(Base):
+    """Month-end figures frozen by the scheduler, unsuppressed (disclosure is applied on read)."""
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (
+        CheckConstraint(one_of("scope", SNAPSHOT_SCOPES), name="scope"),
+        # The network row has no scope id; scope_key ("network" or the id) keeps it unique too.
+        UniqueConstraint("month", "scope_key", "metric_id"),
+    )
+    id: Mapped[int] = serial_pk()
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    scope_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    scope_key: Mapped[str] = mapped_column(String(36))
+    metric_id: Mapped[str] = mapped_column(String(64))
+    numerator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    denominator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # How many people (or alerts, admissions) the figure rests on: medians of 1-7 are suppressed.
+    n: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
