@@ -12,12 +12,20 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import pathway
-from alerts import lifecycle, webhooks
-from alerts.notify import DeliveryOutcome, Notifier, OutgoingMessage, WebhookEndpoint
+from alerts import (
+    DeliveryOutcome,
+    EventType,
+    Notifier,
+    OutgoingMessage,
+    WebhookEndpoint,
+    WebhookSecret,
+    lifecycle,
+    next_attempt_at,
+)
 from pathway.alert_policy import problem_of
 from service import alerting, clinical
 from service.alerting.secrets import SecretBox
-from service.db.dialect import is_postgresql
+from service.db.capabilities import skip_locked
 from service.models import (
     Alert,
     OutboxEvent,
@@ -119,7 +127,7 @@ def escalate_overdue(session: Session, now: datetime) -> dict[str, Any]:
                         break
                     transition = lifecycle.escalate(alerting.state_of(alert), now)
                     alerting.apply(session, alert, transition)
-                    alerting.enqueue(session, alert, webhooks.EventType.ALERT_ESCALATED, now)
+                    alerting.enqueue(session, alert, EventType.ALERT_ESCALATED, now)
                     escalated += 1
                     break
             except Conflict:
@@ -141,16 +149,16 @@ def deliver_webhooks(
     failed unsent, so the team sees what it stopped.
     """
     rng = rng or random.SystemRandom()
-    query = (
+    query = skip_locked(
+        session,
         select(WebhookDelivery, OutboxEvent, Webhook)
         .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
         .order_by(WebhookDelivery.next_attempt_at)
-        .limit(batch)
+        .limit(batch),
+        of=WebhookDelivery,
     )
-    if is_postgresql(session):
-        query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     sent = failed = retry = 0
     for delivery, event, hook in session.execute(query).all():
         values = _attempt(delivery, event, hook, now, notifier, box, rng)
@@ -184,13 +192,13 @@ def _attempt(
     if not hook.is_active:
         return {"status": "failed", "last_error": "webhook deactivated"}
     try:
-        secret = webhooks.WebhookSecret.parse(box.open(hook.secret))
+        secret = WebhookSecret.parse(box.open(hook.secret))
     except ValueError:
         return {"status": "failed", "last_error": "webhook secret unreadable"}
     endpoint = WebhookEndpoint(endpoint_id=str(hook.id), url=hook.url, secret=secret)
     message = OutgoingMessage(
         message_id=str(event.id),
-        event_type=webhooks.EventType(event.event_type),
+        event_type=EventType(event.event_type),
         body=event.body.encode(),
         sent_at=now,
     )
@@ -209,7 +217,7 @@ def _attempt(
     elif result.outcome == DeliveryOutcome.PERMANENT_FAILURE:
         values.update(status="failed")
     else:
-        nxt = webhooks.next_attempt_at(delivery.attempts + 1, first, now, rng)
+        nxt = next_attempt_at(delivery.attempts + 1, first, now, rng)
         if nxt is None:
             values.update(status="failed")
         else:

@@ -1,13 +1,12 @@
 """`mhf scheduler`: APScheduler in its own process, never inside the API workers.
 
-Every job run takes a PostgreSQL advisory lock named after the job on its own connection, so
+Every job run takes a lock named after the job (``service.db.capabilities.job_lock``), so
 several scheduler processes (for availability) never run one job at the same time; a process
-that does not get the lock skips that run. SQLite serialises writers by itself.
+that does not get the lock skips that run.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -16,16 +15,16 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.notify import HttpxWebhookSender
+from alerts import HttpxWebhookSender
 from service import jobs
 from service.alerting.egress import EgressPolicy, guarded_client
 from service.alerting.secrets import SecretBox
 from service.audit import checkpoint
 from service.db import build_engine, build_sessionmaker
-from service.db.dialect import is_postgresql
+from service.db.capabilities import job_lock
 from service.models import JobRun
 from service.settings import Settings
 from service.timeutil import utcnow
@@ -33,12 +32,6 @@ from service.timeutil import utcnow
 log = logging.getLogger("mhf.scheduler")
 
 JobFn = Callable[[Session, datetime], dict[str, Any]]
-
-
-def lock_key(job: str) -> int:
-    return int.from_bytes(
-        hashlib.sha256(f"mhf-job:{job}".encode()).digest()[:8], "big", signed=True
-    )
 
 
 class JobRunner:
@@ -56,19 +49,11 @@ class JobRunner:
 
     def run(self, name: str, fn: JobFn) -> dict[str, Any] | None:
         """Run ``fn`` unless another process holds the job's lock; None if skipped."""
-        if not is_postgresql(self.engine):
-            return self._run_locked(name, fn)
-        with self.engine.connect() as lock_conn:
-            got = lock_conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)})
-            lock_conn.commit()
+        with job_lock(self.engine, name) as got:
             if not got:
                 log.info("job skipped: another scheduler holds it", extra={"job": name})
                 return None
-            try:
-                return self._run_locked(name, fn)
-            finally:
-                lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
-                lock_conn.commit()
+            return self._run_locked(name, fn)
 
     def _run_locked(self, name: str, fn: JobFn) -> dict[str, Any]:
         started = self.clock()

@@ -20,9 +20,28 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import pathway
-from alerts import lifecycle, raising, sla, webhooks
-from alerts.lifecycle import AlertState, AlertStatus, Severity, Transition
-from alerts.out_of_hours import Handling
+from alerts import (
+    AlertEvent,
+    AlertEventData,
+    AlertState,
+    AlertStatus,
+    AttachEvidence,
+    EventType,
+    Handling,
+    IllegalTransition,
+    IncomingFinding,
+    InvalidInput,
+    OpenAlert,
+    Outcome,
+    RaiseAlert,
+    ResponsePolicy,
+    Severity,
+    Transition,
+    build_event,
+    due_at,
+    lifecycle,
+    raising,
+)
 from pathway.alert_policy import lead, problem_of
 from service.alerting import out_of_hours
 from service.models import (
@@ -42,7 +61,7 @@ RANK = {"amber": 1, "red": 2}
 NOTIFY_ON_RAISE = {Severity.RED}
 
 
-def response_policy(session: Session, team_id: uuid.UUID) -> sla.ResponsePolicy:
+def response_policy(session: Session, team_id: uuid.UUID) -> ResponsePolicy:
     return policy_from_json(stored_response_policy(session, team_id))
 
 
@@ -54,7 +73,7 @@ def stored_response_policy(session: Session, team_id: uuid.UUID) -> dict[str, An
     return raw or {}
 
 
-def policy_from_json(raw: dict[str, Any]) -> sla.ResponsePolicy:
+def policy_from_json(raw: dict[str, Any]) -> ResponsePolicy:
     """A site's stored policy; unknown keys are refused when the site saves it, not here."""
     kwargs: dict[str, Any] = {}
     for key in ("opens_at", "closes_at", "red_cutoff"):
@@ -72,7 +91,7 @@ def policy_from_json(raw: dict[str, Any]) -> sla.ResponsePolicy:
         kwargs["amber_working_days"] = int(raw["amber_working_days"])
     if "timezone" in raw:
         kwargs["timezone"] = str(raw["timezone"])
-    return sla.ResponsePolicy(**kwargs)
+    return ResponsePolicy(**kwargs)
 
 
 def state_of(alert: Alert) -> AlertState:
@@ -85,15 +104,15 @@ def state_of(alert: Alert) -> AlertState:
         escalated_at=alert.escalated_at,
         acknowledged_at=alert.acknowledged_at,
         resolved_at=alert.resolved_at,
-        outcome=lifecycle.Outcome(alert.outcome) if alert.outcome else None,
+        outcome=Outcome(alert.outcome) if alert.outcome else None,
         first_action_at=alert.first_action_at,
     )
 
 
-def _incoming(finding: pathway.Finding) -> raising.IncomingFinding:
+def _incoming(finding: pathway.Finding) -> IncomingFinding:
     """The finding as the de-duplication sees it: keyed by its rule's clinical problem
     (``pathway.alert_policy``, which the replay follows too)."""
-    return raising.IncomingFinding(
+    return IncomingFinding(
         rule_id=problem_of(finding.rule_id),
         severity=Severity(str(finding.level)),
         pathway_version=finding.pathway_version,
@@ -124,7 +143,7 @@ def raise_from_findings(
         .with_for_update()
     ).all()
     open_alerts = {
-        row.alert_group: raising.OpenAlert(
+        row.alert_group: OpenAlert(
             alert_id=str(row.id),
             rule_id=row.alert_group,
             severity=Severity(row.severity),
@@ -142,20 +161,20 @@ def raise_from_findings(
     for action in raising.plan(open_alerts, [_incoming(f) for f in findings]):
         group = action.finding.rule_id
         top = lead(originals[group])
-        if isinstance(action, raising.RaiseAlert):
+        if isinstance(action, RaiseAlert):
             ooh = out_of_hours.decide(
                 session, patient.team_id, stored, policy, action.finding.severity, now
             )
             row = _raise(
                 session, patient, group, top, action.finding, policy, now, episode_key, ooh
             )
-        elif isinstance(action, raising.AttachEvidence):
+        elif isinstance(action, AttachEvidence):
             row = by_id[action.alert_id]
             transition = lifecycle.attach_evidence(state_of(row), action.new_evidence_ids, now)
             _persist(session, row, transition)
         else:
             row = by_id[action.alert_id]
-            due = sla.due_at(now, action.to_severity, policy)
+            due = due_at(now, action.to_severity, policy)
             transition = lifecycle.raise_severity(
                 state_of(row), action.to_severity, due, now, action.new_evidence_ids
             )
@@ -169,7 +188,7 @@ def raise_from_findings(
             if row.out_of_hours_handling is None:
                 row.out_of_hours_handling = str(handling) if handling else None
             event = enqueue(
-                session, row, webhooks.EventType.ALERT_SEVERITY_RAISED, now, action.from_severity
+                session, row, EventType.ALERT_SEVERITY_RAISED, now, action.from_severity
             )
             if target is not None:
                 out_of_hours.hand_over(session, event, target, now)
@@ -190,14 +209,14 @@ def _raise(
     patient: Patient,
     group: str,
     top: pathway.Finding,
-    merged: raising.IncomingFinding,
-    policy: sla.ResponsePolicy,
+    merged: IncomingFinding,
+    policy: ResponsePolicy,
     now: datetime,
     episode_key: str | None,
     out_of_hours_decision: tuple[Handling | None, Webhook | None],
 ) -> Alert:
     handling, target = out_of_hours_decision
-    due = sla.due_at(now, merged.severity, policy)
+    due = due_at(now, merged.severity, policy)
     state, event = lifecycle.raise_alert(merged.severity, due, now)
     row = Alert(
         id=uuid.uuid4(),
@@ -221,7 +240,7 @@ def _raise(
     session.flush()
     _add_event(session, row.id, event)
     if state.severity in NOTIFY_ON_RAISE:
-        outbox = enqueue(session, row, webhooks.EventType.ALERT_RAISED, now)
+        outbox = enqueue(session, row, EventType.ALERT_RAISED, now)
         if target is not None:
             out_of_hours.hand_over(session, outbox, target, now)
     return row
@@ -245,7 +264,7 @@ def _add_finding(
     )
 
 
-def _add_event(session: Session, alert_id: uuid.UUID, event: lifecycle.AlertEvent) -> None:
+def _add_event(session: Session, alert_id: uuid.UUID, event: AlertEvent) -> None:
     session.add(
         AlertEventRow(
             alert_id=alert_id,
@@ -311,11 +330,11 @@ def move(session: Session, row: Alert, make: Any, expected_version: int | None) 
         )
     try:
         transition = make(state_of(row))
-    except lifecycle.IllegalTransition as exc:
+    except IllegalTransition as exc:
         raise Conflict(
             str(exc), extra={"alert_id": str(row.id), "alert_status": row.status}
         ) from exc
-    except lifecycle.InvalidInput as exc:
+    except InvalidInput as exc:
         raise Unprocessable(
             exc.message,
             extra={"errors": [{"field": exc.field, "message": exc.message, "type": "value_error"}]},
@@ -326,16 +345,16 @@ def move(session: Session, row: Alert, make: Any, expected_version: int | None) 
 def enqueue(
     session: Session,
     row: Alert,
-    event_type: webhooks.EventType,
+    event_type: EventType,
     now: datetime,
     previous: Severity | None = None,
 ) -> OutboxEvent:
     event_id = uuid.uuid4()
-    body = webhooks.build_event(
+    body = build_event(
         str(event_id),
         event_type,
         now,
-        webhooks.AlertEventData(
+        AlertEventData(
             alert_id=str(row.id),
             patient_id=str(row.patient_id),
             team_id=str(row.team_id),
@@ -417,7 +436,7 @@ def raise_task(
 
 
 def close_by_system(
-    session: Session, row: Alert, outcome: lifecycle.Outcome, note: str, now: datetime
+    session: Session, row: Alert, outcome: Outcome, note: str, now: datetime
 ) -> Alert:
     """Close an unresolved alert or task because of a recorded fact, saying why."""
     return apply(session, row, lifecycle.close_by_system(state_of(row), outcome, note, now))

@@ -1,6 +1,7 @@
 """The alert routes: the queue, an alert, clinicians' moves, and the teams' webhooks.
 
-Routes only parse, call ``service.alerting.service`` and shape the answer; the queue's SQL is in
+Routes only parse, call the use cases (``service.alerting.service``, and
+``service.alerting.webhooks`` for the webhooks) and shape the answer; the queue's SQL is in
 ``service.alerting.repository``.
 """
 
@@ -11,11 +12,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic_core import to_json
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from service.access import audit_change, manages_site, route_of
-from service.alerting import egress, out_of_hours, service, stored_response_policy
+from service.access import route_of
+from service.alerting import service, webhooks
 from service.alerting.schemas import (
     AlertDetailOut,
     AlertPage,
@@ -27,10 +26,7 @@ from service.alerting.schemas import (
     WebhookIn,
     WebhookOut,
 )
-from service.alerting.secrets import SecretBox
 from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
-from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
-from service.problems import NotFound, Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 Clinician = Annotated[Principal, Depends(require("clinician"))]
@@ -155,47 +151,12 @@ def resolve(
     return service.resolve(session, principal, route_of(request), now, alert_id, body)
 
 
-# --- webhooks ------------------------------------------------------------------------------
+# --- webhooks: the use cases are ``service.alerting.webhooks`` ----------------------------
 
+# The roles of ``webhooks.TEAM_STAFF`` and ``webhooks.ADMINS``: registering a destination is an
+# administrator's decision (issue 18); clinicians still see and stop their team's webhooks.
 TeamStaff = Annotated[Principal, Depends(require("clinician", "admin", "site_admin"))]
-# Registering a destination makes the service send requests from inside the network, so it is
-# an administrator's decision (issue 18): the network admin, or the site admin of the team's
-# site; clinicians still see and stop their team's webhooks.
 WebhookAdmin = Annotated[Principal, Depends(require("admin", "site_admin"))]
-
-
-def _team_for(session: Session, principal: Principal, team_id: uuid.UUID) -> Team:
-    team = session.get(Team, team_id)
-    if team is None:
-        raise NotFound("No such team.")
-    if principal.role == "clinician":
-        allowed = team_id in principal.team_ids
-    else:
-        allowed = manages_site(principal, team.site_id)
-    if not allowed:
-        raise NotFound("No such team.")
-    return team
-
-
-def _webhook_out(session: Session, hook: Webhook) -> WebhookOut:
-    counts = dict(
-        session.execute(
-            select(WebhookDelivery.status, func.count())
-            .where(WebhookDelivery.webhook_id == hook.id)
-            .group_by(WebhookDelivery.status)
-        ).all()
-    )
-    return WebhookOut(
-        id=hook.id,
-        team_id=hook.team_id,
-        url=hook.url,
-        is_active=hook.is_active,
-        purpose=hook.purpose,
-        created_at=hook.created_at,
-        pending=counts.get("pending", 0),
-        delivered=counts.get("delivered", 0),
-        failed=counts.get("failed", 0),
-    )
 
 
 @router.post(
@@ -213,39 +174,7 @@ def create_webhook(
     settings: SettingsDep,
     now: NowDep,
 ) -> WebhookOut:
-    from alerts.webhooks import WebhookSecret
-
-    team = _team_for(session, principal, team_id)
-    try:
-        WebhookSecret.parse(body.secret)
-    except ValueError as exc:
-        raise _invalid("secret", str(exc)) from exc
-    try:
-        url = egress.check_url(str(body.url), egress.EgressPolicy.from_settings(settings))
-    except egress.UnsafeDestination as exc:
-        raise _invalid("url", str(exc)) from exc
-    hook = Webhook(
-        id=uuid.uuid4(),
-        team_id=team.id,
-        url=url,
-        secret=SecretBox.from_settings(settings).seal(body.secret),
-        is_active=True,
-        purpose=body.purpose,
-        created_at=now,
-        created_by=principal.user_id,
-    )
-    session.add(hook)
-    session.flush()
-    audit_change(
-        session, route_of(request), principal, "C", now, f"webhook:{hook.id} team={team.id}"
-    )
-    return _webhook_out(session, hook)
-
-
-def _invalid(field: str, message: str) -> Unprocessable:
-    return Unprocessable(
-        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
-    )
+    return webhooks.register(session, principal, route_of(request), now, team_id, body, settings)
 
 
 @router.get(
@@ -257,11 +186,7 @@ def _invalid(field: str, message: str) -> Unprocessable:
 def list_webhooks(
     team_id: uuid.UUID, session: SessionDep, principal: TeamStaff
 ) -> list[WebhookOut]:
-    _team_for(session, principal, team_id)
-    hooks = session.scalars(
-        select(Webhook).where(Webhook.team_id == team_id).order_by(Webhook.created_at)
-    ).all()
-    return [_webhook_out(session, h) for h in hooks]
+    return webhooks.team_webhooks(session, principal, team_id)
 
 
 @router.delete(
@@ -279,14 +204,7 @@ def deactivate_webhook(
     principal: TeamStaff,
     now: NowDep,
 ) -> None:
-    _team_for(session, principal, team_id)
-    hook = session.get(Webhook, webhook_id)
-    if hook is None or hook.team_id != team_id:
-        raise NotFound("No such webhook.")
-    out_of_hours.refuse_if_named(hook, stored_response_policy(session, team_id))
-    if hook.is_active:
-        hook.is_active = False
-        audit_change(session, route_of(request), principal, "U", now, f"webhook:{hook.id} off")
+    webhooks.deactivate(session, principal, route_of(request), now, team_id, webhook_id)
 
 
 @router.get(
@@ -304,29 +222,4 @@ def list_deliveries(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryOut]:
-    _team_for(session, principal, team_id)
-    query = (
-        select(WebhookDelivery, OutboxEvent)
-        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-        .where(OutboxEvent.team_id == team_id)
-    )
-    if delivery_status:
-        query = query.where(WebhookDelivery.status == delivery_status)
-    rows = session.execute(query.order_by(OutboxEvent.created_at.desc()).limit(limit)).all()
-    return [
-        DeliveryOut(
-            id=d.id,
-            webhook_id=d.webhook_id,
-            event_id=e.id,
-            event_type=e.event_type,
-            alert_id=e.alert_id,
-            status=d.status,
-            attempts=d.attempts,
-            next_attempt_at=d.next_attempt_at,
-            last_attempt_at=d.last_attempt_at,
-            last_status_code=d.last_status_code,
-            last_error=d.last_error,
-            delivered_at=d.delivered_at,
-        )
-        for d, e in rows
-    ]
+    return webhooks.deliveries(session, principal, team_id, status=delivery_status, limit=limit)

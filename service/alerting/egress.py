@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from alerts.notify import DestinationRefused
+from alerts import DestinationRefused
 from service.settings import Settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -17,9 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts import out_of_hours
-from alerts.lifecycle import Severity
-from alerts.out_of_hours import HANDOVERS, SITE_CHOICES, Handling
+from alerts import HANDOVERS, SITE_CHOICES, Handling, Severity, handling_for
 from pathway.response import ResponsePolicy
 from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
 from service.problems import Conflict, Unprocessable
@@ -104,7 +102,7 @@ def decide(
         return None, None
     choice = choice_of(raw)
     target = _target(session, site_of(session, team_id), raw) if choice in HANDOVERS else None
-    handling = out_of_hours.handling_for(severity, now, calendar, choice, target is not None)
+    handling = handling_for(severity, now, calendar, choice, target is not None)
     return handling, target if handling in HANDOVERS else None
 
 

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts import lifecycle
-from alerts.lifecycle import AlertState, Transition
+from alerts import AlertState, AlertStatus, Outcome, Transition, is_overdue, lifecycle
 from service import alerting
 from service.access import audit_params, audit_patient_access, audit_refusal
 from service.alerting import out_of_hours, repository
@@ -103,7 +102,7 @@ def _fields(
         "pathway_version": alert.pathway_version,
         "raised_at": alert.raised_at,
         "due_at": alert.due_at,
-        "overdue": lifecycle.is_overdue(alert.due_at, lifecycle.AlertStatus(alert.status), now),
+        "overdue": is_overdue(alert.due_at, AlertStatus(alert.status), now),
         "acknowledged_at": alert.acknowledged_at,
         "first_action_at": alert.first_action_at,
         "escalated_at": alert.escalated_at,
@@ -288,7 +287,7 @@ def resolve(
 ) -> AlertDetailOut:
     """Resolve an alert with an outcome: it leaves the queue."""
     actor = str(principal.user_id)
-    outcome = lifecycle.Outcome(body.outcome)
+    outcome = Outcome(body.outcome)
     return _move(
         session,
         principal,

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.db import keep_on_rollback
-from service.db.dialect import is_postgresql
+from service.db.capabilities import has_audit_functions
 from service.models import AuditEvent
 from service.timeutil import utcnow
 
@@ -122,7 +122,7 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
         return
     if any(e.patient_ids and e.patient_id is not None for e in entries):
         raise ValueError("an audit record names one patient or several, not both")
-    if is_postgresql(session):
+    if has_audit_functions(session):
         for entry in entries:
             session.execute(
                 _APPEND,
@@ -134,7 +134,7 @@ def record(session: Session, entries: Iterable[AuditEntry], now: datetime) -> No
                 },
             )
         return
-    # Elsewhere (SQLite) the transaction already holds the database's only write lock.
+    # Without them (SQLite) the transaction already holds the database's only write lock.
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
     prev = prev or GENESIS
     rows = []

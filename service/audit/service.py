@@ -6,11 +6,10 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Uuid, exists, func, select, type_coerce, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, select, union_all
 from sqlalchemy.orm import Session
 
-from service.db.dialect import is_postgresql
+from service.db.capabilities import uuid_list_contains
 from service.models import AuditEvent, User
 
 
@@ -75,9 +74,6 @@ def audit_events(
 
 
 def _names(session: Session, patient_id: uuid.UUID) -> ColumnElement[bool]:
-    """The record is about several patients, ``patient_id`` among them."""
-    if is_postgresql(session):
-        # Containment, which the GIN index on the lists answers.
-        return type_coerce(AuditEvent.patient_ids, ARRAY(Uuid())).contains([patient_id])
-    listed = func.json_each(AuditEvent.patient_ids).table_valued("value")
-    return exists(select(1).select_from(listed).where(listed.c.value == str(patient_id)))
+    """The record is about several patients, ``patient_id`` among them (on PostgreSQL, the
+    GIN index on the lists answers it)."""
+    return uuid_list_contains(session, AuditEvent.patient_ids, patient_id)

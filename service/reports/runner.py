@@ -34,7 +34,6 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
-    text,
     tuple_,
     union_all,
 )
@@ -43,6 +42,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from service.db.capabilities import tune_for_reports
 from service.db.dialect import name_of
 from service.models import Patient, Team
 from service.reports.context import Ctx
@@ -419,12 +419,7 @@ def compute_all(
     metrics = [REGISTRY[mid] for mid in (metric_ids or list(REGISTRY))]
     ctx = Ctx.build(period)
     dialect = name_of(session)
-    if dialect == "postgresql":
-        # The batch's estimated cost is the sum of its branches, which crosses jit_above_cost
-        # although each branch runs in milliseconds: compiling it would take longer than running it.
-        session.execute(text("SET LOCAL jit = off"))
-        # Medians sort a month's values in memory: the 4 MB default can spill them to disk.
-        session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
+    tune_for_reports(session, REPORT_WORK_MEM)
     groups: dict[str, dict[Any, MetricValue]] = {m.id: {} for m in metrics}
     totals: dict[str, MetricValue] = {}
     statement = _cached_batch(metrics, ctx, grouping, dialect)

@@ -144,6 +144,30 @@ def test_only_the_db_package_asks_which_database_it_is(path):
     assert "dialect.name" not in path.read_text()
 
 
+# Rooms whose database-specific statements live in ``service.db.capabilities``: they say what
+# they need and never ask which database it is. (The readings' ingest still asks, for its
+# driver fast path; the reports' runner picks the SQL dialect its batch is compiled for.)
+ASKS_NOTHING_OF_THE_DIALECT = [
+    "service/alerting",
+    "service/audit",
+    "service/jobs.py",
+    "service/scheduler.py",
+]
+
+
+@pytest.mark.parametrize("room", ASKS_NOTHING_OF_THE_DIALECT)
+def test_the_alerting_audit_and_job_rooms_use_capabilities_not_the_dialect(room):
+    paths = [ROOT / room] if room.endswith(".py") else sorted((ROOT / room).rglob("*.py"))
+    assert paths
+    for path in paths:
+        text = path.read_text()
+        assert "service.db.dialect" not in text, path
+        # The audit's own SQL function (``audit_append``) takes a uuid[]: its call is the
+        # audit's domain SQL, typed where it is written.
+        if path != ROOT / "service" / "audit" / "__init__.py":
+            assert "sqlalchemy.dialects" not in text, path
+
+
 def test_no_page_module_is_over_600_lines():
     for path in (ROOT / "service" / "ui").rglob("*.py"):
         lines = len(path.read_text().splitlines())

@@ -1,0 +1,186 @@
+"""The teams' webhooks as use cases: register, list, stop, and the deliveries' state.
+
+Called by the API (``service.alerting.api``) and by any page or command that manages webhooks,
+with plain values: the session (the request's unit of work, which commits), the caller, the
+route the audit record names, the clock's now and the inputs. A team outside the caller's
+reach is 404, as if it did not exist, so ids cannot be probed.
+
+Registering a destination makes the service send requests from inside the network, so it is an
+administrator's decision (issue 18): the network admin, or the site admin of the team's site.
+Clinicians of the team see its webhooks and deliveries, and may stop a webhook.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts import WebhookSecret
+from service.access import audit_change, manages_site
+from service.alerting import egress, out_of_hours, stored_response_policy
+from service.alerting.schemas import DeliveryOut, WebhookIn, WebhookOut
+from service.alerting.secrets import SecretBox
+from service.deps import Principal
+from service.models import OutboxEvent, Team, Webhook, WebhookDelivery
+from service.problems import Forbidden, NotFound, Unprocessable
+from service.settings import Settings
+
+ADMINS = frozenset({"admin", "site_admin"})
+TEAM_STAFF = ADMINS | {"clinician"}
+# As the routes' role guard words it (``service.deps.require``), which answers first there.
+_REFUSED = "Your role does not allow this."
+
+
+def team_for(session: Session, principal: Principal, team_id: uuid.UUID) -> Team:
+    """The team, if the caller works in it (clinician) or manages its site (admins)."""
+    if principal.role not in TEAM_STAFF:
+        raise Forbidden(_REFUSED)
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound("No such team.")
+    if principal.role == "clinician":
+        allowed = team_id in principal.team_ids
+    else:
+        allowed = manages_site(principal, team.site_id)
+    if not allowed:
+        raise NotFound("No such team.")
+    return team
+
+
+def register(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    team_id: uuid.UUID,
+    body: WebhookIn,
+    settings: Settings,
+) -> WebhookOut:
+    """Register a destination for the team's alert notifications, audited as a change.
+
+    The secret must be one ``alerts`` can sign with (422 ``secret``); the URL must pass the
+    egress policy now, as it must again at each send (422 ``url``). The secret is stored sealed
+    with the service's key, never as given.
+    """
+    if principal.role not in ADMINS:
+        raise Forbidden(_REFUSED)
+    team = team_for(session, principal, team_id)
+    try:
+        WebhookSecret.parse(body.secret)
+    except ValueError as exc:
+        raise _invalid("secret", str(exc)) from exc
+    try:
+        url = egress.check_url(str(body.url), egress.EgressPolicy.from_settings(settings))
+    except egress.UnsafeDestination as exc:
+        raise _invalid("url", str(exc)) from exc
+    hook = Webhook(
+        id=uuid.uuid4(),
+        team_id=team.id,
+        url=url,
+        secret=SecretBox.from_settings(settings).seal(body.secret),
+        is_active=True,
+        purpose=body.purpose,
+        created_at=now,
+        created_by=principal.user_id,
+    )
+    session.add(hook)
+    session.flush()
+    audit_change(session, route, principal, "C", now, f"webhook:{hook.id} team={team.id}")
+    return _out(session, hook)
+
+
+def team_webhooks(session: Session, principal: Principal, team_id: uuid.UUID) -> list[WebhookOut]:
+    """The team's webhooks, oldest first, each with its deliveries counted by state."""
+    team_for(session, principal, team_id)
+    hooks = session.scalars(
+        select(Webhook).where(Webhook.team_id == team_id).order_by(Webhook.created_at)
+    ).all()
+    return [_out(session, h) for h in hooks]
+
+
+def deactivate(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    team_id: uuid.UUID,
+    webhook_id: uuid.UUID,
+) -> None:
+    """Stop sending to a webhook; its history is kept. Stopping a stopped one changes nothing
+    and records nothing. 409 while the site hands red alerts out of hours to it."""
+    team_for(session, principal, team_id)
+    hook = session.get(Webhook, webhook_id)
+    if hook is None or hook.team_id != team_id:
+        raise NotFound("No such webhook.")
+    out_of_hours.refuse_if_named(hook, stored_response_policy(session, team_id))
+    if hook.is_active:
+        hook.is_active = False
+        audit_change(session, route, principal, "U", now, f"webhook:{hook.id} off")
+
+
+def deliveries(
+    session: Session,
+    principal: Principal,
+    team_id: uuid.UUID,
+    *,
+    status: str | None,
+    limit: int,
+) -> list[DeliveryOut]:
+    """The team's most recent deliveries (newest event first), optionally of one state."""
+    team_for(session, principal, team_id)
+    query = (
+        select(WebhookDelivery, OutboxEvent)
+        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
+        .where(OutboxEvent.team_id == team_id)
+    )
+    if status:
+        query = query.where(WebhookDelivery.status == status)
+    rows = session.execute(query.order_by(OutboxEvent.created_at.desc()).limit(limit)).all()
+    return [
+        DeliveryOut(
+            id=d.id,
+            webhook_id=d.webhook_id,
+            event_id=e.id,
+            event_type=e.event_type,
+            alert_id=e.alert_id,
+            status=d.status,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at,
+            last_attempt_at=d.last_attempt_at,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            delivered_at=d.delivered_at,
+        )
+        for d, e in rows
+    ]
+
+
+def _out(session: Session, hook: Webhook) -> WebhookOut:
+    counts = dict(
+        session.execute(
+            select(WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.webhook_id == hook.id)
+            .group_by(WebhookDelivery.status)
+        ).all()
+    )
+    return WebhookOut(
+        id=hook.id,
+        team_id=hook.team_id,
+        url=hook.url,
+        is_active=hook.is_active,
+        purpose=hook.purpose,
+        created_at=hook.created_at,
+        pending=counts.get("pending", 0),
+        delivered=counts.get("delivered", 0),
+        failed=counts.get("failed", 0),
+    )
+
+
+def _invalid(field: str, message: str) -> Unprocessable:
+    """A 422 naming the field, with the message itself as its detail (as before this moved)."""
+    return Unprocessable(
+        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
+    )
