@@ -15,7 +15,7 @@ import pathway
 from alerts import lifecycle, webhooks
 from alerts.notify import DeliveryOutcome, Notifier, OutgoingMessage, WebhookEndpoint
 from pathway.alert_policy import problem_of
-from service import alerting, clinical
+from service import alerting
 from service.alerting.secrets import SecretBox
 from service.db.dialect import is_postgresql
 from service.models import (
@@ -29,6 +29,7 @@ from service.models import (
     WebhookDelivery,
 )
 from service.problems import Conflict
+from service.readings import evaluation
 from service.reports.models import PatientEvent
 from service.timeutil import LONDON
 
@@ -70,7 +71,7 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
     ).all()
     raised = 0
     for patient, last_weighed, home_on, overrides in rows:
-        config = clinical.config_for(overrides)
+        config = evaluation.config_for(overrides)
         enrolled_at = datetime.combine(patient.enrolled_on, time.min, tzinfo=LONDON)
         last_at = last_weighed
         if home_on is not None:
@@ -78,7 +79,7 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
             if home_at > enrolled_at and (last_at is None or last_at < home_at):
                 enrolled_at, last_at = home_at, None
         finding = pathway.missed_readings(
-            config, clinical.patient_context(patient), last_at, enrolled_at, now
+            config, evaluation.patient_context(patient), last_at, enrolled_at, now
         )
         if finding is None:
             continue

@@ -1,29 +1,26 @@
-"""Readings in: validation, unit conversion, idempotent storage and evaluation.
+"""Readings in: validation, unit conversion, idempotent storage and evaluation (the use cases).
 
 A batch is all-or-nothing: any bad reading rejects the whole batch before anything is written.
-The client's reading id is the idempotency key. ``INSERT .. ON CONFLICT DO NOTHING`` on the
-(patient_id, id) primary key makes concurrent re-sends safe without a read-then-write race.
+A re-sent reading id answers as the first time (``repository.insert_ignoring_duplicates``).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, bindparam, select, text, tuple_
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service import clinical
-from service.db import DriverStatement, driver_rows
-from service.db.dialect import is_postgresql
-from service.models import DeviceToken, Patient, Reading, Site, Team
+from service.access import audit_patient_access, patient_for
+from service.identity.devices import DevicePatient
+from service.identity.principal import Principal
+from service.models import Patient, Reading
 from service.problems import Conflict, Unprocessable
-from service.schemas import (
+from service.readings import evaluation, repository
+from service.readings.schemas import (
     BloodPressureIn,
     HeartRateIn,
     LabIn,
@@ -33,7 +30,7 @@ from service.schemas import (
     SymptomsIn,
     WeightIn,
 )
-from service.units import FieldError, check_range, check_time, to_kg
+from service.readings.units import FieldError, check_range, check_time, to_kg
 
 # Columns compared when a reading id comes again: same id with other content is a client bug
 # (or id reuse), and silently keeping either version would hide it.
@@ -145,86 +142,113 @@ def _convert(
     return row, errors
 
 
-# Per reading: these columns, as one JSON array of positional arrays. The batch's patient,
-# receipt time, source, entry and advice are the same for every row, so they go once as
-# scalars. A 500-reading batch is then one short statement with six parameters: json.dumps
-# in C instead of psycopg quoting 7,000 array elements in Python, and no bound-parameter
-# explosion for PostgreSQL to parse and plan.
-_PG_ROW = (
-    ("id", "uuid"),
-    ("type", "text"),
-    ("taken_at", "timestamptz"),
-    ("value", "float8"),
-    ("systolic", "int2"),
-    ("diastolic", "int2"),
-    ("answers", "json"),
-    ("value_as_sent", "float8"),
-    ("unit_as_sent", "text"),
-)
-_PG_SHARED = ("patient_id", "received_at", "source", "entered_by", "advice")
-
-
-def _pg_element(index: int, kind: str) -> str:
-    if kind == "json":
-        # e->i is JSON null for a missing value; the column wants SQL NULL.
-        return f"CASE WHEN json_typeof(e->{index}) = 'null' THEN NULL ELSE e->{index} END"
-    return f"CAST(e->>{index} AS {kind})"
-
-
-_PG_INSERT_SQL = (
-    "INSERT INTO readings ({names}) SELECT {shared}, {selected} "
-    "FROM json_array_elements(CAST(:rows AS json)) AS e "
-    "ON CONFLICT (patient_id, id) DO NOTHING RETURNING id"
-)
-# Built only from the constant column lists above, never from input.
-_PG_INSERT = text(
-    _PG_INSERT_SQL.format(
-        names=", ".join([*_PG_SHARED, *(name for name, _ in _PG_ROW)]),
-        shared="CAST(:patient_id AS uuid), CAST(:received_at AS timestamptz), "
-        "CAST(:source AS text), CAST(:entered_by AS uuid), CAST(:advice AS json)",
-        selected=", ".join(_pg_element(i, kind) for i, (_, kind) in enumerate(_PG_ROW)),
+def post_readings(
+    session: Session,
+    caller: Principal,
+    patient: evaluation.IngestPatient,
+    body: ReadingBatchIn | ReadingIn,
+    *,
+    now: datetime,
+    future_skew: timedelta,
+    device: DevicePatient | None = None,
+) -> IngestResult:
+    """A patient's readings, posted by their app or by a clinician of their team (who alone
+    may enter lab results). ``device``: the token's patient as authenticated, its row locked
+    if ``device.locked``."""
+    if patient.status == "discharged":
+        raise Conflict("The patient has been discharged from monitoring.")
+    items, prefix = as_list(body)
+    rows = prepare(
+        items,
+        prefix=prefix,
+        now=now,
+        skew=future_skew,
+        source="device" if caller.role == "patient" else "clinician",
+        entered_by=caller.user_id,
+        allow_labs=caller.role == "clinician",
     )
-).columns(id=Uuid())
-_PG_INSERT_DRIVER = DriverStatement.of(_PG_INSERT)
+    return ingest(session, patient, rows, now, device=device)
 
 
-def _pg_rows_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(
-        [
-            [
-                str(row["id"]),
-                row["type"],
-                row["taken_at"].isoformat(),
-                row["value"],
-                row["systolic"],
-                row["diastolic"],
-                row["answers"],
-                row["value_as_sent"],
-                row["unit_as_sent"],
-            ]
-            for row in rows
-        ]
+def post_patient_readings(
+    session: Session,
+    caller: Principal,
+    patient_id: uuid.UUID,
+    body: ReadingBatchIn | ReadingIn,
+    *,
+    route: str,
+    now: datetime,
+    future_skew: timedelta,
+) -> tuple[Patient, IngestResult]:
+    """Readings a clinician of the patient's team took in clinic or by phone (audited); the
+    patient and what was stored."""
+    patient = patient_for(session, caller, patient_id)
+    result = post_readings(session, caller, patient, body, now=now, future_skew=future_skew)
+    audit_patient_access(session, route, caller, patient.id, "C", now, "readings")
+    return patient, result
+
+
+def ingest(
+    session: Session,
+    patient: evaluation.IngestPatient,
+    rows: list[dict[str, Any]],
+    now: datetime,
+    *,
+    device: DevicePatient | None = None,
+) -> IngestResult:
+    # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
+    # each batch is then judged with every earlier batch in its history, and two batches
+    # cannot both raise the same alert. A device whose patient is locked took that lock.
+    if device is not None and device.locked:
+        overrides = device.overrides
+    else:
+        overrides = repository.lock_patient(session, patient.id)
+    config = evaluation.config_for(overrides)
+    for row in rows:
+        row["patient_id"] = patient.id
+    batch_ids = [row["id"] for row in rows]
+    history = evaluation.load_history(
+        session, patient.id, rows, exclude=batch_ids, config=config, now=now
     )
+    changes = evaluation.medication_changes(session, patient)
+    judged = evaluation.evaluate(config, patient, history, rows, now, changes)
+    judged = evaluation.with_team_hours(session, patient, judged, now)
+    stored_form = judged.stored_form
+    for row in rows:
+        row["advice"] = stored_form
+    inserted = repository.insert_ignoring_duplicates(session, rows)
 
-
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    if is_postgresql(session):
-        # Rows sharing the batch-wide columns go in one statement (in practice: all of them).
-        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            key = (row["patient_id"], row["received_at"], row["source"], row["entered_by"])
-            groups.setdefault((*key, id(row["advice"])), []).append(row)
-        inserted: set[uuid.UUID] = set()
-        for group in groups.values():
-            first = group[0]
-            params = {name: first[name] for name in _PG_SHARED}
-            params["advice"] = json.dumps(first["advice"]) if first["advice"] is not None else None
-            params["rows"] = _pg_rows_json(group)
-            inserted.update(rid for (rid,) in driver_rows(session, _PG_INSERT_DRIVER, params))
-        return inserted
-    stmt = sqlite_insert(Reading).on_conflict_do_nothing(index_elements=["patient_id", "id"])
-    result = session.execute(stmt.returning(Reading.id), rows)
-    return set(result.scalars().all())
+    duplicates = [row for row in rows if row["id"] not in inserted]
+    already: list[Reading] = []
+    if duplicates:
+        already = repository.readings_by_id(session, patient.id, [row["id"] for row in duplicates])
+        by_id = {r.id: r for r in already}
+        for row in duplicates:
+            if not _same_content(by_id[row["id"]], row):
+                raise Conflict(
+                    f"Reading {row['id']} was already stored with different content.",
+                    extra={"reading_id": str(row["id"])},
+                )
+        if inserted:
+            # Part of the batch was stored before: evaluate again with those readings as
+            # history, so findings and alerts come only from what this request stored.
+            fresh = [row for row in rows if row["id"] in inserted]
+            history = evaluation.load_history(
+                session, patient.id, fresh, exclude=list(inserted), config=config, now=now
+            )
+            judged = evaluation.evaluate(config, patient, history, fresh, now, changes)
+            judged = evaluation.with_team_hours(session, patient, judged, now)
+    stored = sorted(
+        (row for row in rows if row["id"] in inserted), key=lambda r: (r["taken_at"], r["id"])
+    )
+    if inserted:
+        evaluation.raise_alerts(session, patient, judged, now)
+    findings, advice = evaluation.combine_for_response(
+        judged if inserted else None, [r.advice for r in already]
+    )
+    return IngestResult(
+        stored_rows=stored, already_stored=already, findings=findings, advice=advice
+    )
 
 
 def _same_content(stored: Reading, sent: dict[str, Any]) -> bool:
@@ -238,132 +262,6 @@ def _same_content(stored: Reading, sent: dict[str, Any]) -> bool:
     return True
 
 
-_PATIENTS, _TEAMS, _SITES = Patient.__table__, Team.__table__, Site.__table__
-# Core, not ORM: this runs on every ingest and needs one value.
-_LOCK_PATIENT = (
-    select(_SITES.c.pathway_overrides)
-    .select_from(_PATIENTS.join(_TEAMS, _TEAMS.c.id == _PATIENTS.c.team_id))
-    .join(_SITES, _SITES.c.id == _TEAMS.c.site_id)
-    .where(_PATIENTS.c.id == bindparam("patient_id"))
-    .with_for_update(of=_PATIENTS)
-)
-
-
-_TOKENS = DeviceToken.__table__
-_PATIENT_COLUMNS = tuple(f.name for f in fields(clinical.PatientColumns))
-# A device's own ingest: the token's patient, the columns ingest reads, and the site's
-# overrides, with the patient locked as _LOCK_PATIENT locks it, in one round trip.
-_LOCK_DEVICE_PATIENT = (
-    select(*(_PATIENTS.c[name] for name in _PATIENT_COLUMNS), _SITES.c.pathway_overrides)
-    .select_from(
-        _TOKENS.join(_PATIENTS, _PATIENTS.c.id == _TOKENS.c.patient_id)
-        .join(_TEAMS, _TEAMS.c.id == _PATIENTS.c.team_id)
-        .join(_SITES, _SITES.c.id == _TEAMS.c.site_id)
-    )
-    .where(
-        _TOKENS.c.token_hash == bindparam("token_hash"),
-        _TOKENS.c.revoked_at.is_(None),
-        _PATIENTS.c.status != "discharged",
-    )
-    .with_for_update(of=_PATIENTS)
-)
-_LOCK_DEVICE_PATIENT_DRIVER = DriverStatement.of(_LOCK_DEVICE_PATIENT)
-
-
-@dataclass(frozen=True, slots=True)
-class LockedPatient:
-    """A device token's patient, locked for ingest, with its site's pathway overrides."""
-
-    patient: clinical.PatientColumns
-    overrides: dict[str, Any] | None
-
-
-def lock_device_patient(session: Session, token_hash: str) -> LockedPatient | None:
-    """The patient of a valid device token (same conditions as device-token auth), locked."""
-    params = {"token_hash": token_hash}
-    if is_postgresql(session):
-        rows = driver_rows(session, _LOCK_DEVICE_PATIENT_DRIVER, params)
-        row = rows[0] if rows else None
-    else:
-        row = session.execute(_LOCK_DEVICE_PATIENT, params).first()
-    if row is None:
-        return None
-    *values, overrides = row
-    return LockedPatient(clinical.PatientColumns(*values), overrides)
-
-
-def ingest(
-    session: Session,
-    patient: clinical.IngestPatient,
-    rows: list[dict[str, Any]],
-    now: datetime,
-    *,
-    locked: LockedPatient | None = None,
-) -> IngestResult:
-    # Serialise ingestion per patient (PostgreSQL row lock; SQLite's write lock already does):
-    # each batch is then judged with every earlier batch in its history, and two batches
-    # cannot both raise the same alert. ``locked``: the caller took that lock already.
-    if locked is not None:
-        overrides = locked.overrides
-    else:
-        overrides = session.execute(_LOCK_PATIENT, {"patient_id": patient.id}).scalar()
-    config = clinical.config_for(overrides)
-    for row in rows:
-        row["patient_id"] = patient.id
-    batch_ids = [row["id"] for row in rows]
-    history = clinical.load_history(
-        session, patient.id, rows, exclude=batch_ids, config=config, now=now
-    )
-    changes = clinical.medication_changes(session, patient)
-    evaluation = clinical.evaluate(config, patient, history, rows, now, changes)
-    evaluation = clinical.with_team_hours(session, patient, evaluation, now)
-    stored_form = evaluation.stored_form
-    for row in rows:
-        row["advice"] = stored_form
-    inserted = _insert_ignoring_duplicates(session, rows)
-
-    duplicates = [row for row in rows if row["id"] not in inserted]
-    already: list[Reading] = []
-    if duplicates:
-        already = _load(session, patient.id, [row["id"] for row in duplicates])
-        by_id = {r.id: r for r in already}
-        for row in duplicates:
-            if not _same_content(by_id[row["id"]], row):
-                raise Conflict(
-                    f"Reading {row['id']} was already stored with different content.",
-                    extra={"reading_id": str(row["id"])},
-                )
-        if inserted:
-            # Part of the batch was stored before: evaluate again with those readings as
-            # history, so findings and alerts come only from what this request stored.
-            fresh = [row for row in rows if row["id"] in inserted]
-            history = clinical.load_history(
-                session, patient.id, fresh, exclude=list(inserted), config=config, now=now
-            )
-            evaluation = clinical.evaluate(config, patient, history, fresh, now, changes)
-            evaluation = clinical.with_team_hours(session, patient, evaluation, now)
-    stored = sorted(
-        (row for row in rows if row["id"] in inserted), key=lambda r: (r["taken_at"], r["id"])
-    )
-    if inserted:
-        clinical.raise_alerts(session, patient, evaluation, now)
-    findings, advice = clinical.combine_for_response(
-        evaluation if inserted else None, [r.advice for r in already]
-    )
-    return IngestResult(
-        stored_rows=stored, already_stored=already, findings=findings, advice=advice
-    )
-
-
-def _load(session: Session, patient_id: uuid.UUID, ids: list[uuid.UUID]) -> list[Reading]:
-    rows = session.scalars(
-        select(Reading)
-        .where(Reading.patient_id == patient_id, Reading.id.in_(ids))
-        .order_by(Reading.taken_at, Reading.id)
-    ).all()
-    return list(rows)
-
-
 def list_readings(
     session: Session,
     patient_id: uuid.UUID,
@@ -374,14 +272,7 @@ def list_readings(
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> list[Reading]:
-    query = select(Reading).where(Reading.patient_id == patient_id)
-    if type_:
-        query = query.where(Reading.type == type_)
-    if start:
-        query = query.where(Reading.taken_at >= start)
-    if end:
-        query = query.where(Reading.taken_at < end)
-    if after:
-        query = query.where(tuple_(Reading.taken_at, Reading.id) > after)
-    query = query.order_by(Reading.taken_at, Reading.id).limit(limit)
-    return list(session.scalars(query).all())
+    """A patient's readings, oldest first; the caller has checked who may see them."""
+    return repository.list_readings(
+        session, patient_id, type_=type_, start=start, end=end, limit=limit, after=after
+    )

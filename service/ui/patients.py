@@ -23,7 +23,7 @@ from service.deps import NowDep, SessionDep
 from service.models import DeviceToken, Team
 from service.patients import service as patients
 from service.problems import Problem
-from service.readings import list_readings
+from service.readings.service import list_readings
 from service.schemas import PatientPatch, Thresholds
 from service.timeutil import LONDON
 from service.ui import session as ui_session
