@@ -51,8 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import DEFAULT_PG, fresh_database, server, summary
 from service.db import build_engine, build_sessionmaker
+from service.identity.security import hash_password, issue_access_token, token_settings
 from service.migrations_util import upgrade
-from service.security import hash_password, issue_access_token, token_settings
 from service.settings import Settings
 
 SECRET = "bench-secret-" + "x" * 40

@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import DEFAULT_PG, HttpConnection, Server, fresh_database, serve, summary
 from bench.ingest_fhir import fhir_bundle_payload
 from service.db import build_engine, build_sessionmaker, unit_of_work
+from service.identity.security import hash_device_token, new_device_token
 from service.migrations_util import upgrade
 from service.models import DeviceToken, Patient, Site, Team
 from service.nhs_number import check_digit
-from service.security import hash_device_token, new_device_token
 from service.timeutil import LONDON
 
 SECRET = "bench-secret-" + "x" * 40

@@ -106,8 +106,8 @@ def live_server(url: str, secret: str) -> Iterator[str]:
 def seed(url: str, count: int) -> list[tuple[uuid.UUID, str]]:
     """A site, a team and ``count`` patients with device tokens, written directly."""
     from service.db import build_engine, build_sessionmaker, unit_of_work
+    from service.identity.security import hash_device_token, new_device_token
     from service.models import DeviceToken, Patient, Site, Team
-    from service.security import hash_device_token, new_device_token
 
     now = datetime.now(UTC)
     numbers = ["9434765919", "9434765870", "9434765897", "9434765846"]

@@ -68,7 +68,7 @@ NEW = [Reading("new", ReadingType.WEIGHT, NOW - timedelta(minutes=5), value=80.6
 
 
 def as_loaded(window: list[Reading], new: list[Reading]) -> list[Reading]:
-    """The stored readings the service loads to judge `new` (service/clinical.py::load_history):
+    """The stored readings the service loads to judge `new` (service/readings/evaluation.py::load_history):
     only the types the rules read for them, each from the earliest new reading less its
     look-back."""
     lookback = history_lookback(CONFIG, {r.type for r in new})

@@ -10,10 +10,11 @@ from fastapi import FastAPI
 
 from service import docs, ui
 from service.alerting import api as alerts_api
-from service.api import auth, fhir, health, readings, reports
+from service.api import fhir, health, reports
 from service.api import pathway as pathway_api
 from service.audit import api as audit_api
 from service.db import build_engine, build_sessionmaker
+from service.identity import api as identity_api
 from service.logs import configure_logging
 from service.middleware import (
     AccessLogMiddleware,
@@ -27,6 +28,7 @@ from service.patients import api as patients
 from service.patients import events_api as patient_events
 from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
+from service.readings import api as readings_api
 from service.settings import Settings, get_settings
 from service.timeutil import utcnow
 
@@ -37,9 +39,9 @@ API_VERSION = "1.0.0"
 # route answers a request: no two routes match the same method and path
 # (tests/service/test_smoke.py::test_no_two_routers_answer_the_same_request).
 ROUTERS = (
-    readings.router,
+    readings_api.router,
     health.router,
-    auth.router,
+    identity_api.router,
     org.router,
     patients.router,
     alerts_api.router,

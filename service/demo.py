@@ -23,8 +23,9 @@ from alerts import lifecycle
 from pathway import ReadingType
 from pathway.evaluation.cohort import CohortParams, SyntheticPatient
 from pathway.evaluation.cohort import patient as synthetic_patient
-from service import alerting, readings
+from service import alerting
 from service.db import build_engine, build_sessionmaker, unit_of_work
+from service.identity.security import hash_device_token, hash_password, new_device_token
 from service.migrations_util import upgrade
 from service.models import (
     Alert,
@@ -40,7 +41,7 @@ from service.models import (
     UserTeam,
 )
 from service.nhs_number import check_digit
-from service.security import hash_device_token, hash_password, new_device_token
+from service.readings import service as readings
 from service.timeutil import LONDON, utcnow
 
 DEMO_PASSWORD = "heart-failure-demo"

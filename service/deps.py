@@ -2,14 +2,13 @@
 
 Who may call what is declared on each route with ``require(...)``; row-level scoping (a
 clinician's teams, a patient's own record) is checked by the service functions, which answer 404
-for anything outside the caller's reach so that ids cannot be probed.
+for anything outside the caller's reach so that ids cannot be probed. Who the caller is, is
+``service.identity``'s to say; this module wires it into FastAPI.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -17,39 +16,30 @@ import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service import audit
 from service.db import finish
-from service.models import DeviceToken, Patient, User, UserTeam
+from service.identity.principal import ROLES, Principal, principal_for
 from service.problems import Forbidden, Unauthorized
-from service.security import (
-    DEVICE_TOKEN_PREFIX,
-    InvalidToken,
-    decode_access_token,
-    hash_device_token,
-    token_settings,
-)
 from service.settings import Settings
 
-# ``admin`` is the network-wide administrator; a ``site_admin`` manages one site's teams, users
-# and webhooks (``Principal.site_id``).
-ROLES = ("patient", "clinician", "programme_lead", "admin", "site_admin")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    role: str
-    user_id: uuid.UUID | None = None
-    patient_id: uuid.UUID | None = None
-    team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
-    # The one site a site admin manages; None for everyone else.
-    site_id: uuid.UUID | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role != "patient"
+# ``Principal`` is identity's; the routes and use cases have always imported it from here.
+__all__ = [
+    "NowDep",
+    "Principal",
+    "PrincipalDep",
+    "SessionDep",
+    "SettingsDep",
+    "authenticate",
+    "bearer_credentials",
+    "get_clock",
+    "get_now",
+    "get_principal",
+    "get_session",
+    "get_settings_dep",
+    "require",
+]
 
 
 # The trivial dependencies are ``async def`` so that FastAPI calls them on the event loop:
@@ -122,67 +112,10 @@ def authenticate(
     """The caller behind ``credentials`` (401 otherwise); what ``get_principal`` resolves."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer token is required.")
-    token = credentials.credentials
-    if token.startswith(DEVICE_TOKEN_PREFIX):
-        principal = _device_principal(session, token)
-    else:
-        principal = _staff_principal(session, request, token)
+    state = request.app.state
+    principal = principal_for(session, credentials.credentials, state.settings, state.clock)
     request.state.principal = principal
     return principal
-
-
-# Built once: constructing the statement on every request cost more than running it.
-_DEVICE_PATIENT = (
-    select(Patient)
-    .join(DeviceToken, DeviceToken.patient_id == Patient.id)
-    .where(
-        DeviceToken.token_hash == bindparam("token_hash"),
-        DeviceToken.revoked_at.is_(None),
-        Patient.status != "discharged",
-    )
-)
-
-
-def _device_principal(session: Session, token: str) -> Principal:
-    # Loading the patient here (not just its id) puts it in the session, so the handler's
-    # own look-up of the patient costs no second query on the hottest path, posting readings.
-    patient = session.scalars(_DEVICE_PATIENT, {"token_hash": hash_device_token(token)}).first()
-    if patient is None:
-        raise Unauthorized("The device token is not valid.")
-    # The identity map holds objects weakly: without a reference the patient is collected
-    # before the handler asks for it, and loaded a second time.
-    session.info["device_patient"] = patient
-    return Principal(role="patient", patient_id=patient.id)
-
-
-def _staff_principal(session: Session, request: Request, token: str) -> Principal:
-    settings: Settings = request.app.state.settings
-    try:
-        claims = decode_access_token(token_settings(settings), token, request.app.state.clock())
-        user_id = uuid.UUID(str(claims["sub"]))
-        issued_at = float(claims["iat"])  # type: ignore[arg-type]
-    except (InvalidToken, ValueError, TypeError) as exc:
-        raise Unauthorized("The access token is not valid.") from exc
-    # The user and their teams in one round trip: this runs before every staff request.
-    rows = session.execute(
-        select(User.role, User.is_active, User.site_id, User.sessions_valid_after, UserTeam.team_id)
-        .outerjoin(UserTeam, UserTeam.user_id == User.id)
-        .where(User.id == user_id)
-    ).all()
-    if not rows or not rows[0].is_active or revoked(rows[0].sessions_valid_after, issued_at):
-        raise Unauthorized("The access token is not valid.")
-    team_ids = frozenset(row.team_id for row in rows if row.team_id is not None)
-    return Principal(role=rows[0].role, user_id=user_id, team_ids=team_ids, site_id=rows[0].site_id)
-
-
-def revoked(valid_after: datetime | None, issued_at: float) -> bool:
-    """A token or page session issued before the user signed out (or was deactivated) is dead.
-
-    A token's ``iat`` is whole seconds, rounded down: a token issued in the same second as, but
-    after, a sign-out is refused too. Refusing a fresh token (sign in again) is the safe error;
-    accepting an old one is not.
-    """
-    return valid_after is not None and issued_at < valid_after.timestamp()
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -23,7 +23,7 @@ from alerts import (
     next_attempt_at,
 )
 from pathway.alert_policy import problem_of
-from service import alerting, clinical
+from service import alerting
 from service.alerting.secrets import SecretBox
 from service.db.capabilities import skip_locked
 from service.models import (
@@ -39,6 +39,7 @@ from service.models import (
     WebhookDelivery,
 )
 from service.problems import Conflict
+from service.readings import evaluation
 from service.timeutil import LONDON
 
 
@@ -79,7 +80,7 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
     ).all()
     raised = 0
     for patient, last_weighed, home_on, overrides in rows:
-        config = clinical.config_for(overrides)
+        config = evaluation.config_for(overrides)
         enrolled_at = datetime.combine(patient.enrolled_on, time.min, tzinfo=LONDON)
         last_at = last_weighed
         if home_on is not None:
@@ -87,7 +88,7 @@ def missed_readings(session: Session, now: datetime) -> dict[str, Any]:
             if home_at > enrolled_at and (last_at is None or last_at < home_at):
                 enrolled_at, last_at = home_at, None
         finding = pathway.missed_readings(
-            config, clinical.patient_context(patient), last_at, enrolled_at, now
+            config, evaluation.patient_context(patient), last_at, enrolled_at, now
         )
         if finding is None:
             continue

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 import pathway
 from pathway.evaluation.cohort import Event
 from pathway.response import ResponsePolicy
-from service import clinical
 from service.alerting import policy_from_json
 from service.db import build_engine, build_sessionmaker
 from service.models import Patient, PatientEvent, Site, Team
 from service.models import Reading as ReadingRow
+from service.readings import evaluation
 
 PatientReadings = list[tuple[pathway.PatientContext, list[pathway.Reading]]]
 
@@ -66,11 +66,11 @@ def _load(session: Session, site_code: str | None) -> tuple[list[SiteData], list
         if site.code not in sites:
             sites[site.code] = SiteData(
                 site.code,
-                clinical.config_for(site.pathway_overrides),
+                evaluation.config_for(site.pathway_overrides),
                 policy_from_json(site.response_policy or {}),
             )
-        changes = clinical.medication_changes(session, patient)
-        sites[site.code].patients.append((clinical.patient_context(patient, changes), own))
+        changes = evaluation.medication_changes(session, patient)
+        sites[site.code].patients.append((evaluation.patient_context(patient, changes), own))
     wanted = {str(context.patient_id) for data in sites.values() for context, _ in data.patients}
     admissions = session.execute(
         select(PatientEvent.patient_id, PatientEvent.occurred_on, PatientEvent.hf_related)
@@ -86,7 +86,7 @@ def _load(session: Session, site_code: str | None) -> tuple[list[SiteData], list
 
 
 def _readings(session: Session, site_code: str | None) -> dict[str, list[pathway.Reading]]:
-    query = select(ReadingRow.patient_id, *clinical.HISTORY_COLUMNS).order_by(
+    query = select(ReadingRow.patient_id, *evaluation.HISTORY_COLUMNS).order_by(
         ReadingRow.patient_id, ReadingRow.taken_at
     )
     if site_code is not None:
@@ -101,5 +101,5 @@ def _readings(session: Session, site_code: str | None) -> dict[str, list[pathway
     for row in session.execute(query):
         values = row._asdict()
         patient_id = str(values.pop("patient_id"))
-        by_patient.setdefault(patient_id, []).append(clinical.to_pathway_reading(values))
+        by_patient.setdefault(patient_id, []).append(evaluation.to_pathway_reading(values))
     return by_patient

@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session
 
 from service.app import create_app
 from service.db import build_engine, normalise_url, unit_of_work
-from service.migrations_util import upgrade
-from service.models import Base, Patient, Site, Team, User, UserTeam
-from service.security import (
+from service.identity.security import (
     hash_device_token,
     hash_password,
     issue_access_token,
     new_device_token,
     token_settings,
 )
+from service.migrations_util import upgrade
+from service.models import Base, Patient, Site, Team, User, UserTeam
 from service.settings import Settings
 from tests import hypothesis_profiles
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import pathway
-from service import clinical
 from service.deps import Principal, SessionDep, require
 from service.models import Patient, Site, Team
 from service.problems import NotFound
+from service.readings import evaluation
 
 router = APIRouter(prefix="/api/v1", tags=["pathway"])
 
@@ -41,7 +41,7 @@ def get_pathway(
         raise NotFound("No such site.")
     return {
         "site_id": str(site.id),
-        **pathway.describe(clinical.config_for(site.pathway_overrides)),
+        **pathway.describe(evaluation.config_for(site.pathway_overrides)),
     }
 
 

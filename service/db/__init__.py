@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ClauseElement, Engine, create_engine, event, exc, text
+from sqlalchemy import ClauseElement, Engine, Executable, create_engine, event, exc, text
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -277,3 +277,17 @@ def driver_rows(
             connection_invalidated=lost,
             dialect=connection.dialect,
         ) from error
+
+
+def fetch_all(
+    session: Session,
+    driver_statement: DriverStatement,
+    statement: Executable,
+    params: dict[str, Any],
+) -> Sequence[Sequence[Any]]:
+    """The rows of one query: on PostgreSQL ``driver_statement`` on the DBAPI cursor
+    (``driver_rows``), elsewhere ``statement`` through SQLAlchemy. The two must select the same
+    columns in the same order; values come as each path gives them (``DriverStatement``)."""
+    if is_postgresql(session):
+        return driver_rows(session, driver_statement, params)
+    return session.execute(statement, params).all()

@@ -4,5 +4,5 @@ Parsing and validation use ``fhir.resources``' R4B model classes: the package sh
 R5, not R4 (4.0.1), and R4B is the closest to R4. For the resources used here (Observation,
 QuestionnaireResponse, Bundle, Patient, Flag, OperationOutcome, CapabilityStatement,
 Questionnaire) R4B changed nothing an R4 client sends or expects. Ingestion goes through
-``service.readings.prepare`` and ``service.readings.ingest``, the same path as ``/api/v1``.
+``service.readings.service.prepare`` and ``.ingest``, the same path as ``/api/v1``.
 """

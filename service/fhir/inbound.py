@@ -1,7 +1,7 @@
-"""FHIR resources in, the native reading inputs out (``service.schemas``).
+"""FHIR resources in, the native reading inputs out (``service.readings.schemas``).
 
-Nothing here validates ranges, times or duplicates: ``service.readings.prepare`` does that for
-both front doors. This module only translates, and refuses what it cannot translate exactly
+Nothing here validates ranges, times or duplicates: ``service.readings.service.prepare`` does
+that for both front doors. This module only translates, and refuses what it cannot translate exactly
 (an unknown code, a non-UCUM unit, an unanswered question) instead of dropping it.
 """
 
@@ -23,7 +23,7 @@ from service.fhir.outcome import Issue
 from service.fhir.questionnaire import BY_LINK_ID
 from service.fhir.resources import Observation, QuestionnaireResponse
 from service.nhs_number import is_valid_nhs_number, normalise_nhs_number
-from service.schemas import ReadingIn
+from service.readings.schemas import ReadingIn
 
 ACCEPTED_OBSERVATION_STATUS = {"final", "amended", "corrected"}
 ACCEPTED_RESPONSE_STATUS = {"completed", "amended"}

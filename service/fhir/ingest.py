@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import readings
 from service.access import can_see
 from service.deps import Principal
 from service.fhir import inbound
@@ -28,6 +27,7 @@ from service.fhir.outcome import FhirError, Issue
 from service.fhir.resources import Bundle, Observation, QuestionnaireResponse
 from service.models import Patient, Reading
 from service.problems import Conflict, Unprocessable
+from service.readings import service as readings
 from service.settings import Settings
 
 PARSERS: dict[str, Any] = {

@@ -117,7 +117,7 @@ class MedicationChange(Base):
     """One change in one of the four heart-failure pillars; the latest by date is the state.
 
     The titration rules read these on every reading of a patient on titration
-    (``service.clinical``), and the reports count the pillars at target."""
+    (``service.readings.evaluation``), and the reports count the pillars at target."""
 
     __tablename__ = "medication_changes"
     __table_args__ = (

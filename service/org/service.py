@@ -23,6 +23,7 @@ from service.access import audit_change, manages_site
 from service.alerting import out_of_hours, policy_from_json
 from service.contacts import Contact, contact_to_show
 from service.deps import Principal
+from service.identity.security import hash_password
 from service.models import Site, Team, User, UserTeam
 from service.org.schemas import (
     ResponsePolicyIn,
@@ -34,7 +35,6 @@ from service.org.schemas import (
     UserOut,
 )
 from service.problems import Conflict, Forbidden, NotFound, Unprocessable
-from service.security import hash_password
 
 # The caller the CLI's changes are recorded under: someone with shell access to the service.
 CLI = Principal(role="admin")

@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.lifecycle import SYSTEM_OUTCOMES, Outcome
-from service import alerting, clinical
+from service import alerting
 from service.access import audit_patient_access, patient_for
 from service.deps import Principal
 from service.models import Alert, DeviceToken, OutboxEvent, Patient, PatientEvent, WebhookDelivery
 from service.patients import state as derivation
 from service.problems import Conflict, NotFound, field_error
+from service.readings import evaluation
 from service.reports.schemas import AdmissionIn, AttendanceIn, DischargeIn, EventIn
 from service.timeutil import LONDON
 
@@ -364,7 +365,7 @@ def _reconcile_review(
     mine = [t for t in tasks if t.episode_key and t.episode_key.startswith(wanted)]
     if any(t.outcome and Outcome(t.outcome) not in SYSTEM_OUTCOMES for t in mine):
         return
-    config = clinical.config_for(clinical.site_overrides(session, patient.team_id))
+    config = evaluation.config_for(evaluation.site_overrides(session, patient.team_id))
     alerting.raise_task(
         session,
         patient,

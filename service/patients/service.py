@@ -19,6 +19,7 @@ from service import changes as changes_log
 from service.access import audit_change, audit_patient_access, manages_site, patient_for
 from service.changes import merge_patch
 from service.deps import Principal
+from service.identity.security import hash_device_token, new_device_token
 from service.models import Alert, DeviceToken, Patient, Team
 from service.patients.schemas import (
     DeviceTokenOut,
@@ -28,7 +29,6 @@ from service.patients.schemas import (
     TransferOut,
 )
 from service.problems import Conflict, NotFound, Unprocessable, field_error
-from service.security import hash_device_token, new_device_token
 from service.timeutil import LONDON
 
 # One answer whoever holds the NHS number (the caller's own team or another, in any site): it

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from service.deps import NowDep, SessionDep, SettingsDep
-from service.login import BUSY_RETRY_SECONDS, LoginBusy, LoginLocked, authenticate
+from service.identity.login import BUSY_RETRY_SECONDS, LoginBusy, LoginLocked, authenticate
 from service.org import service as org
 from service.ui import session as ui_session
 from service.ui.pages import (

@@ -24,7 +24,7 @@ from service.models import DeviceToken, Team
 from service.patients import service as patients
 from service.patients.schemas import PatientPatch, Thresholds
 from service.problems import Problem
-from service.readings import list_readings
+from service.readings.service import list_readings
 from service.timeutil import LONDON
 from service.ui import session as ui_session
 from service.ui import views

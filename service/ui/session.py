@@ -27,7 +27,8 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.deps import Principal, revoked
+from service.deps import Principal
+from service.identity.principal import revoked
 from service.models import User, UserTeam
 from service.settings import Settings
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from service.login import PAIR_LIMIT
+from service.identity.login import PAIR_LIMIT
 from tests.cluster.test_cluster import NGINX
 from tests.hardening.support import (
     ROOT,

@@ -26,8 +26,8 @@ from fhirclient.models.quantity import Quantity
 from sqlalchemy import select
 
 from service.db import build_engine, build_sessionmaker, unit_of_work
+from service.identity.security import issue_access_token, token_settings
 from service.models import Alert, Reading, Site, Team
-from service.security import issue_access_token, token_settings
 from service.settings import Settings
 from tests.conftest import NHS_NUMBERS, SECRET, make_device_token, make_patient, make_user
 from tests.fhir.helpers import parse

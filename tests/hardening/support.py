@@ -319,8 +319,8 @@ def seed_network(
 ) -> Network:
     """One site and team, a clinician, a programme lead, an admin, patients with device tokens."""
     from service.db import build_sessionmaker, unit_of_work
+    from service.identity.security import issue_access_token, token_settings
     from service.models import Site, Team
-    from service.security import issue_access_token, token_settings
     from service.settings import Settings
     from tests.conftest import make_device_token, make_patient, make_user, nhs_number
 

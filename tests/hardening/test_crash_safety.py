@@ -1,6 +1,6 @@
 """Crash safety: SIGKILL a real `mhf serve` again and again while patients' apps post readings.
 
-The claim under test (service/deps.py, service/readings.py): a 2xx means the transaction is
+The claim under test (service/deps.py, service/readings/service.py): a 2xx means the transaction is
 durable, and the client's reading id makes a re-send harmless. So after any number of crashes:
 every acknowledged reading is stored exactly once, re-sending everything stores nothing twice,
 and every reading that qualifies for a red alert has its alert (and the alert its notification).

@@ -8,7 +8,7 @@ import json
 import jwt
 import pytest
 
-from service.security import issue_access_token, token_settings
+from service.identity.security import issue_access_token, token_settings
 from tests.conftest import _PASSWORD, T0
 
 
@@ -133,8 +133,8 @@ def test_revoked_device_token_is_401(client, world):
     patient = world.patients["pat_A1"]
     tokens = client.post(f"/api/v1/patients/{patient}/device-token", headers=world.auth("clin_A1"))
     assert tokens.status_code == 201
+    from service.identity.security import hash_device_token
     from service.models import DeviceToken
-    from service.security import hash_device_token
 
     with world.app.state.sessions() as s:
         row = (

@@ -399,8 +399,8 @@ def _objects(client, world, tokens):
     """An alert, readings, a spare device token and a webhook per target team, via the API."""
     from sqlalchemy import select
 
+    from service.identity.security import hash_device_token
     from service.models import DeviceToken, Patient
-    from service.security import hash_device_token
 
     answers = {
         "breathlessness": "usual",

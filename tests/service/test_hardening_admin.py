@@ -316,7 +316,7 @@ def test_signing_out_of_the_pages_ends_bearer_tokens_too(client, world, clock):
 def test_revocation_compares_the_tokens_whole_seconds_safely():
     from datetime import UTC, datetime
 
-    from service.deps import revoked
+    from service.identity.principal import revoked
 
     signed_out = datetime(2026, 11, 20, 9, 0, 0, 500_000, tzinfo=UTC)
     issued_same_second = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC).timestamp()

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from service import login as login_module
 from service.db import unit_of_work
-from service.login import ADDRESS_LIMIT, PAIR_LIMIT, LoginBusy, LoginLocked, hashing_gate
+from service.identity import login as login_module
+from service.identity.login import ADDRESS_LIMIT, PAIR_LIMIT, LoginBusy, LoginLocked, hashing_gate
 from service.models import LoginAttempt
 from tests.conftest import T0
 from tests.service.test_auth import login

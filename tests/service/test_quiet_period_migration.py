@@ -7,10 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from service.clinical import config_for
 from service.db import build_engine, build_sessionmaker
 from service.migrations_util import upgrade
 from service.models import Site
+from service.readings.evaluation import config_for
 from tests.conftest import PG_URL, T0
 from tests.reports.test_migration import _scratch_postgres
 

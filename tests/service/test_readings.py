@@ -357,8 +357,8 @@ def test_the_answer_is_what_was_stored(client, world):
 def test_findings_are_those_of_the_whole_history(client, world, clock):
     # Ingest loads only what the rules read (pathway.history_lookback); what it finds must be
     # what the pathway finds given every stored reading.
-    from service import clinical
     from service.models import Patient
+    from service.readings import evaluation
 
     days = 58
     history = []
@@ -410,13 +410,13 @@ def test_findings_are_those_of_the_whole_history(client, world, clock):
     with world.app.state.sessions() as s:
         patient = s.get(Patient, world.patients["pat_A1"])
         stored = s.scalars(select(Reading).where(Reading.patient_id == patient.id)).all()
-        config = clinical.config_for(clinical.site_overrides(s, patient.team_id))
+        config = evaluation.config_for(evaluation.site_overrides(s, patient.team_id))
         expected = pathway.evaluate(
             config,
-            clinical.patient_context(patient),
-            [clinical.to_pathway_reading(r) for r in stored],
+            evaluation.patient_context(patient),
+            [evaluation.to_pathway_reading(r) for r in stored],
             [
-                clinical.to_pathway_reading(
+                evaluation.to_pathway_reading(
                     {
                         **r,
                         "id": r["id"],
@@ -466,7 +466,7 @@ def test_the_ingest_answer_is_what_the_ingest_model_would_serialise(client, worl
     """Ingest serialises its answer's plain values without building IngestOut: the bytes are
     the ones the model gives for them (field order, float and time formats, units, nulls,
     findings and advice, re-sent readings), for every reading type, single or in a batch."""
-    from service.schemas import IngestOut
+    from service.readings.schemas import IngestOut
 
     answers = {
         "breathlessness": "worse",

@@ -1,4 +1,4 @@
-"""Staff login (OAuth2 password flow); the limits live in ``service.login``."""
+"""Staff login (OAuth2 password flow) and sign-out; the limits live in ``login.py``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
-from service.login import BUSY_RETRY_SECONDS, LoginBusy, LoginLocked, authenticate
+from service.identity.login import BUSY_RETRY_SECONDS, LoginBusy, LoginLocked, authenticate
+from service.identity.security import issue_access_token, token_settings
 from service.org.service import end_sessions
 from service.problems import TooManyRequests, Unauthorized
 from service.schemas import TokenOut
-from service.security import issue_access_token, token_settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

@@ -25,8 +25,8 @@ from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import serialize_on
+from service.identity.security import verify_password
 from service.models import LoginAttempt, User
-from service.security import verify_password
 from service.settings import Settings
 
 PAIR_LIMIT, ADDRESS_LIMIT, ACCOUNT_LIMIT = 5, 20, 50

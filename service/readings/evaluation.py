@@ -1,10 +1,11 @@
-"""The service's side of the pathway: rows in, pathway values through, findings and alerts out."""
+"""The pathway run over a patient's history: rows in, pathway values through, findings and
+alerts out."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
@@ -16,8 +17,7 @@ from sqlalchemy.orm import Session
 import pathway
 from pathway.advice import NHS_111, TEAM_CALLS, advise, when_the_team_calls
 from pathway.response import due_at
-from service.db import DriverStatement, driver_rows
-from service.db.dialect import is_postgresql
+from service.db import DriverStatement, fetch_all
 from service.db.types import UTCDateTime
 from service.models import MedicationChange as MedicationChangeRow
 from service.models import Patient, Reading, Site, Team
@@ -113,11 +113,7 @@ def medication_changes(session: Session, patient: IngestPatient) -> list[pathway
     if patient.cohort != "medication_optimisation":
         return []
     statement, driver = _medication_changes()
-    params = {"patient_id": patient.id}
-    if is_postgresql(session):
-        rows: Iterable[Sequence[Any]] = driver_rows(session, driver, params)
-    else:
-        rows = session.execute(statement, params).all()
+    rows = fetch_all(session, driver, statement, {"patient_id": patient.id})
     return [
         pathway.MedicationChange(
             changed_at=datetime.combine(changed_on, time.min, tzinfo=LONDON),
@@ -234,15 +230,14 @@ def load_history(
     starts = {f"from_{kind.value}": max(earliest - back, floor) for kind, back in lookback.items()}
     params = {f"from_{kind}": None for kind in _TYPES} | starts
     params.update(patient_id=patient_id, start=min(starts.values()))
-    if is_postgresql(session):
-        rows: Iterable[Sequence[Any]] = driver_rows(session, _HISTORY_DRIVER, params)
-    else:
-        rows = [(str(rid), *rest) for rid, *rest in session.execute(_HISTORY, params)]
+    rows = fetch_all(session, _HISTORY_DRIVER, _HISTORY, params)
     excluded = {str(rid) for rid in exclude}
     reading, types, symptoms = pathway.Reading, _TYPES, _symptoms
+    # Ids as strings, as the pathway wants them: PostgreSQL's statement gives them as text
+    # already, SQLite's as UUIDs.
     return [
         reading(
-            id=rid,
+            id=str(rid),
             type=types[kind],
             # In UTC whatever the connection's time zone, as the column type gives it.
             taken_at=taken_at.astimezone(UTC),
@@ -252,7 +247,7 @@ def load_history(
             symptoms=None if answers is None else symptoms(answers),
         )
         for rid, kind, taken_at, value, systolic, diastolic, answers in rows
-        if rid not in excluded
+        if str(rid) not in excluded
     ]
 
 
