@@ -94,9 +94,15 @@ def _callers_of_use_cases() -> list[Path]:
 
 def test_the_routers_are_found():
     # Guards the rule below against finding nothing to forbid.
-    assert {"service.alerting.api", "service.patients.api", "service.api.readings"} <= (
-        _router_modules()
-    )
+    assert {
+        "service.alerting.api",
+        "service.patients.api",
+        "service.api.readings",
+        "service.reports.api",
+        "service.fhir.api",
+        "service.pathway.api",
+        "service.health",
+    } <= _router_modules()
 
 
 @pytest.mark.parametrize("path", _callers_of_use_cases(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -140,10 +146,17 @@ def test_only_the_db_package_asks_which_database_it_is(path):
     assert "dialect.name" not in path.read_text()
 
 
-def test_no_page_module_is_over_600_lines():
-    for path in (ROOT / "service" / "ui").rglob("*.py"):
-        lines = len(path.read_text().splitlines())
-        assert lines <= 600, f"{path.relative_to(ROOT)}: {lines} lines; split it by page area"
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "service").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_no_module_is_over_600_lines(path):
+    """A module past 600 lines holds more than one responsibility: split it by page area, by
+    room (routes, use cases, queries) or, for a registry, by family. Migrations are exempt: each
+    stays as it ran."""
+    if ROOT / "service" / "migrations" in path.parents:
+        return
+    lines = len(path.read_text().splitlines())
+    assert lines <= 600, f"{path.relative_to(ROOT)}: {lines} lines; split it"
 
 
 def test_every_route_states_who_may_call_it():
