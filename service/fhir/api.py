@@ -97,6 +97,14 @@ def _audit(
         )
 
 
+def _searchset(
+    entries: list[dict[str, Any]], links: list[tuple[str, str]], now: datetime
+) -> Response:
+    return fhir_response(
+        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
+    )
+
+
 # --- conformance -------------------------------------------------------------------------
 
 
@@ -249,9 +257,7 @@ def _search_readings(
         }
         for r in rows
     ]
-    return fhir_response(
-        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
-    )
+    return _searchset(entries, links, now)
 
 
 @router.get(
@@ -386,9 +392,7 @@ def patient_everything(
     links = [("self", f"{url}?{params.query_string()}".rstrip("?"))]
     if next_cursor:
         links.append(("next", f"{url}?{params.query_string(_cursor=next_cursor)}"))
-    return fhir_response(
-        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
-    )
+    return _searchset(entries, links, now)
 
 
 @router.get(
@@ -414,9 +418,7 @@ def search_flags(
         for a in rows
     ]
     links = [("self", f"{base}/Flag?{params.query_string()}")]
-    return fhir_response(
-        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
-    )
+    return _searchset(entries, links, now)
 
 
 @router.get("/Flag/{flag_id}", responses=RESPONSES, summary="Read a Flag (clinician of the team)")

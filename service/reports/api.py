@@ -5,10 +5,12 @@ medicines and KCCQ-12, lives in the patients room, ``service.patients``.)"""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from service.deps import NowDep, Principal, SessionDep, require
 from service.reports import build, charts
@@ -22,6 +24,7 @@ from service.reports.csv_export import (
 from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.period import report_month
+from service.reports.shapes import FunnelData
 
 router = APIRouter(prefix="/api/v1")
 reports = APIRouter(prefix="/reports", tags=["reports"])
@@ -61,6 +64,11 @@ def _csv(body: str, filename: str) -> Response:
     )
 
 
+def _funnel(session: Session, now: datetime, metric: str, month: str | None) -> FunnelData:
+    proportion = build.find_metric(metric, proportion=True)
+    return build.funnel_data(FigureStore(session, now), proportion, report_month(month, now))
+
+
 @reports.get("/metrics", summary="Metric definitions with their SQL (any staff)")
 def metric_definitions(principal: Staff) -> dict[str, Any]:
     return {"metrics": build.definitions()}
@@ -98,10 +106,8 @@ def network_funnel(
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
 ) -> dict[str, Any]:
-    proportion = build.find_metric(metric, proportion=True)
-    data = build.funnel_data(FigureStore(session, now), proportion, report_month(month, now))
     # A plain dict, as the route declares: its OpenAPI schema stays a free-form object.
-    return dict(data)
+    return dict(_funnel(session, now, metric, month))
 
 
 @reports.get(
@@ -117,9 +123,7 @@ def network_funnel_svg(
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
 ) -> Response:
-    proportion = build.find_metric(metric, proportion=True)
-    data = build.funnel_data(FigureStore(session, now), proportion, report_month(month, now))
-    return Response(charts.funnel_svg(data), media_type=SVG_MEDIA)
+    return Response(charts.funnel_svg(_funnel(session, now, metric, month)), media_type=SVG_MEDIA)
 
 
 @reports.get(
