@@ -398,8 +398,9 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
 @click.option("--resnapshot", is_flag=True, help="Recompute the earlier months' snapshots.")
 def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: bool) -> None:
     from service.reports import build
+    from service.reports.figures import FigureStore
     from service.reports.groups import Grouping
-    from service.reports.period import last_months
+    from service.reports.period import check_month, last_months
     from service.reports.runner import compute_all
     from service.reports.snapshot import snapshot_month
 
@@ -433,7 +434,7 @@ def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: boo
             snapshot_month(session, m, NOW)
     click.echo(f"snapshots of {len(todo)} earlier months: {time.perf_counter() - started:.1f} s")
 
-    period = build.check_month(month, NOW)
+    period = check_month(month, NOW)
     params = {
         "start": period.start_utc,
         "end": period.end_utc,
@@ -457,7 +458,7 @@ def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: boo
 
     def report() -> object:
         with sessions() as session:
-            return build.network_report(build.FigureStore(session, NOW), month, 12)
+            return build.network_report(FigureStore(session, NOW), month, 12)
 
     # Every raw query must give the report's own (unsuppressed) figure, or the ratio means nothing.
     with sessions() as session:
@@ -505,7 +506,7 @@ def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: boo
 
     def report_with(factory: Any) -> object:
         with factory() as session:
-            return build.network_report(build.FigureStore(session, NOW), month, 12)
+            return build.network_report(FigureStore(session, NOW), month, 12)
 
     click.echo(cpu_ratio(database_url, report_with, RAW_ADHERENCE, params, runs))
     engine.dispose()

@@ -8,12 +8,11 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from service import docs, ui
+from service import docs, health, ui
 from service.alerting import api as alerts_api
-from service.api import fhir, health, reports
-from service.api import pathway as pathway_api
 from service.audit import api as audit_api
 from service.db import build_engine, build_sessionmaker
+from service.fhir import api as fhir
 from service.identity import api as identity_api
 from service.logs import configure_logging
 from service.middleware import (
@@ -24,11 +23,13 @@ from service.middleware import (
     TrustedHostsMiddleware,
 )
 from service.org import api as org
+from service.pathway import api as pathway_api
 from service.patients import api as patients
 from service.patients import events_api as patient_events
 from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
 from service.readings import api as readings_api
+from service.reports import api as reports
 from service.settings import Settings, get_settings
 from service.timeutil import utcnow
 

@@ -184,7 +184,7 @@ from service.reports.cli import report_command  # noqa: E402 - after the command
 main.add_command(report_command, "report")
 
 try:
-    from service.pathway_cli import pathway_group
+    from service.pathway.cli import pathway_group
 
     main.add_command(pathway_group, "pathway")
 except ImportError:  # pragma: no cover - only while the pathway CLI is being built

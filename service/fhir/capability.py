@@ -1,4 +1,4 @@
-"""The CapabilityStatement: exactly what ``service.api.fhir`` implements, and nothing more."""
+"""The CapabilityStatement: exactly what ``service.fhir.api`` implements, and nothing more."""
 
 from __future__ import annotations
 

@@ -13,10 +13,13 @@ from urllib.parse import urlencode
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
+from service.access import can_see, patient_for
+from service.deps import Principal
 from service.fhir import codes
 from service.fhir.outcome import FhirError, Issue
-from service.models import Alert, Reading
+from service.models import Alert, Patient, Reading
 from service.pagination import aware_datetime, decode, encode_cursor, keyset, uuid_value
+from service.problems import NotFound
 from service.timeutil import LONDON
 
 DEFAULT_COUNT = 50
@@ -198,3 +201,33 @@ def alerts(session: Session, patient_id: uuid.UUID, status: str | None) -> list[
     elif status is not None:
         raise bad("Flag status supports active and inactive", "status", "not-supported")
     return list(session.scalars(query.order_by(Alert.raised_at, Alert.id)).all())
+
+
+def patient_of(session: Session, principal: Principal, params: Params) -> Patient:
+    """The one patient a search names, by reference or NHS number, if the caller may see them;
+    a patient's own token may leave it out."""
+    ref = params.one("subject", "patient")
+    nhs = params.one("patient.identifier")
+    if ref is None and nhs is None:
+        if principal.role == "patient" and principal.patient_id is not None:
+            return patient_for(session, principal, principal.patient_id)
+        raise bad("subject (or patient) is required", "subject", "required")
+    if ref is not None:
+        try:
+            patient_id = uuid.UUID(ref.rsplit("Patient/", 1)[-1])
+        except ValueError:
+            raise NotFound("No such patient.") from None
+        found = patient_for(session, principal, patient_id)
+        if nhs is not None and f"{codes.NHS_NUMBER}|{found.nhs_number}" != nhs:
+            raise NotFound("No such patient.")
+        return found
+    assert nhs is not None
+    system, _, value = nhs.rpartition("|")
+    if system != codes.NHS_NUMBER:
+        raise bad(f"patient.identifier must be {codes.NHS_NUMBER}|{{number}}", "patient.identifier")
+    row = session.scalars(
+        select(Patient).where(Patient.nhs_number == value).order_by(Patient.status == "discharged")
+    ).first()
+    if row is None or not can_see(principal, row):
+        raise NotFound("No such patient.")
+    return row

@@ -5,8 +5,10 @@ Every label is escaped: site codes and names come from administrators' input.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 from xml.sax.saxutils import escape
+
+from service.reports.shapes import FunnelData, FunnelLimit, TrendSeries
 
 WIDTH, HEIGHT = 720, 420
 LEFT, RIGHT, TOP, BOTTOM = 64, 150, 40, 56
@@ -97,7 +99,7 @@ def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def funnel_svg(data: dict[str, Any]) -> str:
+def funnel_svg(data: FunnelData) -> str:
     metric = data["metric"]
     title = f"{metric['title']}, {data['month']}: funnel plot"
     limits = data["limits"]
@@ -117,13 +119,14 @@ def funnel_svg(data: dict[str, Any]) -> str:
         [(v, f"{v:g}") for v in _nice_ticks(0, max_x)],
         [0, 20, 40, 60, 80, 100],
     )
-    for key, colour, dash in (
-        ("95", "#ed8b00", "6 4"),
-        ("998", "#da291c", "2 3"),
-    ):
-        for side in ("lower", "upper"):
+    bands: tuple[tuple[Callable[[FunnelLimit], tuple[float, float]], str, str], ...] = (
+        (lambda row: (row["lower_95"], row["upper_95"]), "#ed8b00", "6 4"),
+        (lambda row: (row["lower_998"], row["upper_998"]), "#da291c", "2 3"),
+    )
+    for band, colour, dash in bands:
+        for side in (0, 1):
             path = " ".join(
-                f"{'M' if i == 0 else 'L'}{xs(row['denominator'])},{ys(row[f'{side}_{key}'])}"
+                f"{'M' if i == 0 else 'L'}{xs(row['denominator'])},{ys(band(row)[side])}"
                 for i, row in enumerate(limits)
             )
             body.append(
@@ -136,7 +139,10 @@ def funnel_svg(data: dict[str, Any]) -> str:
             f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{NETWORK_COLOUR}"/>'
         )
     for i, point in enumerate(points):
-        x, y = xs(point["denominator"]), ys(point["value"])
+        value = point["value"]
+        if not isinstance(value, int | float):
+            continue  # resting on 1-7 people: hidden even though its counts are shown
+        x, y = xs(point["denominator"]), ys(value)
         body.append(
             f'<circle cx="{x}" cy="{y}" r="5" fill="{PALETTE[i % len(PALETTE)]}">'
             f"<title>{escape(point['code'])}: {point['value']}% of {point['denominator']}"
@@ -156,7 +162,7 @@ def funnel_svg(data: dict[str, Any]) -> str:
     return _svg(title, body)
 
 
-def trend_svg(data: dict[str, Any]) -> str:
+def trend_svg(data: TrendSeries) -> str:
     metric = data["metric"]
     months: list[str] = data["months"]
     title = f"{metric['title']}: {months[0]} to {months[-1]}"

@@ -31,9 +31,16 @@ def report_command(
     """Write the network and site reports, equity splits, funnel plots and trend charts."""
     from service.db import build_engine, build_sessionmaker, unit_of_work
     from service.reports import build, charts
+    from service.reports.csv_export import (
+        equity_csv_rows,
+        network_csv_rows,
+        site_csv_rows,
+        to_csv,
+    )
+    from service.reports.figures import FigureStore
     from service.reports.groups import EQUITY_DIMENSIONS
     from service.reports.metrics import REGISTRY
-    from service.reports.period import parse_month
+    from service.reports.period import current_month, parse_month
     from service.timeutil import utcnow
 
     try:
@@ -41,7 +48,7 @@ def report_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
     now = utcnow()
-    if month > build.current_month(now):
+    if month > current_month(now):
         raise click.BadParameter("that month has not started yet", param_hint="--month")
     url = database_url or get_settings().database_url
     engine = build_engine(url)
@@ -50,8 +57,8 @@ def report_command(
     written: list[Path] = []
     try:
         with unit_of_work(build_sessionmaker(engine)) as session:
-            store = build.FigureStore(session, now)
-            sites = build.sites(session)
+            store = FigureStore(session, now)
+            sites = store.sites()
             proportions = [m for m in REGISTRY.values() if m.is_proportion]
             steps = (
                 [("network", None, None)]
@@ -64,19 +71,20 @@ def report_command(
                 steps, desc=f"report {month}", unit="part", disable=no_progress
             ):
                 if kind == "network":
-                    rows = build.network_csv_rows(store, month, trend_months)
-                    written.append(_write(out_dir / f"network-{month}.csv", build.to_csv(rows)))
+                    rows = network_csv_rows(store, month, trend_months)
+                    written.append(_write(out_dir / f"network-{month}.csv", to_csv(rows)))
                 elif kind == "site" and site is not None:
-                    rows = build.site_csv_rows(store, site, month, 1)
+                    rows = site_csv_rows(store, site, month, 1)
                     written.append(
-                        _write(out_dir / f"site-{_safe(site.code)}-{month}.csv", build.to_csv(rows))
+                        _write(
+                            out_dir / f"site-{_safe(site.code)}-{month}.csv",
+                            to_csv(rows),
+                        )
                     )
                 elif kind == "equity" and site is not None and extra is not None:
                     report = build.equity_report(store, site, month, extra)
                     name = f"equity-{_safe(site.code)}-{extra}-{month}.csv"
-                    written.append(
-                        _write(out_dir / name, build.to_csv(build.equity_csv_rows(report)))
-                    )
+                    written.append(_write(out_dir / name, to_csv(equity_csv_rows(report))))
                 elif kind == "funnel" and extra is not None:
                     data = build.funnel_data(store, REGISTRY[extra], month)
                     written.append(

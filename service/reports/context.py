@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Date, String, bindparam
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.selectable import CTE
 
 from service.db.types import UTCDateTime
 from service.reports.period import Period, london_midnight
@@ -39,7 +40,7 @@ class Ctx:
     tz_shifts: tuple[BindParameter[str], ...]
     # Common table expressions several metrics read (this month's patients, alerts, medicines):
     # built once per statement, so a batch of metrics computes each once.
-    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    shared: dict[str, CTE] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, period: Period) -> Ctx:

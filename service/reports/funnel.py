@@ -7,7 +7,8 @@ outside the 99.8 % limits differ from the network by more than chance would usua
 from __future__ import annotations
 
 import math
-from typing import Any
+
+from service.reports.shapes import FunnelLimit
 
 Z_95 = 1.959964
 Z_998 = 3.090232
@@ -31,8 +32,8 @@ def denominators(largest: float, points: int = FUNNEL_POINTS) -> list[int]:
     return sorted(values)
 
 
-def funnel_limits(proportion: float, largest_denominator: float) -> list[dict[str, Any]]:
-    rows = []
+def funnel_limits(proportion: float, largest_denominator: float) -> list[FunnelLimit]:
+    rows: list[FunnelLimit] = []
     for n in denominators(largest_denominator):
         lo95, hi95 = limits(proportion, n, Z_95)
         lo998, hi998 = limits(proportion, n, Z_998)

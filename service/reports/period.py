@@ -133,3 +133,17 @@ def _offset_minutes(instant: datetime) -> int:
 def last_months(month: str, count: int) -> list[str]:
     """``count`` months ending with ``month``, oldest first."""
     return [shift_month(month, -i) for i in range(count - 1, -1, -1)]
+
+
+def as_of_date(now: datetime) -> date:
+    """Today in London: a report's month is cut here."""
+    return now.astimezone(LONDON).date()
+
+
+def check_month(month: str, now: datetime) -> Period:
+    """The period for ``month``, cut at today; ValueError for a month not yet started."""
+    return Period.for_month(month, as_of=as_of_date(now))
+
+
+def current_month(now: datetime) -> str:
+    return month_of(as_of_date(now))

@@ -7,17 +7,17 @@ Figures are stored unsuppressed; disclosure control is applied when they are rea
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from service.models import ReportSnapshot
-from service.reports.build import as_of_date
 from service.reports.groups import Grouping
-from service.reports.period import Period
-from service.reports.runner import compute_all
+from service.reports.period import Period, as_of_date
+from service.reports.runner import MetricValue, compute_all
 
 
 def snapshot_month(session: Session, month: str, now: datetime) -> int:
@@ -31,7 +31,7 @@ def snapshot_month(session: Session, month: str, now: datetime) -> int:
         raise ValueError(f"{month} has not ended yet")
     by_site = compute_all(session, period, Grouping("site"))
     by_team = compute_all(session, period, Grouping("team"))
-    rows: list[dict[str, Any]] = []
+    rows: list[SnapshotRow] = []
     for metric_id, grouped in by_site.items():
         total = grouped.total
         rows.append(_row(month, "network", None, metric_id, total, now))
@@ -46,9 +46,29 @@ def snapshot_month(session: Session, month: str, now: datetime) -> int:
     return len(rows)
 
 
+class SnapshotRow(TypedDict):
+    """One figure as ``report_snapshots`` stores it."""
+
+    month: str
+    scope: str
+    scope_id: uuid.UUID | None
+    scope_key: str
+    metric_id: str
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    n: int
+    computed_at: datetime
+
+
 def _row(
-    month: str, scope: str, scope_id: Any, metric_id: str, value: Any, now: datetime
-) -> dict[str, Any]:
+    month: str,
+    scope: str,
+    scope_id: uuid.UUID | None,
+    metric_id: str,
+    value: MetricValue,
+    now: datetime,
+) -> SnapshotRow:
     return {
         "month": month,
         "scope": scope,

@@ -1,10 +1,10 @@
 """The network reports, trends and equity splits, and their CSVs (programme leads), built by
-``service.reports.build`` with the same disclosure control as the API's."""
+``service.reports.build`` and ``service.reports.csv_export`` with the same disclosure control as
+the API's."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -13,9 +13,12 @@ from service.deps import NowDep, SessionDep
 from service.models import Site
 from service.problems import Problem
 from service.reports import build
+from service.reports.csv_export import CSV_MEDIA, equity_csv_rows, network_csv_rows, to_csv
+from service.reports.figures import FigureStore, sites
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY
-from service.reports.period import report_month, shift_month
+from service.reports.period import current_month, report_month, shift_month
+from service.reports.shapes import NetworkMetric
 from service.ui import charts, views
 from service.ui.pages import (
     Lead,
@@ -29,7 +32,7 @@ DEFAULT_TREND_METRIC = "weight_adherence"
 
 
 def _month_choices(now: datetime) -> list[str]:
-    current = build.current_month(now)
+    current = current_month(now)
     return [shift_month(current, -i) for i in range(0, 25)]
 
 
@@ -57,11 +60,11 @@ def reports_page(
 ) -> Response:
     """Sites side by side, trends and equity splits, disclosure-controlled (programme lead)."""
     chosen = _chosen_month(month, now)
-    store = build.FigureStore(session, now)
+    store = FigureStore(session, now)
     report = build.network_report(store, chosen, build.DEFAULT_TREND_MONTHS)
     trend_id = metric if metric in REGISTRY else DEFAULT_TREND_METRIC
     trend_metric = next(m for m in report["metrics"] if m["id"] == trend_id)
-    all_sites = build.sites(session)
+    all_sites = store.sites()
     trend_charts = [
         views.trend_chart(f"trend-{s['code'].lower()}", trend_metric, s["code"], s["name"])
         for s in report["sites"]
@@ -69,7 +72,7 @@ def reports_page(
     equity_site = _site_by_code(all_sites, site)
     equity_by = by if by in EQUITY_DIMENSIONS else "imd_quintile"
     equity = build.equity_report(store, equity_site, chosen, equity_by) if equity_site else None
-    sections: dict[str, list[dict[str, Any]]] = {}
+    sections: dict[str, list[NetworkMetric]] = {}
     for row in report["metrics"]:
         sections.setdefault(row["section"], []).append(row)
     return render(
@@ -102,7 +105,7 @@ def reports_page(
 def _csv_response(body: str, filename: str) -> Response:
     response = Response(
         body,
-        media_type=build.CSV_MEDIA,
+        media_type=CSV_MEDIA,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
     return secure(response)
@@ -114,8 +117,8 @@ def network_csv(
 ) -> Response:
     """The network report as CSV, as the API gives it (programme lead)."""
     chosen = _chosen_month(month, now)
-    rows = build.network_csv_rows(build.FigureStore(session, now), chosen)
-    return _csv_response(build.to_csv(rows), f"network-{chosen}.csv")
+    rows = network_csv_rows(FigureStore(session, now), chosen)
+    return _csv_response(to_csv(rows), f"network-{chosen}.csv")
 
 
 @router.get("/reports/equity.csv")
@@ -130,12 +133,12 @@ def equity_csv(
 ) -> Response:
     """A site's equity split as CSV, as the API gives it (programme lead)."""
     chosen = _chosen_month(month, now)
-    chosen_site = _site_by_code(build.sites(session), site)
+    chosen_site = _site_by_code(sites(session), site)
     if chosen_site is None:
         return error_page(request, user, 404, "No sites", "There are no sites to report on yet.")
     equity_by = by if by in EQUITY_DIMENSIONS else "imd_quintile"
-    report = build.equity_report(build.FigureStore(session, now), chosen_site, chosen, equity_by)
+    report = build.equity_report(FigureStore(session, now), chosen_site, chosen, equity_by)
     return _csv_response(
-        build.to_csv(build.equity_csv_rows(report)),
+        to_csv(equity_csv_rows(report)),
         f"equity-{chosen_site.code}-{equity_by}-{chosen}.csv",
     )

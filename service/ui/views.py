@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from service.models import Reading
+from service.reports.shapes import NetworkMetric
 from service.timeutil import LONDON
 from service.ui import charts
 
@@ -393,7 +394,7 @@ def month_name(month: str) -> str:
 
 
 def trend_chart(
-    chart_id: str, metric: dict[str, Any], site_code: str, site_name: str
+    chart_id: str, metric: NetworkMetric, site_code: str, site_name: str
 ) -> charts.Chart:
     """A site's 12 months of one metric against the network, from the disclosed figures."""
     trend = metric["trend"]

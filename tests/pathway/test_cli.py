@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pathway import ReadingType
-from service.pathway_cli import parse_reading, pathway_group
+from service.pathway.cli import parse_reading, pathway_group
 
 
 def run(*args: str) -> str:

@@ -180,7 +180,7 @@ def _evaluate_cohort(patients: int, workers: int, seed: int = 1) -> list:  # typ
     from concurrent.futures import ProcessPoolExecutor
 
     from pathway.evaluation.report import merge
-    from service.pathway_cli import _chunks, _synthetic_chunk
+    from service.pathway.cli import _chunks, _synthetic_chunk
 
     config = default_pathway()
     params = CohortParams(patients=patients, days=365, seed=seed)

@@ -15,9 +15,12 @@ from datetime import UTC, datetime
 import pytest
 
 from service.reports import build
+from service.reports.csv_export import network_csv_rows
 from service.reports.disclosure import LARGEST_SUPPRESSED, SUPPRESSED, whole
+from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER, Grouping
 from service.reports.metrics import REGISTRY
+from service.reports.period import check_month
 from service.reports.runner import compute_all
 from tests.reports.builders import Data, build_network
 from tests.reports.reader import Reader
@@ -73,13 +76,13 @@ class Attack:
 def released(session) -> list[Attack]:  # type: ignore[no-untyped-def]
     """Every table a programme lead can take for the month: one system per metric (no relation
     joins two metrics), each over every released table."""
-    store = build.FigureStore(session, NOW)
+    store = FigureStore(session, NOW)
     sites = store.sites()
-    period = build.check_month(MONTH, NOW)
+    period = check_month(MONTH, NOW)
     network = {m["id"]: m for m in build.network_report(store, MONTH, trend_months=2)["metrics"]}
     csv = {
         (r["site_code"], r["metric_id"]): r
-        for r in build.network_csv_rows(store, MONTH, trend_months=2)
+        for r in network_csv_rows(store, MONTH, trend_months=2)
         if r["month"] == MONTH
     }
     site_reports = {

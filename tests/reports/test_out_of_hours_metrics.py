@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from service.reports import build
+from service.reports.figures import FigureStore
 from tests.reports.builders import T0, Data
 from tests.reports.test_metrics import check_table
 
@@ -88,7 +89,7 @@ def test_out_of_hours_metrics(session, data):  # type: ignore[no-untyped-def]
 
 
 def test_a_lead_sees_the_out_of_hours_counts_disclosure_controlled(session, data):  # type: ignore[no-untyped-def]
-    store = build.FigureStore(session, T0)
+    store = FigureStore(session, T0)
     report = build.network_report(store, "2026-10", trend_months=1)
     metric = next(m for m in report["metrics"] if m["id"] == "red_alerts_out_of_hours")
     # Counts of 1-7 are never shown to a lead: the sites and the network are all hidden.

@@ -103,6 +103,10 @@ def test_the_routers_are_found():
         "service.patients.api",
         "service.readings.api",
         "service.identity.api",
+        "service.reports.api",
+        "service.fhir.api",
+        "service.pathway.api",
+        "service.health",
     } <= _router_modules()
 
 
@@ -166,10 +170,17 @@ def test_the_alerting_audit_and_job_rooms_use_capabilities_not_the_dialect(room)
             assert "sqlalchemy.dialects" not in text, path
 
 
-def test_no_page_module_is_over_600_lines():
-    for path in (ROOT / "service" / "ui").rglob("*.py"):
-        lines = len(path.read_text().splitlines())
-        assert lines <= 600, f"{path.relative_to(ROOT)}: {lines} lines; split it by page area"
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "service").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_no_module_is_over_600_lines(path):
+    """A module past 600 lines holds more than one responsibility: split it by page area, by
+    room (routes, use cases, queries) or, for a registry, by family. Migrations are exempt: each
+    stays as it ran."""
+    if ROOT / "service" / "migrations" in path.parents:
+        return
+    lines = len(path.read_text().splitlines())
+    assert lines <= 600, f"{path.relative_to(ROOT)}: {lines} lines; split it"
 
 
 def test_every_route_states_who_may_call_it():

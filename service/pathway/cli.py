@@ -43,7 +43,7 @@ from pathway.evaluation.svg import trade_off
 from pathway.evaluation.sweep import SWEEPS, current, points, sweep_alerts
 from pathway.units import to_kg
 from pathway.window import london_day
-from service.pathway_from_db import SiteData, load_from_db
+from service.pathway.from_db import SiteData, load_from_db
 
 PatientReadings = dict[str, list[Reading]]
 
@@ -384,7 +384,7 @@ def _curves(
     return curves
 
 
-def main() -> None:  # pragma: no cover - `python -m service.pathway_cli` for local use
+def main() -> None:  # pragma: no cover - `python -m service.pathway.cli` for local use
     pathway_group()
 
 

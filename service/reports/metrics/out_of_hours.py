@@ -1,6 +1,7 @@
 """Red alerts raised out of hours: how many, how each site handled them, and how fast the team
 answered them. Registered with the other metrics (``service.reports.metrics`` imports this
-module last), so they run in the same statement and go through the same disclosure control.
+module after the sections above it), so they run in the same statement and go through the same
+disclosure control.
 
 The rows are the month's red alerts that became red outside the team's working hours: the alert
 recorded, at that moment, what the site's setting did with it (``alerts.out_of_hours_handling``,
@@ -12,14 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, case, exists, literal_column, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import case, exists, or_, select
 
 from alerts.out_of_hours import Handling
 from service.models import Alert, OutboxEvent, Patient, Webhook, WebhookDelivery
 from service.reports.context import Ctx
 from service.reports.families import Family, in_instants
-from service.reports.metrics import ALERTS, Measure, Metric, register
+from service.reports.metrics.registry import ALERTS, Measure, Metric, one, register
 
 HANDED_OVER = (Handling.OUT_OF_HOURS_WEBHOOK, Handling.URGENT_COMMUNITY_RESPONSE)
 # Each handling's metric id suffix and title.
@@ -62,10 +62,6 @@ def _out_of_hours_alerts(ctx: Ctx) -> Any:
 OUT_OF_HOURS_ALERTS = Family("out_of_hours_alerts", _out_of_hours_alerts)
 
 
-def _one(ctx: Ctx, a: Any) -> ColumnElement[int]:
-    return literal_column("1", Integer)
-
-
 def _handled(handling: Handling) -> Measure:
     return Measure(OUT_OF_HOURS_ALERTS, where=lambda ctx, a: a.handling == str(handling))
 
@@ -75,13 +71,13 @@ _in_time = Measure(
     # As ``red_alerts_actioned_in_time``: an alert neither worked nor yet due is not judged.
     where=lambda ctx, a: or_(a.first_action_at.is_not(None), a.due_at < ctx.as_of_end_utc),
     num=lambda ctx, a: case((a.first_action_at <= a.due_at, 1), else_=0),
-    den=_one,
+    den=one,
 )
 _delivered = Measure(
     OUT_OF_HOURS_ALERTS,
     where=lambda ctx, a: a.handling.in_([str(h) for h in HANDED_OVER]),
     num=lambda ctx, a: a.handover_delivered,
-    den=_one,
+    den=one,
 )
 
 register(

@@ -7,21 +7,19 @@ the unit of work has rolled back before the error is written. Ingestion is
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.access import audit_patient_access, can_see, patient_for, route_of
+from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, PrincipalDep, SessionDep, SettingsDep, require
-from service.fhir import codes, ingest, outbound, search
+from service.fhir import batch, codes, ingest, outbound, search
 from service.fhir.capability import capability_statement
-from service.fhir.inbound import EntryKey, Mapped, Refused
+from service.fhir.inbound import EntryKey, Refused
 from service.fhir.outcome import FhirError, FhirRoute, Issue, fhir_response, outcome, parse_json
 from service.fhir.questionnaire import questionnaire
 from service.fhir.resources import (
@@ -32,9 +30,8 @@ from service.fhir.resources import (
     Patient,
     QuestionnaireResponse,
 )
-from service.fhir.search import Params, Window, bad
+from service.fhir.search import Params, Window
 from service.models import Alert, Reading
-from service.models import Patient as PatientRow
 from service.problems import NotFound
 from service.settings import Settings
 
@@ -100,6 +97,14 @@ def _audit(
         )
 
 
+def _searchset(
+    entries: list[dict[str, Any]], links: list[tuple[str, str]], now: datetime
+) -> Response:
+    return fhir_response(
+        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
+    )
+
+
 # --- conformance -------------------------------------------------------------------------
 
 
@@ -121,26 +126,6 @@ def read_questionnaire(questionnaire_id: str, principal: PrincipalDep) -> Respon
 
 
 # --- create ------------------------------------------------------------------------------
-
-
-def _entry_response(result: ingest.Outcome, prefer: str, base: str) -> dict[str, Any]:
-    resource = outbound.reading_resource(result.row)
-    location = f"{resource['resourceType']}/{resource['id']}"
-    entry: dict[str, Any] = {"fullUrl": f"{base}/{location}"}
-    if prefer == "representation":
-        entry["resource"] = resource
-    response: dict[str, Any] = {
-        "status": "201 Created" if result.created else "200 OK",
-        "location": f"{location}/_history/1",
-        "etag": 'W/"1"',
-        "lastModified": result.row.received_at.isoformat(),
-    }
-    if prefer == "OperationOutcome":
-        response["outcome"] = outcome(
-            outbound.advice_issues(result.findings, result.advice)
-        ).model_dump(mode="json")
-    entry["response"] = response
-    return entry
 
 
 def _create(
@@ -225,129 +210,19 @@ def post_bundle(
     now: NowDep,
 ) -> Response:
     bundle = ingest.parse_resource(_body(request, raw), "Bundle")
-    if bundle.type not in ("batch", "transaction"):
-        raise FhirError(
-            400,
-            [
-                Issue(
-                    "not-supported",
-                    "only batch and transaction Bundles are accepted",
-                    ("Bundle.type",),
-                )
-            ],
-        )
-    entries = bundle.entry or []
-    if len(entries) > settings.max_batch_readings:
-        raise FhirError(
-            422,
-            [
-                Issue(
-                    "too-costly",
-                    f"a Bundle may hold up to {settings.max_batch_readings} entries",
-                    ("Bundle.entry",),
-                )
-            ],
-        )
-    mapped: list[Mapped] = []
-    issues: list[Issue] = []
-    for index, entry in enumerate(entries):
-        where = f"Bundle.entry[{index}]"
-        try:
-            mapped.append(_bundle_entry(entry, where))
-        except Refused as exc:
-            issues.extend(exc.issues)
-    if issues:
-        # Also check the entries that did translate, so one answer lists every problem.
-        try:
-            ingest.check(session, principal, settings, mapped, now)
-        except FhirError as more:
-            if more.status == 422:
-                issues.extend(more.issues)
-        raise FhirError(422, sorted(issues, key=_entry_order))
-    results = ingest.ingest(session, principal, settings, mapped, now) if mapped else []
+    results = batch.ingest_bundle(session, principal, settings, bundle, now)
     _audit(session, request, principal, [r.patient_id for r in results], "C", now, "fhir Bundle")
     prefer = _prefer(request, "minimal")
     base = _base(request)
     body = outbound.bundle(
         f"{bundle.type}-response",
-        [_entry_response(r, prefer, base) for r in results],
+        [batch.entry_response(r, prefer, base) for r in results],
         timestamp=now,
     )
     return fhir_response(Bundle.model_validate(body))
 
 
-def _entry_order(issue: Issue) -> tuple[int, str]:
-    expression = issue.expression[0] if issue.expression else ""
-    match = re.match(r"Bundle\.entry\[(\d+)\]", expression)
-    return (int(match.group(1)) if match else -1, expression)
-
-
-def _bundle_entry(entry: Any, where: str) -> Mapped:
-    request, resource = entry.request, entry.resource
-    if request is None:
-        raise Refused(
-            [Issue("required", "entry.request is required in a batch or transaction", (where,))]
-        )
-    if request.method != "POST":
-        raise Refused(
-            [
-                Issue(
-                    "not-supported",
-                    "only POST (create) entries are accepted",
-                    (f"{where}.request.method",),
-                )
-            ]
-        )
-    if resource is None:
-        raise Refused([Issue("required", "entry.resource is required", (where,))])
-    kind = resource.get_resource_type()
-    if kind not in ingest.PARSERS:
-        raise Refused(
-            [
-                Issue(
-                    "not-supported",
-                    f"{kind} is not accepted: send Observation or QuestionnaireResponse",
-                    (f"{where}.resource",),
-                )
-            ]
-        )
-    if request.url.split("?", 1)[0].strip("/") != kind:
-        raise Refused([Issue("invalid", f"request.url must be {kind}", (f"{where}.request.url",))])
-    key = EntryKey(full_url=entry.fullUrl, if_none_exist=request.ifNoneExist, where=where)
-    return ingest.map_resource(resource, f"{where}.resource", key)
-
-
 # --- read and search ---------------------------------------------------------------------
-
-
-def _search_patient(session: Session, principal: Principal, params: Params) -> PatientRow:
-    ref = params.one("subject", "patient")
-    nhs = params.one("patient.identifier")
-    if ref is None and nhs is None:
-        if principal.role == "patient" and principal.patient_id is not None:
-            return patient_for(session, principal, principal.patient_id)
-        raise bad("subject (or patient) is required", "subject", "required")
-    if ref is not None:
-        try:
-            patient_id = uuid.UUID(ref.rsplit("Patient/", 1)[-1])
-        except ValueError:
-            raise NotFound("No such patient.") from None
-        found = patient_for(session, principal, patient_id)
-        if nhs is not None and f"{codes.NHS_NUMBER}|{found.nhs_number}" != nhs:
-            raise NotFound("No such patient.")
-        return found
-    assert nhs is not None
-    system, _, value = nhs.rpartition("|")
-    if system != codes.NHS_NUMBER:
-        raise bad(f"patient.identifier must be {codes.NHS_NUMBER}|{{number}}", "patient.identifier")
-    row = session.scalars(
-        select(PatientRow)
-        .where(PatientRow.nhs_number == value)
-        .order_by(PatientRow.status == "discharged")
-    ).first()
-    if row is None or not can_see(principal, row):
-        raise NotFound("No such patient.")
-    return row
 
 
 def _search_readings(
@@ -360,7 +235,7 @@ def _search_readings(
         {"subject", "patient", "patient.identifier", date_name}
         | ({"code"} if observation else set())
     )
-    patient = _search_patient(session, principal, params)
+    patient = search.patient_of(session, principal, params)
     types = (
         search.reading_types(params, outbound.OBSERVATION_TYPES) if observation else {"symptoms"}
     )
@@ -382,9 +257,7 @@ def _search_readings(
         }
         for r in rows
     ]
-    return fhir_response(
-        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
-    )
+    return _searchset(entries, links, now)
 
 
 @router.get(
@@ -519,9 +392,7 @@ def patient_everything(
     links = [("self", f"{url}?{params.query_string()}".rstrip("?"))]
     if next_cursor:
         links.append(("next", f"{url}?{params.query_string(_cursor=next_cursor)}"))
-    return fhir_response(
-        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
-    )
+    return _searchset(entries, links, now)
 
 
 @router.get(
@@ -534,7 +405,7 @@ def search_flags(
 ) -> Response:
     params = Params(list(request.query_params.multi_items()))
     params.check_known({"subject", "patient", "patient.identifier", "status"})
-    patient = _search_patient(session, principal, params)
+    patient = search.patient_of(session, principal, params)
     rows = search.alerts(session, patient.id, params.one("status"))
     _audit(session, request, principal, [patient.id], "R", now, "fhir Flag search")
     base = _base(request)
@@ -547,9 +418,7 @@ def search_flags(
         for a in rows
     ]
     links = [("self", f"{base}/Flag?{params.query_string()}")]
-    return fhir_response(
-        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
-    )
+    return _searchset(entries, links, now)
 
 
 @router.get("/Flag/{flag_id}", responses=RESPONSES, summary="Read a Flag (clinician of the team)")

@@ -1,6 +1,6 @@
 """The post-discharge reviews the service raises as tasks (NICE NG106: within 2 weeks of
-discharge from hospital), counted apart from the alerts. Registered by ``metrics`` on import;
-a module of its own because ``metrics`` is past the size a module should be."""
+discharge from hospital), counted apart from the alerts. Registered last by
+``service.reports.metrics``, after the out-of-hours metrics, in the section of the alerts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from alerts.lifecycle import SYSTEM_OUTCOMES
 from service.patients.state import REVIEW_GROUP
 from service.reports.context import Ctx
 from service.reports.families import MONTH_TASKS
-from service.reports.metrics import ALERTS, Measure, Metric, _flag, _one, register
+from service.reports.metrics.registry import ALERTS, Measure, Metric, flag, one, register
 
 
 def _review(ctx: Ctx, task: Any) -> ColumnElement[bool]:
@@ -32,7 +32,7 @@ def _judged(ctx: Ctx, task: Any) -> ColumnElement[bool]:
 
 
 def _done_in_time(ctx: Ctx, task: Any) -> ColumnElement[int]:
-    return _flag(and_(task.resolved_at.is_not(None), task.resolved_at <= task.due_at))
+    return flag(and_(task.resolved_at.is_not(None), task.resolved_at <= task.due_at))
 
 
 register(
@@ -59,7 +59,7 @@ register(
         "Review tasks resolved by a clinician at or before their due time",
         "Review tasks raised in the month, done or past their due time, and still owed",
         "Reviews closed by the service (the patient was readmitted or died) are left out.",
-        Measure(MONTH_TASKS, where=_judged, num=_done_in_time, den=_one),
+        Measure(MONTH_TASKS, where=_judged, num=_done_in_time, den=one),
         higher_is_better=True,
     )
 )

@@ -5,6 +5,7 @@ medicines and KCCQ-12, lives in the patients room, ``service.patients``.)"""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,12 +13,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from service.deps import NowDep, Principal, SessionDep, require
-from service.models import Site, Team
-from service.problems import NotFound, field_error
 from service.reports import build, charts
+from service.reports.csv_export import (
+    CSV_MEDIA,
+    equity_csv_rows,
+    network_csv_rows,
+    site_csv_rows,
+    to_csv,
+)
+from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS
-from service.reports.metrics import REGISTRY, Metric
 from service.reports.period import report_month
+from service.reports.shapes import FunnelData
 
 router = APIRouter(prefix="/api/v1")
 reports = APIRouter(prefix="/reports", tags=["reports"])
@@ -52,25 +59,14 @@ def _wants_csv(request: Request, fmt: str | None) -> bool:
 def _csv(body: str, filename: str) -> Response:
     return Response(
         body,
-        media_type=build.CSV_MEDIA,
+        media_type=CSV_MEDIA,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-def _site(session: Session, site_id: uuid.UUID) -> Site:
-    site = session.get(Site, site_id)
-    if site is None:
-        raise NotFound("No such site.")
-    return site
-
-
-def _metric(metric_id: str, *, proportion: bool = False) -> Metric:
-    metric = REGISTRY.get(metric_id)
-    if metric is None:
-        raise field_error("metric", "unknown metric id (see GET /api/v1/reports/metrics)")
-    if proportion and not metric.is_proportion:
-        raise field_error("metric", "funnel plots are drawn for proportion metrics only")
-    return metric
+def _funnel(session: Session, now: datetime, metric: str, month: str | None) -> FunnelData:
+    proportion = build.find_metric(metric, proportion=True)
+    return build.funnel_data(FigureStore(session, now), proportion, report_month(month, now))
 
 
 @reports.get("/metrics", summary="Metric definitions with their SQL (any staff)")
@@ -94,9 +90,9 @@ def network_report(
 ) -> Response:
     chosen = report_month(month, now)
     if _wants_csv(request, format):
-        rows = build.network_csv_rows(build.FigureStore(session, now), chosen, trend)
-        return _csv(build.to_csv(rows), f"network-{chosen}.csv")
-    return JSONResponse(build.network_report(build.FigureStore(session, now), chosen, trend))
+        rows = network_csv_rows(FigureStore(session, now), chosen, trend)
+        return _csv(to_csv(rows), f"network-{chosen}.csv")
+    return JSONResponse(build.network_report(FigureStore(session, now), chosen, trend))
 
 
 @reports.get(
@@ -110,9 +106,8 @@ def network_funnel(
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
 ) -> dict[str, Any]:
-    return build.funnel_data(
-        build.FigureStore(session, now), _metric(metric, proportion=True), report_month(month, now)
-    )
+    # A plain dict, as the route declares: its OpenAPI schema stays a free-form object.
+    return dict(_funnel(session, now, metric, month))
 
 
 @reports.get(
@@ -128,10 +123,7 @@ def network_funnel_svg(
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
 ) -> Response:
-    data = build.funnel_data(
-        build.FigureStore(session, now), _metric(metric, proportion=True), report_month(month, now)
-    )
-    return Response(charts.funnel_svg(data), media_type=SVG_MEDIA)
+    return Response(charts.funnel_svg(_funnel(session, now, metric, month)), media_type=SVG_MEDIA)
 
 
 @reports.get(
@@ -149,7 +141,7 @@ def network_trend_svg(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     data = build.trend_series(
-        build.FigureStore(session, now), _metric(metric), report_month(month, now), trend
+        FigureStore(session, now), build.find_metric(metric), report_month(month, now), trend
     )
     return Response(charts.trend_svg(data), media_type=SVG_MEDIA)
 
@@ -169,12 +161,12 @@ def site_report(
     format: FormatQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
-    site = _site(session, site_id)
+    site = build.find_site(session, site_id)
     chosen = report_month(month, now)
     if _wants_csv(request, format):
-        rows = build.site_csv_rows(build.FigureStore(session, now), site, chosen, trend)
-        return _csv(build.to_csv(rows), f"site-{site.code}-{chosen}.csv")
-    return JSONResponse(build.site_report(build.FigureStore(session, now), site, chosen, trend))
+        rows = site_csv_rows(FigureStore(session, now), site, chosen, trend)
+        return _csv(to_csv(rows), f"site-{site.code}-{chosen}.csv")
+    return JSONResponse(build.site_report(FigureStore(session, now), site, chosen, trend))
 
 
 @reports.get(
@@ -193,12 +185,10 @@ def site_equity(
     format: FormatQuery = None,
 ) -> Response:
     assert by in EQUITY_DIMENSIONS
-    site = _site(session, site_id)
-    report = build.equity_report(
-        build.FigureStore(session, now), site, report_month(month, now), by
-    )
+    site = build.find_site(session, site_id)
+    report = build.equity_report(FigureStore(session, now), site, report_month(month, now), by)
     if _wants_csv(request, format):
-        return _csv(build.to_csv(build.equity_csv_rows(report)), f"equity-{site.code}-{by}.csv")
+        return _csv(to_csv(equity_csv_rows(report)), f"equity-{site.code}-{by}.csv")
     return JSONResponse(report)
 
 
@@ -214,10 +204,9 @@ def team_report(
     month: MonthQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> dict[str, Any]:
-    team = session.get(Team, team_id) if team_id in principal.team_ids else None
-    if team is None:
-        raise NotFound("No such team.")
-    return build.team_report(build.FigureStore(session, now), team, report_month(month, now), trend)
+    team = build.own_team(session, principal, team_id)
+    report = build.team_report(FigureStore(session, now), team, report_month(month, now), trend)
+    return dict(report)
 
 
 router.include_router(reports)
