@@ -188,6 +188,9 @@ def create_user(
             errors = {"role": exc.detail}
         except Problem as exc:
             errors = problem_errors(exc, USER_FIELDS, "username")
+            if "team_ids" in errors:
+                # The API names the unknown ids; the form can only have offered its own.
+                errors["team_ids"] = "Choose only teams from the list."
     if errors:
         session.rollback()
         return _user_form(request, session, user, values, errors, 422)
