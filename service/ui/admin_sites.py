@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -398,6 +399,19 @@ def _team_body(name: str, contact: str) -> dict[str, Any]:
     return {"name": name, "escalation_contact": contact.strip() or None}
 
 
+def _team_errors(save: Callable[[], object], prefix: str = "") -> dict[str, str]:
+    """Nothing if the team was saved; otherwise every problem, against the form's fields
+    (``prefix`` for the new-team form on the site page, beside the site's own fields)."""
+    try:
+        save()
+    except ValidationError as exc:
+        return validation_errors(exc, TEAM_MESSAGES, prefix)
+    except Problem as exc:
+        contact = f"{prefix}escalation_contact"
+        return problem_errors(exc, {"escalation_contact": contact}, f"{prefix}name")
+    return {}
+
+
 @router.post("/admin/sites/{site_id}/teams", response_class=HTMLResponse)
 def create_team(
     site_id: uuid.UUID,
@@ -414,14 +428,18 @@ def create_team(
         site = org.site_for(session, user.principal, site_id)
     except NotFound:
         return _not_found(request, user, "Site")
-    try:
-        body = TeamIn.model_validate(_team_body(form.team_name, form.team_escalation_contact))
-        org.create_team(session, user.principal, route_of(request), now, site.id, body)
-    except ValidationError as exc:
-        errors = validation_errors(exc, TEAM_MESSAGES, "team_")
-    except Problem as exc:
-        errors = problem_errors(exc, {"escalation_contact": "team_escalation_contact"}, "team_name")
-    else:
+    errors = _team_errors(
+        lambda: org.create_team(
+            session,
+            user.principal,
+            route_of(request),
+            now,
+            site.id,
+            TeamIn.model_validate(_team_body(form.team_name, form.team_escalation_contact)),
+        ),
+        "team_",
+    )
+    if not errors:
         target = with_msg(f"/ui/admin/sites/{site.id}", "team_created", "teams")
         return secure(RedirectResponse(target, 303))
     session.rollback()
@@ -478,14 +496,17 @@ def save_team(
         team = org.team_for(session, user.principal, team_id)
     except NotFound:
         return _not_found(request, user, "Team")
-    try:
-        body = TeamPatch.model_validate(_team_body(form.name, form.escalation_contact))
-        org.patch_team(session, user.principal, route_of(request), now, team.id, body)
-    except ValidationError as exc:
-        errors = validation_errors(exc, TEAM_MESSAGES)
-    except Problem as exc:
-        errors = problem_errors(exc, {"escalation_contact": "escalation_contact"}, "name")
-    else:
+    errors = _team_errors(
+        lambda: org.patch_team(
+            session,
+            user.principal,
+            route_of(request),
+            now,
+            team.id,
+            TeamPatch.model_validate(_team_body(form.name, form.escalation_contact)),
+        )
+    )
+    if not errors:
         target = with_msg(f"/ui/admin/sites/{team.site_id}", "team_saved", "teams")
         return secure(RedirectResponse(target, 303))
     session.rollback()
