@@ -86,7 +86,8 @@ def install(app: FastAPI) -> None:
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
-        if not is_page(request) or exc.status >= 500:
+        # Anything else (a 429's Retry-After, a 503) keeps the app's own answer and headers.
+        if not is_page(request) or exc.status not in _TITLES:
             return await handlers[Problem](request, exc)
         return await _page(request, exc.status, exc.detail)
 

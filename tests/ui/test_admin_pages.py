@@ -85,6 +85,8 @@ def test_unknown_page_addresses_answer_an_html_404_and_the_api_keeps_json(client
     page = client.get("/ui/patients/not-a-uuid/device-token")
     assert page.status_code == 404 and "<h1>Page not found</h1>" in page.text
     assert 'href="/ui/queue"' in page.text  # the nurse's own menu
+    unreadable = client.post("/ui/logout", data={"csrf_token": "x" * 300})
+    assert unreadable.status_code == 422 and "The form could not be read" in unreadable.text
     wrong_method = client.get("/ui/logout")
     assert wrong_method.status_code == 405 and "text/html" in wrong_method.headers["content-type"]
     api = client.get("/api/v1/no-such-thing", headers=world.auth("clin_A1"))
