@@ -244,7 +244,9 @@ def _site_page(
             "team_values": team_values or {},
             "team_errors": team_errors or {},
             "teams": org.visible_teams(session, user.principal, site.id),
-            "thresholds": [(n, label, unit, getattr(defaults, n)) for n, label, unit in THRESHOLDS],
+            "thresholds": [
+                (n, label, unit, f"{getattr(defaults, n):g}") for n, label, unit in THRESHOLDS
+            ],
             "days": DAYS,
             "handling": HANDLING,
             "webhooks": _out_of_hours_webhooks(session, site.id),
