@@ -32,6 +32,24 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+def merge_patch_to(before: Any, after: Any) -> Any:
+    """The merge patch that turns ``before`` into ``after`` (the inverse of ``merge_patch``).
+
+    A form shows the whole of a setting and sends the whole of it back; the page turns that into
+    the same kind of patch the API takes, so both go through one validated path. JSON ``null``
+    values cannot be kept this way, which is fine for settings: null there means "the default".
+    """
+    if not isinstance(after, dict) or not isinstance(before, dict):
+        return after
+    patch: dict[str, Any] = {name: None for name in before if name not in after}
+    for name, value in after.items():
+        if name not in before:
+            patch[name] = value
+        elif before[name] != value:
+            patch[name] = merge_patch_to(before[name], value)
+    return patch
+
+
 def record(
     session: Session,
     subject: str,

@@ -14,6 +14,7 @@ from service.deps import NowDep, Principal, SessionDep, require
 from service.models import Site, Team, User
 from service.org import service
 from service.org.schemas import (
+    PasswordIn,
     SiteDetailOut,
     SiteIn,
     SiteOut,
@@ -170,6 +171,24 @@ def deactivate_user(
     user_id: uuid.UUID, request: Request, session: SessionDep, principal: SiteAdmin, now: NowDep
 ) -> UserOut:
     return service.deactivate_user(session, principal, route_of(request), now, user_id)
+
+
+@router.post(
+    "/users/{user_id}/password",
+    response_model=UserOut,
+    summary="Set a new password for a user: their tokens and sessions stop working at once "
+    "(admin; site admin: users of the site)",
+    responses={409: {"description": "Your own account, or a deactivated one"}},
+)
+def reset_password(
+    user_id: uuid.UUID,
+    body: PasswordIn,
+    request: Request,
+    session: SessionDep,
+    principal: SiteAdmin,
+    now: NowDep,
+) -> UserOut:
+    return service.reset_password(session, principal, route_of(request), now, user_id, body)
 
 
 @router.get("/users/me", response_model=UserOut, summary="The calling staff user (any staff)")

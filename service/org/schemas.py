@@ -68,6 +68,7 @@ class SitePatch(Input):
     """A JSON Merge Patch (RFC 7396) of a site's settings: a member left out is kept, ``null``
     removes it, an object is merged member by member; the result is validated as a whole."""
 
+    name: Name | None = Field(default=None, description="The site's name (cannot be cleared).")
     pathway_overrides: dict[str, Any] | None = None
     response_policy: ResponsePolicyIn | None = None
 
@@ -121,6 +122,10 @@ class UserIn(Input):
     site_id: uuid.UUID | None = Field(
         default=None, description="The site a site_admin manages; only for that role."
     )
+
+
+class PasswordIn(Input):
+    password: Annotated[str, StringConstraints(min_length=12, max_length=256)]
 
 
 class UserOut(BaseModel):

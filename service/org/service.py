@@ -26,6 +26,7 @@ from service.deps import Principal
 from service.identity.security import hash_password
 from service.models import Site, Team, User, UserTeam
 from service.org.schemas import (
+    PasswordIn,
     ResponsePolicyIn,
     SiteIn,
     SitePatch,
@@ -297,6 +298,11 @@ def patch_site(
     site = site_for(session, principal, site_id)
     patch: dict[str, Any] = body.model_dump(exclude_unset=True, mode="json")
     changed: dict[str, Any] = {}
+    if "name" in patch:
+        if patch["name"] is None:
+            raise _unprocessable("name", "a site must have a name")
+        if patch["name"] != site.name:
+            site.name = changed["name"] = patch["name"]
     if "pathway_overrides" in patch:
         before = site.pathway_overrides
         overrides = changes.merge_patch(before or {}, patch["pathway_overrides"]) or None
@@ -339,6 +345,17 @@ def patch_site(
     return site
 
 
+def manageable_sites(session: Session, principal: Principal) -> list[Site]:
+    """The sites the caller manages: every site for a network admin, their own for a site
+    admin, none for anyone else."""
+    query = select(Site).order_by(Site.name)
+    if principal.role == "site_admin":
+        query = query.where(Site.id == principal.site_id)
+    elif principal.role != "admin":
+        return []
+    return list(session.scalars(query).all())
+
+
 def _teams_of(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
     rows = session.execute(
         select(UserTeam.user_id, UserTeam.team_id).where(UserTeam.user_id.in_(user_ids))
@@ -370,11 +387,10 @@ def manageable_users(session: Session, principal: Principal) -> list[UserOut]:
     return [user_out(u, teams[u.id]) for u in users]
 
 
-def deactivate_user(
-    session: Session, principal: Principal, route: str, now: datetime, user_id: uuid.UUID
-) -> UserOut:
-    """Switch a user off: their bearer tokens and page sessions stop working with this
-    request's commit (both are checked against the user on every request). Idempotent."""
+def _managed_user(
+    session: Session, principal: Principal, user_id: uuid.UUID
+) -> tuple[User, list[uuid.UUID]]:
+    """A user the caller manages, with their teams; 404 for anyone else, as for no one."""
     user = session.get(User, user_id)
     team_ids = _teams_of(session, [user_id])[user_id] if user is not None else []
     if user is None or (
@@ -382,6 +398,15 @@ def deactivate_user(
         and (principal.site_id is None or not _in_site(session, user, team_ids, principal.site_id))
     ):
         raise NotFound("No such user.")
+    return user, team_ids
+
+
+def deactivate_user(
+    session: Session, principal: Principal, route: str, now: datetime, user_id: uuid.UUID
+) -> UserOut:
+    """Switch a user off: their bearer tokens and page sessions stop working with this
+    request's commit (both are checked against the user on every request). Idempotent."""
+    user, team_ids = _managed_user(session, principal, user_id)
     if user.id == principal.user_id:
         # An admin locking themselves out leaves no one to undo it.
         raise Conflict("You cannot deactivate your own account.")
@@ -391,6 +416,29 @@ def deactivate_user(
         user.sessions_valid_after = now
         session.flush()
         audit_change(session, route, principal, "U", now, f"user:{user.id} deactivated")
+    return user_out(user, team_ids)
+
+
+def reset_password(
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    user_id: uuid.UUID,
+    body: PasswordIn,
+) -> UserOut:
+    """Set a new password for someone who forgot theirs (or whose password may be known to
+    someone else): every session and token they hold stops working, as on deactivation."""
+    user, team_ids = _managed_user(session, principal, user_id)
+    if user.id == principal.user_id:
+        # Signing yourself out everywhere by mistake, with a password typed by no one else.
+        raise Conflict("You cannot reset your own password here.")
+    if not user.is_active:
+        raise Conflict("The user is deactivated: their password cannot be reset.")
+    user.password_hash = hash_password(body.password)
+    user.sessions_valid_after = now
+    session.flush()
+    audit_change(session, route, principal, "U", now, f"user:{user.id} password reset")
     return user_out(user, team_ids)
 
 

@@ -143,9 +143,22 @@ def threshold_history(
     summary="Issue a device token for the patient's app, shown once (clinician of the team)",
 )
 def issue_device_token(
-    patient_id: uuid.UUID, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+    patient_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Clinician,
+    now: NowDep,
+    replace: Annotated[
+        bool,
+        Query(
+            description="Revoke the patient's tokens in use in the same step (a lost or new "
+            "phone). Without it the new token is added beside them."
+        ),
+    ] = False,
 ) -> DeviceTokenOut:
-    return service.issue_device_token(session, principal, route_of(request), now, patient_id)
+    return service.issue_device_token(
+        session, principal, route_of(request), now, patient_id, replace=replace
+    )
 
 
 @router.delete(

@@ -127,12 +127,32 @@ def threshold_history(
 
 
 def issue_device_token(
-    session: Session, principal: Principal, route: str, now: datetime, patient_id: uuid.UUID
+    session: Session,
+    principal: Principal,
+    route: str,
+    now: datetime,
+    patient_id: uuid.UUID,
+    *,
+    replace: bool = False,
 ) -> DeviceTokenOut:
-    """A new device token for the patient's app: only its hash is stored, so it is shown once."""
+    """A new device token for the patient's app: only its hash is stored, so it is shown once.
+
+    ``replace`` revokes the patient's live tokens in the same transaction (a lost or new
+    phone): there is never a moment with two live tokens, nor one with none if this fails."""
     patient = patient_for(session, principal, patient_id)
     if patient.status == "discharged":
         raise Conflict("The patient has been discharged from monitoring.")
+    if replace:
+        revoked = session.execute(
+            update(DeviceToken)
+            .where(DeviceToken.patient_id == patient.id, DeviceToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if revoked:
+            audit_patient_access(
+                session, route, principal, patient.id, "D", now, f"device-token replaced {revoked}"
+            )
     token = new_device_token()
     row = DeviceToken(
         id=uuid.uuid4(),

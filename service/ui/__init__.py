@@ -7,17 +7,28 @@
 
 from fastapi import FastAPI
 
-from service.ui import account, admin, patients, queue, reports
+from service.ui import account, admin, admin_sites, device_tokens, errors, patients, queue, reports
 from service.ui.pages import PageRefused, page_refused
 
 # Each included by the app, not through one /ui router: FastAPI names a nested router's route
 # by its own path ("/queue"), and the audit records name the route ("GET /ui/queue").
-routers = (account.router, queue.router, patients.router, reports.router, admin.router)
+routers = (
+    account.root,
+    account.router,
+    queue.router,
+    patients.router,
+    device_tokens.router,
+    reports.router,
+    admin.router,
+    admin_sites.router,
+)
 
 
 def install(app: FastAPI) -> None:
-    """What the pages need of the app besides their routes: answering a refused gate."""
+    """What the pages need of the app besides their routes: answering a refused gate, and
+    pages instead of problem bodies for what goes wrong under /ui (after the app's handlers)."""
     app.add_exception_handler(PageRefused, page_refused)
+    errors.install(app)
 
 
 __all__ = ["install", "routers"]

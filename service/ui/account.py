@@ -24,6 +24,15 @@ from service.ui.pages import (
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+# The service's own address: people type it, so it leads to the pages rather than a 404.
+root = APIRouter(include_in_schema=False)
+
+
+@root.get("/", response_class=HTMLResponse)
+def service_root() -> Response:
+    """On to the pages (anyone): the session cookie is scoped to /ui, so /ui/ sends a signed-in
+    person to their start page and anyone else to sign in."""
+    return secure(RedirectResponse("/ui/", status_code=303))
 
 
 @router.get("/static/{name}")

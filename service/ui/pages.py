@@ -238,7 +238,13 @@ def without_msg(request: Request) -> str:
 
 
 def home_for(role: str) -> str:
-    return {"clinician": "/ui/queue", "programme_lead": "/ui/reports"}.get(role, "/ui/account")
+    homes = {
+        "clinician": "/ui/queue",
+        "programme_lead": "/ui/reports",
+        "admin": "/ui/admin",
+        "site_admin": "/ui/admin",
+    }
+    return homes.get(role, "/ui/account")
 
 
 def int_or_none(value: str | None) -> int | None:

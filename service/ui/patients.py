@@ -1,5 +1,6 @@
 """The patient record: charts, symptoms, alerts, thresholds and device tokens (clinicians of
-the patient's team). Changes go through ``service.patients.service``, as the API's do."""
+the patient's team). Changes go through ``service.patients.service``, as the API's do; issuing
+and revoking device tokens is in ``device_tokens``."""
 
 from __future__ import annotations
 
@@ -76,7 +77,6 @@ def _patient_page(
     errors: dict[str, str] | None = None,
     form_values: dict[str, str] | None = None,
     form_error: str | None = None,
-    new_token: str | None = None,
 ) -> Response:
     principal = user.principal
     try:
@@ -149,7 +149,6 @@ def _patient_page(
             "errors": errors or {},
             "form_error": form_error,
             "tokens": tokens,
-            "new_token": new_token,
             "threshold_history": changes.history(session, "patient", patient.id),
             "return_to": f"/ui/patients/{patient.id}",
             "now": now,
@@ -248,61 +247,4 @@ def save_thresholds(
             form_error=form_error or "Some thresholds were not saved: see the messages below.",
         )
     target = with_msg(f"/ui/patients/{patient_id}", "thresholds_saved", "thresholds")
-    return secure(RedirectResponse(target, status_code=303))
-
-
-class _TokenForm(BaseModel):
-    csrf_token: str = ""
-
-
-@router.post("/patients/{patient_id}/device-token", response_class=HTMLResponse)
-def issue_device_token(
-    patient_id: uuid.UUID,
-    form: Annotated[_TokenForm, Form()],
-    request: Request,
-    session: SessionDep,
-    user: Clinician,
-    now: NowDep,
-) -> Response:
-    """Issue a device token and show it once (clinician of the patient's team)."""
-    if not ui_session.csrf_ok(request, user.session, form.csrf_token):
-        return csrf_failed(request, user)
-    try:
-        issued = patients.issue_device_token(
-            session, user.principal, route_of(request), now, patient_id
-        )
-    except Problem as exc:
-        session.rollback()
-        if exc.status == 404:
-            return error_page(
-                request, user, 404, "Patient not found", "No such patient in your teams."
-            )
-        return _patient_page(
-            request, session, user, patient_id, now, status=409, form_error=exc.detail
-        )
-    # Shown in this response only: it is stored as a hash and cannot be shown again.
-    return _patient_page(request, session, user, patient_id, now, new_token=issued.token)
-
-
-@router.post("/patients/{patient_id}/device-tokens/{token_id}/revoke")
-def revoke_device_token(
-    patient_id: uuid.UUID,
-    token_id: uuid.UUID,
-    form: Annotated[_TokenForm, Form()],
-    request: Request,
-    session: SessionDep,
-    user: Clinician,
-    now: NowDep,
-) -> Response:
-    """Revoke a device token (clinician of the patient's team)."""
-    if not ui_session.csrf_ok(request, user.session, form.csrf_token):
-        return csrf_failed(request, user)
-    try:
-        patients.revoke_device_token(
-            session, user.principal, route_of(request), now, patient_id, token_id
-        )
-    except Problem:
-        session.rollback()
-        return error_page(request, user, 404, "Not found", "No such device token for this patient.")
-    target = with_msg(f"/ui/patients/{patient_id}", "token_revoked", "device-tokens")
     return secure(RedirectResponse(target, status_code=303))

@@ -133,6 +133,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/users/{user_id}/deactivate"): R(
         ADMIN, SITE_ADMIN, scope="user", unscoped_roles=ADMINS, site_roles=SITE_ADMINS
     ),
+    ("POST", "/api/v1/users/{user_id}/password"): R(
+        ADMIN,
+        SITE_ADMIN,
+        scope="user",
+        unscoped_roles=ADMINS,
+        site_roles=SITE_ADMINS,
+        body=lambda: {"password": "a-long-password-1"},
+    ),
     ("GET", "/api/v1/users/me"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     # Moving the caller's own patient to the team it is in: allowed, and changes nothing (409).
     ("POST", "/api/v1/patients/transfers"): R(
@@ -270,6 +278,7 @@ CATCH_ALL = "/fhir/{rest:path}"
 # team checks. They are classified here so no page ships unclassified, and a bearer token of any
 # kind opens none of them.
 UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
     ("GET", "/ui"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
     ("GET", "/ui/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
     ("GET", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
@@ -289,6 +298,19 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/reports"): frozenset({LEAD}),
     ("GET", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
     ("POST", "/ui/admin/users/{user_id}/deactivate"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/patients/{patient_id}/device-token"): frozenset({CLINICIAN}),
+    ("GET", "/ui/admin"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/admin/users/new"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/admin/users/{user_id}/password"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/users/{user_id}/password"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/admin/sites"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/sites"): frozenset({ADMIN}),
+    ("GET", "/ui/admin/sites/{site_id}"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/sites/{site_id}"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/sites/{site_id}/teams"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/admin/teams/{team_id}"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/teams/{team_id}"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
 }

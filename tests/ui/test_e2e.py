@@ -301,3 +301,106 @@ def test_a_device_token_opens_no_page(browser: Any, demo: Demo) -> None:
             assert "Sign in to use these pages" in page.locator("h1").inner_text()
     finally:
         context.close()
+
+
+# --- issue 19: the administrators' pages and the device-token page, on a desktop and a phone ---
+
+WIDTHS = (1280, 390)
+
+
+def _fits(page: Any) -> bool:
+    """Nothing makes the whole page scroll sideways (wide tables scroll in their own box)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo, "admin")
+        assert page.url.endswith("/ui/admin")
+        assert page.locator("h1").inner_text() == "Administration"
+        pages = ["/ui/admin", "/ui/admin/users", "/ui/admin/users/new", "/ui/admin/sites"]
+        for path in pages:
+            response = page.goto(f"{demo.base}{path}")
+            assert response is not None and response.status == 200, path
+            assert _fits(page), f"{path} overflows at {width}px"
+            _axe(page, f"{path} at {width}px")
+
+        # Every problem with a new user at once, then a user made.
+        page.goto(f"{demo.base}/ui/admin/users/new")
+        page.get_by_label("Username").fill("x")
+        page.get_by_role("button", name="Add the user").click()
+        page.locator("#form-errors").wait_for()
+        assert page.locator("#form-errors li").count() >= 2
+        _axe(page, f"add a user, with errors, at {width}px")
+        username = f"e2e.nurse.{width}"
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("a-long-password-for-e2e")
+        page.locator("input[name=team_ids]").first.check()
+        page.get_by_role("button", name="Add the user").click()
+        page.locator("#flash", has_text="User created").wait_for()
+        assert page.locator(f"td:text-is('{username}')").count() == 1
+
+        # A site's settings and its teams.
+        page.goto(f"{demo.base}/ui/admin/sites")
+        page.locator("table a").first.click()
+        page.wait_for_load_state()
+        assert "/ui/admin/sites/" in page.url
+        assert _fits(page), f"the site page overflows at {width}px"
+        _axe(page, f"site settings at {width}px")
+        page.get_by_label("Opens at").fill("8am")
+        page.get_by_role("button", name="Save the site's settings").click()
+        page.locator("#form-errors", has_text="HH:MM").wait_for()
+        _axe(page, f"site settings, with errors, at {width}px")
+        page.get_by_label("Opens at").fill("08:00")
+        page.get_by_role("button", name="Save the site's settings").click()
+        page.locator("#flash", has_text="Site settings saved").wait_for()
+        page.locator("#teams ~ .table-scroll a, #teams ~ div a").first.click()
+        page.wait_for_load_state()
+        assert "/ui/admin/teams/" in page.url
+        _axe(page, f"team at {width}px")
+
+        # Unknown page addresses are pages too.
+        response = page.goto(f"{demo.base}/ui/no-such-page")
+        assert response is not None and response.status == 404
+        assert page.locator("h1").inner_text() == "Page not found"
+        _axe(page, f"not found at {width}px")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
+    browser: Any, demo: Demo, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo, demo.clinician)
+        page.goto(f"{demo.base}/ui/patients/{demo.red_patient_id}")
+        section = page.locator("form.token-issue")
+        button = section.get_by_role(
+            "button", name=re.compile("^(Replace the token in use|Issue a device token)$")
+        )
+        button.click()
+        page.wait_for_load_state()
+        assert page.url.endswith(f"/ui/patients/{demo.red_patient_id}/device-token")
+        token = page.locator("[data-new-token]").inner_text()
+        assert token.startswith("mhfd_")
+        assert _fits(page), f"the token page overflows at {width}px"
+        _axe(page, f"new device token at {width}px")
+        # A reload shows that it was shown, never the token, and issues nothing.
+        page.reload()
+        assert page.locator("[data-new-token]").count() == 0
+        assert "already been shown" in page.locator("#token-shown").inner_text()
+        _axe(page, f"device token already shown at {width}px")
+        api = page.request.get(
+            f"{demo.base}/api/v1/me/readings", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert api.status == 200
+    finally:
+        context.close()

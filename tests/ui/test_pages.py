@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.models import Alert, AuditEvent, DeviceToken, Patient, User
+from service.models import Alert, AuditEvent, Patient, User
 from service.ui import charts
 from service.ui.session import COOKIE_NAME
 from tests.conftest import _PASSWORD, NHS_NUMBERS, T0
@@ -313,8 +313,8 @@ def test_only_programme_leads_open_reports(client, world, who):
 
 def test_admin_may_sign_in_and_sees_no_clinical_data(client, world):
     response = login(client, "admin")
-    assert response.headers["location"] == "/ui/account"
-    page = client.get("/ui/account")
+    assert response.headers["location"] == "/ui/admin"
+    page = client.get("/ui/admin")
     assert page.status_code == 200 and "no clinical data" not in page.text.lower()
     assert "not shown to administrators" in page.text
 
@@ -476,48 +476,6 @@ def test_threshold_edit_is_checked_saved_and_audited(client, world):
     stale = client.post(f"/ui/patients/{pid}/thresholds", data=good)  # version 1 again
     assert stale.status_code == 409 and "changed by someone else" in stale.text
     assert patient_row(world, pid).version == 2
-
-
-def test_device_token_is_shown_once_and_can_be_revoked(client, world):
-    pid = world.patients["pat_A1"]
-    signed_in(client, "clin_a1")
-    token = csrf_of(client.get(f"/ui/patients/{pid}").text)
-    issued = client.post(f"/ui/patients/{pid}/device-token", data={"csrf_token": token})
-    assert issued.status_code == 200
-    assert issued.headers["cache-control"] == "no-store"
-    new_token = re.search(r"data-new-token>(mhfd_[^<]+)<", issued.text)
-    assert new_token
-    # The token works for the patient's app, and is never shown again.
-    me = client.get(
-        "/api/v1/me/readings", headers={"Authorization": f"Bearer {new_token.group(1)}"}
-    )
-    assert me.status_code == 200
-    assert new_token.group(1) not in client.get(f"/ui/patients/{pid}").text
-    rows = read(
-        world,
-        lambda s: s.scalars(
-            select(DeviceToken)
-            .where(DeviceToken.patient_id == pid)
-            .order_by(DeviceToken.created_at)
-        ).all(),
-    )
-    assert len(rows) == 2  # the fixture's token and the new one
-    newest = rows[-1]
-    revoked = client.post(
-        f"/ui/patients/{pid}/device-tokens/{newest.id}/revoke",
-        data={"csrf_token": token},
-        follow_redirects=False,
-    )
-    assert revoked.status_code == 303 and "msg=token_revoked" in revoked.headers["location"]
-    assert read(world, lambda s: s.get(DeviceToken, newest.id).revoked_at) is not None
-    # Another team's clinician cannot revoke it, and learns nothing.
-    client.cookies.clear()
-    signed_in(client, "clin_b1")
-    other_token = csrf_of(client.get("/ui/queue").text)
-    response = client.post(
-        f"/ui/patients/{pid}/device-tokens/{rows[0].id}/revoke", data={"csrf_token": other_token}
-    )
-    assert response.status_code == 404
 
 
 # --- reports ---------------------------------------------------------------------------------------
