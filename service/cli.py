@@ -112,15 +112,27 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
 
 @main.command()
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has sites.")
-@click.option("--seed", default=20261124, type=int)
-@click.option("--patients", default=60, type=int)
-@click.option("--days", default=120, type=int)
-def demo(if_empty: bool, seed: int, patients: int, days: int) -> None:
-    """Fill an empty database with a realistic demo network and print the logins."""
+@click.option("--seed", default=20261124, type=int, show_default=True)
+@click.option("--patients", default=600, type=click.IntRange(1, 5000), show_default=True)
+@click.option(
+    "--days",
+    default=365,
+    type=click.IntRange(30, 730),
+    show_default=True,
+    help="Enrolments are spread over this many days before today.",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar (for logs).")
+def demo(if_empty: bool, seed: int, patients: int, days: int, no_progress: bool) -> None:
+    """Fill an empty database with a demo learning network and print the logins."""
     from service.demo import load_demo
 
     load_demo(
-        get_settings().database_url, if_empty=if_empty, seed=seed, patients=patients, days=days
+        get_settings().database_url,
+        if_empty=if_empty,
+        seed=seed,
+        patients=patients,
+        days=days,
+        progress=not no_progress,
     )
 
 
