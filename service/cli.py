@@ -83,9 +83,9 @@ def create_user(
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=8000, type=int)
-@click.option("--workers", default=1, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
+@click.option("--workers", default=1, type=int, show_default=True)
 @click.option(
     "--forwarded-allow-ips",
     envvar="MHF_FORWARDED_ALLOW_IPS",
@@ -93,21 +93,47 @@ def create_user(
     show_default=True,
     help="Proxies whose X-Forwarded-For is trusted (login rate limits are per client address)",
 )
-def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
-    """Run the API and pages."""
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run the scheduled jobs (`mhf scheduler`) in a child process that stops with the "
+    "server. For development: in production the scheduler runs as a service of its own.",
+)
+def serve(
+    host: str, port: int, workers: int, forwarded_allow_ips: str, with_scheduler: bool
+) -> None:
+    """Run the API and pages (Ctrl-C stops them, and the scheduler with them)."""
+    import subprocess
+
     import uvicorn
 
-    uvicorn.run(
-        "service.app:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False,
-    )
+    scheduler = None
+    if with_scheduler:
+        # Its own session: Ctrl-C reaches the server, which stops it here, after the server
+        # has shut down, rather than both racing to stop.
+        scheduler = subprocess.Popen(
+            [sys.executable, "-c", "from service.cli import main; main()", "scheduler"],
+            start_new_session=True,
+        )
+    try:
+        uvicorn.run(
+            "service.app:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            server_header=False,
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            try:
+                scheduler.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
 
 
 @main.command()
@@ -122,7 +148,13 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     help="Enrolments are spread over this many days before today.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar (for logs).")
-def demo(if_empty: bool, seed: int, patients: int, days: int, no_progress: bool) -> None:
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where the service will be served, for the sign-in address printed.",
+)
+def demo(if_empty: bool, seed: int, patients: int, days: int, no_progress: bool, url: str) -> None:
     """Fill an empty database with a demo learning network and print the logins."""
     from service.demo import load_demo
 
@@ -133,6 +165,7 @@ def demo(if_empty: bool, seed: int, patients: int, days: int, no_progress: bool)
         patients=patients,
         days=days,
         progress=not no_progress,
+        url=url,
     )
 
 

@@ -60,6 +60,7 @@ def load_demo(
     patients: int,
     days: int = 365,
     progress: bool = True,
+    url: str = "http://127.0.0.1:8000",
 ) -> None:
     """The `mhf demo` command: migrate, build into an empty database, print the logins."""
     upgrade(database_url)
@@ -70,7 +71,7 @@ def load_demo(
             if session.scalar(select(func.count()).select_from(Site)):
                 if if_empty:
                     print("Demo data already loaded.")  # noqa: T201
-                    print_logins(session)
+                    print_logins(session, url)
                     return
                 raise SystemExit("The database is not empty; use --if-empty to skip.")
         workers = 0 if patients < PARALLEL_FROM else min(2, os.cpu_count() or 1)
@@ -85,7 +86,7 @@ def load_demo(
             progress=progress,
         )
         with unit_of_work(sessions) as session:
-            print_logins(session, demo.tokens)
+            print_logins(session, url, demo.tokens)
     finally:
         engine.dispose()
 
@@ -167,7 +168,7 @@ def _store_in_worker(network: Network, org: Org, chunk: range) -> list[Stored]:
         return store_patients(session, network, org, chunk)
 
 
-def print_logins(session: Session, tokens: dict[str, str] | None = None) -> None:
+def print_logins(session: Session, url: str, tokens: dict[str, str] | None = None) -> None:
     """Who can sign in (one password for all), how busy the queues are, and device tokens."""
     users = session.execute(select(User.username, User.role).order_by(User.username)).all()
     by_role: dict[str, list[str]] = {}
@@ -178,7 +179,7 @@ def print_logins(session: Session, tokens: dict[str, str] | None = None) -> None
     )
     lines = [
         "",
-        "MHF @home demo network is ready: http://127.0.0.1:8000/ui/login (API docs at /docs)",
+        f"MHF @home demo network is ready: {url}/ui/login (API docs at {url}/docs)",
         f"Password for every demo user: {DEMO_PASSWORD}",
         "",
         f"  network admin     {' '.join(by_role.get('admin', []))}",
