@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import random
 
-from service.nhs_number import check_digit
-
 DEMO_PASSWORD = "heart-failure-demo"
 
 # Sites of the learning network (integrated care systems), each with its community
@@ -302,16 +300,6 @@ SURNAMES = (
 # NHS ethnic category codes, roughly as in the 2021 census for these areas.
 ETHNICITY = ["A"] * 70 + ["B", "C"] * 3 + ["D", "F", "G"] + ["H"] * 6 + ["J", "K", "L"] * 2
 ETHNICITY += ["M", "N"] * 2 + ["R", "S", "Z", "99"]
-
-
-def demo_nhs_number(index: int) -> str:
-    """Valid check digit, 999 prefix: a number the NHS never issues, safe for demos."""
-    for k in range(10):
-        nine = f"999{index * 10 + k:06d}"
-        digit = check_digit(nine)
-        if digit is not None:
-            return nine + str(digit)
-    raise AssertionError("unreachable")
 
 
 def demo_phone(index: int) -> str:

@@ -31,7 +31,8 @@ from pathway.evaluation.cohort import patient as synthetic_patient
 from pathway.evaluation.replay import arrivals
 from pathway.window import LONDON, london_day
 from service.clinical import advice_dict, finding_dict
-from service.demo.people import ETHNICITY, demo_name, demo_nhs_number, demo_phone
+from service.demo.people import ETHNICITY, demo_name, demo_phone
+from service.nhs_number import made_up_nhs_number
 
 # How the demo's patients leave monitoring: the allowed reasons
 # (service.reports.models.DISCHARGE_REASONS) with made-up but plausible shares.
@@ -158,7 +159,7 @@ def plan_patient(network: Network, index: int) -> PatientPlan:
     }
     columns = {
         "id": patient_id,
-        "nhs_number": demo_nhs_number(index),
+        "nhs_number": made_up_nhs_number(index),
         "name": demo_name(rng, sex),
         "phone": demo_phone(index),
         "date_of_birth": date(today.year - age, rng.randint(1, 12), rng.randint(1, 28)),
