@@ -105,8 +105,8 @@ class PatientWork:
             self._work_until(self.now - LEFT_FOR_TODAY, partly=True)
         else:
             self._finish(end)
-        if end is None and self.stored.has_events:
-            # The state today: in hospital now, or a review owed.
+        if self.stored.has_events:
+            # The state today (in hospital now, or a review owed), not as of the last event.
             events.apply_state(self.session, self.nurse, ROUTE, self.now, self.patient)
 
     def _plan_new(self, at: datetime) -> None:
