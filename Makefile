@@ -55,7 +55,7 @@ explore: sync
 
 # Long suites, run by CI after `make test`.
 slow: sync
-	$(BIN)/pytest -q -m slow tests/pathway tests/reports || [ $$? -eq 5 ]
+	$(BIN)/pytest -q -m slow tests/pathway tests/reports tests/service/test_demo.py || [ $$? -eq 5 ]
 
 soak: sync
 	$(BIN)/pytest -q -s -m soak tests/hardening tests/cluster

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -108,9 +108,6 @@ class PatientPlan:
     medicines: list[dict[str, Any]]
     kccq: list[dict[str, Any]]
     events: list[dict[str, Any]]
-    # Red now: a weight gain and worse breathlessness over the last three days.
-    decompensating: bool = False
-    device_token_wanted: bool = field(default=True)
 
 
 def plan_patient(network: Network, index: int) -> PatientPlan:
@@ -213,7 +210,6 @@ def plan_patient(network: Network, index: int) -> PatientPlan:
         medicines=medicines,
         kccq=_kccq(rng, enrolled_on, ends_on, reason, today),
         events=events,
-        decompensating=decompensating,
     )
 
 

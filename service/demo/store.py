@@ -49,7 +49,6 @@ class Stored:
     died: bool
     # Any admission, A&E visit or death recorded: the patient's state derives from them.
     has_events: bool
-    decompensating: bool
     device_token: str
 
 
@@ -207,6 +206,5 @@ def _stored(plan: PatientPlan, token: str) -> Stored:
         hospital_discharges=discharges,
         died=any(e["kind"] == "death" for e in plan.events),
         has_events=bool(plan.events),
-        decompensating=plan.decompensating,
         device_token=token,
     )

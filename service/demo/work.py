@@ -19,6 +19,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
+import pathway
 from alerts import lifecycle
 from service import alerting
 from service.alert_schemas import AssignIn, ResolveIn
@@ -82,25 +83,27 @@ class PatientWork:
 
     def run(self) -> None:
         stored = self.stored
-        timeline: list[tuple[datetime, int, object]] = [
-            (a.at, 1, a.findings) for a in stored.arrivals if a.at <= self.now
+        # Readings that arrived (with what the pathway found in them), and the mornings after
+        # hospital discharges, when the team recorded them: no findings.
+        timeline: list[tuple[datetime, tuple[pathway.Finding, ...]]] = [
+            (a.at, a.findings) for a in stored.arrivals if a.at <= self.now
         ]
         if not stored.died:
             for day in stored.hospital_discharges:
                 at = datetime.combine(day + timedelta(days=1), time(9, 30), LONDON)
                 if at <= self.now:
-                    timeline.append((at, 0, None))
+                    timeline.append((at, ()))
         end = None
         if stored.ends_on is not None:
             end = datetime.combine(stored.ends_on, time(16), LONDON)
             timeline = [t for t in timeline if t[0] < end]
-        for at, kind, findings in sorted(timeline, key=lambda t: (t[0], t[1])):
+        for at, findings in sorted(timeline, key=lambda t: (t[0], len(t[1]))):
             self._work_until(at)
-            if kind == 1:
-                alerting.raise_from_findings(self.session, self.patient, findings, at)  # type: ignore[arg-type]
+            if findings:
+                alerting.raise_from_findings(self.session, self.patient, findings, at)
             else:
                 events.apply_state(self.session, self.nurse, ROUTE, at, self.patient)
-            self._plan_new(at)
+            self._plan_new()
         if end is None:
             self._work_until(self.now - LEFT_FOR_TODAY, partly=True)
         else:
@@ -109,7 +112,7 @@ class PatientWork:
             # The state today (in hospital now, or a review owed), not as of the last event.
             events.apply_state(self.session, self.nurse, ROUTE, self.now, self.patient)
 
-    def _plan_new(self, at: datetime) -> None:
+    def _plan_new(self) -> None:
         for alert in alerting.unresolved_of(self.session, self.patient.id):
             if alert.id not in self.plans:
                 self.plans[alert.id] = self._plan(alert)

@@ -80,9 +80,18 @@ def _a_network_worked_through_the_live_code(session: Session) -> None:
         assert reasons == set(DISCHARGE_REASONS) - {"withdrew"} or reasons == set(
             DISCHARGE_REASONS
         ), reasons
+        today = NOW.astimezone(LONDON).date()
+        stays = {
+            (e.patient_id, e.occurred_on)
+            for e in session.scalars(select(PatientEvent).where(PatientEvent.kind == "admission"))
+            if e.discharged_on is None or e.discharged_on > today
+        }
         for p in patients:
             assert (p.status == "discharged") == (p.discharged_on is not None)
             assert (p.discharge_reason == "died") == (p.died_on is not None)
+            # Marked in hospital only during a stay that covers today.
+            if p.in_hospital_since is not None:
+                assert (p.id, p.in_hospital_since) in stays
 
         # Readings only while monitored, none in the future, blood results entered by staff.
         outside = session.scalar(
