@@ -108,6 +108,8 @@ class PatientPlan:
     medicines: list[dict[str, Any]]
     kccq: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    # Monitoring paused by the team from this day (a holiday, a spell in respite care).
+    paused_on: date | None = None
 
 
 def plan_patient(network: Network, index: int) -> PatientPlan:
@@ -190,6 +192,10 @@ def plan_patient(network: Network, index: int) -> PatientPlan:
     if cohort == "medication_optimisation":
         context = dataclasses.replace(context, medication_changes=changes)
     history = _home_readings(rng, synthetic, events, network.now)
+    paused_on = None
+    if ends_on is None and not decompensating and index % 25 == 7:
+        paused_on = today - timedelta(days=rng.randint(3, 12))
+        history = [r for r in history if r.taken_at.astimezone(LONDON).date() < paused_on]
     history += _bloods(rng, cohort, enrolled_on, last_day, network.now)
     if decompensating:
         history = _decompensating(history, synthetic, network.now, rng)
@@ -204,6 +210,7 @@ def plan_patient(network: Network, index: int) -> PatientPlan:
         team=index % network.teams,
         columns=columns,
         ends_on=ends_on,
+        paused_on=paused_on,
         reason=reason,
         readings=_rows(patient_id, history, found, network.now),
         arrivals=found,

@@ -43,6 +43,7 @@ class Stored:
     enrolled_on: date
     ends_on: date | None
     reason: str | None
+    paused_on: date | None
     arrivals: tuple[Arrival, ...]
     # Hospital discharges the team recorded (the day after), which owe a review.
     hospital_discharges: tuple[date, ...]
@@ -202,6 +203,7 @@ def _stored(plan: PatientPlan, token: str) -> Stored:
         enrolled_on=plan.columns["enrolled_on"],
         ends_on=plan.ends_on,
         reason=plan.reason,
+        paused_on=plan.paused_on,
         arrivals=tuple(plan.arrivals),
         hospital_discharges=discharges,
         died=any(e["kind"] == "death" for e in plan.events),

@@ -6,8 +6,9 @@ them (one open alert per clinical problem; evidence added, or raised to red). Ea
 discharge the team records derives the patient's state (``service.patients.events.apply_state``),
 which owes a post-discharge review task. The team's nurses then work each alert and task through
 the alerting use cases (acknowledge, assign, resolve with an outcome), audited as from the pages,
-before whatever arrives next; monitoring ends through the discharge use case, or the recorded
-death. What happened in the last two days is left for the teams to do: today's queue.
+before whatever arrives next. A few patients' monitoring is paused (the patient use case);
+monitoring ends through the discharge use case, or the recorded death. What happened in the
+last two days is left for the teams to do: today's queue.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from service.demo.store import Org, Stored
 from service.deps import Principal
 from service.models import Alert, Patient
 from service.patients import events
+from service.patients import service as patient_cases
 from service.patients.state import REVIEW_GROUP
 from service.reports.schemas import DischargeIn
+from service.schemas import PatientPatch
 from service.timeutil import LONDON
 
 ROUTE = "mhf demo"
@@ -104,6 +107,11 @@ class PatientWork:
             else:
                 events.apply_state(self.session, self.nurse, ROUTE, at, self.patient)
             self._plan_new()
+        if stored.paused_on is not None:
+            paused = datetime.combine(stored.paused_on, time(10), LONDON)
+            self._work_until(paused)
+            pause = PatientPatch(status="paused")
+            patient_cases.patch_patient(self.session, self.nurse, ROUTE, paused, stored.id, pause)
         if end is None:
             self._work_until(self.now - LEFT_FOR_TODAY, partly=True)
         else:

@@ -200,7 +200,9 @@ def test_the_full_demo_command(tmp_path: Path) -> None:
     with unit_of_work(build_sessionmaker(engine)) as session:
         month = (datetime.now(LONDON).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         numbers, cells, values = _network_numbers(session, month, datetime.now(UTC))
+        statuses = set(session.scalars(select(Patient.status)))
     engine.dispose()
+    assert statuses == {"active", "paused", "discharged"}
     assert numbers >= 0.8 * cells, values
     kccq = [v for k, v in values.items() if k.startswith("kccq_")]
     assert kccq and all(isinstance(v, int | float) for v in kccq), values
