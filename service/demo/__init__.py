@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,7 +154,7 @@ def _stored_chunks(
             yield future.result()
 
 
-_worker_sessions: Callable[[], Session] | None = None
+_worker_sessions: sessionmaker[Session] | None = None
 
 
 def _connect(database_url: str) -> None:
@@ -164,7 +164,7 @@ def _connect(database_url: str) -> None:
 
 def _store_in_worker(network: Network, org: Org, chunk: range) -> list[Stored]:
     assert _worker_sessions is not None
-    with unit_of_work(_worker_sessions) as session:  # type: ignore[arg-type]
+    with unit_of_work(_worker_sessions) as session:
         return store_patients(session, network, org, chunk)
 
 

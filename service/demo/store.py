@@ -176,7 +176,7 @@ def _recorded(
 def _event(
     plan: PatientPlan, event: dict[str, Any], nurse: uuid.UUID, network: Network
 ) -> dict[str, Any]:
-    # Recorded when the team heard: the hospital discharge (or the day itself) the day after.
+    # Recorded when the team heard: the afternoon of the hospital discharge (or of the day itself).
     heard = event["discharged_on"] or event["occurred_on"]
     at = min(recorded_at(heard), network.now)
     return {
