@@ -40,7 +40,7 @@ ROUTE = "mhf demo"
 OUTCOMES: tuple[tuple[str, int], ...] = (
     ("advice_given", 35),
     ("diuretic_adjusted", 20),
-    ("no_action_needed", 20),
+    ("no_action_needed", 26),
     ("medication_titrated", 8),
     ("seen_in_person", 7),
     ("referred", 4),
@@ -52,6 +52,8 @@ REVIEW_OUTCOMES: tuple[tuple[str, int], ...] = (
     ("advice_given", 30),
     ("referred", 10),
 )
+# The share of alerts and review tasks (older than today's queues) the team works late.
+LATE_SHARE = 0.12
 # Work planned for later than this is left undone: the teams' queues today.
 LEFT_FOR_TODAY = timedelta(days=2)
 
@@ -127,12 +129,19 @@ class PatientWork:
 
     def _plan(self, alert: Alert) -> _Plan:
         rng = self.rng
+        # Teams are sometimes late (a busy day, a nurse off sick), so the reports' "in time"
+        # figures are not all 100 %; never with what is still in today's queues.
+        late = alert.raised_at < self.now - timedelta(days=5) and rng.random() < LATE_SHARE
         if alert.alert_group == REVIEW_GROUP:
             acknowledge = alert.raised_at + timedelta(hours=rng.uniform(1, 30))
-            resolve = acknowledge + timedelta(days=rng.uniform(1, 9))
+            days = rng.uniform(13, 18) if late else rng.uniform(1, 9)
+            resolve = acknowledge + timedelta(days=days)
             choices = REVIEW_OUTCOMES
         else:
-            lag = rng.uniform(0.2, 2) if alert.severity == "red" else rng.uniform(1, 26)
+            if alert.severity == "red":
+                lag = rng.uniform(3, 8) if late else rng.uniform(0.2, 2)
+            else:
+                lag = rng.uniform(30, 60) if late else rng.uniform(1, 26)
             acknowledge = alert.raised_at + timedelta(hours=lag)
             resolve = acknowledge + timedelta(hours=rng.uniform(0.5, 30))
             choices = OUTCOMES
