@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export MHF_DATABASE_URL ?= sqlite:///var/mhf.db
+# `make run PORT=8080` serves elsewhere.
+PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest openapi bench fuzz soak slow clean sync audit-deps ci explore
 
@@ -19,11 +21,13 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 sync: $(VENV)/.synced
 
+# The server and the scheduler (missed readings, escalation, notifications) in one command;
+# Ctrl-C stops both.
 run: sync
 	mkdir -p var
 	$(BIN)/mhf migrate
-	$(BIN)/mhf demo --if-empty
-	$(BIN)/mhf serve --host 127.0.0.1 --port 8000
+	$(BIN)/mhf demo --if-empty --url http://127.0.0.1:$(PORT)
+	$(BIN)/mhf serve --host 127.0.0.1 --port $(PORT) --with-scheduler
 
 lint: sync
 	$(BIN)/ruff check .
@@ -51,7 +55,7 @@ explore: sync
 
 # Long suites, run by CI after `make test`.
 slow: sync
-	$(BIN)/pytest -q -m slow tests/pathway tests/reports || [ $$? -eq 5 ]
+	$(BIN)/pytest -q -m slow tests/pathway tests/reports tests/service/test_demo.py || [ $$? -eq 5 ]
 
 soak: sync
 	$(BIN)/pytest -q -s -m soak tests/hardening tests/cluster

@@ -83,9 +83,9 @@ def create_user(
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=8000, type=int)
-@click.option("--workers", default=1, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
+@click.option("--workers", default=1, type=int, show_default=True)
 @click.option(
     "--forwarded-allow-ips",
     envvar="MHF_FORWARDED_ALLOW_IPS",
@@ -93,34 +93,79 @@ def create_user(
     show_default=True,
     help="Proxies whose X-Forwarded-For is trusted (login rate limits are per client address)",
 )
-def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
-    """Run the API and pages."""
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run the scheduled jobs (`mhf scheduler`) in a child process that stops with the "
+    "server. For development: in production the scheduler runs as a service of its own.",
+)
+def serve(
+    host: str, port: int, workers: int, forwarded_allow_ips: str, with_scheduler: bool
+) -> None:
+    """Run the API and pages (Ctrl-C stops them, and the scheduler with them)."""
+    import subprocess
+
     import uvicorn
 
-    uvicorn.run(
-        "service.app:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False,
-    )
+    scheduler = None
+    if with_scheduler:
+        # Its own session: Ctrl-C reaches the server, which stops it here, after the server
+        # has shut down, rather than both racing to stop.
+        scheduler = subprocess.Popen(
+            [sys.executable, "-c", "from service.cli import main; main()", "scheduler"],
+            start_new_session=True,
+        )
+    try:
+        uvicorn.run(
+            "service.app:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            server_header=False,
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            try:
+                scheduler.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
 
 
 @main.command()
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has sites.")
-@click.option("--seed", default=20261124, type=int)
-@click.option("--patients", default=60, type=int)
-@click.option("--days", default=120, type=int)
-def demo(if_empty: bool, seed: int, patients: int, days: int) -> None:
-    """Fill an empty database with a realistic demo network and print the logins."""
+@click.option("--seed", default=20261124, type=int, show_default=True)
+@click.option("--patients", default=600, type=click.IntRange(1, 5000), show_default=True)
+@click.option(
+    "--days",
+    default=365,
+    type=click.IntRange(30, 730),
+    show_default=True,
+    help="Enrolments are spread over this many days before today.",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar (for logs).")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where the service will be served, for the sign-in address printed.",
+)
+def demo(if_empty: bool, seed: int, patients: int, days: int, no_progress: bool, url: str) -> None:
+    """Fill an empty database with a demo learning network and print the logins."""
     from service.demo import load_demo
 
     load_demo(
-        get_settings().database_url, if_empty=if_empty, seed=seed, patients=patients, days=days
+        get_settings().database_url,
+        if_empty=if_empty,
+        seed=seed,
+        patients=patients,
+        days=days,
+        progress=not no_progress,
+        url=url,
     )
 
 

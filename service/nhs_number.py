@@ -28,3 +28,14 @@ def is_valid_nhs_number(value: str) -> bool:
 
 def format_nhs_number(value: str) -> str:
     return f"{value[:3]} {value[3:6]} {value[6:]}"
+
+
+def made_up_nhs_number(index: int) -> str:
+    """A valid NHS number that is no one's: the 999 prefix is never issued, so demos and tests
+    can use it safely. Distinct for distinct ``index`` (below a million)."""
+    for k in range(10):
+        first_nine = f"999{index * 10 + k:06d}"
+        digit = check_digit(first_nine)
+        if digit is not None:
+            return first_nine + str(digit)
+    raise AssertionError("unreachable: one in ten check digits is invalid at most")
