@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service.reports.models import DISCHARGE_REASONS, KccqScore, MedicationChange, PatientEvent
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +22,19 @@ from pathway.catalogue import RULES
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.demo import build_demo
 from service.demo.people import SITES
-from service.models import Alert, AlertEventRow, AlertFinding, Patient, Reading, Team, User
+from service.models import (
+    Alert,
+    AlertEventRow,
+    AlertFinding,
+    KccqScore,
+    MedicationChange,
+    Patient,
+    PatientEvent,
+    Reading,
+    Team,
+    User,
+)
+from service.models.patients import DISCHARGE_REASONS
 from service.nhs_number import check_digit
 from service.patients.state import REVIEW_GROUP
 from service.reports import build
