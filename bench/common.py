@@ -74,6 +74,14 @@ def server(app: str, env: dict[str, str], *, factory: bool = True) -> Iterator[s
         yield running.url
 
 
+# Production settings refuse to start without an https public address and check the Host
+# header: the benches measure the production app, reached on localhost.
+PRODUCTION_ON_LOCALHOST = {
+    "MHF_PUBLIC_BASE_URL": "https://127.0.0.1",
+    "MHF_ALLOWED_HOSTS": '["127.0.0.1"]',
+}
+
+
 @contextmanager
 def serve(
     app: str, env: dict[str, str], *, factory: bool = True, workers: int = 1
@@ -101,7 +109,7 @@ def serve(
         cmd.append("--factory")
     proc = subprocess.Popen(
         cmd,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, **PRODUCTION_ON_LOCALHOST, **env, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
