@@ -322,7 +322,7 @@ def seed_network(
     from service.models import Site, Team
     from service.security import issue_access_token, token_settings
     from service.settings import Settings
-    from tests.conftest import make_device_token, make_patient, make_user, nhs_number
+    from tests.support.factories import make_device_token, make_patient, make_user, nhs_number
 
     engine = engine_for(url)
     now = datetime.now(UTC)

@@ -104,7 +104,7 @@ class Fault:
         raise AssertionError("fault proxy did not start:\n" + self.proc.log_tail())
 
     def __call__(self, command: str) -> str:
-        answer = send_command(self.control, command)
+        answer: str = send_command(self.control, command)
         assert answer.startswith(("ok", "{")), answer
         return answer
 

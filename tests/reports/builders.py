@@ -24,7 +24,7 @@ from service.reports.groups import Grouping
 from service.reports.metrics import REGISTRY
 from service.reports.models import PILLARS, KccqScore, MedicationChange, PatientEvent
 from service.reports.period import Period
-from service.reports.runner import compute
+from service.reports.runner import Grouped, compute
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 AS_OF = date(2026, 11, 20)
@@ -250,10 +250,16 @@ class Data:
         self.s.flush()
 
 
-def run(session: Session, metric_id: str, month: str = "2026-10", by: str = "site", **kw: object):  # type: ignore[no-untyped-def]
+def run(
+    session: Session,
+    metric_id: str,
+    month: str = "2026-10",
+    by: str = "site",
+    **kw: uuid.UUID | None,
+) -> Grouped:
     return compute(
         session, REGISTRY[metric_id], Period.for_month(month, as_of=AS_OF), Grouping(by, **kw)
-    )  # type: ignore[arg-type]
+    )
 
 
 _OUT_OF_HOURS = (

@@ -70,7 +70,7 @@ class Attack:
         return out
 
 
-def released(session) -> list[Attack]:  # type: ignore[no-untyped-def]
+def released(session) -> list[Attack]:
     """Every table a programme lead can take for the month: one system per metric (no relation
     joins two metrics), each over every released table."""
     store = build.FigureStore(session, NOW)

@@ -236,7 +236,7 @@ def test_other_teams_alerts_are_404_and_invisible(client, world):
 
 
 def test_queue_orders_red_first_then_oldest_and_paginates(client, world, clock, session):
-    from tests.conftest import make_device_token, make_patient, nhs_number
+    from tests.support.factories import make_device_token, make_patient, nhs_number
 
     tokens = []
     for i in range(4):
@@ -301,7 +301,7 @@ def test_alerts_count(client, world, session):
 
 
 def second_patient_in_a1(world) -> str:
-    from tests.conftest import make_device_token, make_patient, nhs_number
+    from tests.support.factories import make_device_token, make_patient, nhs_number
 
     with world.app.state.sessions() as s:
         pid = make_patient(s, nhs_number(41), world.teams["A1"])
@@ -379,7 +379,7 @@ def test_a_cursor_naming_no_uuid_is_400_not_500(client, world):
 
 
 def test_a_clinician_of_two_teams_gets_one_queue_in_order_across_pages(client, world, clock):
-    from tests.conftest import make_user
+    from tests.support.factories import make_user
 
     with world.app.state.sessions() as s:
         world.users["clin_A12"] = make_user(
@@ -453,6 +453,7 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
     from sqlalchemy import event
 
     from service.alerting import repository
+    from service.db import driver_rows
 
     spo2(client, world, 91)
     statements: list[str] = []
@@ -460,7 +461,7 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
     def capture(_conn, _cursor, statement, *_):
         statements.append(statement)
 
-    run_on_driver = repository.driver_rows
+    run_on_driver = driver_rows
 
     def driver_capture(session, statement, params):
         statements.append(statement.sql)

@@ -88,7 +88,7 @@ def test_audit_cli(client, world, settings, monkeypatch):
 
 def _list_read(client, world):
     """clin_A1 lists patients after enrolling a second one: one record naming both."""
-    from tests.conftest import make_patient, nhs_number
+    from tests.support.factories import make_patient, nhs_number
 
     with world.app.state.sessions() as s:
         other = make_patient(s, nhs_number(42), world.teams["A1"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -20,9 +21,9 @@ from service.cli import main
 from service.models import AuditCheckpoint, AuditEvent
 from service.scheduler import JobRunner, job_table
 from service.settings import get_settings
-from tests.conftest import T0
 from tests.service.test_audit import _tamper, _views
-from tests.service.test_jobs import red_alert
+from tests.support.clock import T0
+from tests.support.jobs import red_alert
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def cli(settings, monkeypatch):
     monkeypatch.setenv("MHF_SECRET_KEY", settings.secret_key)
     get_settings.cache_clear()
 
-    def verify() -> tuple[int, dict]:
+    def verify() -> tuple[int, dict[str, Any]]:
         result = CliRunner().invoke(main, ["audit", "verify"])
         return result.exit_code, json.loads(result.output)
 

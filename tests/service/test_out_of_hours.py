@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from service.models import Site, Webhook
-from tests.service.test_jobs import SECRET, Receiver, deliver, guarded
 from tests.service.test_patient_advice import post_spo2
-from tests.ui.test_pages import signed_in
+from tests.support.jobs import deliver
+from tests.support.signin import signed_in
+from tests.support.webhooks import WEBHOOK_SECRET, Receiver, guarded
 
 FRIDAY_1900 = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # GMT: London time too
 FRIDAY_1000 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -21,23 +23,23 @@ MONDAY_1200 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def settings(settings):  # type: ignore[no-untyped-def]
+def settings(settings):
     # The receivers here listen on this machine: an operator's explicit trust, over http.
     return settings.model_copy(
         update={"webhook_allow_http": True, "webhook_allowed_hosts": ["127.0.0.1/32"]}
     )
 
 
-def queue(client, world, who: str = "clin_A1") -> list[dict]:  # type: ignore[no-untyped-def]
+def queue(client, world, who: str = "clin_A1") -> list[dict[str, Any]]:
     response = client.get("/api/v1/alerts", headers=world.auth(who))
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
 
-def register(client, world, url: str, purpose: str = "team", team: str = "A1") -> str:  # type: ignore[no-untyped-def]
+def register(client, world, url: str, purpose: str = "team", team: str = "A1") -> str:
     response = client.post(
         f"/api/v1/teams/{world.teams[team]}/webhooks",
-        json={"url": url, "secret": SECRET, "purpose": purpose},
+        json={"url": url, "secret": WEBHOOK_SECRET, "purpose": purpose},
         headers=world.auth("admin"),
     )
     assert response.status_code == 201, response.text
@@ -45,7 +47,7 @@ def register(client, world, url: str, purpose: str = "team", team: str = "A1") -
     return str(response.json()["id"])
 
 
-def set_site(client, world, site: str = "A", **policy: object):  # type: ignore[no-untyped-def]
+def set_site(client, world, site: str = "A", **policy: object):
     return client.patch(
         f"/api/v1/sites/{world.sites[site]}",
         json={"response_policy": policy},
@@ -119,8 +121,8 @@ def test_the_setting_is_validated_and_the_field_named(client, world):
 
 def test_a_red_alert_at_night_goes_signed_to_the_out_of_hours_webhook(client, world, app, clock):
     with (
-        Receiver(SECRET, fail_first=0) as team,
-        Receiver(SECRET, fail_first=1) as ooh,
+        Receiver(WEBHOOK_SECRET, fail_first=0) as team,
+        Receiver(WEBHOOK_SECRET, fail_first=1) as ooh,
         guarded(app) as http,
     ):
         team.clock = ooh.clock = clock
@@ -168,7 +170,7 @@ def test_a_red_alert_at_night_goes_signed_to_the_out_of_hours_webhook(client, wo
 def test_turning_red_at_night_is_handed_over_to_urgent_community_response(
     client, world, app, clock
 ):
-    with Receiver(SECRET, fail_first=0) as ucr, guarded(app) as http:
+    with Receiver(WEBHOOK_SECRET, fail_first=0) as ucr, guarded(app) as http:
         ucr.clock = clock
         hook = register(client, world, ucr.url, purpose="out_of_hours")
         set_site(

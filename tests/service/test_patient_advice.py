@@ -20,7 +20,7 @@ MONDAY_0205 = datetime(2026, 11, 23, 2, 5, tzinfo=UTC)  # GMT: London time too
     ],
 )
 def test_an_extreme_reading_at_night_is_told_to_call_999_now(client, world, reading, rule_id):
-    world.clock.now = MONDAY_0205  # type: ignore[union-attr]
+    world.clock.now = MONDAY_0205
     body = {
         "id": str(uuid.uuid4()),
         "taken_at": (MONDAY_0205 - timedelta(minutes=2)).isoformat(),
@@ -42,7 +42,7 @@ def test_an_extreme_reading_at_night_is_told_to_call_999_now(client, world, read
 FRIDAY_1900 = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # GMT: London time too
 
 
-def post_spo2(client, world, value: float, at: datetime, who: str = "pat_A1"):  # type: ignore[no-untyped-def]
+def post_spo2(client, world, value: float, at: datetime, who: str = "pat_A1"):
     world.clock.now = at
     body = {
         "id": str(uuid.uuid4()),
