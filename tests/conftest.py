@@ -17,12 +17,18 @@ from service.settings import Settings
 from tests import hypothesis_profiles
 from tests.support.clock import FakeClock
 from tests.support.db import BACKENDS, drop_postgres_database, empty_database, migrated_url
+from tests.support.soak import skip_unless_selected
 from tests.support.world import World, build_world, settings_for
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     # The header of every run (and every CI log) says which examples it tried.
     return hypothesis_profiles.describe()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Soak and fuzz tests (tests/hardening, tests/cluster, tests/fuzz) run only when asked for.
+    skip_unless_selected(config, items)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests import hypothesis_profiles
 from tests.hypothesis_profiles import choose_profile
+from tests.support.soak import CI_SOAK_SEED, soak_seed
 
 
 @pytest.mark.parametrize(
@@ -73,8 +74,6 @@ def test_scaled_budgets_follow_the_loaded_profile() -> None:
 
 
 def test_soak_runs_replay_one_schedule_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.hardening.support import CI_SOAK_SEED, soak_seed
-
     monkeypatch.delenv("MHF_SOAK_SEED", raising=False)
     monkeypatch.setenv("CI", "true")
     assert soak_seed() == soak_seed() == CI_SOAK_SEED

@@ -30,16 +30,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.hardening.support import (
-    ROOT,
-    Network,
-    Processes,
-    create_pg_database,
-    drop_pg_database,
-    run_mhf,
-    seed_network,
-    sql_rows,
-)
+from tests.support.db import create_postgres_database, drop_postgres_database
+from tests.support.dbchecks import sql_rows
+from tests.support.live import ROOT, Processes, run_mhf
+from tests.support.load import Network, seed_network
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 CHECKS = "not_a_server_error,response_schema_conformance,ignored_auth"
@@ -62,12 +56,12 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 @pytest.fixture(scope="module")
 def fuzz_db() -> Iterator[str]:
-    url = create_pg_database("mhf_hard_fuzz")
+    url = create_postgres_database("mhf_hard_fuzz")
     try:
         run_mhf(["migrate"], url)
         yield url
     finally:
-        drop_pg_database(url)
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")

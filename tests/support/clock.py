@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -17,3 +17,8 @@ class FakeClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+def today() -> date:
+    """The real date (UTC), for tests against live processes, which run on the real clock."""
+    return datetime.now(UTC).date()

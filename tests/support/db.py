@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from service.db import normalise_url
+from service.db import build_engine, normalise_url
 from service.migrations_util import upgrade
 from service.models import Base
 
@@ -25,27 +25,39 @@ def worker() -> str:
 
 
 def _server_url() -> URL:
-    assert PG_URL, "a PostgreSQL database needs MHF_TEST_DATABASE_URL"
+    if not PG_URL:
+        pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
     return make_url(normalise_url(PG_URL))
 
 
+def _ours(name: str | None) -> str:
+    assert name and name.startswith("mhf_"), f"only mhf_* databases are the tests' own: {name}"
+    return name
+
+
 def create_postgres_database(name: str) -> str:
-    """A new, empty database ``name`` on the test server (replacing any left by a crashed run)."""
+    """A new, empty database ``name`` next to MHF_TEST_DATABASE_URL's (replacing any left by a
+    crashed run); returns its URL."""
+    _ours(name)
     base = _server_url()
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
 
 
 def drop_postgres_database(url: str) -> None:
-    name = make_url(url).database
+    name = _ours(make_url(url).database)
     admin = create_engine(_server_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def postgres_url_for_worker() -> str:
@@ -88,3 +100,8 @@ def empty_database(engine: Engine) -> None:
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+
+
+def engine_for(url: str) -> Engine:
+    """A small pool: a test reads beside the live processes that use the same database."""
+    return build_engine(url, pool_size=2)
