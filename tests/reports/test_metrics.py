@@ -12,36 +12,9 @@ from datetime import date
 
 import pytest
 
-from service.reports.groups import Grouping
 from service.reports.metrics import REGISTRY
 from service.reports.period import Period
-from service.reports.runner import compute_all
-from tests.reports.builders import AS_OF, Data, run
-
-
-def values(result, sites):
-    """{site code: value} plus the network total under 'network'."""
-    out = {code: result.groups[sid].value for code, sid in sites.items() if sid in result.groups}
-    out["network"] = result.total.value
-    return out
-
-
-def check_table(session, data, table):
-    """Compute every metric of the table; compare all, so one failure shows every mismatch.
-
-    Each metric alone, and all of them in one batch as the reports compute them."""
-    got, batched, want = {}, {}, {}
-    together = compute_all(
-        session, Period.for_month("2026-10", as_of=AS_OF), Grouping("site"), list(REGISTRY)
-    )
-    for metric, s1, s2, network in table:
-        result = values(run(session, metric), data.sites)
-        got[metric] = (result.get("S1"), result.get("S2"), result["network"])
-        in_batch = values(together[metric], data.sites)
-        batched[metric] = (in_batch.get("S1"), in_batch.get("S2"), in_batch["network"])
-        want[metric] = tuple(None if v is None else pytest.approx(v) for v in (s1, s2, network))
-    assert got == want
-    assert batched == want
+from tests.reports.builders import Data, check_table, run
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 
 from service.reports import build
-from tests.reports.builders import T0, Data
-from tests.reports.test_metrics import check_table
+from tests.reports.builders import Data, check_table
+from tests.support.clock import T0
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.clock import T0
-from tests.support.db import BACKENDS
-from tests.support.factories import PASSWORD
+from tests.support.clock import T0, FakeClock
+from tests.support.db import BACKENDS, empty_database, migrated_url
+from tests.support.factories import PASSWORD, make_device_token, make_user
+from tests.support.world import build_world, settings_for
 
 # Every test here shares the module's world, so they run together on one xdist worker.
 pytestmark = pytest.mark.xdist_group("authz-matrix")
@@ -359,10 +360,6 @@ def matrix(request, database_urls, tmp_path_factory):
 
     from service.app import create_app
     from service.db import build_engine
-    from tests.support.clock import FakeClock
-    from tests.support.db import empty_database, migrated_url
-    from tests.support.factories import make_device_token, make_user
-    from tests.support.world import build_world, settings_for
 
     url = migrated_url(request.param, database_urls, tmp_path_factory.getbasetemp())
     settings = settings_for(url)

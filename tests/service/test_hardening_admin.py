@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.models import Alert, AuditEvent, Patient, Team, User
 from tests.support.factories import NHS_NUMBERS, make_user
+from tests.support.signin import csrf_of, signed_in
 
 
 def _site_admin(world, site: str = "A") -> str:
@@ -303,8 +304,6 @@ def test_signing_out_ends_bearer_tokens_issued_before(client, world, clock):
 
 
 def test_signing_out_of_the_pages_ends_bearer_tokens_too(client, world, clock):
-    from tests.support.signin import csrf_of, signed_in
-
     token = world.auth("clin_A1")
     clock.advance(seconds=2)
     page = signed_in(client, "clin_a1")

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from service.app import create_app
 from service.settings import Settings
 from tests.support.clock import T0
-from tests.support.world import SECRET
+from tests.support.signin import page_login
+from tests.support.world import SECRET, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "https://mhf.example.nhs.uk"
@@ -65,8 +66,6 @@ def public_app(db_url, clock):
 
 
 def test_a_forged_host_header_is_not_reflected_into_fhir_links(public_app):
-    from tests.support.world import build_world
-
     with TestClient(public_app, raise_server_exceptions=False) as client:
         world = build_world(public_app, public_app.state.settings, public_app.state.clock)
         evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
@@ -164,9 +163,6 @@ def test_swagger_ui_is_served_from_the_package_not_a_cdn(client):
 
 
 def test_the_page_cookie_is_secure_when_the_service_is_public_over_https(db_url, clock):
-    from tests.support.signin import page_login
-    from tests.support.world import build_world
-
     app = create_app(
         Settings(
             database_url=db_url,

@@ -11,7 +11,8 @@ from sqlalchemy import func, select, update
 from service import jobs
 from service.models import Alert, JobRun, OutboxEvent, WebhookDelivery
 from tests.support.clock import T0
-from tests.support.jobs import deliver, red_alert, run_job
+from tests.support.jobs import deliver, run_job
+from tests.support.readings import red_alert
 from tests.support.webhooks import WEBHOOK_SECRET, Receiver, guarded
 
 

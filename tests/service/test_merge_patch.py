@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from service.changes import merge_patch
+from tests.support.signin import page_login
 
 # RFC 7396 Appendix A: target, patch, result.
 RFC_EXAMPLES = [
@@ -101,8 +102,6 @@ def test_threshold_changes_are_kept_with_who_when_before_and_after(client, world
 
 
 def test_the_patient_page_shows_the_threshold_history(client, world):
-    from tests.support.signin import page_login
-
     _patch_patient(client, world, {"thresholds": {"target_weight_kg": 67.8}})
     page_login(client, "clin_a1")
     page = client.get(f"/ui/patients/{world.patients['pat_A1']}")

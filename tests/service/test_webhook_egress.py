@@ -20,7 +20,8 @@ from service.alerting.secrets import SecretBox
 from service.logs import install_url_redaction
 from service.models import Webhook, WebhookDelivery
 from service.settings import Settings
-from tests.support.jobs import red_alert, run_job
+from tests.support.jobs import run_job
+from tests.support.readings import red_alert
 from tests.support.webhooks import WEBHOOK_SECRET
 
 PUBLIC = "93.184.215.14"

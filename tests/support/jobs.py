@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import random
-import uuid
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from alerts.notify import HttpxWebhookSender
 from service import jobs
 from service.alerting.secrets import SecretBox
 from service.scheduler import JobFn, JobRunner
 from tests.support.clock import FakeClock
-from tests.support.world import World
 
 
 def run_job(app: FastAPI, clock: FakeClock, name: str, fn: JobFn) -> dict[str, Any]:
@@ -35,17 +32,4 @@ def deliver(app: FastAPI, clock: FakeClock, http: httpx.Client) -> dict[str, Any
         clock,
         "deliver_webhooks",
         lambda s, now: jobs.deliver_webhooks(s, now, sender, box, random.Random(7)),
-    )
-
-
-def red_alert(client: TestClient, world: World, clock: FakeClock, who: str = "pat_A1") -> None:
-    """A low SpO2 reading now, from ``who``'s app: the pathway raises a red alert for it."""
-    reading = {
-        "id": str(uuid.uuid4()),
-        "type": "spo2",
-        "taken_at": clock.now.isoformat(),
-        "value": 90,
-    }
-    assert (
-        client.post("/api/v1/me/readings", json=reading, headers=world.auth(who)).status_code == 201
     )

@@ -16,23 +16,8 @@ from service.ui import charts
 from service.ui.session import COOKIE_NAME
 from tests.support.clock import T0
 from tests.support.factories import NHS_NUMBERS, PASSWORD
+from tests.support.readings import raise_red_alert
 from tests.support.signin import csrf_of, page_login, signed_in
-
-
-def raise_red_alert(client: TestClient, world, patient: str = "pat_A1") -> str:
-    """A red alert for the patient, raised by the real pathway from a low SpO2 reading."""
-    reading = {
-        "id": str(uuid.uuid4()),
-        "type": "spo2",
-        "taken_at": (T0 - timedelta(minutes=5)).isoformat(),
-        "value": 90,
-    }
-    response = client.post("/api/v1/me/readings", json=reading, headers=world.auth(patient))
-    assert response.status_code == 201, response.text
-    team = patient.removeprefix("pat_")
-    alerts = client.get("/api/v1/alerts", headers=world.auth(f"clin_{team}")).json()["items"]
-    assert alerts and alerts[0]["severity"] == "red"
-    return str(alerts[0]["id"])
 
 
 def queue_form(client: TestClient) -> tuple[str, str]:
