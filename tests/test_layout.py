@@ -4,10 +4,11 @@ library depends on nothing else in tests/ so that any test may use it."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
+
+from tests.support.imports import imported_modules
 
 TESTS = Path(__file__).resolve().parent
 SUPPORT = TESTS / "support"
@@ -16,16 +17,7 @@ SUPPORT_MAY_USE = {"tests.hypothesis_profiles"}
 
 
 def _imported_tests_modules(path: Path) -> set[str]:
-    """The tests.* modules a file imports, at any depth; for ``from a import b`` both ``a``
-    and ``a.b``, since ``b`` may be a module."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {name for name in found if name == "tests" or name.startswith("tests.")}
+    return {m for m in imported_modules(path) if m == "tests" or m.startswith("tests.")}
 
 
 def _is_test_module_or_conftest(module: str) -> bool:

@@ -15,6 +15,7 @@ from service.db import build_engine
 from service.migrations_util import downgrade, upgrade
 from service.models import Base
 from service.openapi_doc import openapi_json
+from tests.support.imports import imported_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,19 +55,6 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, at any depth (lazy imports in functions too); for
-    ``from a import b`` both ``a`` and ``a.b``, since ``b`` may be a module."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
 def _router_modules() -> set[str]:
     """The API's router modules: those outside the pages that define ``router = APIRouter(...)``."""
     routers = set()
@@ -103,7 +91,7 @@ def test_the_routers_are_found():
 def test_pages_cli_and_fhir_call_use_cases_never_routers(path):
     """The pages, the CLI and FHIR call the rooms' services (``service.<room>.service``): a
     router's functions take FastAPI's request and dependencies, and its helpers are private."""
-    assert not (_imported_modules(path) & _router_modules())
+    assert not (imported_modules(path) & _router_modules())
 
 
 ADAPTER = ROOT / "service" / "api" / "fastapi_internals.py"
@@ -120,7 +108,7 @@ def test_no_private_framework_module_is_imported(path):
         return
     private = {
         m
-        for m in _imported_modules(path)
+        for m in imported_modules(path)
         if m.split(".")[0] in ("fastapi", "starlette")
         and any(part.startswith("_") for part in m.split(".")[1:])
     }
