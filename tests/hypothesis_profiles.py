@@ -65,14 +65,22 @@ def load(environ: Mapping[str, str] = os.environ) -> str:
     return name
 
 
+def active() -> settings:
+    """The loaded profile's settings. Hypothesis types ``settings.default`` as optional: it is
+    None only before any profile is loaded, and importing this module loads one."""
+    current = settings.default
+    assert current is not None, "no hypothesis profile is loaded"
+    return current
+
+
 def scaled(max_examples: int) -> int:
     """A test's own example budget, grown in proportion under ``explore``: a budget written
     into @settings would otherwise override every profile's."""
-    return max(1, max_examples * settings.default.max_examples // DEFAULT_MAX_EXAMPLES)
+    return max(1, max_examples * active().max_examples // DEFAULT_MAX_EXAMPLES)
 
 
 def describe() -> str:
-    s = settings.default
+    s = active()
     return (
         f"hypothesis profile: {LOADED} (derandomize={s.derandomize}, "
         f"database={'none' if s.database is None else type(s.database).__name__}, "

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests import hypothesis_profiles
 from tests.hypothesis_profiles import choose_profile
+from tests.support.soak import CI_SOAK_SEED, soak_seed
 
 
 @pytest.mark.parametrize(
@@ -45,9 +46,9 @@ def test_the_ci_profile_is_deterministic() -> None:
 def test_this_run_loaded_the_profile_its_environment_asks_for() -> None:
     expected = choose_profile(os.environ)
     assert expected == hypothesis_profiles.LOADED
-    assert settings.default.derandomize is (expected == "ci")
+    assert hypothesis_profiles.active().derandomize is (expected == "ci")
     if expected == "ci":
-        assert settings.default.database is None
+        assert hypothesis_profiles.active().database is None
 
 
 def test_under_ci_two_runs_of_a_property_draw_the_same_examples() -> None:
@@ -69,12 +70,10 @@ def test_under_ci_two_runs_of_a_property_draw_the_same_examples() -> None:
 
 
 def test_scaled_budgets_follow_the_loaded_profile() -> None:
-    assert hypothesis_profiles.scaled(60) == 60 * settings.default.max_examples // 100
+    assert hypothesis_profiles.scaled(60) == 60 * hypothesis_profiles.active().max_examples // 100
 
 
 def test_soak_runs_replay_one_schedule_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.hardening.support import CI_SOAK_SEED, soak_seed
-
     monkeypatch.delenv("MHF_SOAK_SEED", raising=False)
     monkeypatch.setenv("CI", "true")
     assert soak_seed() == soak_seed() == CI_SOAK_SEED

@@ -59,7 +59,7 @@ SPEC = [
 
 
 @pytest.mark.parametrize(("raised", "day", "queue", "webhook", "ucr"), SPEC)
-def test_handling_by_raised_time_and_setting(raised, day, queue, webhook, ucr):  # type: ignore[no-untyped-def]
+def test_handling_by_raised_time_and_setting(raised, day, queue, webhook, ucr):
     at = london(raised)
     got = [
         handling_for(Severity.RED, at, CALENDAR, choice, target_active=True)
@@ -74,13 +74,13 @@ def test_handling_by_raised_time_and_setting(raised, day, queue, webhook, ucr): 
 
 
 @pytest.mark.parametrize("raised", [row[0] for row in SPEC])
-def test_amber_alerts_are_never_handled_out_of_hours(raised):  # type: ignore[no-untyped-def]
+def test_amber_alerts_are_never_handled_out_of_hours(raised):
     for choice in SITE_CHOICES:
         assert handling_for(Severity.AMBER, london(raised), CALENDAR, choice, True) is None
 
 
 @pytest.mark.parametrize("choice", [WEBHOOK, UCR])
-def test_a_handover_without_an_active_webhook_waits_for_the_team(choice):  # type: ignore[no-untyped-def]
+def test_a_handover_without_an_active_webhook_waits_for_the_team(choice):
     night = london("2026-11-27T22:00")
     assert (
         handling_for(Severity.RED, night, CALENDAR, choice, False) is Handling.HANDOVER_UNAVAILABLE

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import threading
 import time
@@ -28,27 +27,22 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.hardening.support import (
+from tests.support.db import create_postgres_database, drop_postgres_database
+from tests.support.dbchecks import sql_rows, stored_readings
+from tests.support.live import (
     MHF,
+    NGINX,
     ROOT,
-    LoadStats,
     Processes,
-    Sent,
     Server,
-    create_pg_database,
-    drop_pg_database,
     free_port,
-    make_reading,
     mhf_env,
-    post_until_answered,
+    processes,
     run_mhf,
-    seed_network,
-    soak_seed,
-    sql_rows,
-    stored_readings,
 )
+from tests.support.load import LoadStats, Sent, make_reading, post_until_answered, seed_network
+from tests.support.soak import soak_seed
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 LOAD_PATIENTS = 10
 SILENT_PATIENTS = 5  # enrolled 10 days ago, never weighed: one missed-readings gap each
 LOAD_SECONDS = 25
@@ -89,20 +83,17 @@ http {{
 
 @pytest.fixture
 def cluster_db() -> Iterator[str]:
-    url = create_pg_database(f"mhf_hard_cluster_{os.getpid()}")
+    url = create_postgres_database(f"mhf_hard_cluster_{os.getpid()}")
     try:
         yield url
     finally:
-        drop_pg_database(url)
+        drop_postgres_database(url)
 
 
 @pytest.fixture
 def procs(tmp_path: Path) -> Iterator[Processes]:
-    p = Processes(tmp_path)
-    try:
+    with processes(tmp_path) as p:
         yield p
-    finally:
-        p.stop_all()
 
 
 def start_nginx(procs: Processes, tmp: Path, api_ports: tuple[int, int]) -> str:

@@ -28,7 +28,7 @@ NAME_ELEMENT = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}
 
 
 def _compose() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())  # type: ignore[no-any-return]
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -25,17 +25,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from service.identity.login import PAIR_LIMIT
-from tests.cluster.test_cluster import NGINX
-from tests.hardening.support import (
-    ROOT,
-    Processes,
-    Server,
-    create_pg_database,
-    drop_pg_database,
-    free_port,
-    run_mhf,
-    seed_network,
-)
+from tests.support.db import create_postgres_database, drop_postgres_database
+from tests.support.live import NGINX, ROOT, Processes, Server, free_port, run_mhf
+from tests.support.load import seed_network
 
 WRAPPER = """
 worker_processes 1;
@@ -94,11 +86,11 @@ def deployed_config(api_port: int, port: int, redirect_port: int, tls: Path) -> 
 
 @pytest.fixture
 def cluster_db() -> Iterator[str]:
-    url = create_pg_database(f"mhf_hard_proxy_{os.getpid()}")
+    url = create_postgres_database(f"mhf_hard_proxy_{os.getpid()}")
     try:
         yield url
     finally:
-        drop_pg_database(url)
+        drop_postgres_database(url)
 
 
 @pytest.mark.soak

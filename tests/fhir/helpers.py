@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import T0
+from tests.support.clock import T0
 
 EXAMPLES = Path(__file__).parent / "examples"
 FHIR_JSON = "application/fhir+json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -385,7 +386,11 @@ def test_bundle_with_observations_and_symptoms_for_two_patients_by_nhs_number(cl
     assert rows(world) == [] and rows(world, "pat_A2") == []
     # Three congestion signs today and worse ankles yesterday reach the symptom score (one
     # answer alone is held, mhf-2026.2; the score alerts at 3 points, mhf-2026.3).
-    answers = {"ankle_swelling": "worse", "orthopnoea": True, "breathlessness": "worse"}
+    answers: dict[str, Any] = {
+        "ankle_swelling": "worse",
+        "orthopnoea": True,
+        "breathlessness": "worse",
+    }
     yesterday = symptoms(a1, hours=25, ankle_swelling="worse")
     body = bundle([by_nhs, yesterday, symptoms(a1, **answers)])
     before = audits(world)

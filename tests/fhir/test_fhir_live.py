@@ -29,8 +29,9 @@ from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.identity.security import issue_access_token, token_settings
 from service.models import Alert, Reading, Site, Team
 from service.settings import Settings
-from tests.conftest import NHS_NUMBERS, SECRET, make_device_token, make_patient, make_user
 from tests.fhir.helpers import parse
+from tests.support.factories import NHS_NUMBERS, make_device_token, make_patient, make_user
+from tests.support.world import SECRET
 
 BIN = Path(sys.executable).parent
 UCUM, LOINC = "http://unitsofmeasure.org", "http://loinc.org"
@@ -84,7 +85,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"mhf serve did not start: {server.stderr.read() if server.stderr else ''}"
+                    f"mhf serve did not start: {server.stderr.read().decode(errors='replace') if server.stderr else ''}"
                 )
             time.sleep(0.1)
         yield {"base": base, "patient": patient, "device": device, "staff": staff, "engine": engine}

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,16 +30,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.hardening.support import (
-    ROOT,
-    Network,
-    Processes,
-    create_pg_database,
-    drop_pg_database,
-    run_mhf,
-    seed_network,
-    sql_rows,
-)
+from tests.support.db import create_postgres_database, drop_postgres_database
+from tests.support.dbchecks import sql_rows
+from tests.support.live import ROOT, Processes, run_mhf
+from tests.support.load import Network, seed_network
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 CHECKS = "not_a_server_error,response_schema_conformance,ignored_auth"
@@ -61,12 +56,12 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 @pytest.fixture(scope="module")
 def fuzz_db() -> Iterator[str]:
-    url = create_pg_database("mhf_hard_fuzz")
+    url = create_postgres_database("mhf_hard_fuzz")
     try:
         run_mhf(["migrate"], url)
         yield url
     finally:
-        drop_pg_database(url)
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +81,9 @@ def _seed_ids(base: str, net: Network) -> dict[str, list[str]]:
 
     patient = net.patients[0]
     taken = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    reading_id = uuid.UUID("6f1c1e4e-6e0e-4a57-9d3e-3a0d1f6b8a01")
     reading = {
-        "id": "6f1c1e4e-6e0e-4a57-9d3e-3a0d1f6b8a01",
+        "id": str(reading_id),
         "type": "spo2",
         "taken_at": taken,
         "value": 90,
@@ -110,8 +106,6 @@ def _seed_ids(base: str, net: Network) -> dict[str, list[str]]:
     order = [str(p) for p in net.patients]
     token_ids = sorted(owner, key=lambda token: order.index(owner[token]))
     assert alert_ids, "the seeded red reading raised no alert"
-    import uuid
-
     return {
         "patient_id": [str(p) for p in net.patients],
         "site_id": [str(net.site_id)],
@@ -119,7 +113,7 @@ def _seed_ids(base: str, net: Network) -> dict[str, list[str]]:
         "alert_id": alert_ids,
         "flag_id": alert_ids,
         "token_id": token_ids,
-        "resource_id": [resource_id(patient, uuid.UUID(reading["id"]))],
+        "resource_id": [resource_id(patient, reading_id)],
     }
 
 

@@ -33,14 +33,10 @@ from service.app import create_app
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.models import Alert
 from service.settings import Settings
-from tests.hardening.support import (
-    SECRET,
-    Network,
-    create_pg_database,
-    drop_pg_database,
-    seed_network,
-    sql_rows,
-)
+from tests.support.db import create_postgres_database, drop_postgres_database
+from tests.support.dbchecks import sql_rows
+from tests.support.live import LIVE_SECRET
+from tests.support.load import Network, seed_network
 
 pytestmark = pytest.mark.postgres
 
@@ -55,12 +51,12 @@ RACE_BUG = (
 def pg_url() -> Iterator[str]:
     from service.migrations_util import upgrade
 
-    url = create_pg_database(f"mhf_hard_race_{os.getpid()}")
+    url = create_postgres_database(f"mhf_hard_race_{os.getpid()}")
     try:
         upgrade(url)
         yield url
     finally:
-        drop_pg_database(url)
+        drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -71,7 +67,7 @@ def net(pg_url: str) -> Network:
 @pytest.fixture
 def client(pg_url: str) -> Iterator[TestClient]:
     settings = Settings(
-        database_url=pg_url, secret_key=SECRET, environment="test", access_token_minutes=1440
+        database_url=pg_url, secret_key=LIVE_SECRET, environment="test", access_token_minutes=1440
     )
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as c:

@@ -19,22 +19,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.hardening.support import (
+from tests.support.dbchecks import alert_coverage, red_alerts_without_notification, stored_readings
+from tests.support.live import Server, database, processes
+from tests.support.load import (
     LoadStats,
     Network,
     Sent,
-    Server,
-    alert_coverage,
-    database,
     make_reading,
     post_until_answered,
-    processes,
-    red_alerts_without_notification,
     resend_all,
     seed_network,
-    soak_seed,
-    stored_readings,
 )
+from tests.support.soak import soak_seed
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 KILLS = 5

@@ -24,25 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.hardening.support import (
-    ROOT,
-    LoadStats,
-    Network,
-    Processes,
-    Sent,
-    alert_coverage,
-    create_pg_database,
-    drop_pg_database,
-    free_port,
-    make_reading,
-    resend_all,
-    run_mhf,
-    seed_network,
-    soak_seed,
-    sql_rows,
-    stored_readings,
-    with_port,
-)
+from tests.support.db import create_postgres_database, drop_postgres_database
+from tests.support.dbchecks import alert_coverage, sql_rows, stored_readings
+from tests.support.live import ROOT, Processes, free_port, processes, run_mhf, with_port
+from tests.support.load import LoadStats, Network, Sent, make_reading, resend_all, seed_network
+from tests.support.soak import soak_seed
 
 sys.path.insert(0, str(ROOT / "tools"))
 from faultproxy import send_command
@@ -104,7 +90,7 @@ class Fault:
         raise AssertionError("fault proxy did not start:\n" + self.proc.log_tail())
 
     def __call__(self, command: str) -> str:
-        answer = send_command(self.control, command)
+        answer: str = send_command(self.control, command)
         assert answer.startswith(("ok", "{")), answer
         return answer
 
@@ -190,21 +176,18 @@ class Load:
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
-    url = create_pg_database(f"mhf_hard_outage_{os.getpid()}")
+    url = create_postgres_database(f"mhf_hard_outage_{os.getpid()}")
     try:
         run_mhf(["migrate"], url)
         yield url
     finally:
-        drop_pg_database(url)
+        drop_postgres_database(url)
 
 
 @pytest.fixture
 def procs(tmp_path: Path) -> Iterator[Processes]:
-    p = Processes(tmp_path)
-    try:
+    with processes(tmp_path) as p:
         yield p
-    finally:
-        p.stop_all()
 
 
 def _outage(

@@ -28,7 +28,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.hardening.support import database, processes, seed_network, soak_seed
+from tests.support.live import database, processes
+from tests.support.load import seed_network
+from tests.support.soak import soak_seed
 
 FLOOD = """
 import json, os, random, signal, sys, threading, time

@@ -15,7 +15,8 @@ import uuid
 from datetime import timedelta
 
 from service.db import unit_of_work
-from tests.conftest import T0, make_device_token, make_patient, nhs_number
+from tests.support.clock import T0
+from tests.support.factories import make_device_token, make_patient, nhs_number
 
 
 def test_beta_blocker_start_then_slow_pulse_with_worse_breathlessness(client, world, app) -> None:

@@ -65,13 +65,14 @@ def lab(kind: ReadingType, day: int, result: float, hhmm: str = "12:00") -> Read
     return Reading(_id(kind.value[:3], day, hhmm), kind, at(day, hhmm), value=result)
 
 
-def sym(day: int, hhmm: str = "08:10", base: date = DAY0, **answers: object) -> Reading:
+def sym(day: int, hhmm: str = "08:10", base: date = DAY0, /, **answers: object) -> Reading:
+    # Positional-only time: every keyword is an answer, so a spread dict of answers type-checks.
     converters = {
         "breathlessness": Breathlessness,
         "ankle_swelling": AnkleSwelling,
         "fatigue": Fatigue,
     }
-    values = {k: converters[k](v) if k in converters else v for k, v in answers.items()}
+    values = {k: converters[k](str(v)) if k in converters else v for k, v in answers.items()}
     return Reading(
         _id("s", day, hhmm),
         ReadingType.SYMPTOMS,

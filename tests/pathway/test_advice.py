@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from pathway import Level, default_pathway
 from pathway.advice import advise
-
-
-def syllables(word: str) -> int:
-    word = word.lower().strip(".,!?")
-    groups = re.findall(r"[aeiouy]+", word)
-    count = len(groups) - (1 if word.endswith("e") and len(groups) > 1 else 0)
-    return max(1, count)
-
-
-def flesch_kincaid_grade(text: str) -> float:
-    sentences = max(1, len(re.findall(r"[.!?]+", text)))
-    words = re.findall(r"[A-Za-z0-9']+", text)
-    total = sum(syllables(word) for word in words)
-    return 0.39 * len(words) / sentences + 11.8 * total / len(words) - 15.59
+from tests.support.readability import flesch_kincaid_grade
 
 
 @pytest.mark.parametrize("code", sorted(default_pathway().advice))

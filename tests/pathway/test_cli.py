@@ -57,7 +57,7 @@ def test_sweep_writes_svg(tmp_path: Path) -> None:
     assert svg.read_text().startswith("<svg")
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
     return path
 

@@ -149,7 +149,7 @@ def test_overrides_layer_on_top_and_record_a_digest_in_the_version() -> None:
         ({"colour": "blue"}, "colour"),
     ],
 )
-def test_validation_names_the_field(overrides: dict, field: str | None) -> None:
+def test_validation_names_the_field(overrides: dict[str, object], field: str | None) -> None:
     if field is None:
         default_pathway().with_overrides(overrides)
         return
@@ -189,8 +189,10 @@ def test_describe_is_json_and_lists_every_rule() -> None:
     data = describe(default_pathway())
     text = json.dumps(data)
     assert json.loads(text)["version"] == PATHWAY_VERSION
-    assert {rule["id"] for rule in data["rules"]} == set(RULES)  # type: ignore[index, union-attr]
-    rules = {rule["id"]: rule for rule in data["rules"]}  # type: ignore[index, union-attr]
+    listed = data["rules"]
+    assert isinstance(listed, list)
+    assert {rule["id"] for rule in listed} == set(RULES)
+    rules = {rule["id"]: rule for rule in listed}
     assert rules["red.spo2"]["enabled"] is True
     assert rules["amber.potassium"]["cohort"] == "medication_optimisation"
     assert rules["trend.macd"]["parameters"] == "macd"

@@ -92,7 +92,7 @@ CONFIGS = [default_pathway(), domain_table()]
     config=st.sampled_from(CONFIGS),
     data=st.data(),
 )
-def test_properties(rows: list[Reading], split: int, who, config, data) -> None:  # type: ignore[no-untyped-def]
+def test_properties(rows: list[Reading], split: int, who, config, data) -> None:
     history, new = rows[:split], rows[split:]
     first = evaluate(config, who, history, new, NOW)
     # deterministic
@@ -128,7 +128,7 @@ def test_properties(rows: list[Reading], split: int, who, config, data) -> None:
 )
 def test_history_lookback_is_all_the_history_needed(
     rows: list[Reading], split: int, who, config
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # What a service loading only history_lookback() of the history gets must be what the
     # whole history gives.
     history, new = rows[:split], rows[split:]

@@ -14,7 +14,7 @@ import pytest
 from pathway import Advice, Level
 from pathway.advice import when_the_team_calls
 from pathway.response import ResponsePolicy, due_at
-from tests.pathway.test_advice import flesch_kincaid_grade
+from tests.support.readability import flesch_kincaid_grade
 
 LONDON = ZoneInfo("Europe/London")
 RED = Advice(Level.RED, "red_same_day", "Your heart failure team will call you today.")

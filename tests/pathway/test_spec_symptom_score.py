@@ -3,6 +3,8 @@ several signs together or a weight above the personal baseline do (issue 15)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from pathway import Reading, default_pathway, evaluate, history_lookback
@@ -139,7 +141,7 @@ def test_the_weight_points_are_capped() -> None:
     assert "weight" not in finding.summary
 
 
-def _often(answer: dict[str, object], every: int) -> list[Reading]:
+def _often(answer: Mapping[str, object], every: int) -> list[Reading]:
     # a questionnaire each day for six weeks before the last week, the answer every n-th day
     return [sym(d, **(answer if d % every == 0 else {})) for d in range(-50, -7)]
 

@@ -116,7 +116,7 @@ def test_first_creatinine_has_no_baseline() -> None:
     ],
 )
 def test_slow_pulse_with_worse_symptoms_after_a_beta_blocker_change(
-    change_day: int, drug: DrugClass, bpm: float, answers: dict, expected: bool
+    change_day: int, drug: DrugClass, bpm: float, answers: dict[str, object], expected: bool
 ) -> None:
     who = titrating((change_day, drug))
     pulse_last = fired([sym(0, "08:00", **answers), hr(0, bpm, "09:00")], who=who)

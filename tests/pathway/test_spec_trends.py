@@ -5,18 +5,19 @@ from __future__ import annotations
 import pytest
 
 from pathway import default_pathway
+from pathway.model import Reading
 from tests.pathway.tables import fired, w
 
 MA = "trend.moving_average"
 MACD = "trend.macd"
 
 
-def steady(days: int = 28, last: int = -3) -> list:
+def steady(days: int = 28, last: int = -3) -> list[Reading]:
     # alternating 80.0 / 80.4: mean 80.2, SD about 0.2 (so the 0.3 kg floor applies)
     return [w(d, 80.0 if d % 2 else 80.4) for d in range(last - days + 1, last + 1)]
 
 
-def only(rule: str):  # type: ignore[no-untyped-def]
+def only(rule: str):
     others = [
         "amber.weight_gain_3d",
         "amber.weight_gain_2d",

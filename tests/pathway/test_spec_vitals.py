@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pathway.model import Reading
 from tests.pathway.tables import bp, fired, hr, o2, patient, sym
 
 NONE: set[str] = set()
@@ -84,6 +85,6 @@ def test_pulse_bands(bpm: float, expected: set[str]) -> None:
         ([sym(0, "23:30", dizziness=True), hr(1, 49, "00:30")], 1, NONE),
     ],
 )
-def test_slow_pulse_with_dizziness(rows: list, new: int, expected: set[str]) -> None:
+def test_slow_pulse_with_dizziness(rows: list[Reading], new: int, expected: set[str]) -> None:
     result = fired(rows, new=new) - {"amber.pulse", "amber.symptoms_worse"}
     assert result == expected

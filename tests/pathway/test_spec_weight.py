@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from pathway import evaluate
+from pathway.model import Reading
 from tests.pathway.tables import at, domain_table, fired, patient, sym, w
 
 NONE: set[str] = set()
@@ -40,7 +41,7 @@ GAIN_2D = "amber.weight_gain_2d"
         ([w(-1, 84.0), w(0, 80.0)], NONE),
     ],
 )
-def test_gain_over_days(rows: list, expected: set[str]) -> None:
+def test_gain_over_days(rows: list[Reading], expected: set[str]) -> None:
     assert fired(rows) == expected
 
 
@@ -106,7 +107,7 @@ def test_no_target_no_above_target_rule() -> None:
         ([w(-5, 80.0), w(-2, 82.0), sym(0, breathlessness="worse")], 1, True),
     ],
 )
-def test_weight_gain_with_symptoms_is_red(rows: list, new: int, expected: bool) -> None:
+def test_weight_gain_with_symptoms_is_red(rows: list[Reading], new: int, expected: bool) -> None:
     assert ("red.weight_gain_symptoms" in fired(rows, new=new)) is expected
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -27,9 +29,9 @@ from service.models.patients import PILLARS
 from service.reports.groups import Grouping
 from service.reports.metrics import REGISTRY
 from service.reports.period import Period
-from service.reports.runner import compute
+from service.reports.runner import Grouped, compute, compute_all
+from tests.support.clock import T0
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 AS_OF = date(2026, 11, 20)
 _nhs = itertools.count(9000000000)
 
@@ -253,10 +255,16 @@ class Data:
         self.s.flush()
 
 
-def run(session: Session, metric_id: str, month: str = "2026-10", by: str = "site", **kw: object):  # type: ignore[no-untyped-def]
+def run(
+    session: Session,
+    metric_id: str,
+    month: str = "2026-10",
+    by: str = "site",
+    **kw: uuid.UUID | None,
+) -> Grouped:
     return compute(
         session, REGISTRY[metric_id], Period.for_month(month, as_of=AS_OF), Grouping(by, **kw)
-    )  # type: ignore[arg-type]
+    )
 
 
 _OUT_OF_HOURS = (
@@ -379,3 +387,32 @@ def build_network(data: Data, seed: int = 5) -> None:
                 on = enrolled + timedelta(days=rng.randrange(0, 100))
                 data.kccq(pid, rng.randrange(0, 1001) / 10, timepoint, on.isoformat())
     data.done()
+
+
+# One row of a metrics table: the metric, then its value for site S1, site S2 and the network.
+TableRow = tuple[str, float | None, float | None, float | None]
+
+
+def values(result: Grouped, sites: dict[str, uuid.UUID]) -> dict[str, float | None]:
+    """{site code: value} plus the network total under 'network'."""
+    out = {code: result.groups[sid].value for code, sid in sites.items() if sid in result.groups}
+    out["network"] = result.total.value
+    return out
+
+
+def check_table(session: Session, data: Data, table: Sequence[TableRow]) -> None:
+    """Compute every metric of the table; compare all, so one failure shows every mismatch.
+
+    Each metric alone, and all of them in one batch as the reports compute them."""
+    got, batched, want = {}, {}, {}
+    together = compute_all(
+        session, Period.for_month("2026-10", as_of=AS_OF), Grouping("site"), list(REGISTRY)
+    )
+    for metric, s1, s2, network in table:
+        result = values(run(session, metric), data.sites)
+        got[metric] = (result.get("S1"), result.get("S2"), result["network"])
+        in_batch = values(together[metric], data.sites)
+        batched[metric] = (in_batch.get("S1"), in_batch.get("S2"), in_batch["network"])
+        want[metric] = tuple(None if v is None else pytest.approx(v) for v in (s1, s2, network))
+    assert got == want
+    assert batched == want

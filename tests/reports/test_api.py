@@ -14,7 +14,7 @@ from service.reports.snapshot import snapshot_month
 OCT = "month=2026-10&trend=2"
 
 
-def post(client, world, who, patient, path, body):  # type: ignore[no-untyped-def]
+def post(client, world, who, patient, path, body):
     url = f"/api/v1/patients/{world.patients[patient]}/{path}"
     return client.post(url, json=body, headers=world.auth(who))
 

@@ -68,7 +68,7 @@ def _interval(shown: int | str) -> tuple[float, float]:
     return max(LARGEST_SUPPRESSED + 1, shown - 2), shown + 2
 
 
-def _reader_bounds(shown: list, total: int | str) -> list[tuple[float, float]]:
+def _reader_bounds(shown: list[int | str], total: int | str) -> list[tuple[float, float]]:
     """For one relation (total = sum of cells) with boxes, the exact bounds of every figure.
 
     A figure's bounds are its own box cut by the total less every other figure's box; for one
@@ -92,7 +92,7 @@ def _values(bounds: tuple[float, float]) -> float:
     return math.inf if hi == math.inf else hi - lo + 1
 
 
-def _check_one_table(counts: list[int], shown: list, total: int | str) -> None:
+def _check_one_table(counts: list[int], shown: list[int | str], total: int | str) -> None:
     """What may be shown is shown right, and no small count narrows to one value."""
     true_total = sum(counts)
     for true, out in zip([*counts, true_total], [*shown, total], strict=True):
@@ -152,7 +152,7 @@ def test_a_median_table_hides_small_groups():
 # --- exhaustive: every table of 2-5 cells with counts 0-12 -----------------------------------
 
 
-def _protect_all(tables: list[tuple[int, ...]]) -> list[tuple[list, int | str]]:
+def _protect_all(tables: list[tuple[int, ...]]) -> list[tuple[list[int | str], int | str]]:
     columns = [Column(list(cells), sum(cells), [False] * len(cells), False) for cells in tables]
     protect([Table([c]) for c in columns])
     return [(c.shown, c.shown_total) for c in columns]
@@ -224,10 +224,10 @@ def test_proportion_tables_never_show_small_numerators_or_denominators(pairs):
             assert out.numerator != SUPPRESSED and out.denominator != SUPPRESSED
     # each column on its own is a table a reader can subtract in
     for column in ("numerator", "denominator"):
-        shown = [getattr(c, column) for c in cells]
+        shown_column = [getattr(c, column) for c in cells]
         truth = [int(getattr(c, column)) for c in raw]
         if getattr(shown_total, column) != SUPPRESSED or any(1 <= t <= 7 for t in truth):
-            _check_one_table(truth, shown, getattr(shown_total, column))
+            _check_one_table(truth, shown_column, getattr(shown_total, column))
 
 
 # --- breakdowns: teams and equity groups under their site ------------------------------------
@@ -300,8 +300,9 @@ def test_proportion_tables_hold_against_a_reader_of_both_columns(first):
     for second in [(n, d) for d in _DENOMINATORS for n in range(d + 1)]:
         pairs = [first, second, (13, 13)]
         raw = [RawCell(float(n), float(d), None, d) for n, d in pairs]
+        sum_n, sum_d = _sums(pairs)
         cells, total = disclose_table(
-            "proportion", raw, RawCell(*map(float, _sums(pairs)), None, 0)
+            "proportion", raw, RawCell(float(sum_n), float(sum_d), None, 0)
         )
         reader = _proportion_reader(cells, total)
         for i, (n, d) in enumerate(pairs):

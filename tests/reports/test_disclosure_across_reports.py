@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Literal
 
 import pytest
 
@@ -27,7 +28,7 @@ from tests.reports.reader import Reader
 
 MONTH = "2026-10"
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-COLUMNS = ("numerator", "denominator")
+COLUMNS: tuple[Literal["numerator", "denominator"], ...] = ("numerator", "denominator")
 
 
 def small_sites(data: Data) -> None:
@@ -73,7 +74,7 @@ class Attack:
         return out
 
 
-def released(session) -> list[Attack]:  # type: ignore[no-untyped-def]
+def released(session) -> list[Attack]:
     """Every table a programme lead can take for the month: one system per metric (no relation
     joins two metrics), each over every released table."""
     store = FigureStore(session, NOW)

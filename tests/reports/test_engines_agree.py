@@ -14,8 +14,8 @@ from service.reports.groups import EQUITY_DIMENSIONS, Grouping
 from service.reports.metrics import REGISTRY
 from service.reports.period import Period
 from service.reports.runner import compute, compute_all
-from tests.conftest import PG_URL, _empty, _migrated_url
 from tests.reports.builders import AS_OF, Data, build_network
+from tests.support.db import PG_URL, empty_database, migrated_url
 
 pytestmark = pytest.mark.postgres
 
@@ -24,7 +24,7 @@ MONTHS = ("2026-03", "2026-10")
 
 def all_results(
     data: Data, batched: bool = False
-) -> dict[tuple[str, str, str, str], tuple[object, ...]]:
+) -> dict[tuple[str, str, str, str], tuple[float | None, float | None, float | None, int]]:
     """Every metric by every grouping: one statement per metric, or (``batched``) the reports'
     way, every metric of the month at once."""
     names = {v: k for k, v in {**data.sites, **data.teams}.items()}
@@ -56,7 +56,7 @@ def test_every_metric_agrees_on_sqlite_and_postgresql(database_urls, tmp_path_fa
         pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
     results = {}
     for backend in ("sqlite", "postgres"):
-        url = _migrated_url(backend, database_urls, tmp_path_factory.getbasetemp())
+        url = migrated_url(backend, database_urls, tmp_path_factory.getbasetemp())
         engine = build_engine(url)
         try:
             with unit_of_work(build_sessionmaker(engine)) as session:
@@ -67,7 +67,7 @@ def test_every_metric_agrees_on_sqlite_and_postgresql(database_urls, tmp_path_fa
                 assert all_results(data, batched=True) == results[backend]
                 session.rollback()
         finally:
-            _empty(engine)
+            empty_database(engine)
             engine.dispose()
     sqlite, postgres = results["sqlite"], results["postgres"]
     assert sqlite.keys() == postgres.keys()

@@ -12,40 +12,13 @@ from datetime import date
 
 import pytest
 
-from service.reports.groups import Grouping
 from service.reports.metrics import REGISTRY
 from service.reports.period import Period
-from service.reports.runner import compute_all
-from tests.reports.builders import AS_OF, Data, run
-
-
-def values(result, sites):  # type: ignore[no-untyped-def]
-    """{site code: value} plus the network total under 'network'."""
-    out = {code: result.groups[sid].value for code, sid in sites.items() if sid in result.groups}
-    out["network"] = result.total.value
-    return out
-
-
-def check_table(session, data, table):  # type: ignore[no-untyped-def]
-    """Compute every metric of the table; compare all, so one failure shows every mismatch.
-
-    Each metric alone, and all of them in one batch as the reports compute them."""
-    got, batched, want = {}, {}, {}
-    together = compute_all(
-        session, Period.for_month("2026-10", as_of=AS_OF), Grouping("site"), list(REGISTRY)
-    )
-    for metric, s1, s2, network in table:
-        result = values(run(session, metric), data.sites)
-        got[metric] = (result.get("S1"), result.get("S2"), result["network"])
-        in_batch = values(together[metric], data.sites)
-        batched[metric] = (in_batch.get("S1"), in_batch.get("S2"), in_batch["network"])
-        want[metric] = tuple(None if v is None else pytest.approx(v) for v in (s1, s2, network))
-    assert got == want
-    assert batched == want
+from tests.reports.builders import Data, check_table, run
 
 
 @pytest.fixture
-def data(session):  # type: ignore[no-untyped-def]
+def data(session):
     data = Data(session)
     data.site("S1")
     data.site("S2")
@@ -120,7 +93,7 @@ def test_registry_covers_the_domain_reference():
 
 
 @pytest.fixture
-def caseload(data):  # type: ignore[no-untyped-def]
+def caseload(data):
     t1, t2 = "S1-team", "S2-team"
     # created 2026-09-30T22:30Z is 23:30 BST on 30 September: not referred in October
     data.patient(t1, "2026-09-15", created="2026-09-30T22:30")
@@ -199,7 +172,7 @@ def test_weight_adherence_counts_london_days_across_the_bst_change(session, data
 
 
 @pytest.fixture
-def alerts(data):  # type: ignore[no-untyped-def]
+def alerts(data):
     a1 = data.patient("S1-team", "2026-09-01")  # 31 patient-days
     a2 = data.patient("S1-team", "2026-10-17")  # 15 patient-days
     g1 = data.patient("S2-team", "2026-09-01")  # 31 patient-days
@@ -261,7 +234,7 @@ def test_alert_metrics(session, alerts):
 
 
 @pytest.fixture
-def outcomes(data):  # type: ignore[no-untyped-def]
+def outcomes(data):
     o1 = data.patient("S1-team", "2026-09-01")
     data.admission(o1, "2026-09-20", "2026-09-25")  # before the month: look-back only
     data.admission(o1, "2026-10-20", "2026-10-24")  # HF, readmission (25 days), 4 bed days
@@ -307,7 +280,7 @@ def test_outcome_metrics(session, outcomes):
 
 
 @pytest.fixture
-def medicines(data):  # type: ignore[no-untyped-def]
+def medicines(data):
     m1 = data.patient("S1-team", "2026-09-01", hf_type="HFrEF")
     data.med(m1, "acei_arb_arni", "started", "2026-09-01")
     data.med(m1, "acei_arb_arni", "started", "2026-10-10", target=True)
@@ -347,7 +320,7 @@ def test_medicine_metrics(session, medicines):
 
 
 @pytest.fixture
-def kccq(data):  # type: ignore[no-untyped-def]
+def kccq(data):
     k1 = data.patient("S1-team", "2026-09-01", "2026-10-10", "stable_optimised")
     data.kccq(k1, 40, "start", "2026-09-01")
     data.kccq(k1, 50, "start", "2026-09-05")  # a later start score: the first one counts

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
-from service.db import build_engine, build_sessionmaker, normalise_url, unit_of_work
+from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.migrations_util import downgrade, upgrade
-from tests.conftest import PG_URL
 from tests.reports.builders import Data
+from tests.support.db import PG_URL, scratch_postgres
 
 REPORT_TABLES = {"patient_events", "medication_changes", "kccq_scores", "report_snapshots"}
-
-
-@contextmanager
-def _scratch_postgres(purpose: str) -> Iterator[str]:
-    """An empty PostgreSQL database of this process's own, dropped afterwards (a migration
-    test needs a database no other test has migrated)."""
-    base = make_url(normalise_url(PG_URL or ""))
-    name = f"mhf_test_reports_{purpose}_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _tables_and_indexes(url: str) -> tuple[set[str], set[str]]:
@@ -67,7 +44,7 @@ def test_round_trip_on_sqlite(tmp_path):
 def test_round_trip_on_postgresql():
     if not PG_URL:
         pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
-    with _scratch_postgres("migration") as url:
+    with scratch_postgres("migration") as url:
         _round_trip(url)
 
 
@@ -126,5 +103,5 @@ def test_local_date_migration_on_sqlite(tmp_path):
 def test_local_date_migration_on_postgresql():
     if not PG_URL:
         pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
-    with _scratch_postgres("local_date") as url:
+    with scratch_postgres("local_date") as url:
         _local_date_round_trip(url)

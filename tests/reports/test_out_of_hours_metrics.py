@@ -15,12 +15,12 @@ import pytest
 
 from service.reports import build
 from service.reports.figures import FigureStore
-from tests.reports.builders import T0, Data
-from tests.reports.test_metrics import check_table
+from tests.reports.builders import Data, check_table
+from tests.support.clock import T0
 
 
 @pytest.fixture
-def data(session):  # type: ignore[no-untyped-def]
+def data(session):
     data = Data(session)
     data.site("S1")
     data.site("S2")
@@ -84,11 +84,11 @@ OUT_OF_HOURS = [
 ]
 
 
-def test_out_of_hours_metrics(session, data):  # type: ignore[no-untyped-def]
+def test_out_of_hours_metrics(session, data):
     check_table(session, data, OUT_OF_HOURS)
 
 
-def test_a_lead_sees_the_out_of_hours_counts_disclosure_controlled(session, data):  # type: ignore[no-untyped-def]
+def test_a_lead_sees_the_out_of_hours_counts_disclosure_controlled(session, data):
     store = FigureStore(session, T0)
     report = build.network_report(store, "2026-10", trend_months=1)
     metric = next(m for m in report["metrics"] if m["id"] == "red_alerts_out_of_hours")

@@ -11,18 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from service.models import Alert, AlertEventRow, OutboxEvent
+from tests.support.factories import make_device_token, make_patient, make_user, nhs_number
+from tests.support.readings import send_spo2
 
 
 def spo2(client, world, value, minutes_ago=5, who="pat_A1"):
-    reading = {
-        "id": str(uuid.uuid4()),
-        "type": "spo2",
-        "taken_at": (client.app.state.clock() - timedelta(minutes=minutes_ago)).isoformat(),
-        "value": value,
-    }
-    response = client.post("/api/v1/me/readings", json=reading, headers=world.auth(who))
-    assert response.status_code == 201, response.text
-    return response.json()
+    taken_at = client.app.state.clock() - timedelta(minutes=minutes_ago)
+    return send_spo2(client, world, value, taken_at, who)
 
 
 def queue(client, world, who="clin_A1", **params):
@@ -237,8 +232,6 @@ def test_other_teams_alerts_are_404_and_invisible(client, world):
 
 
 def test_queue_orders_red_first_then_oldest_and_paginates(client, world, clock, session):
-    from tests.conftest import make_device_token, make_patient, nhs_number
-
     tokens = []
     for i in range(4):
         pid = make_patient(session, nhs_number(i), world.teams["A1"])
@@ -302,8 +295,6 @@ def test_alerts_count(client, world, session):
 
 
 def second_patient_in_a1(world) -> str:
-    from tests.conftest import make_device_token, make_patient, nhs_number
-
     with world.app.state.sessions() as s:
         pid = make_patient(s, nhs_number(41), world.teams["A1"])
         world.device_tokens["pat_A1b"] = make_device_token(s, pid)
@@ -380,8 +371,6 @@ def test_a_cursor_naming_no_uuid_is_400_not_500(client, world):
 
 
 def test_a_clinician_of_two_teams_gets_one_queue_in_order_across_pages(client, world, clock):
-    from tests.conftest import make_user
-
     with world.app.state.sessions() as s:
         world.users["clin_A12"] = make_user(
             s, "clin_a12", "clinician", [world.teams["A1"], world.teams["A2"]]
@@ -454,6 +443,7 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
     from sqlalchemy import event
 
     from service.alerting import repository
+    from service.db import driver_rows
 
     spo2(client, world, 91)
     statements: list[str] = []
@@ -461,7 +451,7 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
     def capture(_conn, _cursor, statement, *_):
         statements.append(statement)
 
-    run_on_driver = repository.driver_rows
+    run_on_driver = driver_rows
 
     def driver_capture(session, statement, params):
         statements.append(statement.sql)

@@ -2,56 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
-from sqlalchemy import text as sql
 
 from service.audit import verify_chain
 from service.cli import main
 from service.models import AuditEvent
-
-
-def _tamper(session):
-    """What only a superuser can do on PostgreSQL (the trail refuses UPDATE and DELETE for
-    every role): turn the triggers off for this session, as an attacker with that power would."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sql("SET session_replication_role = replica"))
-
-
-def _views(client, world):
-    for who, patient in (("clin_A1", "pat_A1"), ("clin_A1", "pat_A1"), ("clin_A2", "pat_A2")):
-        assert (
-            client.get(
-                f"/api/v1/patients/{world.patients[patient]}", headers=world.auth(who)
-            ).status_code
-            == 200
-        )
+from tests.support.audit import tamper_as_superuser, three_views
+from tests.support.factories import make_patient, nhs_number
+from tests.support.readings import send_spo2
 
 
 def test_chain_verifies_and_detects_tampering(client, world, app):
-    _views(client, world)
+    three_views(client, world)
     with app.state.sessions() as s:
         check = verify_chain(s)
         assert check.ok and check.rows == 3
         second = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all()[1]
-        _tamper(s)
+        tamper_as_superuser(s)
         s.execute(update(AuditEvent).where(AuditEvent.seq == second).values(actor_role="admin"))
         s.commit()
         assert verify_chain(s).first_bad_seq == second
 
 
 def test_deleting_a_row_breaks_the_chain(client, world, app):
-    _views(client, world)
+    three_views(client, world)
     with app.state.sessions() as s:
         first = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).first()
-        _tamper(s)
+        tamper_as_superuser(s)
         s.execute(delete(AuditEvent).where(AuditEvent.seq == first))
         s.commit()
         assert not verify_chain(s).ok
 
 
 def test_who_viewed_patient_and_what_user_viewed(client, world):
-    _views(client, world)
+    three_views(client, world)
     patient = world.patients["pat_A1"]
     rows = client.get(f"/api/v1/audit/patients/{patient}", headers=world.auth("admin")).json()
     assert [(r["actor_username"], r["action"]) for r in rows] == [
@@ -69,7 +56,7 @@ def test_who_viewed_patient_and_what_user_viewed(client, world):
 
 
 def test_audit_cli(client, world, settings, monkeypatch):
-    _views(client, world)
+    three_views(client, world)
     monkeypatch.setenv("MHF_DATABASE_URL", settings.database_url)
     from service.settings import get_settings
 
@@ -88,7 +75,6 @@ def test_audit_cli(client, world, settings, monkeypatch):
 
 def _list_read(client, world):
     """clin_A1 lists patients after enrolling a second one: one record naming both."""
-    from tests.conftest import make_patient, nhs_number
 
     with world.app.state.sessions() as s:
         other = make_patient(s, nhs_number(42), world.teams["A1"])
@@ -109,7 +95,7 @@ def test_a_list_read_is_one_record_and_its_patient_list_is_chained(client, world
             [world.patients["pat_A1"]],  # a patient taken off the list
             sorted([world.patients["pat_A1"], other, world.patients["pat_B1"]]),  # one added
         ):
-            _tamper(s)
+            tamper_as_superuser(s)
             s.execute(
                 update(AuditEvent).where(AuditEvent.seq == record.seq).values(patient_ids=tampered)
             )
@@ -119,7 +105,7 @@ def test_a_list_read_is_one_record_and_its_patient_list_is_chained(client, world
 
 def test_who_viewed_and_cli_find_list_reads(client, world, settings, monkeypatch):
     other = _list_read(client, world)
-    _views(client, world)
+    three_views(client, world)
     rows = client.get(f"/api/v1/audit/patients/{other}", headers=world.auth("admin")).json()
     assert [(r["actor_username"], r["patient_id"]) for r in rows] == [("clin_a1", None)]
     assert set(rows[0]["patient_ids"]) == {str(world.patients["pat_A1"]), str(other)}
@@ -211,13 +197,13 @@ def test_records_hashed_the_earlier_way_still_verify_and_chain_on(client, world,
             )
         )
         s.commit()
-    _views(client, world)
+    three_views(client, world)
     with app.state.sessions() as s:
         check = verify_chain(s)
         rows = s.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
         assert check.ok and check.rows == 4
         assert rows[1].prev_hash == digest
-        _tamper(s)
+        tamper_as_superuser(s)
         s.execute(update(AuditEvent).where(AuditEvent.seq == rows[0].seq).values(route="GET /y"))
         s.commit()
         assert verify_chain(s).first_bad_seq == rows[0].seq
@@ -258,9 +244,8 @@ def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, a
     from service import audit
     from service.alerting import service as alerting_service
     from service.deps import Principal
-    from tests.service.test_alerts import spo2
 
-    spo2(client, world, 91)
+    send_spo2(client, world, 91, client.app.state.clock() - timedelta(minutes=5))
     principal = Principal(
         role="clinician", user_id=world.users["clin_A1"], team_ids=frozenset({world.teams["A1"]})
     )

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from service import audit
 from service.db import build_engine, build_sessionmaker
 from service.migrations_util import downgrade, upgrade
-from tests.conftest import PG_URL, T0
-from tests.reports.test_migration import _scratch_postgres
+from tests.support.clock import T0
+from tests.support.db import PG_URL, scratch_postgres
 
 BEFORE = "20261207_0013"
 
@@ -63,7 +63,7 @@ def test_round_trip_on_sqlite(tmp_path):
 def test_round_trip_on_postgresql():
     if not PG_URL:
         pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
-    with _scratch_postgres("append_only") as url:
+    with scratch_postgres("append_only") as url:
         upgrade(url, BEFORE)
         _append(url)
         _run(url, "SELECT nextval(pg_get_serial_sequence('audit_events', 'seq'))")  # a hole

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -12,8 +13,7 @@ from service.audit import GENESIS, AuditEntry, _body, _link, verify_chain
 from service.audit.service import audit_events
 from service.db import build_engine, build_sessionmaker
 from service.migrations_util import downgrade, upgrade
-from tests.conftest import PG_URL
-from tests.reports.test_migration import _scratch_postgres
+from tests.support.db import PG_URL, scratch_postgres
 
 BEFORE = "20261201_0007"
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -24,6 +24,10 @@ ONE = uuid.UUID("2" * 32)
 SEVERAL = sorted(uuid.UUID(d * 32) for d in "d4a")
 
 
+def _hex(value: uuid.UUID) -> str:
+    return value.hex
+
+
 def _write_old_records(url: str) -> None:
     """A record about one patient and one about several, as the schema before kept them."""
     entries = [
@@ -32,7 +36,8 @@ def _write_old_records(url: str) -> None:
     ]
     engine = build_engine(url)
     sqlite = engine.dialect.name == "sqlite"
-    stored = {"sqlite": lambda u: u.hex, "postgresql": str}[engine.dialect.name]
+    by_dialect: dict[str, Callable[[uuid.UUID], str]] = {"sqlite": _hex, "postgresql": str}
+    stored = by_dialect[engine.dialect.name]
     prev = GENESIS
     with engine.begin() as conn:
         for seq, entry in enumerate(entries, 1):
@@ -103,5 +108,5 @@ def test_round_trip_on_sqlite(tmp_path):
 def test_round_trip_on_postgresql():
     if not PG_URL:
         pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
-    with _scratch_postgres("audit") as url:
+    with scratch_postgres("audit") as url:
         _round_trip(url)

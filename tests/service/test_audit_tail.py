@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -20,9 +21,9 @@ from service.cli import main
 from service.models import AuditCheckpoint, AuditEvent
 from service.scheduler import JobRunner, job_table
 from service.settings import get_settings
-from tests.conftest import T0
-from tests.service.test_audit import _tamper, _views
-from tests.service.test_jobs import red_alert
+from tests.support.audit import tamper_as_superuser, three_views
+from tests.support.clock import T0
+from tests.support.readings import red_alert
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def cli(settings, monkeypatch):
     monkeypatch.setenv("MHF_SECRET_KEY", settings.secret_key)
     get_settings.cache_clear()
 
-    def verify() -> tuple[int, dict]:
+    def verify() -> tuple[int, dict[str, Any]]:
         result = CliRunner().invoke(main, ["audit", "verify"])
         return result.exit_code, json.loads(result.output)
 
@@ -47,11 +48,11 @@ def sign(app, clock):
 
 
 def test_deleting_the_newest_record_fails_verification(client, world, app, clock, cli):
-    _views(client, world)
+    three_views(client, world)
     assert sign(app, clock)["rows"] == 3
     assert cli() == (0, {"ok": True, "rows_verified": 3, "gaps": [], "checkpoints_verified": 1})
     with app.state.sessions() as s:
-        _tamper(s)
+        tamper_as_superuser(s)
         newest = s.scalar(select(func.max(AuditEvent.seq)))
         s.execute(delete(AuditEvent).where(AuditEvent.seq == newest))
         s.commit()
@@ -62,7 +63,7 @@ def test_deleting_the_newest_record_fails_verification(client, world, app, clock
 
 
 def test_a_rewritten_chain_or_a_forged_checkpoint_fails(client, world, app, clock, cli):
-    _views(client, world)
+    three_views(client, world)
     sign(app, clock)
     with app.state.sessions() as s:
         # A checkpoint signed with another key: whoever can write the table cannot sign.
@@ -77,13 +78,13 @@ def test_a_rewritten_chain_or_a_forged_checkpoint_fails(client, world, app, cloc
 
 
 def test_the_scheduler_signs_the_trail(client, world, app, clock, settings, cli):
-    _views(client, world)
+    three_views(client, world)
     with httpx.Client() as http:
         fn, seconds = job_table(http, settings)["audit_checkpoint"]
     assert seconds <= 15 * 60
     JobRunner(app.state.engine, app.state.sessions, clock=clock).run("audit_checkpoint", fn)
     clock.advance(minutes=5)
-    _views(client, world)
+    three_views(client, world)
     JobRunner(app.state.engine, app.state.sessions, clock=clock).run("audit_checkpoint", fn)
     assert cli() == (0, {"ok": True, "rows_verified": 6, "gaps": [], "checkpoints_verified": 2})
 
@@ -128,7 +129,7 @@ def test_gaps_are_flagged_and_fail_after_the_first_checkpoint(client, world, app
     code, out = cli()
     assert (code, out["gaps"]) == (0, [[2, 4]])
     sign(app, clock)
-    _views(client, world)  # numbered 5, 6, 7 on: no hole
+    three_views(client, world)  # numbered 5, 6, 7 on: no hole
     assert cli()[0] == 0
 
 
@@ -158,7 +159,7 @@ def test_a_hole_after_a_checkpoint_fails(client, world, app, clock, cli):
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_postgres_refuses_update_and_delete_of_the_trail(client, world, app, clock):
-    _views(client, world)
+    three_views(client, world)
     sign(app, clock)
     for statement in (
         update(AuditEvent).values(actor_role="admin"),

@@ -9,15 +9,12 @@ import jwt
 import pytest
 
 from service.identity.security import issue_access_token, token_settings
-from tests.conftest import _PASSWORD, T0
-
-
-def login(client, username, password=_PASSWORD):
-    return client.post("/api/v1/auth/token", data={"username": username, "password": password})
+from tests.support.clock import T0
+from tests.support.signin import token_login
 
 
 def test_login_gives_a_bearer_token_that_works(client, world):
-    response = login(client, "clin_a1")
+    response = token_login(client, "clin_a1")
     assert response.status_code == 200
     body = response.json()
     assert (
@@ -29,8 +26,8 @@ def test_login_gives_a_bearer_token_that_works(client, world):
 
 
 def test_wrong_password_and_unknown_user_look_the_same(client, world):
-    wrong = login(client, "clin_a1", "not the password")
-    unknown = login(client, "nobody-here", "not the password")
+    wrong = token_login(client, "clin_a1", "not the password")
+    unknown = token_login(client, "nobody-here", "not the password")
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.headers["content-type"] == "application/problem+json"
     assert wrong.json()["detail"] == unknown.json()["detail"]
@@ -38,12 +35,12 @@ def test_wrong_password_and_unknown_user_look_the_same(client, world):
 
 def test_repeated_failures_lock_the_pair_for_a_while_only(client, world, clock):
     for _ in range(5):
-        assert login(client, "clin_a1", "guess").status_code == 401
-    locked = login(client, "clin_a1")
+        assert token_login(client, "clin_a1", "guess").status_code == 401
+    locked = token_login(client, "clin_a1")
     assert locked.status_code == 429
     assert locked.json()["status"] == 429
     clock.advance(seconds=world.settings.login_lockout_seconds + 1)
-    assert login(client, "clin_a1").status_code == 200
+    assert token_login(client, "clin_a1").status_code == 200
 
 
 def _forge(claims, key, alg="HS256", header=None):

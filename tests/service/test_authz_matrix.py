@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import _PASSWORD, BACKENDS, T0
+from tests.support.clock import T0, FakeClock
+from tests.support.db import BACKENDS, empty_database, migrated_url
+from tests.support.factories import PASSWORD, make_device_token, make_user
+from tests.support.world import build_world, settings_for
 
 # Every test here shares the module's world, so they run together on one xdist worker.
 pytestmark = pytest.mark.xdist_group("authz-matrix")
@@ -85,7 +88,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         LEAD,
         ADMIN,
         SITE_ADMIN,
-        form=lambda: {"username": "clin_a1", "password": _PASSWORD},
+        form=lambda: {"username": "clin_a1", "password": PASSWORD},
     ),
     ("POST", "/api/v1/auth/logout"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     ("GET", "/api/v1/pathway"): R(PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
@@ -379,21 +382,9 @@ def matrix(request, database_urls, tmp_path_factory):
 
     from service.app import create_app
     from service.db import build_engine
-    from service.settings import Settings
-    from tests.conftest import (
-        SECRET,
-        FakeClock,
-        _empty,
-        _migrated_url,
-        build_world,
-        make_device_token,
-        make_user,
-    )
 
-    url = _migrated_url(request.param, database_urls, tmp_path_factory.getbasetemp())
-    settings = Settings(
-        database_url=url, secret_key=SECRET, environment="test", access_token_minutes=24 * 60
-    )
+    url = migrated_url(request.param, database_urls, tmp_path_factory.getbasetemp())
+    settings = settings_for(url)
     clock = FakeClock()
     app = create_app(settings, clock=clock)
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -413,7 +404,7 @@ def matrix(request, database_urls, tmp_path_factory):
             session.commit()
         yield client, world, _objects(client, world, extra)
     engine = build_engine(url)
-    _empty(engine)
+    empty_database(engine)
     engine.dispose()
 
 
@@ -438,14 +429,15 @@ def _objects(client, world, tokens):
     for target, team in TARGETS.items():
         patient = f"pat_{team}"
         pid = world.patients[patient]
+        spo2_id, symptoms_id = uuid.uuid4(), uuid.uuid4()
         spo2 = {
-            "id": str(uuid.uuid4()),
+            "id": str(spo2_id),
             "type": "spo2",
             "taken_at": (T0 - timedelta(minutes=5)).isoformat(),
             "value": 90,
         }
         symptoms = {
-            "id": str(uuid.uuid4()),
+            "id": str(symptoms_id),
             "type": "symptoms",
             "taken_at": (T0 - timedelta(minutes=4)).isoformat(),
             "answers": answers,
@@ -484,8 +476,8 @@ def _objects(client, world, tokens):
             "token_id": str(token_id),
             "webhook_id": hook["id"],
             "flag_id": alerts[0]["id"],
-            "resource_id": pid.hex + uuid.UUID(spo2["id"]).hex,
-            "answers_id": pid.hex + uuid.UUID(symptoms["id"]).hex,
+            "resource_id": pid.hex + spo2_id.hex,
+            "answers_id": pid.hex + symptoms_id.hex,
             "questionnaire_id": "mhf-symptoms",
             "event_id": event.json()["id"],
             "user_id": str(world.users[f"clin_{team}"]),

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import T0
 from tests.hypothesis_profiles import scaled
+from tests.support.clock import T0
 
 # (path, caller, cursor parameter); {pat} and {clin} are filled from the world.
 PAGED = [

@@ -12,7 +12,7 @@ from service.db import capabilities
 from service.db.dialect import is_postgresql
 from service.models import AuditEvent, WebhookDelivery
 from service.scheduler import JobRunner
-from tests.conftest import T0
+from tests.support.clock import T0
 
 
 def test_skip_locked_locks_and_skips_on_postgresql_only(session: Session) -> None:
@@ -71,7 +71,7 @@ def test_uuid_list_containment_finds_the_records_naming_a_patient(session: Sessi
     session.rollback()
 
 
-def test_a_held_job_lock_makes_another_scheduler_skip_the_run(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_held_job_lock_makes_another_scheduler_skip_the_run(app) -> None:
     engine = app.state.engine
     runner = JobRunner(engine, app.state.sessions, clock=lambda: T0)
     with capabilities.job_lock(engine, "some_job") as got:

@@ -38,6 +38,7 @@ from service.models.patients import DISCHARGE_REASONS
 from service.nhs_number import check_digit
 from service.patients.state import REVIEW_GROUP
 from service.reports import build
+from service.reports.figures import FigureStore
 from service.timeutil import LONDON
 
 NOW = datetime(2026, 12, 7, 11, 30, tzinfo=UTC)
@@ -63,7 +64,7 @@ def test_the_demo(db_url: str) -> None:
 def _network_numbers(
     session: Session, month: str, now: datetime = NOW
 ) -> tuple[int, int, dict[str, Any]]:
-    report = build.network_report(build.FigureStore(session, now), month, 1)
+    report = build.network_report(FigureStore(session, now), month, 1)
     cells = {m["id"]: m["network"]["value"] for m in report["metrics"]}
     numbers = sum(isinstance(v, int | float) and not isinstance(v, bool) for v in cells.values())
     return numbers, len(cells), cells

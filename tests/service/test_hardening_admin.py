@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service.models import Alert, AuditEvent, Patient, Team, User
-from tests.conftest import NHS_NUMBERS, make_user
+from tests.support.factories import NHS_NUMBERS, make_user
+from tests.support.signin import csrf_of, signed_in
 
 
 def _site_admin(world, site: str = "A") -> str:
@@ -63,6 +64,7 @@ def test_a_refused_enrolment_is_audited_against_the_existing_record(client, worl
     assert len(rows) == 1
     row = rows[0]
     assert row.actor_id == world.users["clin_A1"] and row.outcome == "4" and row.action == "C"
+    assert row.detail is not None
     assert "enrolment refused" in row.detail and str(world.teams["B1"]) in row.detail
 
 
@@ -118,7 +120,7 @@ def test_a_site_admin_transfers_within_their_site_with_the_open_alerts(client, w
     )
     assert len(client.get("/api/v1/alerts", headers=world.auth("clin_A2")).json()["items"]) == 1
     (row,) = [r for r in _audits(world, patient_id=patient.id) if r.action == "U"]
-    assert row.actor_id == world.users[admin] and "moved house" in row.detail
+    assert row.actor_id == world.users[admin] and "moved house" in (row.detail or "")
 
 
 def test_a_site_admin_cannot_reach_another_sites_patient_or_team(client, world):
@@ -243,7 +245,7 @@ def test_every_admin_change_is_audited(client, world):
     ]
     assert len(details) == len(expected), details
     for detail, start in zip(details, expected, strict=True):
-        assert detail.startswith(start), (detail, start)
+        assert detail is not None and detail.startswith(start), (detail, start)
 
 
 # --- finding 9 and 10: deactivation and sign-out end tokens ---------------------------------
@@ -302,8 +304,6 @@ def test_signing_out_ends_bearer_tokens_issued_before(client, world, clock):
 
 
 def test_signing_out_of_the_pages_ends_bearer_tokens_too(client, world, clock):
-    from tests.ui.test_pages import csrf_of, signed_in
-
     token = world.auth("clin_A1")
     clock.advance(seconds=2)
     page = signed_in(client, "clin_a1")

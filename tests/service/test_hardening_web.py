@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,13 +15,15 @@ from pydantic import ValidationError
 
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import SECRET, T0
+from tests.support.clock import T0
+from tests.support.signin import page_login
+from tests.support.world import SECRET, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "https://mhf.example.nhs.uk"
 
 
-def _weight(world) -> dict:
+def _weight(world) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "status": "final",
@@ -63,8 +66,6 @@ def public_app(db_url, clock):
 
 
 def test_a_forged_host_header_is_not_reflected_into_fhir_links(public_app):
-    from tests.conftest import build_world
-
     with TestClient(public_app, raise_server_exceptions=False) as client:
         world = build_world(public_app, public_app.state.settings, public_app.state.clock)
         evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
@@ -162,9 +163,6 @@ def test_swagger_ui_is_served_from_the_package_not_a_cdn(client):
 
 
 def test_the_page_cookie_is_secure_when_the_service_is_public_over_https(db_url, clock):
-    from tests.conftest import build_world
-    from tests.ui.test_pages import login
-
     app = create_app(
         Settings(
             database_url=db_url,
@@ -178,7 +176,7 @@ def test_the_page_cookie_is_secure_when_the_service_is_public_over_https(db_url,
     # Plain http to the app, as behind the TLS-terminating proxy.
     with TestClient(app, raise_server_exceptions=False) as client:
         build_world(app, app.state.settings, clock)
-        response = login(client, "clin_a1")
+        response = page_login(client, "clin_a1")
         cookie = response.headers["set-cookie"]
         assert "Secure" in cookie and "HttpOnly" in cookie
 

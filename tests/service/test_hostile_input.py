@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import T0
+from tests.support.clock import T0
 
 
 def reading(**extra):

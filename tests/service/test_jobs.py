@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import random
-import threading
 import uuid
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from alerts.notify import HttpxWebhookSender
-from alerts.webhooks import verify
 from service import jobs
-from service.alerting.egress import EgressPolicy, guarded_client
-from service.alerting.secrets import SecretBox
 from service.models import Alert, JobRun, OutboxEvent, WebhookDelivery
-from service.scheduler import JobRunner
-from tests.conftest import T0
-
-
-def run(app, clock, name, fn):
-    runner = JobRunner(app.state.engine, app.state.sessions, clock=clock)
-    return runner.run(name, fn)
+from tests.support.clock import T0
+from tests.support.jobs import deliver, run_job
+from tests.support.readings import red_alert
+from tests.support.webhooks import WEBHOOK_SECRET, Receiver, guarded
 
 
 def count_alerts(app, **where):
@@ -50,18 +39,18 @@ def post_weight(client, world, who, when):
 def test_missed_readings_raise_one_amber_alert_per_gap(client, world, app, clock):
     # Patients were enrolled 30 days ago and have sent nothing: each gets one alert.
     post_weight(client, world, "pat_A1", T0 - timedelta(hours=1))
-    result = run(app, clock, "missed_readings", jobs.missed_readings)
+    result = run_job(app, clock, "missed_readings", jobs.missed_readings)
     assert result == {"patients_checked": 3, "alerts_raised": 2}
     assert (
         count_alerts(app, rule_id="amber.missed_weight", patient_id=world.patients["pat_A1"]) == 0
     )
     # Running again raises nothing new.
-    assert run(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 0
+    assert run_job(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 0
     # pat_A1 weighed today; two London days later the gap is due.
     clock.advance(days=1)
-    assert run(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 0
+    assert run_job(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 0
     clock.advance(days=1)
-    assert run(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 1
+    assert run_job(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 1
     alert_id = client.get(
         "/api/v1/alerts",
         params={"patient_id": str(world.patients["pat_A1"])},
@@ -75,34 +64,22 @@ def test_missed_readings_raise_one_amber_alert_per_gap(client, world, app, clock
     assert resolved.status_code == 200
     # Same gap, alert resolved: not raised again. A new gap after a new weight: raised again.
     clock.advance(days=1)
-    assert run(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 0
+    assert run_job(app, clock, "missed_readings", jobs.missed_readings)["alerts_raised"] == 0
     post_weight(client, world, "pat_A1", clock.now - timedelta(minutes=1))
     clock.advance(days=2)
-    run(app, clock, "missed_readings", jobs.missed_readings)
+    run_job(app, clock, "missed_readings", jobs.missed_readings)
     assert (
         count_alerts(app, rule_id="amber.missed_weight", patient_id=world.patients["pat_A1"]) == 2
     )
 
 
-def red_alert(client, world, clock, who="pat_A1"):
-    reading = {
-        "id": str(uuid.uuid4()),
-        "type": "spo2",
-        "taken_at": clock.now.isoformat(),
-        "value": 90,
-    }
-    assert (
-        client.post("/api/v1/me/readings", json=reading, headers=world.auth(who)).status_code == 201
-    )
-
-
 def test_overdue_alerts_escalate_exactly_once(client, world, app, clock):
     red_alert(client, world, clock)
-    assert run(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
+    assert run_job(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
     clock.advance(hours=4, minutes=1)
-    assert run(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 1}
+    assert run_job(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 1}
     clock.advance(hours=1)
-    assert run(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
+    assert run_job(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
     with app.state.sessions() as s:
         kinds = s.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.created_at)).all()
     assert kinds == ["alert.raised", "alert.escalated"]
@@ -119,66 +96,7 @@ def test_resolved_alerts_never_escalate(client, world, app, clock):
         headers=world.auth("clin_A1"),
     )
     clock.advance(days=2)
-    assert run(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
-
-
-class Receiver:
-    """A real HTTP receiver on localhost that fails its first ``fail_first`` deliveries."""
-
-    def __init__(self, secret: str, fail_first: int) -> None:
-        self.secret = secret
-        self.fail_first = fail_first
-        self.calls = 0
-        self.accepted: list[dict] = []
-        self.processed_ids: set[str] = set()
-        self.duplicates = 0
-        self.bad_signatures = 0
-        self.clock = None
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.calls += 1
-                if receiver.calls <= receiver.fail_first:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                try:
-                    msg_id = verify(receiver.secret, dict(self.headers), body, receiver.clock())
-                except Exception:
-                    receiver.bad_signatures += 1
-                    self.send_response(400)
-                    self.end_headers()
-                    return
-                if msg_id in receiver.processed_ids:
-                    receiver.duplicates += 1
-                else:
-                    receiver.processed_ids.add(msg_id)
-                    receiver.accepted.append(json.loads(body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-SECRET = "whsec_" + "c2VjcmV0LXNpZ25pbmcta2V5LTMyLWJ5dGVzLWxvbmc="
+    assert run_job(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
 
 
 @pytest.fixture
@@ -189,27 +107,12 @@ def settings(settings):
     )
 
 
-def guarded(app):
-    return guarded_client(EgressPolicy.from_settings(app.state.settings))
-
-
-def deliver(app, clock, http):
-    sender = HttpxWebhookSender(http)
-    box = SecretBox.from_settings(app.state.settings)
-    return run(
-        app,
-        clock,
-        "deliver_webhooks",
-        lambda s, now: jobs.deliver_webhooks(s, now, sender, box, random.Random(7)),
-    )
-
-
 def test_webhook_events_arrive_signed_once_despite_failures(client, world, app, clock):
-    with Receiver(SECRET, fail_first=3) as receiver, guarded(app) as http:
+    with Receiver(WEBHOOK_SECRET, fail_first=3) as receiver, guarded(app) as http:
         receiver.clock = clock
         hook = client.post(
             f"/api/v1/teams/{world.teams['A1']}/webhooks",
-            json={"url": receiver.url, "secret": SECRET},
+            json={"url": receiver.url, "secret": WEBHOOK_SECRET},
             headers=world.auth("admin"),
         )
         assert hook.status_code == 201, hook.text
@@ -227,11 +130,7 @@ def test_webhook_events_arrive_signed_once_despite_failures(client, world, app, 
         assert [(d["status"], d["attempts"]) for d in deliveries] == [("delivered", 4)]
         # Re-delivery of the same event (e.g. a lost 2xx) is recognised by its id.
         with app.state.sessions() as s:
-            s.execute(
-                WebhookDelivery.__table__.update().values(
-                    status="pending", next_attempt_at=clock.now
-                )
-            )
+            s.execute(update(WebhookDelivery).values(status="pending", next_attempt_at=clock.now))
             s.commit()
         deliver(app, clock, http)
         assert receiver.duplicates == 1 and len(receiver.accepted) == 1
@@ -243,7 +142,7 @@ def test_receiver_down_for_the_whole_window_leaves_events_pending_then_failed(
     with guarded(app) as http:
         client.post(
             f"/api/v1/teams/{world.teams['A1']}/webhooks",
-            json={"url": "http://127.0.0.1:9/unreachable", "secret": SECRET},
+            json={"url": "http://127.0.0.1:9/unreachable", "secret": WEBHOOK_SECRET},
             headers=world.auth("admin"),
         )
         red_alert(client, world, clock)

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 
 from service.db import unit_of_work
 from service.identity import login as login_module
+from service.identity import security
 from service.identity.login import ADDRESS_LIMIT, PAIR_LIMIT, LoginBusy, LoginLocked, hashing_gate
 from service.models import LoginAttempt
-from tests.conftest import T0
-from tests.service.test_auth import login
+from tests.support.clock import T0
+from tests.support.signin import token_login
 
 THREADS = 16
 
@@ -24,7 +25,7 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every password check made; each one slow enough for the others to catch up with it."""
     made: list[str] = []
     lock = threading.Lock()
-    real = login_module.verify_password
+    real = security.verify_password
 
     def counted(password_hash: str | None, password: str) -> bool:
         with lock:
@@ -77,8 +78,8 @@ def test_concurrent_guesses_from_one_address_get_the_address_limit_of_checks(
 
 def test_a_correct_password_takes_its_attempt_back(client, world, app):
     for _ in range(PAIR_LIMIT - 1):
-        assert login(client, "clin_a1", "guess").status_code == 401
-    assert login(client, "clin_a1").status_code == 200
+        assert token_login(client, "clin_a1", "guess").status_code == 401
+    assert token_login(client, "clin_a1").status_code == 200
     with app.state.sessions() as s:
         assert s.scalar(select(func.count()).select_from(LoginAttempt)) == PAIR_LIMIT - 1
 
@@ -89,7 +90,7 @@ def test_a_full_gate_answers_429_with_retry_after_and_counts_nothing(client, wor
     while gate.try_enter():
         taken += 1
     try:
-        busy = login(client, "clin_a1", "guess")
+        busy = token_login(client, "clin_a1", "guess")
     finally:
         for _ in range(taken):
             gate.leave()
@@ -99,13 +100,13 @@ def test_a_full_gate_answers_429_with_retry_after_and_counts_nothing(client, wor
     assert busy.headers["content-type"] == "application/problem+json"
     with app.state.sessions() as s:
         assert s.scalar(select(func.count()).select_from(LoginAttempt)) == 0
-    assert login(client, "clin_a1").status_code == 200
+    assert token_login(client, "clin_a1").status_code == 200
 
 
 def test_a_locked_pair_says_when_to_retry(client, world, settings):
     for _ in range(PAIR_LIMIT):
-        login(client, "clin_a1", "guess")
-    locked = login(client, "clin_a1")
+        token_login(client, "clin_a1", "guess")
+    locked = token_login(client, "clin_a1")
     assert locked.status_code == 429
     assert locked.headers["retry-after"] == str(settings.login_lockout_seconds)
 

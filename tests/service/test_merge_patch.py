@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from service.changes import merge_patch
+from tests.support.signin import page_login
 
 # RFC 7396 Appendix A: target, patch, result.
 RFC_EXAMPLES = [
@@ -34,7 +35,7 @@ def test_merge_patch_follows_the_rfc_examples(target: Any, patch: Any, result: A
     assert merge_patch(target, patch) == result
 
 
-def _patch_patient(client, world, body):  # type: ignore[no-untyped-def]
+def _patch_patient(client, world, body):
     url = f"/api/v1/patients/{world.patients['pat_A1']}"
     return client.patch(url, json=body, headers=world.auth("clin_A1"))
 
@@ -101,16 +102,14 @@ def test_threshold_changes_are_kept_with_who_when_before_and_after(client, world
 
 
 def test_the_patient_page_shows_the_threshold_history(client, world):
-    from tests.ui.test_pages import login  # type: ignore[attr-defined]
-
     _patch_patient(client, world, {"thresholds": {"target_weight_kg": 67.8}})
-    login(client, "clin_a1")
+    page_login(client, "clin_a1")
     page = client.get(f"/ui/patients/{world.patients['pat_A1']}")
     assert page.status_code == 200
     assert "Changes to thresholds" in page.text and "target_weight_kg 67.8" in page.text
 
 
-def _patch_site(client, world, body):  # type: ignore[no-untyped-def]
+def _patch_site(client, world, body):
     return client.patch(f"/api/v1/sites/{world.sites['A']}", json=body, headers=world.auth("admin"))
 
 
@@ -153,7 +152,7 @@ def test_site_settings_are_validated_after_merging_naming_the_field(client, worl
     assert detail["response_policy"] == {"opens_at": "08:00"} and len(detail["history"]) == 1
 
 
-def _event(client, world, body):  # type: ignore[no-untyped-def]
+def _event(client, world, body):
     pid = world.patients["pat_A1"]
     response = client.post(
         f"/api/v1/patients/{pid}/events", json=body, headers=world.auth("clin_A1")

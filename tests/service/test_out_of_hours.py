@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from service.models import Site, Webhook
-from tests.service.test_jobs import SECRET, Receiver, deliver, guarded
-from tests.service.test_patient_advice import post_spo2
-from tests.ui.test_pages import signed_in
+from tests.support.jobs import deliver
+from tests.support.readings import spo2_arriving_at
+from tests.support.signin import signed_in
+from tests.support.webhooks import WEBHOOK_SECRET, Receiver, guarded
 
 FRIDAY_1900 = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # GMT: London time too
 FRIDAY_1000 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -21,23 +23,23 @@ MONDAY_1200 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def settings(settings):  # type: ignore[no-untyped-def]
+def settings(settings):
     # The receivers here listen on this machine: an operator's explicit trust, over http.
     return settings.model_copy(
         update={"webhook_allow_http": True, "webhook_allowed_hosts": ["127.0.0.1/32"]}
     )
 
 
-def queue(client, world, who: str = "clin_A1") -> list[dict]:  # type: ignore[no-untyped-def]
+def queue(client, world, who: str = "clin_A1") -> list[dict[str, Any]]:
     response = client.get("/api/v1/alerts", headers=world.auth(who))
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
 
-def register(client, world, url: str, purpose: str = "team", team: str = "A1") -> str:  # type: ignore[no-untyped-def]
+def register(client, world, url: str, purpose: str = "team", team: str = "A1") -> str:
     response = client.post(
         f"/api/v1/teams/{world.teams[team]}/webhooks",
-        json={"url": url, "secret": SECRET, "purpose": purpose},
+        json={"url": url, "secret": WEBHOOK_SECRET, "purpose": purpose},
         headers=world.auth("admin"),
     )
     assert response.status_code == 201, response.text
@@ -45,7 +47,7 @@ def register(client, world, url: str, purpose: str = "team", team: str = "A1") -
     return str(response.json()["id"])
 
 
-def set_site(client, world, site: str = "A", **policy: object):  # type: ignore[no-untyped-def]
+def set_site(client, world, site: str = "A", **policy: object):
     return client.patch(
         f"/api/v1/sites/{world.sites[site]}",
         json={"response_policy": policy},
@@ -54,7 +56,7 @@ def set_site(client, world, site: str = "A", **policy: object):  # type: ignore[
 
 
 def test_by_default_a_red_alert_at_night_waits_for_the_team_as_before(client, world):
-    post_spo2(client, world, 91, FRIDAY_1900)
+    spo2_arriving_at(client, world, 91, FRIDAY_1900)
     (alert,) = queue(client, world)
     assert alert["out_of_hours_handling"] == "queue_for_next_working_day"
     assert alert["due_at"].startswith("2026-11-30T12:00")  # the calendar's due time, unchanged
@@ -69,7 +71,7 @@ def test_a_red_alert_in_hours_has_no_out_of_hours_handling(client, world):
         client, world, out_of_hours_handling="out_of_hours_webhook", out_of_hours_webhook_id=hook
     )
     assert response.status_code == 200, response.text
-    post_spo2(client, world, 91, FRIDAY_1000)
+    spo2_arriving_at(client, world, 91, FRIDAY_1000)
     (alert,) = queue(client, world)
     assert alert["out_of_hours_handling"] is None
 
@@ -119,8 +121,8 @@ def test_the_setting_is_validated_and_the_field_named(client, world):
 
 def test_a_red_alert_at_night_goes_signed_to_the_out_of_hours_webhook(client, world, app, clock):
     with (
-        Receiver(SECRET, fail_first=0) as team,
-        Receiver(SECRET, fail_first=1) as ooh,
+        Receiver(WEBHOOK_SECRET, fail_first=0) as team,
+        Receiver(WEBHOOK_SECRET, fail_first=1) as ooh,
         guarded(app) as http,
     ):
         team.clock = ooh.clock = clock
@@ -134,9 +136,13 @@ def test_a_red_alert_at_night_goes_signed_to_the_out_of_hours_webhook(client, wo
             out_of_hours_contact="the Derby out-of-hours GP service",
         )
         assert response.status_code == 200, response.text
-        post_spo2(client, world, 91, FRIDAY_1000)  # in hours: the team only
-        post_spo2(client, world, 91, FRIDAY_1900, who="pat_A2")  # night, the site's other team
-        answer = post_spo2(client, world, 93, FRIDAY_1900 + timedelta(minutes=5), who="pat_B1")
+        spo2_arriving_at(client, world, 91, FRIDAY_1000)  # in hours: the team only
+        spo2_arriving_at(
+            client, world, 91, FRIDAY_1900, who="pat_A2"
+        )  # night, the site's other team
+        answer = spo2_arriving_at(
+            client, world, 93, FRIDAY_1900 + timedelta(minutes=5), who="pat_B1"
+        )
         assert answer["advice"]["code"] != "red_same_day"  # site B keeps the default anyway
         for _ in range(3):
             deliver(app, clock, http)
@@ -168,7 +174,7 @@ def test_a_red_alert_at_night_goes_signed_to_the_out_of_hours_webhook(client, wo
 def test_turning_red_at_night_is_handed_over_to_urgent_community_response(
     client, world, app, clock
 ):
-    with Receiver(SECRET, fail_first=0) as ucr, guarded(app) as http:
+    with Receiver(WEBHOOK_SECRET, fail_first=0) as ucr, guarded(app) as http:
         ucr.clock = clock
         hook = register(client, world, ucr.url, purpose="out_of_hours")
         set_site(
@@ -178,11 +184,11 @@ def test_turning_red_at_night_is_handed_over_to_urgent_community_response(
             out_of_hours_webhook_id=hook,
         )
         # Two borderline readings make an amber alert (never handed over), then a red one.
-        post_spo2(client, world, 93, FRIDAY_1900)
-        post_spo2(client, world, 93, FRIDAY_1900 + timedelta(minutes=10))
+        spo2_arriving_at(client, world, 93, FRIDAY_1900)
+        spo2_arriving_at(client, world, 93, FRIDAY_1900 + timedelta(minutes=10))
         (amber,) = queue(client, world)
         assert amber["severity"] == "amber" and amber["out_of_hours_handling"] is None
-        post_spo2(client, world, 91, FRIDAY_1900 + timedelta(minutes=20))
+        spo2_arriving_at(client, world, 91, FRIDAY_1900 + timedelta(minutes=20))
         deliver(app, clock, http)
         (event,) = ucr.accepted
         assert event["type"] == "alert.severity_raised"
@@ -213,7 +219,7 @@ def test_a_handover_whose_webhook_went_away_is_recorded_and_waits_for_the_team(c
     with app.state.sessions() as s:  # stopped outside the API (e.g. by an operator)
         s.execute(update(Webhook).where(Webhook.id == uuid.UUID(hook)).values(is_active=False))
         s.commit()
-    post_spo2(client, world, 91, FRIDAY_1900)
+    spo2_arriving_at(client, world, 91, FRIDAY_1900)
     (alert,) = queue(client, world)
     assert alert["out_of_hours_handling"] == "handover_unavailable"
     detail = client.get(f"/api/v1/alerts/{alert['id']}", headers=world.auth("clin_A1")).json()
@@ -231,8 +237,8 @@ def test_the_team_report_counts_the_months_out_of_hours_red_alerts(client, world
     set_site(
         client, world, out_of_hours_handling="out_of_hours_webhook", out_of_hours_webhook_id=hook
     )
-    post_spo2(client, world, 91, FRIDAY_1900)
-    post_spo2(client, world, 91, FRIDAY_1000, who="pat_A2")
+    spo2_arriving_at(client, world, 91, FRIDAY_1900)
+    spo2_arriving_at(client, world, 91, FRIDAY_1000, who="pat_A2")
     world.clock.now = MONDAY_1200
     report = client.get(
         f"/api/v1/reports/teams/{world.teams['A1']}?month=2026-11&trend=1",
@@ -252,6 +258,6 @@ def test_a_stored_setting_the_api_would_refuse_never_fails_the_ingest(client, wo
             .values(response_policy={"out_of_hours_handling": "handover_unavailable"})
         )
         s.commit()
-    post_spo2(client, world, 91, FRIDAY_1900)
+    spo2_arriving_at(client, world, 91, FRIDAY_1900)
     (alert,) = queue(client, world)
     assert alert["out_of_hours_handling"] == "queue_for_next_working_day"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import pathway
 from service.cli import main
-from tests.conftest import T0
+from tests.support.clock import T0
 
 
 def test_replay_of_stored_readings_and_admissions(client, world, settings):

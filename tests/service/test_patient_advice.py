@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.readings import spo2_arriving_at
+
 MONDAY_0205 = datetime(2026, 11, 23, 2, 5, tzinfo=UTC)  # GMT: London time too
 
 
@@ -20,7 +22,7 @@ MONDAY_0205 = datetime(2026, 11, 23, 2, 5, tzinfo=UTC)  # GMT: London time too
     ],
 )
 def test_an_extreme_reading_at_night_is_told_to_call_999_now(client, world, reading, rule_id):
-    world.clock.now = MONDAY_0205  # type: ignore[union-attr]
+    world.clock.now = MONDAY_0205
     body = {
         "id": str(uuid.uuid4()),
         "taken_at": (MONDAY_0205 - timedelta(minutes=2)).isoformat(),
@@ -42,21 +44,8 @@ def test_an_extreme_reading_at_night_is_told_to_call_999_now(client, world, read
 FRIDAY_1900 = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # GMT: London time too
 
 
-def post_spo2(client, world, value: float, at: datetime, who: str = "pat_A1"):  # type: ignore[no-untyped-def]
-    world.clock.now = at
-    body = {
-        "id": str(uuid.uuid4()),
-        "type": "spo2",
-        "taken_at": (at - timedelta(minutes=2)).isoformat(),
-        "value": value,
-    }
-    response = client.post("/api/v1/me/readings", json=body, headers=world.auth(who))
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def test_a_red_reading_on_friday_evening_names_monday_and_nhs_111(client, world):
-    answer = post_spo2(client, world, 91, FRIDAY_1900)
+    answer = spo2_arriving_at(client, world, 91, FRIDAY_1900)
     text = answer["advice"]["text"]
     assert answer["advice"]["code"] == "red_same_day"
     assert "on Monday 30 November, by 12:00" in text and "NHS 111" in text
@@ -71,11 +60,11 @@ def test_the_sites_own_out_of_hours_number(client, world):
         f"/api/v1/sites/{world.sites['A']}", json=site, headers=world.auth("admin")
     )
     assert response.status_code == 200, response.text
-    answer = post_spo2(client, world, 91, FRIDAY_1900)
+    answer = spo2_arriving_at(client, world, 91, FRIDAY_1900)
     assert "call the Derby urgent care line now" in answer["advice"]["text"]
 
 
 def test_a_red_reading_in_hours_is_called_back_today(client, world):
-    answer = post_spo2(client, world, 91, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
+    answer = spo2_arriving_at(client, world, 91, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
     assert "today, by 14:00" in answer["advice"]["text"]
     assert "NHS 111" not in answer["advice"]["text"]

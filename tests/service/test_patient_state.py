@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from service import jobs
 from service.models import AlertEventRow, AuditEvent, WebhookDelivery
-from service.scheduler import JobRunner
+from tests.support.jobs import run_job
 
 REVIEW = "Post-discharge review due"
 
@@ -111,18 +111,14 @@ ROWS = [
 ]
 
 
-def red_reading(client, world, clock) -> int:  # type: ignore[no-untyped-def]
+def red_reading(client, world, clock) -> int:
     reading = {"id": str(uuid.uuid4()), "type": "spo2", "taken_at": clock.now.isoformat()}
     return client.post(
         "/api/v1/me/readings", json={**reading, "value": 90}, headers=world.auth("pat_A1")
     ).status_code
 
 
-def run(app, clock, name, fn):  # type: ignore[no-untyped-def]
-    return JobRunner(app.state.engine, app.state.sessions, clock=clock).run(name, fn)
-
-
-def play(client, world, steps, ids=None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def play(client, world, steps, ids=None) -> dict[str, str]:
     pid = world.patients["pat_A1"]
     base = f"/api/v1/patients/{pid}/events"
     ids = {} if ids is None else ids
@@ -142,7 +138,7 @@ def play(client, world, steps, ids=None) -> dict[str, str]:  # type: ignore[no-u
     return ids
 
 
-def queue(client, world) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def queue(client, world) -> list[dict[str, Any]]:
     """The patient's unresolved alerts and tasks, as the team's queue lists them."""
     return client.get(
         "/api/v1/alerts",
@@ -176,7 +172,7 @@ def test_events_drive_the_state(client, world, app, clock, row: Row):
     assert sorted(set(closed)) == sorted(set(row.closed_by_service))
     assert (red_reading(client, world, clock) != 401) is row.app_works
 
-    run(app, clock, "missed_readings", jobs.missed_readings)
+    run_job(app, clock, "missed_readings", jobs.missed_readings)
     missed = [a for a in queue(client, world) if a["rule_id"] == "amber.missed_weight"]
     assert bool(missed) is row.missed_alert
 
@@ -187,15 +183,15 @@ def test_the_escalation_job_follows_the_state(client, world, app, clock, row: Ro
     play(client, world, row.steps)
     # Red alerts are due in 4 hours: after a death there is nothing left to escalate.
     clock.advance(hours=5)
-    escalated = run(app, clock, "escalate_overdue", jobs.escalate_overdue)["escalated"]
+    escalated = run_job(app, clock, "escalate_overdue", jobs.escalate_overdue)["escalated"]
     assert escalated == (0 if "patient_died" in row.closed_by_service else 1)
     if row.review_due:
         # The review task escalates once it is past its due day, like an alert.
         due_day = date.fromisoformat(row.review_due)
         clock.now = datetime.combine(due_day, time(12), tzinfo=UTC)
-        assert run(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
+        assert run_job(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 0}
         clock.now = datetime.combine(due_day + timedelta(days=1), time(9), tzinfo=UTC)
-        assert run(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 1}
+        assert run_job(app, clock, "escalate_overdue", jobs.escalate_overdue) == {"escalated": 1}
         (task,) = [a for a in queue(client, world) if a["title"] == REVIEW]
         assert task["escalated_at"] is not None
 

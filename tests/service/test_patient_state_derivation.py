@@ -16,7 +16,9 @@ IDS = [uuid.UUID(int=i + 1) for i in range(6)]
 
 
 def admit(n: int, on: str, out: str | None = None) -> EventFact:
-    return EventFact(IDS[n], "admission", date.fromisoformat(on), out and date.fromisoformat(out))
+    return EventFact(
+        IDS[n], "admission", date.fromisoformat(on), date.fromisoformat(out) if out else None
+    )
 
 
 def died(n: int, on: str) -> EventFact:

@@ -19,6 +19,7 @@ from service.db import build_engine
 from service.migrations_util import downgrade, upgrade
 from service.models import Base
 from service.openapi_doc import openapi_json
+from tests.support.imports import imported_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,19 +57,6 @@ def test_imports_point_one_way(package, forbidden):
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, at any depth (lazy imports in functions too); for
-    ``from a import b`` both ``a`` and ``a.b``, since ``b`` may be a module."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
 
 
 def _router_modules() -> set[str]:
@@ -114,7 +102,7 @@ def test_the_routers_are_found():
 def test_pages_cli_and_fhir_call_use_cases_never_routers(path):
     """The pages, the CLI and FHIR call the rooms' services (``service.<room>.service``): a
     router's functions take FastAPI's request and dependencies, and its helpers are private."""
-    assert not (_imported_modules(path) & _router_modules())
+    assert not (imported_modules(path) & _router_modules())
 
 
 @pytest.mark.parametrize(
@@ -126,7 +114,7 @@ def test_no_private_framework_module_is_imported(path):
     handler (tests/service/test_readings_fast_route.py)."""
     private = {
         m
-        for m in _imported_modules(path)
+        for m in imported_modules(path)
         if m.split(".")[0] in ("fastapi", "starlette")
         and any(part.startswith("_") for part in m.split(".")[1:])
     }

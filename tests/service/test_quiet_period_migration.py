@@ -11,8 +11,8 @@ from service.db import build_engine, build_sessionmaker
 from service.migrations_util import upgrade
 from service.models import Site
 from service.readings.evaluation import config_for
-from tests.conftest import PG_URL, T0
-from tests.reports.test_migration import _scratch_postgres
+from tests.support.clock import T0
+from tests.support.db import PG_URL, scratch_postgres
 
 BEFORE = "20261202_0009"
 STORED = {
@@ -64,5 +64,5 @@ def test_on_sqlite(tmp_path):
 def test_on_postgresql():
     if not PG_URL:
         pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
-    with _scratch_postgres("quiet") as url:
+    with scratch_postgres("quiet") as url:
         _round_trip(url)

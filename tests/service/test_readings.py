@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 import pathway
 from service.models import Reading
-from tests.conftest import T0
+from tests.support.clock import T0
 
 
 def rid() -> str:

@@ -25,7 +25,8 @@ from service.models import DeviceToken, Patient
 from service.readings import fast
 from service.readings.api import post_my_readings, router
 from service.readings.fast import OwnReadingsRoute
-from tests.conftest import NHS_NUMBERS, T0, make_device_token, make_patient
+from tests.support.clock import T0
+from tests.support.factories import NHS_NUMBERS, make_device_token, make_patient
 
 URL = "/api/v1/me/readings"
 # Who the request comes from: the fast route's patient and the plain route's are twins.

@@ -29,7 +29,8 @@ from pathway.window import LONDON, london_day
 from service.cli import main
 from service.db import unit_of_work
 from service.models import Alert, AlertFinding, MedicationChange
-from tests.conftest import World, make_device_token, make_patient, nhs_number
+from tests.support.factories import make_device_token, make_patient, nhs_number
+from tests.support.world import World
 
 COHORT = synthetic.CohortParams(patients=24, days=75, seed=15)
 # Site A's own pathway: every amber rule on and no re-measures, so that a small cohort raises
@@ -65,7 +66,7 @@ def as_stored(context: pathway.PatientContext) -> pathway.PatientContext:
 def enrol(world: World, cohort: Sequence[synthetic.SyntheticPatient]) -> dict[str, uuid.UUID]:
     """Each synthetic patient in team A1, with their personal limits, cohort and medicines."""
     ids: dict[str, uuid.UUID] = {}
-    with unit_of_work(world.app.state.sessions) as session:  # type: ignore[attr-defined]
+    with unit_of_work(world.app.state.sessions) as session:
         for index, p in enumerate(cohort):
             thresholds = {
                 k: v for k, v in dataclasses.asdict(p.context.thresholds).items() if v is not None
@@ -132,7 +133,7 @@ def days_of(cohort: Sequence[synthetic.SyntheticPatient]) -> Iterator[Any]:
 def resolve_due(client: Any, world: World, until: datetime) -> None:
     """The team responds to every alert due by ``until``, at its due time (never before the
     clock's last move, so the clock only goes forward)."""
-    with unit_of_work(world.app.state.sessions) as session:  # type: ignore[attr-defined]
+    with unit_of_work(world.app.state.sessions) as session:
         due = session.execute(
             select(Alert.id, Alert.due_at, Alert.version)
             .where(Alert.status != "resolved", Alert.due_at <= until)
@@ -170,7 +171,7 @@ def post_live(
 
 def live_alerts(world: World, synthetic_id: dict[str, str]) -> tuple[set[Raised], set[Any]]:
     """The alerts raised, and every (rule id, pathway version) their findings keep."""
-    with unit_of_work(world.app.state.sessions) as session:  # type: ignore[attr-defined]
+    with unit_of_work(world.app.state.sessions) as session:
         rows = session.execute(select(Alert.patient_id, Alert.raised_at, Alert.alert_group)).all()
         kept = set(session.execute(select(AlertFinding.rule_id, AlertFinding.pathway_version)))
     raised = {(synthetic_id[str(pid)], at.astimezone(UTC), group) for pid, at, group in rows}

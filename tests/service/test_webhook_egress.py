@@ -3,6 +3,7 @@ stay out of the logs."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 import uuid
@@ -19,30 +20,15 @@ from service.alerting.secrets import SecretBox
 from service.logs import install_url_redaction
 from service.models import Webhook, WebhookDelivery
 from service.settings import Settings
-from tests.service.test_jobs import SECRET, red_alert, run
-
-PUBLIC = "93.184.215.14"
-
-
-@pytest.fixture
-def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """Names the tests' resolver knows; literal addresses resolve as the system resolves them."""
-    names: dict[str, list[str]] = {"hooks.example": [PUBLIC]}
-    system = egress.system_resolve
-
-    def resolve(host: str, port: int) -> list[str]:
-        if host in names:
-            return names[host]
-        return system(host, port)
-
-    monkeypatch.setattr(egress, "system_resolve", resolve)
-    return names
+from tests.support.jobs import run_job
+from tests.support.readings import red_alert
+from tests.support.webhooks import PUBLIC, WEBHOOK_SECRET
 
 
 def register(client, world, url: str, who: str = "admin") -> httpx.Response:
     return client.post(
         f"/api/v1/teams/{world.teams['A1']}/webhooks",
-        json={"url": url, "secret": SECRET},
+        json={"url": url, "secret": WEBHOOK_SECRET},
         headers=world.auth(who),
     )
 
@@ -109,8 +95,8 @@ def test_the_secret_is_encrypted_at_rest(client, world, dns, settings):
     assert register(client, world, "https://hooks.example/mhf").status_code == 201
     with world.app.state.sessions() as s:
         stored = s.scalars(select(Webhook.secret)).one()
-    assert SECRET not in stored
-    assert SecretBox.from_settings(settings).open(stored) == SECRET
+    assert WEBHOOK_SECRET not in stored
+    assert SecretBox.from_settings(settings).open(stored) == WEBHOOK_SECRET
     other = settings.model_copy(update={"secret_key": "another-secret-" + "y" * 40})
     with pytest.raises(ValueError):
         SecretBox.from_settings(other).open(stored)
@@ -135,7 +121,7 @@ def deliver_with(app, clock, recorder: Recorder, notifier=None):
     transport = PinnedTransport(policy, httpx.MockTransport(recorder))
     with httpx.Client(transport=transport, follow_redirects=False) as http:
         sender = notifier or HttpxWebhookSender(http)
-        return run(
+        return run_job(
             app,
             clock,
             "deliver_webhooks",
@@ -232,7 +218,7 @@ def test_the_allow_list_trusts_named_hosts_and_networks():
     resolver = {"receiver.internal": ["10.20.0.5"], "other.internal": ["10.30.0.5"]}
     policy = EgressPolicy(
         allowed_hosts=frozenset({"receiver.internal"}),
-        allowed_networks=(egress.ipaddress.ip_network("192.168.7.0/24"),),
+        allowed_networks=(ipaddress.ip_network("192.168.7.0/24"),),
         resolver=lambda host, port: resolver.get(host) or egress.system_resolve(host, port),
     )
     assert check_url("https://receiver.internal/hook", policy)
@@ -287,7 +273,7 @@ def test_webhook_urls_are_logged_without_credentials_path_or_query(caplog):
 def test_an_unknown_team_is_404_before_the_url_is_looked_at(client, world, dns):
     answer = client.post(
         f"/api/v1/teams/{uuid.uuid4()}/webhooks",
-        json={"url": "https://127.0.0.1/", "secret": SECRET},
+        json={"url": "https://127.0.0.1/", "secret": WEBHOOK_SECRET},
         headers=world.auth("admin"),
     )
     assert answer.status_code == 404

@@ -12,8 +12,8 @@ from service.alerting.secrets import SecretBox
 from service.db import build_engine
 from service.migrations_util import downgrade, upgrade
 from service.settings import get_settings
-from tests.conftest import PG_URL, T0
-from tests.reports.test_migration import _scratch_postgres
+from tests.support.clock import T0
+from tests.support.db import PG_URL, scratch_postgres
 
 BEFORE = "20261207_0012"
 AT = "20261207_0013"
@@ -78,5 +78,5 @@ def test_round_trip_on_sqlite(tmp_path):
 def test_round_trip_on_postgresql():
     if not PG_URL:
         pytest.skip("PostgreSQL leg: set MHF_TEST_DATABASE_URL to run it")
-    with _scratch_postgres("webhook_secrets") as url:
+    with scratch_postgres("webhook_secrets") as url:
         _round_trip(url)

@@ -14,8 +14,7 @@ from service.alerting.schemas import WebhookIn
 from service.deps import Principal
 from service.models import AuditEvent, Webhook
 from service.problems import Forbidden, NotFound
-from tests.service.test_jobs import SECRET
-from tests.service.test_webhook_egress import dns  # noqa: F401  (a fixture)
+from tests.support.webhooks import WEBHOOK_SECRET as SECRET
 
 URL = "https://hooks.example/mhf"
 
@@ -32,7 +31,7 @@ def clinician(world, team: str = "A1") -> Principal:
     )
 
 
-def test_a_registered_webhook_reads_back_as_the_api_lists_it(client, world, app, settings, dns):  # noqa: F811
+def test_a_registered_webhook_reads_back_as_the_api_lists_it(client, world, app, settings, dns):
     team = world.teams["A1"]
     with app.state.sessions() as s:
         made = webhooks.register(
@@ -82,7 +81,7 @@ def test_team_reads_and_stops_are_for_the_teams_staff(world, app, use):
             calls[use](s, clinician(world, "B1"))
 
 
-def test_stopping_a_stopped_webhook_records_nothing_more(world, app, settings, dns):  # noqa: F811
+def test_stopping_a_stopped_webhook_records_nothing_more(world, app, settings, dns):
     team = world.teams["A1"]
     with app.state.sessions() as s:
         hook = webhooks.register(

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from service.db import unit_of_work
 from service.jobs import escalate_overdue
 from service.models import AuditEvent, Team, User
-from tests.conftest import make_user
-from tests.ui.test_pages import csrf_of, raise_red_alert, signed_in
+from tests.support.factories import make_user
+from tests.support.readings import raise_red_alert
+from tests.support.signin import csrf_of, signed_in
 
 
 def _set_contact(world, team: str, value: str | None) -> None:

@@ -14,14 +14,16 @@ from sqlalchemy import select
 
 from service.identity.security import verify_password
 from service.models import AuditEvent, Site, Team, User, Webhook
-from tests.conftest import T0, make_user
-from tests.ui.test_pages import csrf_of, login, read, signed_in
+from tests.support.clock import T0
+from tests.support.factories import make_user
+from tests.support.signin import csrf_of, page_login, signed_in
+from tests.support.world import read
 
 NEW_PASSWORD = "a-long-new-password-1"
 
 
 @pytest.fixture
-def site_admin(world) -> TestClient:
+def site_admin(world) -> None:
     with world.app.state.sessions() as s:
         world.users["site_admin_A"] = make_user(
             s, "site_admin_a", "site_admin", [], site_id=world.sites["A"]
@@ -34,16 +36,16 @@ def _csrf(client: TestClient, path: str = "/ui/admin") -> str:
 
 
 def _audits(world, actor: str) -> list[str]:
-    return read(
+    """The details of ``actor``'s audited changes, in order (a change without one reads "")."""
+    details = read(
         world,
-        lambda s: list(
-            s.scalars(
-                select(AuditEvent.detail)
-                .where(AuditEvent.actor_id == world.users[actor], AuditEvent.action != "R")
-                .order_by(AuditEvent.seq)
-            ).all()
-        ),
+        lambda s: s.scalars(
+            select(AuditEvent.detail)
+            .where(AuditEvent.actor_id == world.users[actor], AuditEvent.action != "R")
+            .order_by(AuditEvent.seq)
+        ).all(),
     )
+    return [detail or "" for detail in details]
 
 
 def _user(world, username: str) -> User | None:
@@ -67,7 +69,7 @@ def test_the_root_leads_each_role_home(client, world, who, home):
 
 
 def test_a_site_admin_lands_on_a_real_admin_page(client, world, site_admin):
-    response = login(client, "site_admin_a")
+    response = page_login(client, "site_admin_a")
     assert response.headers["location"] == "/ui/admin"
     page = client.get("/ui/admin")
     assert page.status_code == 200
@@ -136,7 +138,7 @@ def test_an_admin_creates_a_user_and_it_can_sign_in(app, client, world):
         f"teams={world.teams['A1']},{world.teams['B1']}"
     ]
     nurse = TestClient(app)
-    assert login(nurse, "new.nurse", NEW_PASSWORD).headers["location"] == "/ui/queue"
+    assert page_login(nurse, "new.nurse", NEW_PASSWORD).headers["location"] == "/ui/queue"
 
 
 def test_every_problem_with_a_new_user_is_shown_at_once_in_plain_words(client, world):
@@ -228,7 +230,7 @@ def test_a_site_admin_manages_only_their_sites_users(client, world, site_admin):
         data={"csrf_token": csrf, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     )
     assert reset.status_code == 404
-    before = read(world, lambda s: s.get(User, other).password_hash)
+    before = read(world, lambda s: s.get_one(User, other).password_hash)
     assert not verify_password(before, NEW_PASSWORD)
 
 
@@ -254,7 +256,7 @@ def test_resetting_a_password_signs_the_user_out_everywhere(app, client, world, 
     assert done.status_code == 303 and "msg=password_reset" in done.headers["location"]
     assert nurse.get("/ui/queue", follow_redirects=False).status_code == 303
     assert client.get("/api/v1/users/me", headers=token).status_code == 401
-    assert login(TestClient(app), "clin_a1", NEW_PASSWORD).status_code == 303
+    assert page_login(TestClient(app), "clin_a1", NEW_PASSWORD).status_code == 303
     assert _audits(world, "admin") == [f"user:{target} password reset"]
     # Not their own: there would be no one signed in to undo a mistake.
     own = client.post(
@@ -310,7 +312,7 @@ def test_every_admin_form_needs_the_session_token(client, world, site_admin):
             assert response.status_code == 403, path
             assert "This form has expired" in response.text
     assert _audits(world, "admin") == []
-    assert read(world, lambda s: s.get(Site, site).name) == "Site A"
+    assert read(world, lambda s: s.get_one(Site, site).name) == "Site A"
 
 
 # --- sites and teams -----------------------------------------------------------------------------
@@ -374,8 +376,8 @@ def test_a_site_admin_cannot_create_sites_or_reach_another_site(client, world, s
         response = client.post(path, data={"csrf_token": csrf, **data})
         assert response.status_code == 404, path
         assert "not found" in response.text
-    assert read(world, lambda s: s.get(Site, b_site).name) == "Site B"
-    assert read(world, lambda s: s.get(Team, b_team).name) == "Team B1"
+    assert read(world, lambda s: s.get_one(Site, b_site).name) == "Site B"
+    assert read(world, lambda s: s.get_one(Team, b_team).name) == "Team B1"
     assert read(world, lambda s: s.scalar(select(Team).where(Team.name == "Team Z"))) is None
     assert _audits(world, "site_admin_A") == []
     # Their own site's team they may edit.

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.models import AuditEvent, DeviceToken
-from tests.ui.test_pages import csrf_of, read, signed_in
+from tests.support.signin import csrf_of, signed_in
+from tests.support.world import read
 
 TOKEN = re.compile(r"data-new-token>(mhfd_[^<]+)<")
 

@@ -14,59 +14,17 @@ from sqlalchemy import select
 from service.models import Alert, AuditEvent, Patient, User
 from service.ui import charts
 from service.ui.session import COOKIE_NAME
-from tests.conftest import _PASSWORD, NHS_NUMBERS, T0
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def login(client: TestClient, username: str, password: str = _PASSWORD, **extra: str):
-    page = client.get("/ui/login")
-    assert page.status_code == 200
-    data = {"username": username, "password": password, "csrf_token": csrf_of(page.text)}
-    data.update(extra)
-    return client.post("/ui/login", data=data, follow_redirects=False)
-
-
-def signed_in(client: TestClient, username: str) -> TestClient:
-    response = login(client, username)
-    assert response.status_code == 303, response.text
-    return client
-
-
-def raise_red_alert(client: TestClient, world, patient: str = "pat_A1") -> str:
-    """A red alert for the patient, raised by the real pathway from a low SpO2 reading."""
-    reading = {
-        "id": str(uuid.uuid4()),
-        "type": "spo2",
-        "taken_at": (T0 - timedelta(minutes=5)).isoformat(),
-        "value": 90,
-    }
-    response = client.post("/api/v1/me/readings", json=reading, headers=world.auth(patient))
-    assert response.status_code == 201, response.text
-    team = patient.removeprefix("pat_")
-    alerts = client.get("/api/v1/alerts", headers=world.auth(f"clin_{team}")).json()["items"]
-    assert alerts and alerts[0]["severity"] == "red"
-    return str(alerts[0]["id"])
+from tests.support.clock import T0
+from tests.support.factories import NHS_NUMBERS, PASSWORD
+from tests.support.readings import raise_red_alert
+from tests.support.signin import csrf_of, page_login, signed_in
+from tests.support.world import read
 
 
 def queue_form(client: TestClient) -> tuple[str, str]:
     page = client.get("/ui/queue")
     assert page.status_code == 200
     return csrf_of(page.text), page.text
-
-
-def read(world, fn):
-    """Read in a short transaction of its own, so the app's writes are never blocked."""
-    with world.app.state.sessions() as s:
-        result = fn(s)
-        s.expunge_all()
-        return result
 
 
 def alert_row(world, alert_id: str) -> Alert:
@@ -92,7 +50,7 @@ def ui_audits(world, action: str | None = None) -> list[AuditEvent]:
 
 
 def test_login_sets_a_safe_session_cookie_and_logout_ends_it(client, world):
-    response = login(client, "clin_a1")
+    response = page_login(client, "clin_a1")
     assert response.status_code == 303
     assert response.headers["location"] == "/ui/queue"
     cookie = response.headers["set-cookie"]
@@ -109,7 +67,7 @@ def test_login_sets_a_safe_session_cookie_and_logout_ends_it(client, world):
 
 
 def test_sign_out_revokes_a_copied_cookie(client, world, clock):
-    login(client, "clin_a1")
+    page_login(client, "clin_a1")
     stolen = client.cookies.get(COOKIE_NAME)
     clock.advance(seconds=5)
     token = csrf_of(client.get("/ui/queue").text)
@@ -120,13 +78,13 @@ def test_sign_out_revokes_a_copied_cookie(client, world, clock):
     # Signing in again afterwards works.
     clock.advance(seconds=1)
     client.cookies.clear()
-    login(client, "clin_a1")
+    page_login(client, "clin_a1")
     assert client.get("/ui/queue").status_code == 200
 
 
 def test_cookie_is_secure_when_served_over_https(app, world):
     with TestClient(app, base_url="https://testserver") as secure_client:
-        response = login(secure_client, "clin_a1")
+        response = page_login(secure_client, "clin_a1")
         assert response.status_code == 303
         assert "Secure" in response.headers["set-cookie"]
 
@@ -141,23 +99,23 @@ def test_pages_carry_security_headers_and_a_lang_attribute(client, world):
 
 
 def test_wrong_password_is_refused_and_repeated_failures_lock(client, world, clock):
-    wrong = login(client, "clin_a1", "not the password")
+    wrong = page_login(client, "clin_a1", "not the password")
     assert wrong.status_code == 401
     assert "username or password is not right" in wrong.text
     assert COOKIE_NAME not in client.cookies or "queue" not in wrong.text
     for _ in range(4):
-        assert login(client, "clin_a1", "guess").status_code == 401
-    locked = login(client, "clin_a1")
+        assert page_login(client, "clin_a1", "guess").status_code == 401
+    locked = page_login(client, "clin_a1")
     assert locked.status_code == 429
     clock.advance(seconds=world.settings.login_lockout_seconds + 1)
-    assert login(client, "clin_a1").status_code == 303
+    assert page_login(client, "clin_a1").status_code == 303
 
 
 def test_login_without_the_form_token_is_refused(client, world):
     client.get("/ui/login")
     response = client.post(
         "/ui/login",
-        data={"username": "clin_a1", "password": _PASSWORD, "csrf_token": "forged"},
+        data={"username": "clin_a1", "password": PASSWORD, "csrf_token": "forged"},
         follow_redirects=False,
     )
     assert response.status_code == 403
@@ -165,10 +123,10 @@ def test_login_without_the_form_token_is_refused(client, world):
 
 
 def test_login_never_redirects_off_site(client, world):
-    response = login(client, "clin_a1", next="//evil.example/ui/queue")
+    response = page_login(client, "clin_a1", next="//evil.example/ui/queue")
     assert response.status_code == 303 and response.headers["location"] == "/ui/queue"
     client.cookies.clear()
-    response = login(client, "clin_a1", next="/ui/queue?severity=red")
+    response = page_login(client, "clin_a1", next="/ui/queue?severity=red")
     assert response.headers["location"] == "/ui/queue?severity=red"
 
 
@@ -312,7 +270,7 @@ def test_only_programme_leads_open_reports(client, world, who):
 
 
 def test_admin_may_sign_in_and_sees_no_clinical_data(client, world):
-    response = login(client, "admin")
+    response = page_login(client, "admin")
     assert response.headers["location"] == "/ui/admin"
     page = client.get("/ui/admin")
     assert page.status_code == 200 and "no clinical data" not in page.text.lower()
