@@ -24,6 +24,7 @@ from service.middleware import (
 )
 from service.org import api as org
 from service.patients import api as patients
+from service.patients import caseload_api as caseload
 from service.patients import events_api as patient_events
 from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
@@ -42,6 +43,7 @@ ROUTERS = (
     auth.router,
     org.router,
     patients.router,
+    caseload.router,
     alerts_api.router,
     pathway_api.router,
     patient_events.router,

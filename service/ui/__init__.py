@@ -7,12 +7,21 @@
 
 from fastapi import FastAPI
 
-from service.ui import account, admin, patients, queue, reports
+from service.ui import account, admin, caseload, patients, queue, record_forms, reports
 from service.ui.pages import PageRefused, page_refused
 
 # Each included by the app, not through one /ui router: FastAPI names a nested router's route
 # by its own path ("/queue"), and the audit records name the route ("GET /ui/queue").
-routers = (account.router, queue.router, patients.router, reports.router, admin.router)
+routers = (
+    account.router,
+    queue.router,
+    # Before the patient record, whose /patients/{patient_id} would take /patients/new.
+    caseload.router,
+    patients.router,
+    record_forms.router,
+    reports.router,
+    admin.router,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -70,6 +70,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_found": ("error", "That alert is no longer in your teams' queue."),
     "thresholds_saved": ("success", "Thresholds saved. New readings are judged against them."),
     "token_revoked": ("success", "Device token revoked. The app using it is signed out."),
+    "enrolled": ("success", "Patient enrolled. Issue a device token for their app below."),
+    "event": ("success", "Event saved. The patient's monitoring state follows from it."),
+    "medicine": ("success", "Medicine change recorded."),
+    "kccq": ("success", "KCCQ-12 score recorded."),
+    "paused": ("success", "Monitoring paused. Missed readings are not flagged meanwhile."),
+    "resumed": ("success", "Monitoring resumed."),
+    "discharged": ("success", "Discharged from monitoring. The patient's app is signed out."),
     "user_deactivated": (
         "success",
         "User deactivated. Their sign-ins and API tokens stopped working at once.",
