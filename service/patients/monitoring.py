@@ -22,7 +22,7 @@ from service.patients import service
 from service.problems import Conflict, field_error
 from service.schemas import PatientPatch
 
-SUBJECT = "monitoring"
+SETTING = "monitoring"
 MAX_REASON = 500
 
 
@@ -53,9 +53,9 @@ def set_monitoring(
     )
     changes.record(
         session,
-        SUBJECT,
+        "patient",
         patient.id,
-        "status",
+        SETTING,
         before,
         {"status": status, "reason": reason},
         principal.user_id,
@@ -67,4 +67,4 @@ def set_monitoring(
 def history(session: Session, patient_id: uuid.UUID) -> list[dict[str, Any]]:
     """The pauses and resumptions with their reasons, newest first (the caller has checked the
     patient and audited its read)."""
-    return changes.history(session, SUBJECT, patient_id)
+    return [c for c in changes.history(session, "patient", patient_id) if c["setting"] == SETTING]

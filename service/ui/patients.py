@@ -146,7 +146,9 @@ def patient_page(
         for name in views.THRESHOLD_NAMES
     }
     today = now.astimezone(LONDON).date()
-    history = changes.history(session, "patient", patient.id)
+    history = [
+        c for c in changes.history(session, "patient", patient.id) if c["setting"] == "thresholds"
+    ]
     return render(
         request,
         "patient.html",
@@ -240,8 +242,9 @@ def threshold_errors(parsed: dict[str, float]) -> dict[str, str]:
             if name not in candidate:
                 errors[name or "thresholds"] = exc.detail
                 break
-            label = THRESHOLD_LABELS[name]
-            errors[name] = f"{label}: {exc.extra['errors'][0]['message']}."
+            # "patient.thresholds.pulse_low_amber: must be ... 60 /min": the rule, in words.
+            rule = str(exc.extra["errors"][0]["message"]).split(": ", 1)[-1]
+            errors[name] = f"{THRESHOLD_LABELS[name]}: {rule.replace(' /min', ' per minute')}."
             candidate.pop(name)
     return errors
 
