@@ -3,6 +3,9 @@ name, see who has gone quiet or has alerts waiting, and enrol a new patient.
 
 The list is ``service.patients.caseload.caseload``, the use case ``GET /api/v1/caseload``
 serves; enrolment is ``service.patients.service.enrol``, as ``POST /api/v1/patients``.
+
+The routes are added to the patient record's router (``service.ui.patients.router``) ahead of
+its own, so /ui/patients/new is never taken for a patient's id.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import Form, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +33,6 @@ from service.ui.pages import Clinician, csrf_failed, int_or_none, render, secure
 from service.ui.session import PageUser
 from service.ui.views import COHORTS
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_SIZE = 25
 # The status filter's choices: "current" (the default) is everyone still on the caseload.
 STATUS_CHOICES = {
@@ -58,7 +60,6 @@ def team_names(session: Session, ids: frozenset[uuid.UUID]) -> dict[uuid.UUID, s
     return {r.id: r.name for r in sorted(rows, key=lambda r: r.name)}
 
 
-@router.get("/patients", response_class=HTMLResponse)
 def caseload_page(
     request: Request,
     session: SessionDep,
@@ -196,13 +197,11 @@ def _enrol_page(
     )
 
 
-@router.get("/patients/new", response_class=HTMLResponse)
 def enrol_page(request: Request, session: SessionDep, user: Clinician) -> Response:
     """The enrolment form (clinician)."""
     return _enrol_page(request, session, user, {"expects_daily_weight": "yes"}, {})
 
 
-@router.post("/patients/new", response_class=HTMLResponse)
 def enrol(
     form: Annotated[_EnrolForm, Form()],
     request: Request,

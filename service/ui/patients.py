@@ -30,7 +30,7 @@ from service.readings import list_readings
 from service.reports.models import PatientEvent
 from service.schemas import PatientPatch, Thresholds
 from service.timeutil import LONDON
-from service.ui import forms, record, views
+from service.ui import caseload, forms, record, views
 from service.ui import patient_charts as charting
 from service.ui import session as ui_session
 from service.ui.pages import (
@@ -47,6 +47,13 @@ from service.ui.pages import (
 from service.ui.session import PageUser
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+# The caseload and enrolment first: /patients/new before /patients/{patient_id}.
+for _path, _page, _method in (
+    ("/patients", caseload.caseload_page, "GET"),
+    ("/patients/new", caseload.enrol_page, "GET"),
+    ("/patients/new", caseload.enrol, "POST"),
+):
+    router.add_api_route(_path, _page, methods=[_method], response_class=HTMLResponse)
 BLOOD_DAYS = 365
 THRESHOLD_LABELS = {name: label for name, label, *_ in views.THRESHOLD_FIELDS}
 THRESHOLD_UNITS = {name: unit for name, _, unit, _ in views.THRESHOLD_FIELDS}
