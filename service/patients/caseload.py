@@ -46,7 +46,8 @@ class CaseloadQuery:
     # Only patients with no reading of any kind in the last N days (or none ever).
     quiet_days: int | None = None
     sort: str = "alerts"
-    descending: bool = False
+    # None: the sort's own order (open alerts most first, everything else ascending).
+    descending: bool | None = None
     page: int = 1
     limit: int = 50
 
@@ -180,13 +181,13 @@ def caseload(
         "next_review": [next_review_due],
         "last_reading": [last_reading_at],
     }
-    default_desc = query.sort == "alerts"
+    descending = query.sort == "alerts" if query.descending is None else query.descending
     order: list[Any] = []
     for column in keys.get(query.sort, keys["alerts"]):
         if query.sort == "age":
-            ordered = Patient.date_of_birth.asc() if query.descending else column
+            ordered = Patient.date_of_birth.asc() if descending else column
         else:
-            ordered = column.desc() if query.descending != default_desc else column.asc()
+            ordered = column.desc() if descending else column.asc()
         order.append(ordered.nulls_last())
     # Ties (and the default) by name then NHS number, and the id last so pages never overlap.
     order += [func.lower(Patient.name).asc().nulls_last(), Patient.nhs_number, Patient.id]

@@ -22,8 +22,9 @@ Clinician = Annotated[Principal, Depends(require("clinician"))]
     "next review; searched, filtered, sorted and paged (clinician)",
     description="`q` matches the start of an NHS number (spaces allowed) or part of a name. "
     "`status` may be repeated; `quiet_days` keeps the patients with no reading of any kind in "
-    "that many days. The default order puts red alerts first, then most open alerts. The read "
-    "of the page's patients is audited.",
+    "that many days. Without `order`, `sort=alerts` (the default) puts red alerts first, then "
+    "most open alerts; every other sort is ascending. The read of the page's patients is "
+    "audited.",
 )
 def get_caseload(
     request: Request,
@@ -39,7 +40,7 @@ def get_caseload(
     patient_status: Annotated[list[Status] | None, Query(alias="status")] = None,
     quiet_days: Annotated[int | None, Query(ge=1, le=365)] = None,
     sort: Sort = "alerts",
-    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
+    order: Annotated[str | None, Query(pattern="^(asc|desc)$")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CaseloadPage:
@@ -50,7 +51,7 @@ def get_caseload(
         statuses=tuple(patient_status or ()),
         quiet_days=quiet_days,
         sort=sort,
-        descending=order == "desc",
+        descending=None if order is None else order == "desc",
         page=page,
         limit=limit,
     )

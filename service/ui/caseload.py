@@ -71,7 +71,7 @@ def caseload_page(
     status: str = "current",
     quiet: str = "",
     sort: str = "alerts",
-    order: str = "asc",
+    order: str = "",
     page: str = "1",
 ) -> Response:
     """The teams' patients, searched, filtered, sorted and paged (clinician)."""
@@ -87,7 +87,7 @@ def caseload_page(
         "quiet": str(quiet_days) if quiet_days in QUIET_CHOICES else "",
     }
     sort = sort if sort in SORTS else "alerts"
-    descending = order == "desc"
+    descending = order == "desc" if order in ("asc", "desc") else sort == "alerts"
     number = max(int_or_none(page) or 1, 1)
     query = CaseloadQuery(
         search=filters["q"] or None,
@@ -104,13 +104,20 @@ def caseload_page(
     pages = max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
     def link(**changes: Any) -> str:
-        params = {**filters, "sort": sort, "order": order if order == "desc" else "asc"}
+        params = {**filters, "sort": sort, "order": "desc" if descending else "asc"}
         params.update({k: str(v) for k, v in changes.items()})
         kept = {k: v for k, v in params.items() if v and not (k == "page" and v == "1")}
         return "/ui/patients?" + urlencode(kept)
 
+    if not result.items and number > pages:
+        # Past the last page (the list got shorter, or a hand-typed page): the last one.
+        return secure(RedirectResponse(link(page=pages), status_code=303))
+
     def sort_link(key: str) -> str:
-        flip = "asc" if sort == key and descending else "desc" if sort == key else "asc"
+        if sort == key:
+            flip = "asc" if descending else "desc"
+        else:
+            flip = "desc" if key == "alerts" else "asc"
         return link(sort=key, order=flip, page=1)
 
     return render(
