@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from service.models import AuditEvent, Patient, SettingChange
+from service.models import AuditEvent, SettingChange
 from service.reports.models import KccqScore, MedicationChange, PatientEvent
 from tests.conftest import T0
 from tests.ui.test_pages import csrf_of, patient_row, read, signed_in
