@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 
 from service.access import route_of
-from service.deps import NowDep, SessionDep
+from service.deps import NowDep, Principal, SessionDep
 from service.patients import events, monitoring, outcomes
 from service.problems import Problem, field_error
 from service.reports.schemas import DischargeIn, EventIn, EventPatch, KccqIn, MedicationIn
@@ -59,23 +61,30 @@ class _Form(BaseModel):
     csrf_token: str = ""
 
 
+_F = TypeVar("_F", bound=_Form)
+
+
+# A use case's leading arguments: the session, the caller, the route, now and the patient.
+Call = tuple[Session, Principal, str, datetime, uuid.UUID]
+
+
 def _submit(
     request: Request,
     session: SessionDep,
     user: PageUser,
     now: NowDep,
     patient_id: uuid.UUID,
-    form: BaseModel,
+    form: _F,
     section: str,
-    action: Callable[[], object],
     msg: str,
+    action: Callable[[_F, Call], object],
 ) -> Response:
     """Run the use case; on a refusal, the record again with the form's problems in words."""
-    if not ui_session.csrf_ok(request, user.session, getattr(form, "csrf_token", "")):
+    if not ui_session.csrf_ok(request, user.session, form.csrf_token):
         return csrf_failed(request, user)
     values = {k: str(v) for k, v in form.model_dump(exclude={"csrf_token"}).items()}
     try:
-        action()
+        action(form, (session, user.principal, route_of(request), now, patient_id))
     except ValidationError as exc:
         errors = forms.validation_errors(exc, LABELS)
         status = 422
@@ -111,7 +120,7 @@ class _EventForm(_Form):
     planned: str = ""
 
 
-def event_body(form: _EventForm) -> Any:
+def _record_event(form: _EventForm, call: Call) -> object:
     body: dict[str, Any] = {"kind": form.kind}
     day = form.occurred_on.strip()
     if form.kind == "admission":
@@ -127,7 +136,7 @@ def event_body(form: _EventForm) -> Any:
         body["died_on"] = day
     else:
         raise field_error("kind", "must be chosen")
-    return _EVENT.validate_python(body)
+    return events.record_event(*call, _EVENT.validate_python(body))
 
 
 @router.post("/patients/{patient_id}/events", response_class=HTMLResponse)
@@ -140,14 +149,7 @@ def record_event(
     now: NowDep,
 ) -> Response:
     """Record an admission, A&E visit or death (clinician of the patient's team)."""
-
-    def action() -> object:
-        body = event_body(form)
-        return events.record_event(
-            session, user.principal, route_of(request), now, patient_id, body
-        )
-
-    return _submit(request, session, user, now, patient_id, form, "events", action, "event")
+    return _submit(request, session, user, now, patient_id, form, "events", "event", _record_event)
 
 
 class _DischargeDateForm(_Form):
@@ -166,19 +168,11 @@ def record_hospital_discharge(
 ) -> Response:
     """Add the discharge date to an open admission (clinician of the patient's team)."""
 
-    def action() -> object:
+    def action(form: _DischargeDateForm, call: Call) -> object:
         patch = EventPatch.model_validate({"discharged_on": form.discharged_on.strip() or None})
-        return events.edit_event(
-            session,
-            user.principal,
-            route_of(request),
-            now,
-            patient_id,
-            event_id,
-            patch.model_dump(exclude_unset=True),
-        )
+        return events.edit_event(*call, event_id, patch.model_dump(exclude_unset=True))
 
-    return _submit(request, session, user, now, patient_id, form, "events", action, "event")
+    return _submit(request, session, user, now, patient_id, form, "events", "event", action)
 
 
 class _MedicineForm(_Form):
@@ -187,6 +181,19 @@ class _MedicineForm(_Form):
     drug: str = ""
     changed_on: str = ""
     at_target: str = ""
+
+
+def _record_medicine(form: _MedicineForm, call: Call) -> object:
+    body = MedicationIn.model_validate(
+        {
+            "pillar": form.pillar,
+            "status": form.status,
+            "drug": form.drug.strip() or None,
+            "changed_on": form.changed_on.strip(),
+            "at_target_or_max_tolerated": form.at_target == "yes",
+        }
+    )
+    return outcomes.record_medication(*call, body)
 
 
 @router.post("/patients/{patient_id}/medicines", response_class=HTMLResponse)
@@ -199,28 +206,21 @@ def record_medicine(
     now: NowDep,
 ) -> Response:
     """Record a change in one of the four pillars (clinician of the patient's team)."""
-
-    def action() -> object:
-        body = MedicationIn.model_validate(
-            {
-                "pillar": form.pillar,
-                "status": form.status,
-                "drug": form.drug.strip() or None,
-                "changed_on": form.changed_on.strip(),
-                "at_target_or_max_tolerated": form.at_target == "yes",
-            }
-        )
-        return outcomes.record_medication(
-            session, user.principal, route_of(request), now, patient_id, body
-        )
-
-    return _submit(request, session, user, now, patient_id, form, "medicines", action, "medicine")
+    return _submit(
+        request, session, user, now, patient_id, form, "medicines", "medicine", _record_medicine
+    )
 
 
 class _KccqForm(_Form):
     score: str = ""
     timepoint: str = ""
     assessed_on: str = ""
+
+
+def _record_kccq(form: _KccqForm, call: Call) -> object:
+    fields = {"score": form.score, "timepoint": form.timepoint, "assessed_on": form.assessed_on}
+    body = KccqIn.model_validate({k: v.strip() for k, v in fields.items()})
+    return outcomes.record_kccq(*call, body)
 
 
 @router.post("/patients/{patient_id}/kccq", response_class=HTMLResponse)
@@ -233,26 +233,17 @@ def record_kccq(
     now: NowDep,
 ) -> Response:
     """Record a KCCQ-12 overall summary score (clinician of the patient's team)."""
-
-    def action() -> object:
-        body = KccqIn.model_validate(
-            {
-                "score": form.score.strip(),
-                "timepoint": form.timepoint,
-                "assessed_on": form.assessed_on.strip(),
-            }
-        )
-        return outcomes.record_kccq(
-            session, user.principal, route_of(request), now, patient_id, body
-        )
-
-    return _submit(request, session, user, now, patient_id, form, "kccq", action, "kccq")
+    return _submit(request, session, user, now, patient_id, form, "kccq", "kccq", _record_kccq)
 
 
 class _MonitoringForm(_Form):
     status: str = ""
     reason: str = ""
     version: str = ""
+
+
+def _pause_or_resume(form: _MonitoringForm, call: Call) -> object:
+    return monitoring.set_monitoring(*call, form.status, form.reason, int_or_none(form.version))
 
 
 @router.post("/patients/{patient_id}/monitoring", response_class=HTMLResponse)
@@ -265,26 +256,20 @@ def pause_or_resume(
     now: NowDep,
 ) -> Response:
     """Pause or resume monitoring, with the reason (clinician of the patient's team)."""
-
-    def action() -> object:
-        return monitoring.set_monitoring(
-            session,
-            user.principal,
-            route_of(request),
-            now,
-            patient_id,
-            form.status,
-            form.reason,
-            int_or_none(form.version),
-        )
-
     msg = "paused" if form.status == "paused" else "resumed"
-    return _submit(request, session, user, now, patient_id, form, "monitoring", action, msg)
+    return _submit(
+        request, session, user, now, patient_id, form, "monitoring", msg, _pause_or_resume
+    )
 
 
 class _DischargeForm(_Form):
     date: str = ""
     reason: str = ""
+
+
+def _discharge(form: _DischargeForm, call: Call) -> object:
+    body = DischargeIn.model_validate({"date": form.date.strip(), "reason": form.reason})
+    return events.discharge(*call, body)
 
 
 @router.post("/patients/{patient_id}/discharge", response_class=HTMLResponse)
@@ -297,9 +282,6 @@ def discharge(
     now: NowDep,
 ) -> Response:
     """Discharge the patient from monitoring with a reason (clinician of the patient's team)."""
-
-    def action() -> object:
-        body = DischargeIn.model_validate({"date": form.date.strip(), "reason": form.reason})
-        return events.discharge(session, user.principal, route_of(request), now, patient_id, body)
-
-    return _submit(request, session, user, now, patient_id, form, "discharge", action, "discharged")
+    return _submit(
+        request, session, user, now, patient_id, form, "discharge", "discharged", _discharge
+    )
