@@ -254,48 +254,35 @@ def patient_charts(
             limits.get("pulse_low_red"), f"Red at {limits.get('pulse_low_red')} or less", charts.RED
         )
     )
-    pulse = points("heart_rate", "value", "per minute")
-    out["pulse"] = ChartView(
-        charts.render_responsive(
-            chart(
-                "pulse",
-                "Pulse (beats per minute)",
-                "per minute",
-                [charts.Series("Pulse", pulse, charts.DARK, "square", max_gap=3)],
-                pulse_guides,
-                "Beats per minute",
-            )
-        ),
-        "Pulse",
-        ["Taken", "Pulse (per minute)"],
-        [
-            [london(r.taken_at), f"{r.value:g}"]
-            for r in newest
-            if r.type == "heart_rate" and r.value
-        ],
-    )
+
+    def single(
+        kind: str, title: str, unit: str, style: tuple[str, str, charts.Shape], y_label: str
+    ) -> ChartView:
+        """A chart of one value per reading (pulse, SpO2) with its own limits, and its table."""
+        key, name, shape = style
+        colour = charts.DARK if key == "pulse" else charts.BLUE
+        series = [charts.Series(name, points(kind, "value", unit), colour, shape, max_gap=3)]
+        guides = pulse_guides if key == "pulse" else spo2_guides
+        return ChartView(
+            charts.render_responsive(chart(key, title, unit, series, guides, y_label)),
+            name,
+            ["Taken", y_label],
+            [[london(r.taken_at), f"{r.value:g}"] for r in newest if r.type == kind and r.value],
+        )
 
     red_spo2, amber_spo2 = limits.get("spo2_red_at_or_below"), limits.get("spo2_amber_at_or_below")
-    spo2 = points("spo2", "value", "%")
-    out["spo2"] = ChartView(
-        charts.render_responsive(
-            chart(
-                "spo2",
-                "Oxygen saturation SpO2 (%)",
-                "%",
-                [charts.Series("SpO2", spo2, charts.BLUE, "diamond", max_gap=3)],
-                _guide(red_spo2, f"Red at {red_spo2:g}% or less" if red_spo2 else "", charts.RED)
-                + _guide(
-                    amber_spo2,
-                    f"Amber at {amber_spo2:g}% or less" if amber_spo2 else "",
-                    charts.AMBER,
-                ),
-                "SpO2 (%)",
-            )
-        ),
-        "SpO2",
-        ["Taken", "SpO2 (%)"],
-        [[london(r.taken_at), f"{r.value:g}"] for r in newest if r.type == "spo2" and r.value],
+    spo2_guides = _guide(
+        red_spo2, f"Red at {red_spo2:g}% or less" if red_spo2 else "", charts.RED
+    ) + _guide(amber_spo2, f"Amber at {amber_spo2:g}% or less" if amber_spo2 else "", charts.AMBER)
+    out["pulse"] = single(
+        "heart_rate",
+        "Pulse (beats per minute)",
+        "per minute",
+        ("pulse", "Pulse", "square"),
+        "Pulse (per minute)",
+    )
+    out["spo2"] = single(
+        "spo2", "Oxygen saturation SpO2 (%)", "%", ("spo2", "SpO2", "diamond"), "SpO2 (%)"
     )
     return out
 
