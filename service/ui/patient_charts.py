@@ -289,3 +289,38 @@ def patient_charts(
 
 def _with_desc(chart: charts.Chart, more: str) -> charts.Chart:
     return replace(chart, desc=chart.desc + more)
+
+
+def kccq_chart(scores: Sequence[Any]) -> Any:
+    """KCCQ-12 summary scores over time (0-100, higher is better), from two scores up."""
+    ordered = sorted(scores, key=lambda r: (r.assessed_on, r.recorded_at))
+    if len(ordered) < 2:
+        return None
+    first = ordered[0].assessed_on
+    span = max((ordered[-1].assessed_on - first).days, 1)
+    points = [
+        charts.Point(
+            (r.assessed_on - first).days, r.score, f"{r.assessed_on:%d %b %Y}: {r.score:g}"
+        )
+        for r in ordered
+    ]
+    ticks = [(points[0].x, f"{first:%b %Y}"), (points[-1].x, f"{ordered[-1].assessed_on:%b %Y}")]
+    change = ordered[-1].score - ordered[0].score
+    return charts.render_responsive(
+        charts.Chart(
+            chart_id="chart-kccq",
+            title="KCCQ-12 overall summary score (0 to 100, higher is better)",
+            desc=f"{len(points)} scores from {first:%d %b %Y} to "
+            f"{ordered[-1].assessed_on:%d %b %Y}: {change:+g} points overall. "
+            + "; ".join(p.label for p in points)
+            + ".",
+            y_label="Score",
+            x_min=-span * 0.03,
+            x_max=span * 1.03,
+            x_ticks=ticks,
+            series=[charts.Series("KCCQ-12", points, charts.GREEN, "circle")],
+            y_min=0,
+            y_max=100,
+            height=180,
+        )
+    )

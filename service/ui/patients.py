@@ -173,6 +173,7 @@ def patient_page(
             "pillars": record.medicines_by_pillar(medicines),
             "bloods": record.blood_results(labs, record.findings_by_reading(details)),
             "kccq": record.kccq_rows(scores),
+            "kccq_chart": charting.kccq_chart(scores),
             "events": record.event_rows(event_list, today),
             "alerts": details,
             "open_alerts": [d for d in details if d.status != "resolved"],
