@@ -179,6 +179,7 @@ def patient_page(
             "open_alerts": [d for d in details if d.status != "resolved"],
             "names": names,
             "threshold_fields": views.THRESHOLD_FIELDS,
+            "threshold_labels": THRESHOLD_LABELS,
             "values": values,
             "defaults": defaults,
             "errors": errors or {},
