@@ -127,6 +127,7 @@ def test_caseload_page_finds_patients_and_links_their_record(client, world):
     sorted_page = client.get("/ui/patients?sort=name&order=desc")
     assert sorted_page.text.index("Zed 1") < sorted_page.text.index("Zed 0")
     assert 'aria-sort="descending"' in sorted_page.text
+    assert '<option value="name" selected>' in sorted_page.text  # and the form's sort select
     # Nonsense in the address falls back to the defaults rather than failing.
     assert client.get("/ui/patients?sort=x&status=y&quiet=z&page=-3").status_code == 200
     audits = caseload_audits(world)
