@@ -287,3 +287,40 @@ def test_charts_draw_each_line_on_its_series_and_mark_the_alert_readings(client,
     spo2 = html[html.index('id="chart-spo2-title"') :]
     assert "Red at 92% or less" in spo2 and "Amber at 94% or less" in spo2
     assert 'viewBox="0 0 360' in html  # the phone layout
+
+
+def test_alert_marks_sit_on_the_readings_that_raised_and_raised_again():
+    from service.alert_schemas import AlertDetailOut, FindingOut
+    from service.models import Reading
+    from service.ui.patient_charts import alert_marks
+
+    def weight(days_ago: int) -> Reading:
+        return Reading(id=uuid.uuid4(), type="weight", taken_at=T0 - timedelta(days=days_ago))
+
+    first, again = weight(80), weight(2)
+    symptoms = Reading(id=uuid.uuid4(), type="symptoms", taken_at=T0 - timedelta(days=1))
+
+    def finding(level: str, reading: Reading, summary: str) -> FindingOut:
+        return FindingOut.model_construct(
+            level=level, evidence=[str(reading.id)], observed_at=reading.taken_at, summary=summary
+        )
+
+    alert = AlertDetailOut.model_construct(
+        title="Weight gain",
+        raised_at=T0 - timedelta(days=80),
+        findings=[
+            finding("red", again, "+2.2 kg in 2 days"),
+            finding("amber", first, "+2.0 kg in 3 days"),
+            finding("red", symptoms, "breathlessness worse"),
+        ],
+    )
+    marks = alert_marks([alert], [first, again, symptoms], T0 - timedelta(days=90))
+    assert [(m.chart, m.at, m.severity) for m in marks] == [
+        ("weight", first.taken_at, "amber"),
+        ("weight", again.taken_at, "red"),
+        ("weight", symptoms.taken_at, "red"),  # symptoms are not charted: at the weight chart
+    ]
+    assert "Amber alert raised" in marks[0].label
+    assert "Red alert raised again" in marks[1].label and "+2.2 kg in 2 days" in marks[1].label
+    # Readings before the chart's window are not marked.
+    assert alert_marks([alert], [first, again], T0 - timedelta(days=30))[0].at != first.taken_at
