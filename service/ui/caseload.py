@@ -10,26 +10,30 @@ its own, so /ui/patients/new is never taken for a patient's id.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from service.access import route_of
 from service.deps import NowDep, SessionDep
-from service.models import Team
 from service.patients import service as patients
 from service.patients.caseload import SORTS, CaseloadQuery, caseload
 from service.problems import Conflict, Problem
 from service.schemas import PatientIn
 from service.ui import forms
 from service.ui import session as ui_session
-from service.ui.pages import Clinician, csrf_failed, int_or_none, render, secure, uuid_or_none
+from service.ui.pages import (
+    Clinician,
+    csrf_failed,
+    int_or_none,
+    render,
+    secure,
+    team_names,
+    uuid_or_none,
+)
 from service.ui.session import PageUser
 from service.ui.views import COHORTS
 
@@ -53,11 +57,6 @@ SORT_LABELS = {
     "next_review": "Next review",
     "last_reading": "Last reading",
 }
-
-
-def team_names(session: Session, ids: frozenset[uuid.UUID]) -> dict[uuid.UUID, str]:
-    rows = session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all()
-    return {r.id: r.name for r in sorted(rows, key=lambda r: r.name)}
 
 
 def caseload_page(

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.deps import SessionDep
-from service.models import User
+from service.models import Team, User
 from service.nhs_number import format_nhs_number
 from service.ui import session as ui_session
 from service.ui import views
@@ -260,6 +260,12 @@ def uuid_or_none(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
+
+
+def team_names(session: Session, ids: frozenset[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The caller's teams by name, for the team filters and the enrolment form."""
+    rows = session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all()
+    return {r.id: r.name for r in sorted(rows, key=lambda r: r.name)}
 
 
 def user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
