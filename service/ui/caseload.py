@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from service.access import route_of
+from service.contacts import contact_to_show
 from service.deps import NowDep, SessionDep
 from service.patients import service as patients
 from service.patients.caseload import SORTS, CaseloadQuery, caseload
@@ -119,6 +120,8 @@ def caseload_page(
             flip = "desc" if key == "alerts" else "asc"
         return link(sort=key, order=flip, page=1)
 
+    # Each number as the link a phone dials (tel:+44...), as the patient page and queue show it.
+    dial = {i.id: c.href for i in result.items if (c := contact_to_show(i.phone)) and c.href}
     return render(
         request,
         "caseload.html",
@@ -126,6 +129,7 @@ def caseload_page(
         {
             "nav": "patients",
             "result": result,
+            "dial": dial,
             "filters": filters,
             "teams": team_names(session, principal.team_ids),
             "status_choices": STATUS_CHOICES,

@@ -46,7 +46,11 @@ def plain_message(kind: str, label: str, ctx: Mapping[str, Any], raw: str) -> st
     if kind in ("bool_parsing", "bool_type"):
         return f"Choose yes or no for {label.lower()}."
     words = raw.removeprefix("Value error, ")
-    return f"{label} is {words}." if words.startswith("not ") else f"{label}: {words}."
+    if words.startswith("not "):
+        return f"{label} is {words}."
+    if words.startswith(("is ", "must ", "cannot ")):
+        return f"{label} {words}."
+    return f"{label}: {words}."
 
 
 def _whole_form(raw: str, labels: Mapping[str, str]) -> str:

@@ -73,6 +73,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "enrolled": ("success", "Patient enrolled. Issue a device token for their app below."),
     "event": ("success", "Event saved. The patient's monitoring state follows from it."),
     "medicine": ("success", "Medicine change recorded."),
+    "contact": ("success", "Name and telephone number saved."),
     "kccq": ("success", "KCCQ-12 score recorded."),
     "paused": ("success", "Monitoring paused. Missed readings are not flagged meanwhile."),
     "resumed": ("success", "Monitoring resumed."),

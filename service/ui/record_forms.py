@@ -1,6 +1,6 @@
 """The patient record's forms (clinicians of the patient's team): hospital events, a discharge
 date for an open admission, medicine changes, KCCQ-12 scores, pausing or resuming monitoring and
-the discharge from monitoring.
+the discharge from monitoring, and the patient's name and telephone number.
 
 Each posts to the use case the API's route calls (``service.patients.events``, ``outcomes``,
 ``monitoring``), checked by the API's own schemas; a refusal shows the record again with every
@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 from service.access import route_of
 from service.deps import NowDep, Principal, SessionDep
 from service.patients import events, monitoring, outcomes
+from service.patients import service as patients
 from service.problems import Problem, field_error
 from service.reports.schemas import DischargeIn, EventIn, EventPatch, KccqIn, MedicationIn
+from service.schemas import PatientPatch
 from service.ui import forms
 from service.ui import session as ui_session
 from service.ui.pages import Clinician, csrf_failed, int_or_none, secure, with_msg
@@ -52,6 +54,8 @@ LABELS = {
     "assessed_on": "Date of the questionnaire",
     "date": "Date of discharge from monitoring",
     "reason": "Reason",
+    "name": "Name",
+    "phone": "Telephone",
     "form": "Form",
 }
 FIELD_OF = {"admitted_on": "occurred_on", "attended_on": "occurred_on", "died_on": "occurred_on"}
@@ -284,4 +288,37 @@ def discharge(
     """Discharge the patient from monitoring with a reason (clinician of the patient's team)."""
     return _submit(
         request, session, user, now, patient_id, form, "discharge", "discharged", _discharge
+    )
+
+
+class _ContactForm(_Form):
+    name: str = ""
+    phone: str = ""
+    version: str = ""
+
+
+def _change_contact(form: _ContactForm, call: Call) -> object:
+    # An emptied box clears the detail (a number no longer in use), as null does in the API.
+    body = PatientPatch.model_validate(
+        {
+            "name": form.name.strip() or None,
+            "phone": form.phone.strip() or None,
+            "version": int_or_none(form.version),
+        }
+    )
+    return patients.patch_patient(*call, body)
+
+
+@router.post("/patients/{patient_id}/contact", response_class=HTMLResponse)
+def change_contact(
+    patient_id: uuid.UUID,
+    form: Annotated[_ContactForm, Form()],
+    request: Request,
+    session: SessionDep,
+    user: Clinician,
+    now: NowDep,
+) -> Response:
+    """Change the name the team uses and the number it rings (clinician of the patient's team)."""
+    return _submit(
+        request, session, user, now, patient_id, form, "contact", "contact", _change_contact
     )

@@ -296,6 +296,7 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/ui/patients/{patient_id}/kccq"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/monitoring"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/discharge"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/contact"): frozenset({CLINICIAN}),
     ("GET", "/ui/reports"): frozenset({LEAD}),
     ("GET", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
     ("POST", "/ui/admin/users/{user_id}/deactivate"): frozenset({ADMIN, SITE_ADMIN}),

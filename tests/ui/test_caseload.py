@@ -119,7 +119,7 @@ def test_caseload_page_finds_patients_and_links_their_record(client, world):
     assert 'href="/ui/patients" aria-current="page"' in html  # in the nav
     assert "Zed 0" in html and "Zed 1" in html and "943 476 5919" in html
     assert f'href="/ui/patients/{ids[0]}"' in html
-    assert 'href="tel:07700900123"' in html
+    assert 'href="tel:+447700900123"' in html
     assert "3 patients" in html
     found = client.get("/ui/patients?q=zed+1")
     assert "Zed 1" in found.text and "Zed 0" not in found.text and "1 patient match" in found.text

@@ -191,7 +191,7 @@ def test_form_problems_are_in_words_at_the_form_and_nothing_is_saved(client, wor
 def test_forms_need_the_session_token_and_the_patients_team(client, world):
     signed_in(client, "clin_a1")
     pid, _, token = record_page(client, world)
-    paths = ["events", "medicines", "kccq", "monitoring", "discharge"]
+    paths = ["events", "medicines", "kccq", "monitoring", "discharge", "contact"]
     for path in paths:
         assert (
             client.post(f"/ui/patients/{pid}/{path}", data={"csrf_token": "x"}).status_code == 403
@@ -324,3 +324,31 @@ def test_alert_marks_sit_on_the_readings_that_raised_and_raised_again():
     assert "Red alert raised again" in marks[1].label and "+2.2 kg in 2 days" in marks[1].label
     # Readings before the chart's window are not marked.
     assert alert_marks([alert], [first, again], T0 - timedelta(days=30))[0].at != first.taken_at
+
+
+def test_name_and_telephone_are_shown_changed_and_cleared(client, world):
+    signed_in(client, "clin_a1")
+    pid, _, token = record_page(client, world)
+    data = {"csrf_token": token, "name": "Ada Lovelace", "phone": "07700 900123", "version": "1"}
+    saved = client.post(f"/ui/patients/{pid}/contact", data=data, follow_redirects=False)
+    assert saved.status_code == 303 and "msg=contact" in saved.headers["location"]
+    patient = patient_row(world, pid)
+    assert (patient.name, patient.phone) == ("Ada Lovelace", "07700 900123")
+    html = client.get(f"/ui/patients/{pid}").text
+    assert "Ada Lovelace" in html and 'href="tel:+447700900123"' in html
+    refused = client.post(
+        f"/ui/patients/{pid}/contact", data={**data, "phone": "12", "version": "2"}
+    )
+    assert refused.status_code == 422 and "Telephone is not a UK telephone number" in refused.text
+    stale = client.post(f"/ui/patients/{pid}/contact", data=data)  # version 1 again
+    assert stale.status_code == 409 and "changed by someone else" in stale.text
+    cleared = {"csrf_token": token, "name": "", "phone": "", "version": "2"}
+    assert client.post(f"/ui/patients/{pid}/contact", data=cleared).status_code == 200
+    patient = patient_row(world, pid)
+    assert (patient.name, patient.phone) == (None, None)
+    updates = [
+        a.detail
+        for a in read(world, lambda s: s.scalars(select(AuditEvent)).all())
+        if a.route == "POST /ui/patients/{patient_id}/contact" and a.action == "U"
+    ]
+    assert updates == ["name,phone", "name,phone"]  # field names only, never the values
