@@ -520,9 +520,10 @@ def _audit_rows(world, actor: str):
 
     with world.app.state.sessions() as s:
         return s.execute(
-            select(AuditEvent.seq, AuditEvent.patient_id).where(
-                AuditEvent.actor_id == world.users[actor]
-            )
+            select(AuditEvent.seq, AuditEvent.patient_id)
+            .where(AuditEvent.actor_id == world.users[actor])
+            # In the order written: the rows after a count taken before the request are its own.
+            .order_by(AuditEvent.seq)
         ).all()
 
 
