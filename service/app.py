@@ -25,6 +25,7 @@ from service.middleware import (
 from service.org import api as org
 from service.pathway import api as pathway_api
 from service.patients import api as patients
+from service.patients import caseload_api as caseload
 from service.patients import events_api as patient_events
 from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
@@ -45,6 +46,7 @@ ROUTERS = (
     identity_api.router,
     org.router,
     patients.router,
+    caseload.router,
     alerts_api.router,
     pathway_api.router,
     patient_events.router,

@@ -123,7 +123,12 @@ def threshold_history(
     """Who changed the patient's thresholds, when, from what to what (newest first)."""
     patient = patient_for(session, principal, patient_id)
     audit_patient_access(session, route, principal, patient.id, "R", now, "threshold-history")
-    return changes_log.history(session, "patient", patient.id)
+    # The history also keeps pauses of monitoring with their reasons (``monitoring``).
+    return [
+        c
+        for c in changes_log.history(session, "patient", patient.id)
+        if c["setting"] == "thresholds"
+    ]
 
 
 def issue_device_token(

@@ -1,13 +1,24 @@
 """Server-rendered staff pages under ``/ui``: one module per page area.
 
 ``pages`` holds what they share (templates, headers, the gate); ``account``, ``queue``,
-``patients``, ``reports`` and ``admin`` the routes. The pages call the same use cases as the API
+``patients`` (with ``caseload`` and ``record_forms``), ``reports`` and ``admin`` the routes.
+The pages call the same use cases as the API
 (``service.<room>.service``), never its routers (``tests/service/test_project.py``).
 """
 
 from fastapi import FastAPI
 
-from service.ui import account, admin, admin_sites, device_tokens, errors, patients, queue, reports
+from service.ui import (
+    account,
+    admin,
+    admin_sites,
+    device_tokens,
+    errors,
+    patients,
+    queue,
+    record_forms,
+    reports,
+)
 from service.ui.pages import PageRefused, page_refused
 
 # Each included by the app, not through one /ui router: FastAPI names a nested router's route
@@ -17,6 +28,7 @@ routers = (
     account.router,
     queue.router,
     patients.router,
+    record_forms.router,
     device_tokens.router,
     reports.router,
     admin.router,

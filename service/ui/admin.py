@@ -18,7 +18,7 @@ from service.org import service as org
 from service.org.schemas import PasswordIn, UserIn
 from service.problems import Forbidden, Problem
 from service.ui import session as ui_session
-from service.ui.forms import problem_errors, validation_errors
+from service.ui.admin_forms import problem_errors, validation_errors
 from service.ui.pages import (
     MESSAGES,
     Admins,

@@ -32,7 +32,7 @@ from service.org import service as org
 from service.org.schemas import ResponsePolicyIn, SiteIn, SitePatch, TeamIn, TeamPatch
 from service.problems import NotFound, Problem
 from service.ui import session as ui_session
-from service.ui.forms import number, problem_errors, validation_errors
+from service.ui.admin_forms import number, problem_errors, validation_errors
 from service.ui.pages import (
     MESSAGES,
     Admins,

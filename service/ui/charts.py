@@ -12,7 +12,7 @@ Everything that comes from data (labels, names) is escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -57,7 +57,8 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class Guide:
-    """A labelled horizontal line, e.g. the target weight."""
+    """A labelled horizontal line, e.g. the target weight. A chart draws only the lines of its
+    own series: a systolic limit belongs on the systolic plot, never across diastolic points."""
 
     y: float
     label: str
@@ -157,9 +158,42 @@ def _y_range(chart: Chart) -> tuple[float, float]:
     return min(lo, ticks[0]), max(hi, ticks[-1])
 
 
-def render(chart: Chart) -> Markup:
+# Below this width a chart is the phone layout: a narrower left margin and every other x tick.
+NARROW = 480
+
+
+def render_responsive(chart: Chart) -> Markup:
+    """The chart twice: as drawn for a desktop column and for a 390 px phone, where text drawn
+    for 720 units would shrink to a few pixels. CSS shows one (``.chart--wide``/``--narrow``);
+    the hidden one is ``display: none`` and so not read out twice."""
+    narrow = Chart(
+        chart_id=f"{chart.chart_id}-narrow",
+        title=chart.title,
+        desc=chart.desc,
+        y_label=chart.y_label,
+        x_min=chart.x_min,
+        x_max=chart.x_max,
+        x_ticks=list(chart.x_ticks)[::2],
+        series=chart.series,
+        guides=chart.guides,
+        events=chart.events,
+        y_min=chart.y_min,
+        y_max=chart.y_max,
+        gaps=chart.gaps,
+        width=360,
+        height=max(chart.height, 250),
+        extra_legend=chart.extra_legend,
+    )
+    wide = render(chart, "chart chart--wide")
+    return Markup(f"{wide}\n{render(narrow, 'chart chart--narrow')}")  # noqa: S704 - escaped
+
+
+def render(chart: Chart, css_class: str = "chart") -> Markup:
     w, h = chart.width, chart.height
-    plot_l, plot_r, plot_t, plot_b = LEFT, w - RIGHT, TOP, h - BOTTOM
+    left = LEFT if w >= NARROW else 44
+    legend, legend_rows = _legend(chart, left, w - RIGHT)
+    top = TOP + 16 * (legend_rows - 1)
+    plot_l, plot_r, plot_t, plot_b = left, w - RIGHT, top, h - BOTTOM
     y_lo, y_hi = _y_range(chart)
     x_span = chart.x_max - chart.x_min or 1.0
 
@@ -171,7 +205,7 @@ def render(chart: Chart) -> Markup:
 
     cid = escape(chart.chart_id)
     out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" viewBox="0 0 {w} {h}" '
         f'role="img" aria-labelledby="{cid}-title {cid}-desc" focusable="false" '
         'font-family="Arial, Helvetica, sans-serif" font-size="12">',
         f'<title id="{cid}-title">{escape(chart.title)}</title>',
@@ -252,47 +286,76 @@ def render(chart: Chart) -> Markup:
             out.append(
                 f"<g>{tip}{marker(series.shape, sx(point.x), sy(point.y), series.colour)}</g>"
             )
-    out.append(_legend(chart, plot_l))
+    out.append(legend)
     out.append("</svg>")
     return Markup("\n".join(out))  # noqa: S704 - every value from data is escaped above
 
 
-def _legend(chart: Chart, left: float) -> str:
-    """Shape, line style and name of each series, in one row above the plot."""
-    items: list[str] = []
-    x = left
-    y = 14
+def _legend(chart: Chart, left: float, right: float) -> tuple[str, int]:
+    """Shape, line style and name of each series, line and marker kind, above the plot: in
+    rows that wrap at the chart's right edge. Answers the markup and the number of rows."""
+    entries: list[tuple[float, Callable[[float, float], str]]] = []
     for series in chart.series:
-        dash = ' stroke-dasharray="6 4"' if series.dashed else ""
-        items.append(
-            f'<line x1="{x:.1f}" y1="{y}" x2="{x + 22:.1f}" y2="{y}" stroke="{series.colour}" '
-            f'stroke-width="2"{dash}/>'
-        )
-        items.append(marker(series.shape, x + 11, y, series.colour))
-        items.append(
-            f'<text x="{x + 28:.1f}" y="{y + 4}" fill="{DARK}">{escape(series.name)}</text>'
-        )
-        x += 40 + 7 * len(series.name)
+        entries.append((40 + 7 * len(series.name), _series_key(series)))
     for guide in chart.guides:
-        items.append(
-            f'<line x1="{x:.1f}" y1="{y}" x2="{x + 22:.1f}" y2="{y}" stroke="{guide.colour}" '
-            f'stroke-width="2" stroke-dasharray="{guide.dash}"/>'
-        )
-        items.append(
-            f'<text x="{x + 28:.1f}" y="{y + 4}" fill="{DARK}">{escape(guide.label)}</text>'
-        )
-        x += 40 + 7 * len(guide.label)
+        entries.append((40 + 7 * len(guide.label), _guide_key(guide)))
     severities = {e.severity for e in chart.events}
     for severity, label in (("red", "Red alert"), ("amber", "Amber alert")):
         if severity in severities:
-            colour, shape = (RED, "triangle") if severity == "red" else (AMBER, "diamond")
-            items.append(marker(shape, x + 6, y, colour, 5.5))  # type: ignore[arg-type]
-            items.append(f'<text x="{x + 16:.1f}" y="{y + 4}" fill="{DARK}">{label}</text>')
-            x += 30 + 7 * len(label)
+            entries.append((30 + 7 * len(label), _event_key(severity, label)))
     for symbol, label in chart.extra_legend:
-        items.append(
+        entries.append((20 + 7 * len(label), _text_key(symbol, label)))
+    items: list[str] = []
+    x, y, rows = left, 14.0, 1
+    for width, draw in entries:
+        if x > left and x + width - 12 > right:
+            x, y, rows = left, y + 16, rows + 1
+        items.append(draw(x, y))
+        x += width
+    return "<g>" + "".join(items) + "</g>", rows
+
+
+def _series_key(series: Series) -> Callable[[float, float], str]:
+    def draw(x: float, y: float) -> str:
+        dash = ' stroke-dasharray="6 4"' if series.dashed else ""
+        return (
+            f'<line x1="{x:.1f}" y1="{y}" x2="{x + 22:.1f}" y2="{y}" stroke="{series.colour}" '
+            f'stroke-width="2"{dash}/>'
+            + marker(series.shape, x + 11, y, series.colour)
+            + f'<text x="{x + 28:.1f}" y="{y + 4}" fill="{DARK}">{escape(series.name)}</text>'
+        )
+
+    return draw
+
+
+def _guide_key(guide: Guide) -> Callable[[float, float], str]:
+    def draw(x: float, y: float) -> str:
+        return (
+            f'<line x1="{x:.1f}" y1="{y}" x2="{x + 22:.1f}" y2="{y}" stroke="{guide.colour}" '
+            f'stroke-width="2" stroke-dasharray="{guide.dash}"/>'
+            f'<text x="{x + 28:.1f}" y="{y + 4}" fill="{DARK}">{escape(guide.label)}</text>'
+        )
+
+    return draw
+
+
+def _event_key(severity: str, label: str) -> Callable[[float, float], str]:
+    colour, shape = (RED, "triangle") if severity == "red" else (AMBER, "diamond")
+
+    def draw(x: float, y: float) -> str:
+        return (
+            marker(shape, x + 6, y, colour, 5.5)  # type: ignore[arg-type]
+            + f'<text x="{x + 16:.1f}" y="{y + 4}" fill="{DARK}">{label}</text>'
+        )
+
+    return draw
+
+
+def _text_key(symbol: str, label: str) -> Callable[[float, float], str]:
+    def draw(x: float, y: float) -> str:
+        return (
             f'<text x="{x:.1f}" y="{y + 4}" fill="{DARK}"><tspan font-weight="bold">'
             f"{escape(symbol)}</tspan> {escape(label)}</text>"
         )
-        x += 20 + 7 * len(label)
-    return "<g>" + "".join(items) + "</g>"
+
+    return draw

@@ -1,14 +1,13 @@
-"""Form errors in plain English, every one at once: what the pages make of the API's refusals.
+"""Form errors in words a nurse reads: every field's problem at once, named by its label.
 
-The pages validate a form with the API's own models (so they refuse what the API refuses) and
-then call the use case. Pydantic's wording ("String should match pattern '^\\d{2}:\\d{2}$'") is
-for programmers; a form shows each field's own message, or a plain translation of the kind of
-error, against the field it is about.
+The API's validation (pydantic, the use cases' ``Problem``) says "Input should be greater than
+or equal to 85"; a form says "Red: SpO2 at or below must be 85 % or more". These turn either into
+``{field: message}`` for the error summary and the fields.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,64 +15,78 @@ from pydantic import ValidationError
 from service.problems import Problem
 
 
-def _plain(error: Any) -> str:
-    kind = str(error.get("type", ""))
-    ctx = error.get("ctx") or {}
+def _label(labels: Mapping[str, str], field: str) -> str:
+    return labels.get(field, field.replace("_", " ").capitalize())
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def plain_message(kind: str, label: str, ctx: Mapping[str, Any], raw: str) -> str:
+    """One pydantic error type in words."""
     if kind == "missing":
-        return "This is required."
-    if kind == "string_too_short":
-        least = ctx.get("min_length", 1)
-        return "Enter this." if least == 1 else f"Enter at least {least} characters."
-    if kind == "string_too_long":
-        return f"Use at most {ctx.get('max_length')} characters."
+        return f"Enter {label.lower()}."
     if kind in ("greater_than_equal", "greater_than"):
-        return f"Enter {ctx.get('ge', ctx.get('gt'))} or more."
+        return f"{label} must be {_number(ctx.get('ge', ctx.get('gt')))} or more."
     if kind in ("less_than_equal", "less_than"):
-        return f"Enter {ctx.get('le', ctx.get('lt'))} or less."
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "Enter a whole number."
-    if kind in ("float_parsing", "float_type"):
-        return "Enter a number."
-    if kind.startswith("date"):
-        return "Enter dates as YYYY-MM-DD, like 2026-12-25."
-    if kind in ("literal_error", "uuid_parsing", "uuid_type", "enum"):
-        return "Choose one of the options."
-    if kind == "too_long":
-        return f"Choose at most {ctx.get('max_length')}."
-    message = str(error.get("msg", "This is not valid."))
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return f"{label} must be {_number(ctx.get('le', ctx.get('lt')))} or less."
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"Choose {label.lower()}."
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{label} must be a whole number."
+    if kind in ("float_parsing", "decimal_parsing", "float_type"):
+        return f"{label} must be a number."
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"{label} must be a real date, for example 17 5 1950."
+    if kind in ("literal_error", "enum"):
+        return f"Choose {label.lower()} from the list."
+    if kind == "string_too_long":
+        return f"{label} must be {ctx.get('max_length')} characters or fewer."
+    if kind in ("bool_parsing", "bool_type"):
+        return f"Choose yes or no for {label.lower()}."
+    words = raw.removeprefix("Value error, ")
+    if words.startswith("not "):
+        return f"{label} is {words}."
+    if words.startswith(("is ", "must ", "cannot ")):
+        return f"{label} {words}."
+    return f"{label}: {words}."
+
+
+def _whole_form(raw: str, labels: Mapping[str, str]) -> str:
+    """A check across fields, its field names put in the form's words."""
+    words = raw.removeprefix("Value error, ")
+    for name, label in labels.items():
+        words = words.replace(name, label.lower())
+    return words[:1].upper() + words[1:] + ("" if words.endswith(".") else ".")
 
 
 def validation_errors(
-    exc: ValidationError, messages: dict[str, str], prefix: str = ""
+    exc: ValidationError, labels: Mapping[str, str], prefix: str = ""
 ) -> dict[str, str]:
-    """One message per form field: ``messages[field]`` where the form says what it wants, else
-    a translation of the first error about that field."""
-    out: dict[str, str] = {}
-    for error in exc.errors():
-        loc = [str(part) for part in error["loc"] if not isinstance(part, int)]
-        field = prefix + (loc[0] if loc else "form")
-        out.setdefault(field, messages.get(field) or _plain(error))
-    return out
+    """Every field's first problem, keyed by field name (a nested field by its last part)."""
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        field = loc[-1] if loc else "form"
+        field = field.removeprefix(prefix)
+        if field in errors:
+            continue
+        if not loc or (err["type"] == "value_error" and field not in labels):
+            errors["form"] = _whole_form(str(err["msg"]), labels)
+            continue
+        errors[field] = plain_message(
+            str(err["type"]), _label(labels, field), err.get("ctx") or {}, str(err["msg"])
+        )
+    return errors
 
 
-def problem_errors(exc: Problem, fields: dict[str, str], default: str) -> dict[str, str]:
-    """A use case's refusal against the form's fields: ``fields`` maps the API's field names
-    (``response_policy.opens_at``) to the form's; what names no field goes under ``default``."""
-    out: dict[str, str] = {}
-    for error in exc.extra.get("errors", []):
-        message = str(error.get("message", exc.detail))
-        name = str(error.get("field", ""))
-        field = fields.get(name, default)
-        out.setdefault(field, message[:1].upper() + message[1:])
-    if not out:
-        out[default] = exc.detail
-    return out
-
-
-def number(text: str) -> float | int:
-    """A form's number as the API would take it in JSON: whole numbers as integers."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return int(value) if value.is_integer() else value
+def problem_errors(exc: Problem, labels: Mapping[str, str], prefix: str = "") -> dict[str, str]:
+    """The fields a use case's 422 names, in words; empty if it names none."""
+    errors: dict[str, str] = {}
+    for err in exc.extra.get("errors", []):
+        field = str(err.get("field", "")).removeprefix(prefix).rsplit(".", 1)[-1]
+        message = str(err.get("message", exc.detail))
+        label = _label(labels, field)
+        errors[field] = f"{label} {message}." if not message.endswith(".") else message
+    return errors

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.deps import SessionDep
-from service.models import User
+from service.models import Team, User
 from service.nhs_number import format_nhs_number
 from service.ui import session as ui_session
 from service.ui import views
@@ -70,6 +70,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_found": ("error", "That alert is no longer in your teams' queue."),
     "thresholds_saved": ("success", "Thresholds saved. New readings are judged against them."),
     "token_revoked": ("success", "Device token revoked. The app using it is signed out."),
+    "enrolled": ("success", "Patient enrolled. Issue a device token for their app below."),
+    "event": ("success", "Event saved. The patient's monitoring state follows from it."),
+    "medicine": ("success", "Medicine change recorded."),
+    "contact": ("success", "Name and telephone number saved."),
+    "kccq": ("success", "KCCQ-12 score recorded."),
+    "paused": ("success", "Monitoring paused. Missed readings are not flagged meanwhile."),
+    "resumed": ("success", "Monitoring resumed."),
+    "discharged": ("success", "Discharged from monitoring. The patient's app is signed out."),
     "user_deactivated": (
         "success",
         "User deactivated. Their sign-ins and API tokens stopped working at once.",
@@ -259,6 +267,12 @@ def uuid_or_none(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
+
+
+def team_names(session: Session, ids: frozenset[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The caller's teams by name, for the team filters and the enrolment form."""
+    rows = session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all()
+    return {r.id: r.name for r in sorted(rows, key=lambda r: r.name)}
 
 
 def user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

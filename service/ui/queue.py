@@ -28,7 +28,7 @@ from service.alerting.schemas import (
     ResolveIn,
 )
 from service.deps import NowDep, Principal, SessionDep
-from service.models import AlertEventRow, Team
+from service.models import AlertEventRow
 from service.org import service as org
 from service.problems import Problem
 from service.timeutil import LONDON
@@ -39,6 +39,7 @@ from service.ui.pages import (
     int_or_none,
     render,
     secure,
+    team_names,
     user_names,
     uuid_or_none,
     with_msg,
@@ -48,11 +49,6 @@ from service.ui.session import PageUser
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 QUEUE_PAGE_SIZE = 50
-
-
-def _team_names(session: Session, ids: frozenset[uuid.UUID]) -> dict[uuid.UUID, str]:
-    rows = session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all()
-    return {r.id: r.name for r in sorted(rows, key=lambda r: r.name)}
 
 
 def evidence_text(alert: AlertOut) -> str:
@@ -111,7 +107,7 @@ def queue_page(
     notes = _latest_notes(session, [a.id for a in items])
     people |= {n.actor_id for n in notes.values() if n.actor_id}
     names = user_names(session, people)
-    teams = _team_names(session, principal.team_ids)
+    teams = team_names(session, principal.team_ids)
     return_to = without_msg(request)
     counts = {
         "red": sum(1 for a in items if a.severity == "red"),

@@ -155,6 +155,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/patients"): R(CLINICIAN, scope="team_body", body=None),
     ("GET", "/api/v1/patients"): R(CLINICIAN),
+    ("GET", "/api/v1/caseload"): R(CLINICIAN),
     ("GET", "/api/v1/patients/{patient_id}"): R(CLINICIAN, scope="patient"),
     ("PATCH", "/api/v1/patients/{patient_id}"): R(
         CLINICIAN, scope="patient", body=lambda: {"thresholds": {"target_weight_kg": 79}}
@@ -298,6 +299,16 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/ui/patients/{patient_id}/thresholds"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/device-token"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/device-tokens/{token_id}/revoke"): frozenset({CLINICIAN}),
+    ("GET", "/ui/patients"): frozenset({CLINICIAN}),
+    ("GET", "/ui/patients/new"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/new"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/events"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/events/{event_id}/discharged"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/medicines"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/kccq"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/monitoring"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/discharge"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/contact"): frozenset({CLINICIAN}),
     ("GET", "/ui/reports"): frozenset({LEAD}),
     ("GET", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
     ("POST", "/ui/admin/users/{user_id}/deactivate"): frozenset({ADMIN, SITE_ADMIN}),
@@ -502,7 +513,11 @@ PATIENT_SCOPES = {
     "observation",
     "answers",
 }
-PATIENT_LISTS = {("GET", "/api/v1/patients"), ("GET", "/api/v1/alerts")}
+PATIENT_LISTS = {
+    ("GET", "/api/v1/patients"),
+    ("GET", "/api/v1/caseload"),
+    ("GET", "/api/v1/alerts"),
+}
 NOT_PATIENT_DATA = {("GET", "/api/v1/audit/patients/{patient_id}")}
 
 
@@ -519,9 +534,10 @@ def _audit_rows(world, actor: str):
 
     with world.app.state.sessions() as s:
         return s.execute(
-            select(AuditEvent.seq, AuditEvent.patient_id).where(
-                AuditEvent.actor_id == world.users[actor]
-            )
+            select(AuditEvent.seq, AuditEvent.patient_id)
+            .where(AuditEvent.actor_id == world.users[actor])
+            # In the order written: the rows after a count taken before the request are its own.
+            .order_by(AuditEvent.seq)
         ).all()
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.db import unit_of_work
 from service.identity.security import issue_access_token, token_settings
-from service.models import Site, Team
+from service.models import Alert, Patient, Site, Team
 from service.settings import Settings
 from tests.support.clock import T0, FakeClock
 from tests.support.factories import NHS_NUMBERS, make_device_token, make_patient, make_user
@@ -101,3 +101,15 @@ def read(world: World, fn: Callable[[Session], T]) -> T:
         result = fn(s)
         s.expunge_all()
         return result
+
+
+def alert_row(world: World, alert_id: str) -> Alert:
+    alert = read(world, lambda s: s.get(Alert, uuid.UUID(alert_id)))
+    assert alert is not None
+    return alert
+
+
+def patient_row(world: World, patient_id: uuid.UUID) -> Patient:
+    patient = read(world, lambda s: s.get(Patient, patient_id))
+    assert patient is not None
+    return patient

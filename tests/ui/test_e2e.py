@@ -228,8 +228,9 @@ def test_clinician_triages_the_red_alert_at_the_top(page: Any, demo: Demo) -> No
     row.locator("a.patient-link").click()
     page.wait_for_load_state()
     assert f"/ui/patients/{demo.red_patient_id}" in page.url
-    chart = page.locator("#chart-card-weight svg.chart")
+    chart = page.locator("#chart-card-weight svg.chart--wide")
     assert chart.is_visible()
+    assert not page.locator("#chart-card-weight svg.chart--narrow").is_visible()
     assert "Weight" in (chart.locator("title").first.text_content() or "")
     assert page.locator("#chart-card-weight svg polyline").count() >= 1
     page.locator("#charts-title").scroll_into_view_if_needed()
@@ -252,6 +253,58 @@ def test_clinician_triages_the_red_alert_at_the_top(page: Any, demo: Demo) -> No
     assert page.locator(f"#alert-{demo.red_alert_id}").count() == 0
     page.reload()
     assert page.locator(f"#alert-{demo.red_alert_id}").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "suffix"), [(1280, 800, ""), (390, 844, "-phone")], ids=["desktop", "phone"]
+)
+def test_clinician_finds_a_patient_in_the_caseload(
+    browser: Any, demo: Demo, width: int, height: int, suffix: str
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        _login(page, demo, demo.clinician)
+        page.goto(f"{demo.base}/ui/patients/{demo.red_patient_id}")
+        nhs_number = page.locator("#patient-title .nhs-number").inner_text().strip()
+
+        page.get_by_role("link", name="Caseload", exact=True).first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/ui/patients")
+        assert page.locator("table.caseload tbody tr").count() >= 1
+        _axe(page, f"caseload at {width} px")
+        _shot(page, f"caseload{suffix}.png")
+        fits = "document.documentElement.scrollWidth <= window.innerWidth + 1"
+        assert page.evaluate(fits), "the caseload is wider than the screen"
+
+        page.get_by_label("NHS number or name").fill(nhs_number)
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_load_state()
+        rows = page.locator("table.caseload tbody tr")
+        assert rows.count() == 1
+        assert nhs_number in rows.first.inner_text()
+        # Sorting from the form works at any width (the headings are hidden on a phone).
+        page.get_by_label("Sort by").select_option("name")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_load_state()
+        assert "sort=name" in page.url and rows.count() == 1
+
+        rows.first.locator("a.patient-link").click()
+        page.wait_for_load_state()
+        assert f"/ui/patients/{demo.red_patient_id}" in page.url
+        for heading in ("Medicines: the four pillars", "Blood results", "KCCQ-12 scores"):
+            assert page.get_by_role("heading", name=heading).count() == 1
+        wide = page.locator("#chart-card-weight svg.chart--wide")
+        narrow = page.locator("#chart-card-weight svg.chart--narrow")
+        assert (wide.is_visible(), narrow.is_visible()) == (width > 600, width <= 600)
+        assert page.evaluate(fits), "the patient record is wider than the screen"
+        _axe(page, f"patient record at {width} px")
+        if suffix:
+            page.locator("#charts-title").scroll_into_view_if_needed()
+            _shot(page, f"patient{suffix}.png")
+    finally:
+        context.close()
 
 
 def test_programme_lead_reads_the_reports_and_downloads_the_csv(page: Any, demo: Demo) -> None:

@@ -11,32 +11,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.models import Alert, AuditEvent, Patient, User
+from service.models import AuditEvent, User
 from service.ui import charts
 from service.ui.session import COOKIE_NAME
 from tests.support.clock import T0
 from tests.support.factories import NHS_NUMBERS, PASSWORD
 from tests.support.readings import raise_red_alert
 from tests.support.signin import csrf_of, page_login, signed_in
-from tests.support.world import read
+from tests.support.world import alert_row, patient_row, read
 
 
 def queue_form(client: TestClient) -> tuple[str, str]:
     page = client.get("/ui/queue")
     assert page.status_code == 200
     return csrf_of(page.text), page.text
-
-
-def alert_row(world, alert_id: str) -> Alert:
-    alert = read(world, lambda s: s.get(Alert, uuid.UUID(alert_id)))
-    assert alert is not None
-    return alert
-
-
-def patient_row(world, patient_id: uuid.UUID) -> Patient:
-    patient = read(world, lambda s: s.get(Patient, patient_id))
-    assert patient is not None
-    return patient
 
 
 def ui_audits(world, action: str | None = None) -> list[AuditEvent]:
@@ -384,8 +372,10 @@ def test_patient_record_has_charts_timeline_alerts_and_audit(client, world):
     assert "943 476 5919" in html
     assert 'id="chart-weight-title"' in html and 'aria-labelledby="chart-weight-title' in html
     assert "Target 80 kg" in html  # the patient's target weight line
+    assert "Amber at 82 kg" in html  # and the amber line the pathway judges weight by
     assert html.count("<svg") >= 4 and 'id="chart-spo2-desc"' in html
     assert f'id="alert-{alert_id}"' in html and "Red alert raised" in html
+    assert 'class="chart chart--narrow"' in html  # a layout for a phone, not a shrunk one
     assert any(
         a.detail == "ui-patient-record" and a.patient_id == world.patients["pat_A1"]
         for a in ui_audits(world, "R")
@@ -426,7 +416,8 @@ def test_threshold_edit_is_checked_saved_and_audited(client, world):
     not_a_number = client.post(
         f"/ui/patients/{pid}/thresholds", data={**good, "version": "2", "pulse_low_red": "forty"}
     )
-    assert not_a_number.status_code == 422 and "Enter a number" in not_a_number.text
+    assert not_a_number.status_code == 422
+    assert "Red: pulse at or below: enter a number" in not_a_number.text
     out_of_range = client.post(
         f"/ui/patients/{pid}/thresholds", data={**good, "version": "2", "pulse_low_red": "5"}
     )
@@ -531,7 +522,7 @@ def test_chart_breaks_lines_at_gaps_and_ticks_are_round():
 
 def test_patient_chart_builder_uses_target_line_and_alert_markers():
     from service.models import Reading
-    from service.ui import views
+    from service.ui import patient_charts
 
     readings = [
         Reading(
@@ -545,11 +536,13 @@ def test_patient_chart_builder_uses_target_line_and_alert_markers():
         )
         for d in range(10)
     ]
-    marks = [views.AlertMark(T0 - timedelta(days=1), "amber", "Weight gain")]
-    built = views.patient_charts(readings, marks, {"target_weight_kg": 79}, {}, T0)
+    marks = [patient_charts.Mark(T0 - timedelta(days=1), "weight", "amber", "Amber alert raised")]
+    limits = {"target_weight_kg": 79, "weight_above_target_kg": 2.0}
+    built = patient_charts.patient_charts(readings, marks, limits, T0)
     weight = str(built["weight"].svg)
-    assert "Target 79 kg" in weight and "stroke-dasharray" in weight
+    assert "Target 79 kg" in weight and "Amber at 81 kg" in weight and "stroke-dasharray" in weight
     assert "Amber alert raised" in weight and "Amber alert" in weight
-    assert "10 weights" in weight
+    assert "10 readings" in weight
     assert len(built["weight"].rows) == 10
+    assert built["weight"].rows[0][1] == "80.0"  # newest first
     assert NHS_NUMBERS  # fixtures imported for the other tests
