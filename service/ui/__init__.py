@@ -1,13 +1,23 @@
 """Server-rendered staff pages under ``/ui``: one module per page area.
 
 ``pages`` holds what they share (templates, headers, the gate); ``account``, ``queue``,
-``patients``, ``reports`` and ``admin`` the routes. The pages call the same use cases as the API
-(``service.<room>.service``), never its routers (``tests/service/test_project.py``).
+``patients``, ``reports`` and the ``admin`` modules the routes. The pages call the same use cases
+as the API (``service.<room>.service``), never its routers (``tests/service/test_project.py``).
 """
 
 from fastapi import FastAPI
 
-from service.ui import account, admin, admin_sites, device_tokens, errors, patients, queue, reports
+from service.ui import (
+    account,
+    admin,
+    admin_sites,
+    admin_webhooks,
+    device_tokens,
+    errors,
+    patients,
+    queue,
+    reports,
+)
 from service.ui.pages import PageRefused, page_refused
 
 # Each included by the app, not through one /ui router: FastAPI names a nested router's route
@@ -21,6 +31,7 @@ routers = (
     reports.router,
     admin.router,
     admin_sites.router,
+    admin_webhooks.router,
 )
 
 
