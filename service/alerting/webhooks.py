@@ -71,10 +71,8 @@ def register(
     # Both checked before refusing, so a form can show every problem at once.
     problems: list[tuple[str, str]] = []
     url = str(body.url)
-    try:
-        url = egress.check_url(url, egress.EgressPolicy.from_settings(settings))
-    except egress.UnsafeDestination as exc:
-        problems.append(("url", str(exc)))
+    if unsafe := unsafe_destination(url, settings):
+        problems.append(("url", unsafe))
     try:
         WebhookSecret.parse(body.secret)
     except ValueError as exc:
@@ -95,6 +93,16 @@ def register(
     session.flush()
     audit_change(session, route, principal, "C", now, f"webhook:{hook.id} team={team.id}")
     return _out(session, hook)
+
+
+def unsafe_destination(url: str, settings: Settings) -> str | None:
+    """Why the egress policy refuses this address for a webhook now, or None: what ``register``
+    checks, for a form that reports it beside the fields its model already refused."""
+    try:
+        egress.check_url(url, egress.EgressPolicy.from_settings(settings))
+    except egress.UnsafeDestination as exc:
+        return str(exc)
+    return None
 
 
 def team_webhooks(session: Session, principal: Principal, team_id: uuid.UUID) -> list[WebhookOut]:

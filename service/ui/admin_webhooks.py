@@ -186,6 +186,9 @@ def register_webhook(
         body = WebhookIn.model_validate(raw)
     except ValidationError as exc:
         errors = validation_errors(exc, WEBHOOK_MESSAGES)
+        if "url" not in errors and (unsafe := webhooks.unsafe_destination(raw["url"], settings)):
+            # The model took the address; the egress guard has its say too, all at once.
+            errors["url"] = unsafe
     else:
         try:
             webhooks.register(

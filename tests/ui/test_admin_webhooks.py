@@ -118,6 +118,12 @@ def test_every_problem_with_a_new_webhook_is_shown_at_once(client, world):
     assert "16 to 200 characters" in answer.text
     assert "String should" not in answer.text and 'value="short"' not in answer.text
     assert _stored(world) == [] and _audits(world, "admin") == []
+    # An address the model takes but the egress guard refuses, beside a secret it refuses.
+    both = _register(client, world, url="https://10.1.2.3/hook", secret="short")
+    assert both.status_code == 422
+    assert 'id="f-url-error"' in both.text and 'id="f-secret-error"' in both.text
+    assert "A webhook may not be sent to an internal address." in both.text
+    assert _stored(world) == []
 
 
 def test_the_egress_guard_and_a_bad_secret_are_explained_together(client, world):
