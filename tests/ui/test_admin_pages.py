@@ -287,6 +287,16 @@ def _site_admin_token(world) -> str:
     )
 
 
+def refused_without_the_session_token(client: TestClient, posts: dict[str, dict]) -> None:
+    """Each form, sent with no session token and with a forged one, is refused as expired."""
+    for path, data in posts.items():
+        for token in (None, "forged"):
+            sent = dict(data) if token is None else {**data, "csrf_token": token}
+            response = client.post(path, data=sent)
+            assert response.status_code == 403, path
+            assert "This form has expired" in response.text
+
+
 def test_every_admin_form_needs_the_session_token(client, world, site_admin):
     signed_in(client, "admin")
     site = world.sites["A"]
@@ -303,12 +313,7 @@ def test_every_admin_form_needs_the_session_token(client, world, site_admin):
         f"/ui/admin/sites/{site}/teams": {"team_name": "Team Z"},
         f"/ui/admin/teams/{team}": {"name": "Renamed team"},
     }
-    for path, data in posts.items():
-        for token in (None, "forged"):
-            sent = dict(data) if token is None else {**data, "csrf_token": token}
-            response = client.post(path, data=sent)
-            assert response.status_code == 403, path
-            assert "This form has expired" in response.text
+    refused_without_the_session_token(client, posts)
     assert _audits(world, "admin") == []
     assert read(world, lambda s: s.get(Site, site).name) == "Site A"
 

@@ -16,7 +16,11 @@ from service.ui.views import london
 from tests.conftest import T0
 from tests.service.test_jobs import SECRET
 from tests.service.test_webhook_egress import PUBLIC, dns  # noqa: F401 (a fixture)
-from tests.ui.test_admin_pages import _audits, site_admin  # noqa: F401 (a fixture)
+from tests.ui.test_admin_pages import (  # noqa: F401 (site_admin: a fixture)
+    _audits,
+    refused_without_the_session_token,
+    site_admin,
+)
 from tests.ui.test_pages import csrf_of, read, signed_in
 
 # Every test resolves names through the egress tests' fake resolver, never the network.
@@ -335,11 +339,6 @@ def test_every_webhook_form_needs_the_session_token(client, world):
         _hooks_page(world): {"url": "https://other.example/x", "secret": SECRET},
         f"{_hooks_page(world)}/{hook}/stop": {},
     }
-    for path, data in posts.items():
-        for token in (None, "forged"):
-            sent = dict(data) if token is None else {**data, "csrf_token": token}
-            response = client.post(path, data=sent)
-            assert response.status_code == 403, path
-            assert "This form has expired" in response.text
+    refused_without_the_session_token(client, posts)
     assert [(h.is_active, h.url) for h in _stored(world)] == [(True, HOOK_URL)]
     assert _audits(world, "admin") == []

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,19 @@ def _login(page: Any, demo: Demo, username: str) -> None:
     page.wait_for_load_state()
 
 
+@contextmanager
+def _signed_in_at(browser: Any, demo: Demo, username: str, width: int) -> Iterator[Any]:
+    """A page in a browser context of its own at this width, signed in as ``username``."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo, username)
+        yield page
+    finally:
+        context.close()
+
+
 def _axe(page: Any, name: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -315,11 +329,7 @@ def _fits(page: Any) -> bool:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
-        _login(page, demo, "admin")
+    with _signed_in_at(browser, demo, "admin", width) as page:
         assert page.url.endswith("/ui/admin")
         assert page.locator("h1").inner_text() == "Administration"
         pages = ["/ui/admin", "/ui/admin/users", "/ui/admin/users/new", "/ui/admin/sites"]
@@ -368,17 +378,11 @@ def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width:
         assert response is not None and response.status == 404
         assert page.locator("h1").inner_text() == "Page not found"
         _axe(page, f"not found at {width}px")
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_webhook_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
-        _login(page, demo, "admin")
+    with _signed_in_at(browser, demo, "admin", width) as page:
         page.get_by_role("link", name="Webhooks", exact=True).click()
         page.wait_for_load_state()
         assert page.url.endswith("/ui/admin/webhooks")
@@ -419,19 +423,13 @@ def test_webhook_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, widt
         page.locator("tbody tr", has_text=url).get_by_role("button", name="Stop").click()
         page.locator("#flash", has_text="Webhook stopped").wait_for()
         assert "Stopped" in page.locator("tbody tr", has_text=url).inner_text()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
     browser: Any, demo: Demo, width: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
-        _login(page, demo, demo.clinician)
+    with _signed_in_at(browser, demo, demo.clinician, width) as page:
         page.goto(f"{demo.base}/ui/patients/{demo.red_patient_id}")
         section = page.locator("form.token-issue")
         button = section.get_by_role(
@@ -453,5 +451,3 @@ def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
             f"{demo.base}/api/v1/me/readings", headers={"Authorization": f"Bearer {token}"}
         )
         assert api.status == 200
-    finally:
-        context.close()
