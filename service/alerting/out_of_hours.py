@@ -71,10 +71,17 @@ def check_setting(session: Session, site_id: uuid.UUID, raw: dict[str, Any]) -> 
     )
 
 
+def handed_to(raw: dict[str, Any]) -> str | None:
+    """The id of the webhook the site hands red alerts to out of hours, as stored; None when
+    the site keeps them in the queue."""
+    named = raw.get("out_of_hours_webhook_id")
+    return str(named) if named and choice_of(raw) in HANDOVERS else None
+
+
 def refuse_if_named(hook: Webhook, raw: dict[str, Any]) -> None:
     """A webhook the site hands red alerts to out of hours stays until the setting changes:
     stopping it first would leave the site believing its nights are covered (409)."""
-    if choice_of(raw) in HANDOVERS and str(raw.get("out_of_hours_webhook_id")) == str(hook.id):
+    if handed_to(raw) == str(hook.id):
         raise Conflict(
             "The site hands red alerts raised out of hours to this webhook: change the site's "
             "out_of_hours_handling first.",

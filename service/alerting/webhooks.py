@@ -68,14 +68,17 @@ def register(
     if principal.role not in ADMINS:
         raise Forbidden(_REFUSED)
     team = team_for(session, principal, team_id)
+    # Both checked before refusing, so a form can show every problem at once.
+    problems: list[tuple[str, str]] = []
+    url = str(body.url)
+    if unsafe := unsafe_destination(url, settings):
+        problems.append(("url", unsafe))
     try:
         WebhookSecret.parse(body.secret)
     except ValueError as exc:
-        raise _invalid("secret", str(exc)) from exc
-    try:
-        url = egress.check_url(str(body.url), egress.EgressPolicy.from_settings(settings))
-    except egress.UnsafeDestination as exc:
-        raise _invalid("url", str(exc)) from exc
+        problems.append(("secret", str(exc)))
+    if problems:
+        raise _invalid(problems)
     hook = Webhook(
         id=uuid.uuid4(),
         team_id=team.id,
@@ -90,6 +93,16 @@ def register(
     session.flush()
     audit_change(session, route, principal, "C", now, f"webhook:{hook.id} team={team.id}")
     return _out(session, hook)
+
+
+def unsafe_destination(url: str, settings: Settings) -> str | None:
+    """Why the egress policy refuses this address for a webhook now, or None: what ``register``
+    checks, for a form that reports it beside the fields its model already refused."""
+    try:
+        egress.check_url(url, egress.EgressPolicy.from_settings(settings))
+    except egress.UnsafeDestination as exc:
+        return str(exc)
+    return None
 
 
 def team_webhooks(session: Session, principal: Principal, team_id: uuid.UUID) -> list[WebhookOut]:
@@ -119,6 +132,19 @@ def deactivate(
     if hook.is_active:
         hook.is_active = False
         audit_change(session, route, principal, "U", now, f"webhook:{hook.id} off")
+
+
+def out_of_hours_webhook(
+    session: Session, principal: Principal, team_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The webhook the team's site hands red alerts to out of hours, if any: ``deactivate``
+    refuses to stop it until the site's setting changes, so a page can say so beforehand."""
+    team_for(session, principal, team_id)
+    named = out_of_hours.handed_to(stored_response_policy(session, team_id))
+    try:
+        return uuid.UUID(named) if named else None
+    except ValueError:
+        return None
 
 
 def deliveries(
@@ -179,8 +205,7 @@ def _out(session: Session, hook: Webhook) -> WebhookOut:
     )
 
 
-def _invalid(field: str, message: str) -> Unprocessable:
-    """A 422 naming the field, with the message itself as its detail (as before this moved)."""
-    return Unprocessable(
-        message, extra={"errors": [{"field": field, "message": message, "type": "value_error"}]}
-    )
+def _invalid(problems: list[tuple[str, str]]) -> Unprocessable:
+    """A 422 naming each field; the first message is its detail (as before this moved)."""
+    errors = [{"field": f, "message": m, "type": "value_error"} for f, m in problems]
+    return Unprocessable(problems[0][1], extra={"errors": errors})

@@ -1,9 +1,9 @@
 """Server-rendered staff pages under ``/ui``: one module per page area.
 
 ``pages`` holds what they share (templates, headers, the gate); ``account``, ``queue``,
-``patients`` (with ``caseload`` and ``record_forms``), ``reports`` and ``admin`` the routes.
-The pages call the same use cases as the API
-(``service.<room>.service``), never its routers (``tests/service/test_project.py``).
+``patients`` (with ``caseload`` and ``record_forms``), ``reports`` and the ``admin`` modules the
+routes. The pages call the same use cases as the API (``service.<room>.service``), never its
+routers (``tests/service/test_project.py``).
 """
 
 from fastapi import FastAPI
@@ -12,6 +12,7 @@ from service.ui import (
     account,
     admin,
     admin_sites,
+    admin_webhooks,
     device_tokens,
     errors,
     patients,
@@ -33,6 +34,7 @@ routers = (
     reports.router,
     admin.router,
     admin_sites.router,
+    admin_webhooks.router,
 )
 
 

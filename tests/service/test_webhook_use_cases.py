@@ -94,3 +94,48 @@ def test_stopping_a_stopped_webhook_records_nothing_more(world, app, settings, d
         assert webhooks.team_webhooks(s, clinician(world), team)[0].is_active is False
         with pytest.raises(NotFound, match="No such webhook"):
             webhooks.deactivate(s, clinician(world), "-", world.clock(), team, uuid.uuid4())
+
+
+def test_an_unsafe_address_and_a_bad_secret_are_refused_together(client, world, dns):
+    """One answer names both, so a form (or an API client) corrects them in one go; the
+    detail stays the address's, as it was when only the first problem was reported."""
+    answer = client.post(
+        f"/api/v1/teams/{world.teams['A1']}/webhooks",
+        json={"url": "http://hooks.example/mhf", "secret": "whsec_" + "!" * 20},
+        headers=world.auth("admin"),
+    )
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert [e["field"] for e in problem["errors"]] == ["url", "secret"]
+    assert problem["detail"] == "A webhook URL must use https."
+
+
+def test_the_sites_out_of_hours_webhook_is_named_to_the_teams_staff(client, world, app):
+    with app.state.sessions() as s:
+        hook = Webhook(
+            id=uuid.uuid4(),
+            team_id=world.teams["A1"],
+            url=URL,
+            secret="sealed",
+            is_active=True,
+            purpose="out_of_hours",
+            created_at=world.clock(),
+        )
+        s.add(hook)
+        s.commit()
+        assert webhooks.out_of_hours_webhook(s, admin(world), world.teams["A1"]) is None
+    policy = {
+        "out_of_hours_handling": "out_of_hours_webhook",
+        "out_of_hours_webhook_id": str(hook.id),
+    }
+    patched = client.patch(
+        f"/api/v1/sites/{world.sites['A']}",
+        json={"response_policy": policy},
+        headers=world.auth("admin"),
+    )
+    assert patched.status_code == 200, patched.text
+    with app.state.sessions() as s:
+        assert webhooks.out_of_hours_webhook(s, admin(world), world.teams["A1"]) == hook.id
+        assert webhooks.out_of_hours_webhook(s, clinician(world), world.teams["A1"]) == hook.id
+        with pytest.raises(NotFound):
+            webhooks.out_of_hours_webhook(s, clinician(world, "B1"), world.teams["A1"])

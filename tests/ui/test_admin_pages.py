@@ -13,39 +13,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.identity.security import verify_password
-from service.models import AuditEvent, Site, Team, User, Webhook
+from service.models import Site, Team, User, Webhook
+from tests.support.admin import admin_changes, refused_without_the_session_token
 from tests.support.clock import T0
-from tests.support.factories import make_user
 from tests.support.signin import csrf_of, page_login, signed_in
 from tests.support.world import read
 
 NEW_PASSWORD = "a-long-new-password-1"
 
 
-@pytest.fixture
-def site_admin(world) -> None:
-    with world.app.state.sessions() as s:
-        world.users["site_admin_A"] = make_user(
-            s, "site_admin_a", "site_admin", [], site_id=world.sites["A"]
-        )
-        s.commit()
-
-
 def _csrf(client: TestClient, path: str = "/ui/admin") -> str:
     return csrf_of(client.get(path).text)
-
-
-def _audits(world, actor: str) -> list[str]:
-    """The details of ``actor``'s audited changes, in order (a change without one reads "")."""
-    details = read(
-        world,
-        lambda s: s.scalars(
-            select(AuditEvent.detail)
-            .where(AuditEvent.actor_id == world.users[actor], AuditEvent.action != "R")
-            .order_by(AuditEvent.seq)
-        ).all(),
-    )
-    return [detail or "" for detail in details]
 
 
 def _user(world, username: str) -> User | None:
@@ -133,7 +111,7 @@ def test_an_admin_creates_a_user_and_it_can_sign_in(app, client, world):
     assert "new.nurse" in listed and "Nia Nurse" in listed and "User created" in listed
     new = _user(world, "new.nurse")
     assert new is not None and new.role == "clinician" and new.is_active
-    assert _audits(world, "admin") == [
+    assert admin_changes(world, "admin") == [
         f"user:{new.id} created username=new.nurse role=clinician site=None "
         f"teams={world.teams['A1']},{world.teams['B1']}"
     ]
@@ -181,7 +159,7 @@ def test_every_problem_with_a_new_user_is_shown_at_once_in_plain_words(client, w
     )
     assert "a site admin needs the site they manage" in site_admin_without_site.text.lower()
     assert _user(world, "x") is None and _user(world, "sa_nowhere") is None
-    assert _audits(world, "admin") == []
+    assert admin_changes(world, "admin") == []
 
 
 def test_a_site_admin_manages_only_their_sites_users(client, world, site_admin):
@@ -257,7 +235,7 @@ def test_resetting_a_password_signs_the_user_out_everywhere(app, client, world, 
     assert nurse.get("/ui/queue", follow_redirects=False).status_code == 303
     assert client.get("/api/v1/users/me", headers=token).status_code == 401
     assert page_login(TestClient(app), "clin_a1", NEW_PASSWORD).status_code == 303
-    assert _audits(world, "admin") == [f"user:{target} password reset"]
+    assert admin_changes(world, "admin") == [f"user:{target} password reset"]
     # Not their own: there would be no one signed in to undo a mistake.
     own = client.post(
         f"/ui/admin/users/{world.users['admin']}/password",
@@ -305,13 +283,8 @@ def test_every_admin_form_needs_the_session_token(client, world, site_admin):
         f"/ui/admin/sites/{site}/teams": {"team_name": "Team Z"},
         f"/ui/admin/teams/{team}": {"name": "Renamed team"},
     }
-    for path, data in posts.items():
-        for token in (None, "forged"):
-            sent = dict(data) if token is None else {**data, "csrf_token": token}
-            response = client.post(path, data=sent)
-            assert response.status_code == 403, path
-            assert "This form has expired" in response.text
-    assert _audits(world, "admin") == []
+    refused_without_the_session_token(client, posts)
+    assert admin_changes(world, "admin") == []
     assert read(world, lambda s: s.get_one(Site, site).name) == "Site A"
 
 
@@ -353,7 +326,7 @@ def test_an_admin_creates_a_site_and_a_team_in_it(client, world):
     row = read(world, lambda s: s.scalar(select(Team).where(Team.name == "Derby HF nurses")))
     assert row is not None and str(row.site_id) == site_id
     assert row.escalation_contact == "01332 000000"
-    details = _audits(world, "admin")
+    details = admin_changes(world, "admin")
     assert details[0].startswith("site:") and "created code=DERBY" in details[0]
     assert details[1].startswith(f"team:{row.id} created site={site_id}")
 
@@ -379,7 +352,7 @@ def test_a_site_admin_cannot_create_sites_or_reach_another_site(client, world, s
     assert read(world, lambda s: s.get_one(Site, b_site).name) == "Site B"
     assert read(world, lambda s: s.get_one(Team, b_team).name) == "Team B1"
     assert read(world, lambda s: s.scalar(select(Team).where(Team.name == "Team Z"))) is None
-    assert _audits(world, "site_admin_A") == []
+    assert admin_changes(world, "site_admin_A") == []
     # Their own site's team they may edit.
     own = client.post(
         f"/ui/admin/teams/{world.teams['A1']}",
@@ -392,7 +365,7 @@ def test_a_site_admin_cannot_create_sites_or_reach_another_site(client, world, s
         follow_redirects=False,
     )
     assert saved.status_code == 303 and "msg=team_saved" in saved.headers["location"]
-    assert _audits(world, "site_admin_A") == [
+    assert admin_changes(world, "site_admin_A") == [
         f"team:{world.teams['A1']} escalation_contact=01332 000000, name=Team A One"
     ]
 
@@ -453,7 +426,7 @@ def test_site_settings_are_saved_as_the_apis_merge_patch(client, world, site_adm
     api = client.get(f"/api/v1/sites/{site}", headers=world.auth("admin")).json()
     assert api["response_policy"] == {"opens_at": "08:00", "closes_at": "18:30"}
     assert api["pathway_overrides"] is None and api["name"] == "Site A"
-    audits = _audits(world, "site_admin_A")
+    audits = admin_changes(world, "site_admin_A")
     assert len(audits) == 2 and all(a.startswith(f"site:{site} ") for a in audits)
 
 
@@ -503,7 +476,7 @@ def test_site_settings_problems_are_shown_together_in_plain_words(client, world)
     assert 'id="f-out_of_hours_webhook_id-error"' in handover.text
     api = client.get(f"/api/v1/sites/{site}", headers=world.auth("admin")).json()
     assert api["response_policy"] is None and api["pathway_overrides"] is None
-    assert api["name"] == "Site A" and _audits(world, "admin") == []
+    assert api["name"] == "Site A" and admin_changes(world, "admin") == []
 
 
 def test_the_out_of_hours_webhook_is_chosen_from_the_sites_own(client, world):

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,19 @@ def _login(page: Any, demo: Demo, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+@contextmanager
+def _signed_in_at(browser: Any, demo: Demo, username: str, width: int) -> Iterator[Any]:
+    """A page in a browser context of its own at this width, signed in as ``username``."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo, username)
+        yield page
+    finally:
+        context.close()
 
 
 def _axe(page: Any, name: str) -> None:
@@ -368,11 +382,7 @@ def _fits(page: Any) -> bool:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
-        _login(page, demo, "admin")
+    with _signed_in_at(browser, demo, "admin", width) as page:
         assert page.url.endswith("/ui/admin")
         assert page.locator("h1").inner_text() == "Administration"
         pages = ["/ui/admin", "/ui/admin/users", "/ui/admin/users/new", "/ui/admin/sites"]
@@ -421,19 +431,58 @@ def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width:
         assert response is not None and response.status == 404
         assert page.locator("h1").inner_text() == "Page not found"
         _axe(page, f"not found at {width}px")
-    finally:
-        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_webhook_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width: int) -> None:
+    with _signed_in_at(browser, demo, "admin", width) as page:
+        page.get_by_role("link", name="Webhooks", exact=True).click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/ui/admin/webhooks")
+        assert _fits(page), f"the webhooks overview overflows at {width}px"
+        _axe(page, f"webhooks overview at {width}px")
+        page.locator("table a").first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/webhooks")
+        assert _fits(page), f"a team's webhooks overflow at {width}px"
+        _axe(page, f"a team's webhooks at {width}px")
+
+        # Every problem at once, the egress guard's in plain words; then one registered.
+        page.get_by_label("Address").fill("http://10.0.0.7/hook")
+        page.get_by_label("Signing secret").fill("short")
+        page.get_by_role("button", name="Register the webhook").click()
+        page.locator("#form-errors", has_text="must use https").wait_for()
+        assert page.locator("#form-errors li").count() == 2
+        _axe(page, f"register a webhook, with errors, at {width}px")
+        # A public address written as one, so registering needs no name lookup.
+        url = f"https://93.184.215.14/mhf-e2e-{width}"
+        page.get_by_label("Address").fill(url)
+        page.get_by_label("Signing secret").fill(f"a-shared-signing-secret-{width}")
+        page.get_by_role("button", name="Register the webhook").click()
+        page.locator("#flash", has_text="Webhook registered").wait_for()
+        row = page.locator("tbody tr", has_text=url)
+        assert row.count() == 1 and "Active" in row.inner_text()
+        assert _fits(page), f"a team's webhooks overflow at {width}px once one is listed"
+        _axe(page, f"a team's webhooks, one registered, at {width}px")
+
+        page.get_by_role("link", name="Recent deliveries").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/webhooks/deliveries")
+        assert _fits(page), f"the deliveries overflow at {width}px"
+        _axe(page, f"webhook deliveries at {width}px")
+        page.go_back()
+        page.wait_for_load_state()
+
+        page.locator("tbody tr", has_text=url).get_by_role("button", name="Stop").click()
+        page.locator("#flash", has_text="Webhook stopped").wait_for()
+        assert "Stopped" in page.locator("tbody tr", has_text=url).inner_text()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
     browser: Any, demo: Demo, width: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
-        _login(page, demo, demo.clinician)
+    with _signed_in_at(browser, demo, demo.clinician, width) as page:
         page.goto(f"{demo.base}/ui/patients/{demo.red_patient_id}")
         section = page.locator("form.token-issue")
         button = section.get_by_role(
@@ -455,5 +504,3 @@ def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
             f"{demo.base}/api/v1/me/readings", headers={"Authorization": f"Bearer {token}"}
         )
         assert api.status == 200
-    finally:
-        context.close()
