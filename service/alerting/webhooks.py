@@ -13,6 +13,8 @@ Clinicians of the team see its webhooks and deliveries, and may stop a webhook.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -39,15 +41,60 @@ def team_for(session: Session, principal: Principal, team_id: uuid.UUID) -> Team
     if principal.role not in TEAM_STAFF:
         raise Forbidden(_REFUSED)
     team = session.get(Team, team_id)
-    if team is None:
-        raise NotFound("No such team.")
-    if principal.role == "clinician":
-        allowed = team_id in principal.team_ids
-    else:
-        allowed = manages_site(principal, team.site_id)
-    if not allowed:
+    if team is None or not _reaches(principal, team):
         raise NotFound("No such team.")
     return team
+
+
+def _reaches(principal: Principal, team: Team) -> bool:
+    if principal.role == "clinician":
+        return team.id in principal.team_ids
+    return principal.role in ADMINS and manages_site(principal, team.site_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamWebhookCounts:
+    active: int = 0
+    stopped: int = 0
+    pending: int = 0
+    failed: int = 0
+
+
+def counts_by_team(
+    session: Session, principal: Principal, teams: Iterable[Team]
+) -> dict[uuid.UUID, TeamWebhookCounts]:
+    """For each of ``teams`` the caller reaches, its webhooks (active, stopped) and their
+    deliveries (waiting, given up) counted: two grouped statements for any number of teams."""
+    team_ids = [t.id for t in teams if _reaches(principal, t)]
+    if not team_ids:
+        return {}
+    hooks = session.execute(
+        select(
+            Webhook.team_id,
+            func.count().filter(Webhook.is_active.is_(True)),
+            func.count().filter(Webhook.is_active.is_(False)),
+        )
+        .where(Webhook.team_id.in_(team_ids))
+        .group_by(Webhook.team_id)
+    ).all()
+    deliveries = dict(
+        (team_id, (pending, failed))
+        for team_id, pending, failed in session.execute(
+            select(
+                Webhook.team_id,
+                func.count().filter(WebhookDelivery.status == "pending"),
+                func.count().filter(WebhookDelivery.status == "failed"),
+            )
+            .join(WebhookDelivery, WebhookDelivery.webhook_id == Webhook.id)
+            .where(Webhook.team_id.in_(team_ids))
+            .group_by(Webhook.team_id)
+        ).all()
+    )
+    counts = {team_id: TeamWebhookCounts() for team_id in team_ids}
+    for team_id, active, stopped in hooks:
+        pending, failed = deliveries.get(team_id, (0, 0))
+        counts[team_id] = TeamWebhookCounts(active, stopped, pending, failed)
+    return counts
 
 
 def register(
@@ -92,7 +139,7 @@ def register(
     session.add(hook)
     session.flush()
     audit_change(session, route, principal, "C", now, f"webhook:{hook.id} team={team.id}")
-    return _out(session, hook)
+    return _outs(session, [hook])[0]
 
 
 def unsafe_destination(url: str, settings: Settings) -> str | None:
@@ -111,7 +158,7 @@ def team_webhooks(session: Session, principal: Principal, team_id: uuid.UUID) ->
     hooks = session.scalars(
         select(Webhook).where(Webhook.team_id == team_id).order_by(Webhook.created_at)
     ).all()
-    return [_out(session, h) for h in hooks]
+    return _outs(session, hooks)
 
 
 def deactivate(
@@ -184,25 +231,30 @@ def deliveries(
     ]
 
 
-def _out(session: Session, hook: Webhook) -> WebhookOut:
-    counts = dict(
-        session.execute(
-            select(WebhookDelivery.status, func.count())
-            .where(WebhookDelivery.webhook_id == hook.id)
-            .group_by(WebhookDelivery.status)
+def _outs(session: Session, hooks: Sequence[Webhook]) -> list[WebhookOut]:
+    """The webhooks as the API shows them, their deliveries counted in one grouped statement."""
+    counts: dict[tuple[uuid.UUID, str], int] = {
+        (webhook_id, status): n
+        for webhook_id, status, n in session.execute(
+            select(WebhookDelivery.webhook_id, WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.webhook_id.in_([h.id for h in hooks]))
+            .group_by(WebhookDelivery.webhook_id, WebhookDelivery.status)
         ).all()
-    )
-    return WebhookOut(
-        id=hook.id,
-        team_id=hook.team_id,
-        url=hook.url,
-        is_active=hook.is_active,
-        purpose=hook.purpose,
-        created_at=hook.created_at,
-        pending=counts.get("pending", 0),
-        delivered=counts.get("delivered", 0),
-        failed=counts.get("failed", 0),
-    )
+    }
+    return [
+        WebhookOut(
+            id=hook.id,
+            team_id=hook.team_id,
+            url=hook.url,
+            is_active=hook.is_active,
+            purpose=hook.purpose,
+            created_at=hook.created_at,
+            pending=counts.get((hook.id, "pending"), 0),
+            delivered=counts.get((hook.id, "delivered"), 0),
+            failed=counts.get((hook.id, "failed"), 0),
+        )
+        for hook in hooks
+    ]
 
 
 def _invalid(problems: list[tuple[str, str]]) -> Unprocessable:

@@ -14,6 +14,7 @@ back to the browser, not even when the form is shown again with errors.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -92,17 +93,11 @@ def webhooks_home(request: Request, session: SessionDep, user: Admins) -> Respon
     site admin: their own)."""
     sites = org.manageable_sites(session, user.principal)
     rows: dict[uuid.UUID, list[dict[str, Any]]] = {s.id: [] for s in sites}
-    for team in org.visible_teams(session, user.principal, None):
-        hooks = webhooks.team_webhooks(session, user.principal, team.id)
-        rows.setdefault(team.site_id, []).append(
-            {
-                "team": team,
-                "active": sum(1 for h in hooks if h.is_active),
-                "stopped": sum(1 for h in hooks if not h.is_active),
-                "pending": sum(h.pending for h in hooks),
-                "failed": sum(h.failed for h in hooks),
-            }
-        )
+    teams = org.visible_teams(session, user.principal, None)
+    counts = webhooks.counts_by_team(session, user.principal, teams)
+    for team in teams:
+        if team.id in counts:
+            rows.setdefault(team.site_id, []).append({"team": team, **asdict(counts[team.id])})
     return render(
         request,
         "admin_webhooks.html",

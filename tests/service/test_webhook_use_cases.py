@@ -12,7 +12,7 @@ from sqlalchemy import select
 from service.alerting import webhooks
 from service.alerting.schemas import WebhookIn
 from service.deps import Principal
-from service.models import AuditEvent, Webhook
+from service.models import AuditEvent, Team, Webhook
 from service.problems import Forbidden, NotFound
 from tests.support.webhooks import WEBHOOK_SECRET as SECRET
 
@@ -139,3 +139,28 @@ def test_the_sites_out_of_hours_webhook_is_named_to_the_teams_staff(client, worl
         assert webhooks.out_of_hours_webhook(s, clinician(world), world.teams["A1"]) == hook.id
         with pytest.raises(NotFound):
             webhooks.out_of_hours_webhook(s, clinician(world, "B1"), world.teams["A1"])
+
+
+def test_counts_by_team_counts_in_sql_and_only_the_teams_the_caller_reaches(
+    world, app, settings, dns
+):
+    now = world.clock()
+    with app.state.sessions() as s:
+        for team, url in (("A1", URL), ("A1", URL + "/2"), ("B1", URL)):
+            body = WebhookIn(url=url, secret=SECRET)
+            webhooks.register(s, admin(world), "test", now, world.teams[team], body, settings)
+        s.commit()
+        first = s.scalars(select(Webhook).where(Webhook.url == URL + "/2")).one()
+        webhooks.deactivate(s, admin(world), "test", now, world.teams["A1"], first.id)
+        s.commit()
+        teams = s.scalars(select(Team)).all()
+        everyone = webhooks.counts_by_team(s, admin(world), teams)
+        site_a = Principal(role="site_admin", user_id=uuid.uuid4(), site_id=world.sites["A"])
+        theirs = webhooks.counts_by_team(s, site_a, teams)
+        nurse = webhooks.counts_by_team(s, clinician(world, "B1"), teams)
+    a1, a2, b1 = (world.teams[t] for t in ("A1", "A2", "B1"))
+    assert everyone[a1] == webhooks.TeamWebhookCounts(active=1, stopped=1)
+    assert everyone[a2] == webhooks.TeamWebhookCounts()
+    assert everyone[b1] == webhooks.TeamWebhookCounts(active=1)
+    assert set(theirs) == {a1, a2}
+    assert set(nurse) == {b1}
