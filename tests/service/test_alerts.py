@@ -568,11 +568,14 @@ def test_paging_by_cursor_gives_the_queue_order_through_ties_and_severities(
 @pytest.mark.parametrize("teams", [1, 3])
 @pytest.mark.parametrize("statuses", [None, ("open",)])
 @pytest.mark.parametrize("filters", list(itertools.product([False, True], repeat=3)))
-def test_every_queue_statement_answers_the_columns_page_rows_name(teams, statuses, filters):
+@pytest.mark.parametrize(("assignee", "overdue"), [(None, False), ("me", True), ("none", False)])
+def test_every_queue_statement_answers_the_columns_page_rows_name(
+    teams, statuses, filters, assignee, overdue
+):
     """The driver's rows are plain tuples read as ``PageRow``s: every shape of the statement,
     audited or not, must give its columns in ``PageRow``'s order."""
     from service.alerting import repository
 
-    shape = (teams, statuses, *filters)
+    shape = (teams, statuses, *filters, assignee, overdue)
     for statement in (repository._page_select(*shape), repository._audited_page_select(*shape)):
         assert tuple(c.key for c in statement.selected_columns) == repository.PageRow._fields
