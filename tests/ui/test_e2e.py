@@ -404,3 +404,52 @@ def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
         assert api.status == 200
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
+    browser: Any, demo: Demo, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo, demo.clinician)
+        assert page.url.endswith("/ui/queue")
+        assert _fits(page), f"the queue overflows at {width}px"
+        _axe(page, f"queue at {width}px")
+        rows = page.locator("table.queue tbody tr")
+        assert rows.count() >= 1
+        # The totals are the whole queue's: the page says which of them it shows.
+        assert "Showing 1" in page.locator(".queue__range").inner_text()
+        if width >= 1000:
+            heights = sorted(
+                rows.nth(i).bounding_box()["height"] for i in range(min(rows.count(), 10))
+            )
+            # About 120 px before; two or three lines of text now.
+            assert heights[len(heights) // 2] <= 100, heights
+
+        # Every filter control stays inside the filter panel.
+        panel = page.locator("form.filters").bounding_box()
+        for control in page.locator("form.filters select, form.filters button").all():
+            box = control.bounding_box()
+            assert box["x"] + box["width"] <= panel["x"] + panel["width"] + 1, width
+
+        # The outcome's choices are read whole, not cut ("Choose an outcor").
+        first = rows.first
+        first.locator("summary", has_text="Note or resolve").click()
+        outcome = first.get_by_label("Outcome")
+        assert outcome.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+        assert _fits(page), f"the open actions overflow at {width}px"
+        if width < 1000:
+            _shot(page, "queue-phone.png")
+
+        # The overdue filter through the form, kept in the address.
+        page.get_by_label("Overdue only").check()
+        page.get_by_role("button", name="Apply filters").click()
+        page.wait_for_load_state()
+        assert "overdue=1" in page.url
+        assert page.get_by_label("Overdue only").is_checked()
+        _axe(page, f"queue, overdue only, at {width}px")
+    finally:
+        context.close()
