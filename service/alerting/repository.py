@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     CTE,
@@ -145,15 +145,21 @@ def _queue_key(cursor: str) -> tuple[int, datetime, uuid.UUID]:
 Assignee = Literal["me", "none"] | None
 
 
-def _filtered(
-    query: Select[*tuple[Any, ...]],
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    assignee: Assignee,
-    overdue: bool,
-) -> Select[*tuple[Any, ...]]:
+class Shape(NamedTuple):
+    """What a queue statement is built for (its ``lru_cache`` key); the values are bound."""
+
+    teams: int
+    statuses: tuple[str, ...] | None = None
+    severity: bool = False
+    patient: bool = False
+    cursor: bool = False
+    assignee: Assignee = None
+    overdue: bool = False
+
+
+def _filtered(query: Select[*tuple[Any, ...]], shape: Shape) -> Select[*tuple[Any, ...]]:
     """The queue's filters, the same for its page and for its totals."""
+    statuses = shape.statuses
     if statuses is None:
         query = query.where(_UNRESOLVED)
     else:
@@ -161,44 +167,32 @@ def _filtered(
         # predicate and estimates the rows right (adding "<> 'resolved'" halves the estimate
         # twice over and it sorts instead).
         query = query.where(Alert.status.in_([literal(v, literal_execute=True) for v in statuses]))
-    if severity:
+    if shape.severity:
         # The rank is the index's second column; the severity itself is what the caller asked.
         query = query.where(
             Alert.severity_rank == bindparam("rank"), Alert.severity == bindparam("severity")
         )
-    if patient:
+    if shape.patient:
         query = query.where(Alert.patient_id == bindparam("patient_id"))
-    if assignee == "me":
+    if shape.assignee == "me":
         query = query.where(Alert.assignee_id == bindparam("assignee_id"))
-    elif assignee == "none":
+    elif shape.assignee == "none":
         query = query.where(Alert.assignee_id.is_(None))
-    if overdue:
+    if shape.overdue:
         # ``alerts.is_overdue`` in SQL: past its due time and not resolved.
         query = query.where(_UNRESOLVED, Alert.due_at < bindparam("now", type_=Alert.due_at.type))
     return query
 
 
-def _team_branch(
-    team: int,
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    cursor: bool,
-    assignee: Assignee = None,
-    overdue: bool = False,
-) -> Select[*tuple[Any, ...]]:
+def _team_branch(team: int, shape: Shape) -> Select[*tuple[Any, ...]]:
     """One team's queue rows in queue order, up to the limit: one ordered scan of the index."""
     query = _filtered(
         select(*_PAGE_COLUMNS)
         .join(Patient, Patient.id == Alert.patient_id)
         .where(Alert.team_id == bindparam(f"team_{team}")),
-        statuses,
-        severity,
-        patient,
-        assignee,
-        overdue,
+        shape,
     )
-    if not cursor:
+    if not shape.cursor:
         return query.order_by(*_QUEUE_ORDER).limit(_LIMIT)
     # After the cursor: the rest of its severity, then the lower ones, each one ordered range
     # of the index, merged. As one OR over (rank, raised_at, id) the index could not give the
@@ -225,15 +219,7 @@ def _team_branch(
 
 
 @functools.lru_cache(maxsize=256)
-def _queue_select(
-    teams: int,
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    cursor: bool,
-    assignee: Assignee = None,
-    overdue: bool = False,
-) -> Select[*tuple[Any, ...]]:
+def _queue_select(shape: Shape) -> Select[*tuple[Any, ...]]:
     """The queue's rows in queue order, red first, then oldest, keyset-paginated.
 
     Built once per shape (number of teams, filters), the values bound as parameters (see
@@ -241,14 +227,9 @@ def _queue_select(
     one ordered index scan each, merged: with ``team_id IN (...)`` the index cannot give the
     order, and the planner reads and sorts every open alert of those teams (20 ms for two).
     """
-    if teams == 1:
-        return _team_branch(0, statuses, severity, patient, cursor, assignee, overdue)
-    branches = [
-        _team_branch(i, statuses, severity, patient, cursor, assignee, overdue).subquery(
-            f"team_{i}"
-        )
-        for i in range(teams)
-    ]
+    if shape.teams == 1:
+        return _team_branch(0, shape)
+    branches = [_team_branch(i, shape).subquery(f"team_{i}") for i in range(shape.teams)]
     merged = union_all(*(select(b) for b in branches)).subquery("teams")
     return (
         select(merged)
@@ -267,32 +248,14 @@ def _with_findings(page: Subquery | CTE) -> Select[*tuple[Any, ...]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _page_select(
-    teams: int,
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    cursor: bool,
-    assignee: Assignee = None,
-    overdue: bool = False,
-) -> Select[*tuple[Any, ...]]:
+def _page_select(shape: Shape) -> Select[*tuple[Any, ...]]:
     """The queue page joined to its findings: one statement, one row per finding."""
-    page = _queue_select(teams, statuses, severity, patient, cursor, assignee, overdue).subquery(
-        "page"
-    )
+    page = _queue_select(shape).subquery("page")
     return _with_findings(page)
 
 
 @functools.lru_cache(maxsize=256)
-def _audited_page_select(
-    teams: int,
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    cursor: bool,
-    assignee: Assignee = None,
-    overdue: bool = False,
-) -> Select[*tuple[Any, ...]]:
+def _audited_page_select(shape: Shape) -> Select[*tuple[Any, ...]]:
     """PostgreSQL: ``_page_select`` that also appends the audit record of the page's patients
     (``append_patients``; parameters from ``audit_params``, and ``shown``, the page size).
 
@@ -301,7 +264,7 @@ def _audited_page_select(
     the page to learn that there is more. The audit's one row is joined to every row, so the
     statement cannot answer a row without having appended it (an empty page names no one).
     """
-    page = _queue_select(teams, statuses, severity, patient, cursor, assignee, overdue).cte("page")
+    page = _queue_select(shape).cte("page")
     shown = (
         select(page.c.patient_id)
         .order_by(page.c.severity_rank.desc(), page.c.raised_at, page.c.id)
@@ -317,21 +280,12 @@ def _audited_page_select(
 
 
 @functools.lru_cache(maxsize=256)
-def _audited_page_driver(
-    teams: int,
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    cursor: bool,
-    assignee: Assignee,
-    overdue: bool,
-    limit: int,
-) -> DriverStatement:
+def _audited_page_driver(shape: Shape, limit: int) -> DriverStatement:
     """``_audited_page_select`` for ``limit`` items, on the driver (``driver_rows``): the
     page's rows through SQLAlchemy's result layer, and its page sizes rendered into the SQL
     text on every call, were a third of the page's Python."""
     return DriverStatement.of(
-        _audited_page_select(teams, statuses, severity, patient, cursor, assignee, overdue),
+        _audited_page_select(shape),
         limit=limit + 1,
         shown=limit,
     )
@@ -348,7 +302,7 @@ def _queue_params(
     assigned_to: uuid.UUID | None = None,
     unassigned: bool = False,
     overdue_at: datetime | None = None,
-) -> tuple[tuple[int, tuple[str, ...] | None, bool, bool, bool, Assignee, bool], dict[str, Any]]:
+) -> tuple[Shape, dict[str, Any]]:
     """The statement's shape (the ``_queue_select`` key) and its parameters.
 
     ``assigned_to`` keeps the alerts of that clinician, ``unassigned`` those of nobody (not
@@ -374,7 +328,7 @@ def _queue_params(
     chosen = tuple(sorted(set(statuses))) if statuses else None
     if chosen == ("acknowledged", "open"):
         chosen = None  # the same rows as no filter: let them share the statement and its plan
-    shape = (
+    shape = Shape(
         len(team_ids),
         chosen,
         bool(severity),
@@ -411,7 +365,7 @@ def queue_rows(
     )
     if not team_ids:
         return [], None
-    rows = list(session.execute(_queue_select(*shape), params).all())
+    rows = list(session.execute(_queue_select(shape), params).all())
     page, more = rows[:limit], len(rows) > limit
     return page, (_next_cursor(page[-1]) if more else None)
 
@@ -491,21 +445,15 @@ def page_rows(
     if not team_ids:
         return []
     if audit is not None:
-        return driver_rows(session, _audited_page_driver(*shape, limit), params | audit)
+        return driver_rows(session, _audited_page_driver(shape, limit), params | audit)
     # A Core execution on the session's connection: plain rows, without the ORM's result layer.
-    return session.connection().execute(_page_select(*shape), params).all()
+    return session.connection().execute(_page_select(shape), params).all()
 
 
 @functools.lru_cache(maxsize=64)
-def _totals_select(
-    teams: int,
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    assignee: Assignee,
-    overdue: bool,
-) -> Select[*tuple[Any, ...]]:
-    """The queue's counts for the whole filter, in one aggregate: every page reads the same."""
+def _totals_select(shape: Shape) -> Select[*tuple[Any, ...]]:
+    """The queue's counts for the whole filter, in one aggregate: every page reads the same
+    (``shape.cursor`` is False: the totals do not depend on the page)."""
     red = Alert.severity_rank == literal(Severity.RED.rank, literal_execute=True)
     late = and_(_UNRESOLVED, Alert.due_at < bindparam("totals_now", type_=Alert.due_at.type))
     query = select(
@@ -514,9 +462,11 @@ def _totals_select(
         func.coalesce(func.sum(case((red, 0), else_=1)), 0).label("amber"),
         func.coalesce(func.sum(case((late, 1), else_=0)), 0).label("overdue"),
     ).where(
-        Alert.team_id.in_([bindparam(f"team_{i}", type_=Alert.team_id.type) for i in range(teams)])
+        Alert.team_id.in_(
+            [bindparam(f"team_{i}", type_=Alert.team_id.type) for i in range(shape.teams)]
+        )
     )
-    return _filtered(query, statuses, severity, patient, assignee, overdue)
+    return _filtered(query, shape)
 
 
 def totals(
@@ -545,13 +495,5 @@ def totals(
         unassigned=unassigned,
         overdue_at=overdue_at,
     )
-    teams, chosen, by_severity, patient, _, assignee, overdue = shape
-    row = (
-        session.connection()
-        .execute(
-            _totals_select(teams, chosen, by_severity, patient, assignee, overdue),
-            params | {"totals_now": now},
-        )
-        .one()
-    )
+    row = session.connection().execute(_totals_select(shape), params | {"totals_now": now}).one()
     return {"red": row.red, "amber": row.amber, "overdue": row.overdue, "all": row.all}

@@ -576,6 +576,6 @@ def test_every_queue_statement_answers_the_columns_page_rows_name(
     audited or not, must give its columns in ``PageRow``'s order."""
     from service.alerting import repository
 
-    shape = (teams, statuses, *filters, assignee, overdue)
-    for statement in (repository._page_select(*shape), repository._audited_page_select(*shape)):
+    shape = repository.Shape(teams, statuses, *filters, assignee, overdue)
+    for statement in (repository._page_select(shape), repository._audited_page_select(shape)):
         assert tuple(c.key for c in statement.selected_columns) == repository.PageRow._fields
