@@ -16,8 +16,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -406,10 +408,35 @@ def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
         context.close()
 
 
+def _raise_red_alert(demo: Demo) -> None:
+    """A red alert for the clinician's patient, through the API as a clinic reading: the first
+    test resolves the demo's, and this one needs a row whatever ran before it."""
+    import httpx
+
+    with httpx.Client(base_url=demo.base, timeout=10) as http:
+        signed = http.post(
+            "/api/v1/auth/token", data={"username": demo.clinician, "password": PASSWORD}
+        )
+        assert signed.status_code == 200, signed.text
+        reading = {
+            "id": str(uuid.uuid4()),
+            "type": "spo2",
+            "taken_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+            "value": 90,
+        }
+        stored = http.post(
+            f"/api/v1/patients/{demo.red_patient_id}/readings",
+            json=reading,
+            headers={"Authorization": f"Bearer {signed.json()['access_token']}"},
+        )
+        assert stored.status_code == 201, stored.text
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
     browser: Any, demo: Demo, width: int
 ) -> None:
+    _raise_red_alert(demo)
     context = browser.new_context(viewport={"width": width, "height": 900})
     context.set_default_timeout(10_000)
     try:
