@@ -10,7 +10,8 @@ Legal moves::
     move              from                      sets
     raise_alert       (new alert)               status=open, version=1
     attach_evidence   open, acknowledged        (evidence rows are the service's)
-    raise_severity    open, acknowledged        severity (only upwards), due_at (only earlier)
+    raise_severity    open, acknowledged        severity (only upwards), severity_raised_at,
+                                                due_at (the new severity's, see below)
     acknowledge       open                      status=acknowledged, acknowledged_at
     assign            open, acknowledged        assignee_id (a different one)
     add_note          open, acknowledged        (the note lives in the event)
@@ -178,6 +179,8 @@ class AlertState:
     resolved_at: datetime | None = None
     outcome: Outcome | None = None
     first_action_at: datetime | None = None
+    # When the alert last rose in severity (for the queue: "became red at"); None until it does.
+    severity_raised_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,24 +251,31 @@ def raise_severity(
     now: datetime,
     evidence_ids: tuple[str, ...] = (),
 ) -> Transition:
-    """Make an unresolved alert more urgent; never lowers it.
+    """Make an unresolved alert more urgent; never lowers it, and records when it rose.
 
-    ``due_at`` is the due time of the new severity counted from ``now``. The alert keeps the
-    earlier of that and its current due time: a red rise near the end of an amber window must not
-    give the team longer than the amber alert already had.
+    ``due_at`` is the due time of the new severity counted from ``now`` (``alerts.sla.due_at``,
+    which knows the working hours). The rise starts the new severity's clock:
+
+    - while the old due time is still ahead, the alert keeps the earlier of the two, so a red rise
+      near the end of an amber window does not give the team longer than it already had;
+    - once the old due time has passed, the alert is due at the new severity's time: a rise is a
+      new clinical fact that needs a response within the red time, and an amber alert overdue by
+      weeks must not make a red finding of today read "overdue by 86 days". Its lateness as an
+      amber alert stays on record (``escalated_at``, the events).
     """
     _require_aware(now, "now")
     _require_aware(due_at, "due_at")
     _require_not_resolved(state, "raise the severity of")
     if to <= state.severity:
         raise IllegalTransition(f"severity can only rise: the alert is already {state.severity}")
-    new_due = min(state.due_at, due_at)
+    new_due = due_at if is_overdue(state.due_at, state.status, now) else min(state.due_at, due_at)
     return _system_move(
         state,
         EventKind.SEVERITY_RAISED,
         now,
         severity=to,
         due_at=new_due,
+        severity_raised_at=now,
         previous_severity=state.severity,
         evidence_ids=evidence_ids,
     )
@@ -397,6 +407,7 @@ def _system_move(
     severity: Severity | None = None,
     due_at: datetime | None = None,
     escalated_at: datetime | None = None,
+    severity_raised_at: datetime | None = None,
     previous_severity: Severity | None = None,
     evidence_ids: tuple[str, ...] = (),
 ) -> Transition:
@@ -405,6 +416,9 @@ def _system_move(
         severity=state.severity if severity is None else severity,
         due_at=state.due_at if due_at is None else due_at,
         escalated_at=state.escalated_at if escalated_at is None else escalated_at,
+        severity_raised_at=(
+            state.severity_raised_at if severity_raised_at is None else severity_raised_at
+        ),
         version=state.version + 1,
     )
     event = _event(

@@ -106,6 +106,7 @@ def state_of(alert: Alert) -> AlertState:
         resolved_at=alert.resolved_at,
         outcome=Outcome(alert.outcome) if alert.outcome else None,
         first_action_at=alert.first_action_at,
+        severity_raised_at=alert.severity_raised_at,
     )
 
 
@@ -303,6 +304,7 @@ def _persist(session: Session, row: Alert, transition: Transition) -> None:
             resolved_at=state.resolved_at,
             outcome=str(state.outcome) if state.outcome else None,
             first_action_at=state.first_action_at,
+            severity_raised_at=state.severity_raised_at,
         )
         .execution_options(synchronize_session=False)
     )

@@ -53,6 +53,13 @@ def list_alerts(
     patient_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
+    assignee: Annotated[
+        Literal["me", "none"] | None,
+        Query(description="'me': only alerts assigned to you; 'none': only unassigned alerts"),
+    ] = None,
+    overdue: Annotated[
+        bool, Query(description="Only alerts past their due time now (totals count the same)")
+    ] = False,
 ) -> Response:
     page = service.alert_page(
         session,
@@ -65,6 +72,8 @@ def list_alerts(
         patient_id=patient_id,
         limit=limit,
         cursor=cursor,
+        assignee=assignee,
+        overdue=overdue,
     )
     # The values come typed from the database's columns: serialised as they are, in pydantic-core,
     # without building and validating the models first (as long again as the serialising).

@@ -12,17 +12,18 @@ import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
 
-from pydantic_core import from_json
 from sqlalchemy import (
     CTE,
     Integer,
     Select,
     Subquery,
     Text,
+    and_,
     bindparam,
+    case,
     cast,
     func,
     literal,
@@ -33,18 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from alerts import AlertStatus, Severity, decode_cursor, encode_cursor, is_overdue, queue_sort_key
+from alerts import Severity, decode_cursor, encode_cursor, queue_sort_key
+from service.alerting.rows import PageRow
 from service.alerting.schemas import AlertFindingOut
 from service.audit import append_patients
 from service.db import DriverStatement, driver_rows
 from service.db.capabilities import has_audit_functions
 from service.models import Alert, AlertFinding, Patient
 from service.pagination import decode
-from service.timeutil import LONDON
-
-
-def age_on(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def findings_of(
@@ -100,6 +97,7 @@ _PAGE_COLUMNS = (
     Alert.first_action_at,
     Alert.escalated_at,
     Alert.resolved_at,
+    Alert.severity_raised_at,
     Alert.assignee_id,
     Alert.outcome,
     Alert.version,
@@ -143,15 +141,25 @@ def _queue_key(cursor: str) -> tuple[int, datetime, uuid.UUID]:
     return key.severity_rank, key.raised_at, uuid.UUID(key.alert_id)
 
 
-def _team_branch(
-    team: int, statuses: tuple[str, ...] | None, severity: bool, patient: bool, cursor: bool
-) -> Select[*tuple[Any, ...]]:
-    """One team's queue rows in queue order, up to the limit: one ordered scan of the index."""
-    query = (
-        select(*_PAGE_COLUMNS)
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(Alert.team_id == bindparam(f"team_{team}"))
-    )
+# Whose alerts: the caller's own ("me", bound as ``assignee_id``) or nobody's ("none").
+Assignee = Literal["me", "none"] | None
+
+
+class Shape(NamedTuple):
+    """What a queue statement is built for (its ``lru_cache`` key); the values are bound."""
+
+    teams: int
+    statuses: tuple[str, ...] | None = None
+    severity: bool = False
+    patient: bool = False
+    cursor: bool = False
+    assignee: Assignee = None
+    overdue: bool = False
+
+
+def _filtered(query: Select[*tuple[Any, ...]], shape: Shape) -> Select[*tuple[Any, ...]]:
+    """The queue's filters, the same for its page and for its totals."""
+    statuses = shape.statuses
     if statuses is None:
         query = query.where(_UNRESOLVED)
     else:
@@ -159,14 +167,32 @@ def _team_branch(
         # predicate and estimates the rows right (adding "<> 'resolved'" halves the estimate
         # twice over and it sorts instead).
         query = query.where(Alert.status.in_([literal(v, literal_execute=True) for v in statuses]))
-    if severity:
+    if shape.severity:
         # The rank is the index's second column; the severity itself is what the caller asked.
         query = query.where(
             Alert.severity_rank == bindparam("rank"), Alert.severity == bindparam("severity")
         )
-    if patient:
+    if shape.patient:
         query = query.where(Alert.patient_id == bindparam("patient_id"))
-    if not cursor:
+    if shape.assignee == "me":
+        query = query.where(Alert.assignee_id == bindparam("assignee_id"))
+    elif shape.assignee == "none":
+        query = query.where(Alert.assignee_id.is_(None))
+    if shape.overdue:
+        # ``alerts.is_overdue`` in SQL: past its due time and not resolved.
+        query = query.where(_UNRESOLVED, Alert.due_at < bindparam("now", type_=Alert.due_at.type))
+    return query
+
+
+def _team_branch(team: int, shape: Shape) -> Select[*tuple[Any, ...]]:
+    """One team's queue rows in queue order, up to the limit: one ordered scan of the index."""
+    query = _filtered(
+        select(*_PAGE_COLUMNS)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(Alert.team_id == bindparam(f"team_{team}")),
+        shape,
+    )
+    if not shape.cursor:
         return query.order_by(*_QUEUE_ORDER).limit(_LIMIT)
     # After the cursor: the rest of its severity, then the lower ones, each one ordered range
     # of the index, merged. As one OR over (rank, raised_at, id) the index could not give the
@@ -193,9 +219,7 @@ def _team_branch(
 
 
 @functools.lru_cache(maxsize=256)
-def _queue_select(
-    teams: int, statuses: tuple[str, ...] | None, severity: bool, patient: bool, cursor: bool
-) -> Select[*tuple[Any, ...]]:
+def _queue_select(shape: Shape) -> Select[*tuple[Any, ...]]:
     """The queue's rows in queue order, red first, then oldest, keyset-paginated.
 
     Built once per shape (number of teams, filters), the values bound as parameters (see
@@ -203,12 +227,9 @@ def _queue_select(
     one ordered index scan each, merged: with ``team_id IN (...)`` the index cannot give the
     order, and the planner reads and sorts every open alert of those teams (20 ms for two).
     """
-    if teams == 1:
-        return _team_branch(0, statuses, severity, patient, cursor)
-    branches = [
-        _team_branch(i, statuses, severity, patient, cursor).subquery(f"team_{i}")
-        for i in range(teams)
-    ]
+    if shape.teams == 1:
+        return _team_branch(0, shape)
+    branches = [_team_branch(i, shape).subquery(f"team_{i}") for i in range(shape.teams)]
     merged = union_all(*(select(b) for b in branches)).subquery("teams")
     return (
         select(merged)
@@ -227,18 +248,14 @@ def _with_findings(page: Subquery | CTE) -> Select[*tuple[Any, ...]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _page_select(
-    teams: int, statuses: tuple[str, ...] | None, severity: bool, patient: bool, cursor: bool
-) -> Select[*tuple[Any, ...]]:
+def _page_select(shape: Shape) -> Select[*tuple[Any, ...]]:
     """The queue page joined to its findings: one statement, one row per finding."""
-    page = _queue_select(teams, statuses, severity, patient, cursor).subquery("page")
+    page = _queue_select(shape).subquery("page")
     return _with_findings(page)
 
 
 @functools.lru_cache(maxsize=256)
-def _audited_page_select(
-    teams: int, statuses: tuple[str, ...] | None, severity: bool, patient: bool, cursor: bool
-) -> Select[*tuple[Any, ...]]:
+def _audited_page_select(shape: Shape) -> Select[*tuple[Any, ...]]:
     """PostgreSQL: ``_page_select`` that also appends the audit record of the page's patients
     (``append_patients``; parameters from ``audit_params``, and ``shown``, the page size).
 
@@ -247,7 +264,7 @@ def _audited_page_select(
     the page to learn that there is more. The audit's one row is joined to every row, so the
     statement cannot answer a row without having appended it (an empty page names no one).
     """
-    page = _queue_select(teams, statuses, severity, patient, cursor).cte("page")
+    page = _queue_select(shape).cte("page")
     shown = (
         select(page.c.patient_id)
         .order_by(page.c.severity_rank.desc(), page.c.raised_at, page.c.id)
@@ -263,19 +280,12 @@ def _audited_page_select(
 
 
 @functools.lru_cache(maxsize=256)
-def _audited_page_driver(
-    teams: int,
-    statuses: tuple[str, ...] | None,
-    severity: bool,
-    patient: bool,
-    cursor: bool,
-    limit: int,
-) -> DriverStatement:
+def _audited_page_driver(shape: Shape, limit: int) -> DriverStatement:
     """``_audited_page_select`` for ``limit`` items, on the driver (``driver_rows``): the
     page's rows through SQLAlchemy's result layer, and its page sizes rendered into the SQL
     text on every call, were a third of the page's Python."""
     return DriverStatement.of(
-        _audited_page_select(teams, statuses, severity, patient, cursor),
+        _audited_page_select(shape),
         limit=limit + 1,
         shown=limit,
     )
@@ -289,10 +299,26 @@ def _queue_params(
     patient_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
-) -> tuple[tuple[int, tuple[str, ...] | None, bool, bool, bool], dict[str, Any]]:
-    """The statement's shape (the ``_queue_select`` key) and its parameters."""
+    assigned_to: uuid.UUID | None = None,
+    unassigned: bool = False,
+    overdue_at: datetime | None = None,
+) -> tuple[Shape, dict[str, Any]]:
+    """The statement's shape (the ``_queue_select`` key) and its parameters.
+
+    ``assigned_to`` keeps the alerts of that clinician, ``unassigned`` those of nobody (not
+    both), ``overdue_at`` those overdue at that instant.
+    """
+    if assigned_to is not None and unassigned:
+        raise ValueError("assigned to someone and to nobody: no alert is both")
     params: dict[str, Any] = {f"team_{i}": t for i, t in enumerate(sorted(team_ids))}
     params["limit"] = limit + 1
+    assignee: Assignee = None
+    if assigned_to is not None:
+        assignee, params["assignee_id"] = "me", assigned_to
+    elif unassigned:
+        assignee = "none"
+    if overdue_at is not None:
+        params["now"] = overdue_at
     if severity:
         params["rank"], params["severity"] = Severity(severity).rank, severity
     if patient_id:
@@ -302,7 +328,16 @@ def _queue_params(
     chosen = tuple(sorted(set(statuses))) if statuses else None
     if chosen == ("acknowledged", "open"):
         chosen = None  # the same rows as no filter: let them share the statement and its plan
-    return (len(team_ids), chosen, bool(severity), bool(patient_id), bool(cursor)), params
+    shape = Shape(
+        len(team_ids),
+        chosen,
+        bool(severity),
+        bool(patient_id),
+        bool(cursor),
+        assignee,
+        overdue_at is not None,
+    )
+    return shape, params
 
 
 def _next_cursor(last: Any) -> str:
@@ -330,7 +365,7 @@ def queue_rows(
     )
     if not team_ids:
         return [], None
-    rows = list(session.execute(_queue_select(*shape), params).all())
+    rows = list(session.execute(_queue_select(shape), params).all())
     page, more = rows[:limit], len(rows) > limit
     return page, (_next_cursor(page[-1]) if more else None)
 
@@ -367,119 +402,10 @@ def queue(
     return [(alerts[r.id], patients[r.patient_id]) for r in rows], next_cursor
 
 
-_STATUSES = {s.value: s for s in AlertStatus}
-
-
-class PageRow(NamedTuple):
-    """A row of the queue page's statement: an alert with its patient's columns and one of its
-    findings (``finding_*`` all None for an alert without findings), named as the statement
-    names its columns (``_page_select``; checked when this module loads)."""
-
-    id: uuid.UUID
-    patient_id: uuid.UUID
-    team_id: uuid.UUID
-    rule_id: str
-    severity: str
-    severity_rank: int
-    status: str
-    title: str
-    summary: str
-    pathway_version: str
-    raised_at: datetime
-    due_at: datetime
-    acknowledged_at: datetime | None
-    first_action_at: datetime | None
-    escalated_at: datetime | None
-    resolved_at: datetime | None
-    assignee_id: uuid.UUID | None
-    outcome: str | None
-    version: int
-    out_of_hours_handling: str | None
-    nhs_number: str
-    date_of_birth: date
-    cohort: str
-    finding_id: int | None
-    finding_rule_id: str | None
-    finding_level: str | None
-    finding_pathway_version: str | None
-    finding_title: str | None
-    finding_summary: str | None
-    finding_evidence: str | None
-    finding_observed_at: datetime | None
-
-
 if tuple(c.key for c in (*_PAGE_COLUMNS, *_FINDING_COLUMNS)) != PageRow._fields:
     # The driver's rows are plain tuples: a column added to the statement and not here (or in
     # another order) would shift every field after it, so the module refuses to load instead.
     raise RuntimeError("PageRow's fields must be the queue statement's columns, in order")
-
-
-# ``PageRow._make`` without its Python frame and length check (the check above stands for
-# it): a C call per row, a third of the cost of reading them by name.
-_as_page_row = functools.partial(tuple.__new__, PageRow)
-
-
-def page_items(rows: Sequence[Any], limit: int, now: datetime) -> tuple[list[dict[str, Any]], bool]:
-    """Queue items from the page's rows (one per finding), and whether more rows follow.
-
-    The rows come in queue order with each alert's findings together, so one pass groups them.
-    This loop is most of the Python the queue costs: each row is read as a ``PageRow`` (a
-    tuple, its fields C-level index lookups), not through SQLAlchemy's row mapping.
-    """
-    today = now.astimezone(LONDON).date()
-    items: list[dict[str, Any]] = []
-    findings: list[dict[str, Any]] = []
-    last_id = None
-    for row in map(_as_page_row, rows):
-        if row.id != last_id:
-            if len(items) == limit:
-                return items, True
-            last_id = row.id
-            findings = []
-            items.append(
-                {
-                    "id": row.id,
-                    "patient_id": row.patient_id,
-                    "team_id": row.team_id,
-                    "patient": {
-                        "id": row.patient_id,
-                        "nhs_number": row.nhs_number,
-                        "age": age_on(row.date_of_birth, today),
-                        "cohort": row.cohort,
-                    },
-                    "rule_id": row.rule_id,
-                    "severity": row.severity,
-                    "status": row.status,
-                    "title": row.title,
-                    "summary": row.summary,
-                    "pathway_version": row.pathway_version,
-                    "raised_at": row.raised_at,
-                    "due_at": row.due_at,
-                    "overdue": is_overdue(row.due_at, _STATUSES[row.status], now),
-                    "acknowledged_at": row.acknowledged_at,
-                    "first_action_at": row.first_action_at,
-                    "escalated_at": row.escalated_at,
-                    "resolved_at": row.resolved_at,
-                    "assignee_id": row.assignee_id,
-                    "outcome": row.outcome,
-                    "version": row.version,
-                    "out_of_hours_handling": row.out_of_hours_handling,
-                    "findings": findings,
-                }
-            )
-        if row.finding_id is not None:
-            findings.append(
-                {
-                    "rule_id": row.finding_rule_id,
-                    "level": row.finding_level,
-                    "pathway_version": row.finding_pathway_version,
-                    "title": row.finding_title,
-                    "summary": row.finding_summary,
-                    "evidence": from_json(row.finding_evidence or "null"),
-                    "observed_at": row.finding_observed_at,
-                }
-            )
-    return items, False
 
 
 def audits_in_statement(session: Session) -> bool:
@@ -499,6 +425,9 @@ def page_rows(
     limit: int,
     cursor: str | None,
     audit: dict[str, Any] | None,
+    assigned_to: uuid.UUID | None = None,
+    unassigned: bool = False,
+    overdue_at: datetime | None = None,
 ) -> Sequence[Any]:
     """The page's rows (limit + 1 alerts, to know whether there is more), one per finding, in
     queue order; with ``audit`` (``access.audit_params``) the statement appends that record."""
@@ -509,17 +438,62 @@ def page_rows(
         patient_id=patient_id,
         limit=limit,
         cursor=cursor,
+        assigned_to=assigned_to,
+        unassigned=unassigned,
+        overdue_at=overdue_at,
     )
     if not team_ids:
         return []
     if audit is not None:
-        return driver_rows(session, _audited_page_driver(*shape, limit), params | audit)
+        return driver_rows(session, _audited_page_driver(shape, limit), params | audit)
     # A Core execution on the session's connection: plain rows, without the ORM's result layer.
-    return session.connection().execute(_page_select(*shape), params).all()
+    return session.connection().execute(_page_select(shape), params).all()
 
 
-def cursor_after(item: dict[str, Any]) -> str:
-    """The cursor of the page that follows ``item`` (a ``page_items`` item)."""
-    return encode_cursor(
-        queue_sort_key(Severity(item["severity"]), item["raised_at"], str(item["id"]))
+@functools.lru_cache(maxsize=64)
+def _totals_select(shape: Shape) -> Select[*tuple[Any, ...]]:
+    """The queue's counts for the whole filter, in one aggregate: every page reads the same
+    (``shape.cursor`` is False: the totals do not depend on the page)."""
+    red = Alert.severity_rank == literal(Severity.RED.rank, literal_execute=True)
+    late = and_(_UNRESOLVED, Alert.due_at < bindparam("totals_now", type_=Alert.due_at.type))
+    query = select(
+        func.count().label("all"),
+        func.coalesce(func.sum(case((red, 1), else_=0)), 0).label("red"),
+        func.coalesce(func.sum(case((red, 0), else_=1)), 0).label("amber"),
+        func.coalesce(func.sum(case((late, 1), else_=0)), 0).label("overdue"),
+    ).where(
+        Alert.team_id.in_(
+            [bindparam(f"team_{i}", type_=Alert.team_id.type) for i in range(shape.teams)]
+        )
     )
+    return _filtered(query, shape)
+
+
+def totals(
+    session: Session,
+    team_ids: frozenset[uuid.UUID],
+    now: datetime,
+    *,
+    statuses: list[str] | None,
+    severity: str | None,
+    patient_id: uuid.UUID | None,
+    assigned_to: uuid.UUID | None = None,
+    unassigned: bool = False,
+    overdue_at: datetime | None = None,
+) -> dict[str, int]:
+    """How many alerts the filter holds, red, amber and overdue at ``now``, over all its pages."""
+    if not team_ids:
+        return {"red": 0, "amber": 0, "overdue": 0, "all": 0}
+    shape, params = _queue_params(
+        team_ids,
+        statuses=statuses,
+        severity=severity,
+        patient_id=patient_id,
+        limit=0,
+        cursor=None,
+        assigned_to=assigned_to,
+        unassigned=unassigned,
+        overdue_at=overdue_at,
+    )
+    row = session.connection().execute(_totals_select(shape), params | {"totals_now": now}).one()
+    return {"red": row.red, "amber": row.amber, "overdue": row.overdue, "all": row.all}

@@ -90,6 +90,10 @@ class AlertOut(BaseModel):
     first_action_at: datetime | None
     escalated_at: datetime | None
     resolved_at: datetime | None
+    severity_raised_at: datetime | None = Field(
+        description="When the alert last rose in severity (amber to red), from which its due "
+        "time was counted; null if it was raised at its severity."
+    )
     assignee_id: uuid.UUID | None
     outcome: str | None
     version: int
@@ -132,9 +136,19 @@ class AlertDetailOut(AlertOut):
     out_of_hours_handover: HandoverOut | None = None
 
 
+class QueueTotals(BaseModel):
+    """The whole filter's counts, not the page's: what every page of the queue shows."""
+
+    red: int
+    amber: int
+    overdue: int = Field(description="Past their due time now and not resolved")
+    all: int
+
+
 class AlertPage(BaseModel):
     items: list[AlertOut]
     next_cursor: str | None = None
+    totals: QueueTotals = Field(description="Counts over every page of the same filter")
 
 
 WebhookPurpose = Literal["team", "out_of_hours"]

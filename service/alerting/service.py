@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from alerts import AlertState, AlertStatus, Outcome, Transition, is_overdue, lifecycle
 from service import alerting
 from service.access import audit_params, audit_patient_access, audit_refusal
-from service.alerting import out_of_hours, repository
-from service.alerting.repository import age_on, findings_of
+from service.alerting import out_of_hours, repository, rows
+from service.alerting.repository import findings_of
+from service.alerting.rows import age_on
 from service.alerting.schemas import (
     AlertDetailOut,
     AlertEventOut,
@@ -49,36 +50,44 @@ def alert_page(
     patient_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
+    assignee: Literal["me", "none"] | None = None,
+    overdue: bool = False,
 ) -> dict[str, Any]:
     """A page of the caller's queue with findings and patient summaries, audited as one read:
     an ``AlertPage`` as the plain values it is made of (its fields in the model's order), which
     the API serialises as they are and the UI validates into the model.
 
-    One SQL statement: the page (limit + 1 rows, to know whether there is more) joined to its
-    findings. The page's patients are audited as one record naming them all, appended by that
-    statement where the database can, by a second one elsewhere.
+    ``assignee`` keeps the caller's own alerts ("me") or nobody's ("none"); ``overdue`` those
+    past their due time now. ``totals`` counts the whole filter, not the page.
+
+    Two SQL statements: the page (limit + 1 rows, to know whether there is more) joined to its
+    findings, and the filter's totals. The page's patients are audited as one record naming
+    them all, appended by the page's statement where the database can, by a third elsewhere.
     """
-    teams = principal.team_ids if team_id is None else principal.team_ids & {team_id}
+    teams = frozenset(principal.team_ids if team_id is None else principal.team_ids & {team_id})
+    filters: dict[str, Any] = {
+        "statuses": statuses,
+        "severity": severity,
+        "patient_id": patient_id,
+        "assigned_to": principal.user_id if assignee == "me" else None,
+        "unassigned": assignee == "none",
+        "overdue_at": now if overdue else None,
+    }
     audit = (
         audit_params(route, principal, "R", now, "alert-queue")
         if repository.audits_in_statement(session)
         else None
     )
-    rows = repository.page_rows(
-        session,
-        frozenset(teams),
-        statuses=statuses,
-        severity=severity,
-        patient_id=patient_id,
-        limit=limit,
-        cursor=cursor,
-        audit=audit,
-    )
-    items, more = repository.page_items(rows, limit, now)
+    found = repository.page_rows(session, teams, limit=limit, cursor=cursor, audit=audit, **filters)
+    items, more = rows.page_items(found, limit, now)
     if audit is None:
         patients = list(dict.fromkeys(item["patient_id"] for item in items))
         audit_patient_access(session, route, principal, patients, "R", now, "alert-queue")
-    return {"items": items, "next_cursor": repository.cursor_after(items[-1]) if more else None}
+    return {
+        "items": items,
+        "next_cursor": rows.cursor_after(items[-1]) if more else None,
+        "totals": repository.totals(session, teams, now, **filters),
+    }
 
 
 def _fields(
@@ -107,6 +116,7 @@ def _fields(
         "first_action_at": alert.first_action_at,
         "escalated_at": alert.escalated_at,
         "resolved_at": alert.resolved_at,
+        "severity_raised_at": alert.severity_raised_at,
         "assignee_id": alert.assignee_id,
         "outcome": alert.outcome,
         "version": alert.version,

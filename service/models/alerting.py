@@ -93,6 +93,9 @@ class Alert(Base):
     first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the alert last rose in severity (amber to red): the queue's "became red at", and the
+    # instant its due time was counted from. NULL for an alert raised at its severity.
+    severity_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
     version: Mapped[int] = mapped_column(Integer)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,6 +21,7 @@ from service.access import route_of
 from service.alerting import service as alerting
 from service.alerting.schemas import (
     AlertDetailOut,
+    AlertFindingOut,
     AlertOut,
     AlertPage,
     AssignIn,
@@ -51,9 +53,32 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 QUEUE_PAGE_SIZE = 50
 
 
+_LEVEL_RANK = {"red": 2, "amber": 1}
+
+
 def evidence_text(alert: AlertOut) -> str:
-    """The findings' own summaries, each once: "+2.4 kg in 3 days; breathlessness worse"."""
-    summaries = list(dict.fromkeys(f.summary for f in alert.findings if f.summary))
+    """The latest finding of each rule behind the alert, the symptoms among them:
+    "+2.6 kg in 2 days; breathlessness worse". An alert fed for weeks holds a finding per
+    reading; every one of them glued together hid the one that matters under the old ones.
+
+    The rule that set the alert's severity comes first, then the others, most severe and most
+    recent first.
+    """
+    latest: dict[str, AlertFindingOut] = {}
+    for finding in alert.findings:  # in the order they were recorded
+        known = latest.get(finding.rule_id)
+        if finding.summary and (known is None or finding.observed_at >= known.observed_at):
+            latest[finding.rule_id] = finding
+    ordered = sorted(
+        latest.values(),
+        key=lambda f: (
+            f.rule_id != alert.rule_id,
+            -_LEVEL_RANK.get(f.level, 0),
+            -f.observed_at.timestamp(),
+            f.rule_id,
+        ),
+    )
+    summaries = list(dict.fromkeys(f.summary for f in ordered))
     return "; ".join(summaries) if summaries else alert.summary
 
 
@@ -76,14 +101,26 @@ def queue_page(
     now: NowDep,
     team: str | None = None,
     severity: str | None = None,
+    assignee: str | None = None,
+    overdue: str | None = None,
     cursor: str | None = None,
+    seen: str | None = None,
 ) -> Response:
-    """The teams' open and acknowledged alerts, red first then oldest (clinician)."""
+    """The teams' open and acknowledged alerts, red first then oldest (clinician).
+
+    ``seen`` is how many alerts the earlier pages showed, so that the page can say which of the
+    filter's alerts it shows; it only labels the page, the cursor says where it starts.
+    """
     principal = user.principal
     team_id = uuid_or_none(team)
     if team_id not in principal.team_ids:
         team_id = None
     chosen_severity = severity if severity in ("red", "amber") else None
+    chosen_assignee: Literal["me", "none"] | None = (
+        "me" if assignee == "me" else "none" if assignee == "none" else None
+    )
+    only_overdue = overdue == "1"
+    before = max(0, int_or_none(seen) or 0) if cursor else 0
     try:
         page = AlertPage.model_validate(
             alerting.alert_page(
@@ -97,6 +134,8 @@ def queue_page(
                 patient_id=None,
                 limit=QUEUE_PAGE_SIZE,
                 cursor=cursor or None,
+                assignee=chosen_assignee,
+                overdue=only_overdue,
             )
         )
     except Problem:
@@ -109,11 +148,14 @@ def queue_page(
     names = user_names(session, people)
     teams = team_names(session, principal.team_ids)
     return_to = without_msg(request)
-    counts = {
-        "red": sum(1 for a in items if a.severity == "red"),
-        "amber": sum(1 for a in items if a.severity == "amber"),
-        "overdue": sum(1 for a in items if a.overdue),
+    filters = {
+        "team": str(team_id) if team_id else "",
+        "severity": chosen_severity or "",
+        "assignee": chosen_assignee or "",
+        "overdue": "1" if only_overdue else "",
     }
+    # Past the end the count cannot go below what is left: a stale ``seen`` only mislabels.
+    left = max(0, page.totals.all - before - len(items))
     return render(
         request,
         "queue.html",
@@ -126,10 +168,20 @@ def queue_page(
             "evidence": {a.id: evidence_text(a) for a in items},
             "names": names,
             "teams": teams,
-            "team_filter": str(team_id) if team_id else "",
-            "severity_filter": chosen_severity or "",
+            "team_filter": filters["team"],
+            "severity_filter": filters["severity"],
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "next_query": urlencode(
+                {k: v for k, v in filters.items() if v}
+                | {"cursor": page.next_cursor or "", "seen": before + len(items)}
+            ),
+            "shown_from": before + 1,
+            "shown_to": before + len(items),
+            "next_count": min(QUEUE_PAGE_SIZE, left),
+            "left": left,
             "return_to": return_to,
-            "counts": counts,
+            "counts": page.totals,
             "contacts": org.escalation_contacts(
                 session, {a.team_id for a in items if a.escalated_at}
             ),

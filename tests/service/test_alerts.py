@@ -6,30 +6,16 @@ import itertools
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from service.alerting.rows import PageRow
 from service.models import Alert, AlertEventRow, OutboxEvent
 from tests.support.factories import make_device_token, make_patient, make_user, nhs_number
-from tests.support.readings import send_spo2
-
-
-def spo2(client, world, value, minutes_ago=5, who="pat_A1"):
-    taken_at = client.app.state.clock() - timedelta(minutes=minutes_ago)
-    return send_spo2(client, world, value, taken_at, who)
-
-
-def queue(client, world, who="clin_A1", **params):
-    response = client.get("/api/v1/alerts", params=params, headers=world.auth(who))
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def only_alert(client, world, who="clin_A1"):
-    items = queue(client, world, who)["items"]
-    assert len(items) == 1, items
-    return items[0]
+from tests.support.queue import only_alert, queue
+from tests.support.readings import amber_spo2, spo2
 
 
 def test_red_reading_raises_an_alert_with_rule_version_and_evidence(client, world):
@@ -44,16 +30,6 @@ def test_red_reading_raises_an_alert_with_rule_version_and_evidence(client, worl
     assert alert["overdue"] is False
     # Thursday 09:00 London: red is due within 4 working hours.
     assert alert["due_at"].startswith("2026-11-20T13:00:00")
-
-
-def amber_spo2(client, world, clock, who="pat_A1"):
-    """A borderline SpO2 needs a confirming re-measure before it becomes an amber finding."""
-    first = spo2(client, world, 93, who=who)
-    assert first["findings"] == [] and first["advice"]["level"] != "red"
-    clock.advance(minutes=30)
-    second = spo2(client, world, 94, who=who)
-    assert [f["rule_id"] for f in second["findings"]] == ["amber.spo2"]
-    return second
 
 
 def test_repeated_finding_attaches_evidence_not_a_second_alert(client, world, clock):
@@ -250,11 +226,12 @@ def test_queue_orders_red_first_then_oldest_and_paginates(client, world, clock, 
         if value == "amber":
             amber_spo2(client, world, clock, who=who)
         else:
+            assert isinstance(value, int)
             spo2(client, world, value, who=who)
     ids_in_order = []
     cursor = None
     while True:
-        params = {"limit": 2}
+        params: dict[str, Any] = {"limit": 2}
         if cursor:
             params["cursor"] = cursor
         page = queue(client, world, **params)
@@ -501,7 +478,6 @@ def test_paging_by_cursor_gives_the_queue_order_through_ties_and_severities(
 ):
     """Alerts sharing a raised_at (ordered then by id), pages ending inside a severity and at
     its last alert: walked by cursor, the pages give the whole queue once, in queue order."""
-    from datetime import timedelta
 
     from service.models import Alert
 
@@ -558,11 +534,15 @@ def test_paging_by_cursor_gives_the_queue_order_through_ties_and_severities(
 @pytest.mark.parametrize("teams", [1, 3])
 @pytest.mark.parametrize("statuses", [None, ("open",)])
 @pytest.mark.parametrize("filters", list(itertools.product([False, True], repeat=3)))
-def test_every_queue_statement_answers_the_columns_page_rows_name(teams, statuses, filters):
+@pytest.mark.parametrize(("assignee", "overdue"), [(None, False), ("me", True), ("none", False)])
+def test_every_queue_statement_answers_the_columns_page_rows_name(
+    teams, statuses, filters, assignee, overdue
+):
     """The driver's rows are plain tuples read as ``PageRow``s: every shape of the statement,
     audited or not, must give its columns in ``PageRow``'s order."""
     from service.alerting import repository
 
-    shape = (teams, statuses, *filters)
-    for statement in (repository._page_select(*shape), repository._audited_page_select(*shape)):
-        assert tuple(c.key for c in statement.selected_columns) == repository.PageRow._fields
+    severity, patient, cursor = filters
+    shape = repository.Shape(teams, statuses, severity, patient, cursor, assignee, overdue)
+    for statement in (repository._page_select(shape), repository._audited_page_select(shape)):
+        assert tuple(c.key for c in statement.selected_columns) == PageRow._fields

@@ -39,6 +39,26 @@ def spo2_arriving_at(
     return send_spo2(client, world, value, at - timedelta(minutes=2), who)
 
 
+def spo2(
+    client: TestClient, world: World, value: float, minutes_ago: int = 5, who: str = "pat_A1"
+) -> dict[str, Any]:
+    """An SpO2 reading taken ``minutes_ago`` by the app's clock."""
+    clock: FakeClock = client.app.state.clock  # type: ignore[attr-defined]
+    return send_spo2(client, world, value, clock() - timedelta(minutes=minutes_ago), who)
+
+
+def amber_spo2(
+    client: TestClient, world: World, clock: FakeClock, who: str = "pat_A1"
+) -> dict[str, Any]:
+    """A borderline SpO2 needs a confirming re-measure before it becomes an amber finding."""
+    first = spo2(client, world, 93, who=who)
+    assert first["findings"] == [] and first["advice"]["level"] != "red"
+    clock.advance(minutes=30)
+    second = spo2(client, world, 94, who=who)
+    assert [f["rule_id"] for f in second["findings"]] == ["amber.spo2"]
+    return second
+
+
 def red_alert(client: TestClient, world: World, clock: FakeClock, who: str = "pat_A1") -> None:
     """A low SpO2 reading taken now: the pathway raises a red alert for ``who``."""
     send_spo2(client, world, RED_SPO2, clock.now, who)

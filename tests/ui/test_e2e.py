@@ -16,9 +16,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -504,3 +506,77 @@ def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
             f"{demo.base}/api/v1/me/readings", headers={"Authorization": f"Bearer {token}"}
         )
         assert api.status == 200
+
+
+def _raise_red_alert(demo: Demo) -> None:
+    """A red alert for the clinician's patient, through the API as a clinic reading: the first
+    test resolves the demo's, and this one needs a row whatever ran before it."""
+    import httpx
+
+    with httpx.Client(base_url=demo.base, timeout=10) as http:
+        signed = http.post(
+            "/api/v1/auth/token", data={"username": demo.clinician, "password": PASSWORD}
+        )
+        assert signed.status_code == 200, signed.text
+        reading = {
+            "id": str(uuid.uuid4()),
+            "type": "spo2",
+            "taken_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+            "value": 90,
+        }
+        stored = http.post(
+            f"/api/v1/patients/{demo.red_patient_id}/readings",
+            json=reading,
+            headers={"Authorization": f"Bearer {signed.json()['access_token']}"},
+        )
+        assert stored.status_code == 201, stored.text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
+    browser: Any, demo: Demo, width: int
+) -> None:
+    _raise_red_alert(demo)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo, demo.clinician)
+        assert page.url.endswith("/ui/queue")
+        assert _fits(page), f"the queue overflows at {width}px"
+        _axe(page, f"queue at {width}px")
+        rows = page.locator("table.queue tbody tr")
+        assert rows.count() >= 1
+        # The totals are the whole queue's: the page says which of them it shows.
+        assert "Showing 1" in page.locator(".queue__range").inner_text()
+        if width >= 1000:
+            heights = sorted(
+                rows.nth(i).bounding_box()["height"] for i in range(min(rows.count(), 10))
+            )
+            # About 120 px before; two or three lines of text now.
+            assert heights[len(heights) // 2] <= 100, heights
+
+        # Every filter control stays inside the filter panel.
+        panel = page.locator("form.filters").bounding_box()
+        for control in page.locator("form.filters select, form.filters button").all():
+            box = control.bounding_box()
+            assert box["x"] + box["width"] <= panel["x"] + panel["width"] + 1, width
+
+        # The outcome's choices are read whole, not cut ("Choose an outcor").
+        first = rows.first
+        first.locator("summary", has_text="Note or resolve").click()
+        outcome = first.get_by_label("Outcome")
+        assert outcome.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+        assert _fits(page), f"the open actions overflow at {width}px"
+        if width < 1000:
+            _shot(page, "queue-phone.png")
+
+        # The overdue filter through the form, kept in the address.
+        page.get_by_label("Overdue only").check()
+        page.get_by_role("button", name="Apply filters").click()
+        page.wait_for_load_state()
+        assert "overdue=1" in page.url
+        assert page.get_by_label("Overdue only").is_checked()
+        _axe(page, f"queue, overdue only, at {width}px")
+    finally:
+        context.close()
