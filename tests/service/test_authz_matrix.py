@@ -325,6 +325,13 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/ui/admin/sites/{site_id}/teams"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/admin/teams/{team_id}"): frozenset({ADMIN, SITE_ADMIN}),
     ("POST", "/ui/admin/teams/{team_id}"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/admin/webhooks"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/admin/teams/{team_id}/webhooks"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/teams/{team_id}/webhooks"): frozenset({ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/admin/teams/{team_id}/webhooks/{webhook_id}/stop"): frozenset(
+        {ADMIN, SITE_ADMIN}
+    ),
+    ("GET", "/ui/admin/teams/{team_id}/webhooks/deliveries"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
 }

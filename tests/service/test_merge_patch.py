@@ -106,7 +106,8 @@ def test_the_patient_page_shows_the_threshold_history(client, world):
     page_login(client, "clin_a1")
     page = client.get(f"/ui/patients/{world.patients['pat_A1']}")
     assert page.status_code == 200
-    assert "Changes to thresholds" in page.text and "target_weight_kg 67.8" in page.text
+    # Each threshold by the label the form gives it, not its API name.
+    assert "Changes to thresholds" in page.text and "Target (dry) weight 67.8" in page.text
 
 
 def _patch_site(client, world, body):
