@@ -325,6 +325,11 @@ def test_programme_lead_reads_the_reports_and_downloads_the_csv(page: Any, demo:
     assert page.locator(".trend-grid svg.chart").count() == _site_count(demo.db_url) >= 3
     _shot(page, "reports.png")
     _axe(page, "reports")
+    # On a phone the metric and equity choosers fit the screen and the tables scroll.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert _fits(page), "the reports page overflows at 390px"
+    _axe(page, "reports at 390px")
+    page.set_viewport_size(VIEWPORT)
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("^Download CSV of the network")).click()
     download = download_info.value
@@ -466,5 +471,131 @@ def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
             f"{demo.base}/api/v1/me/readings", headers={"Authorization": f"Bearer {token}"}
         )
         assert api.status == 200
+    finally:
+        context.close()
+
+
+def _nhs_number(seed: int) -> str:
+    """A valid NHS number (modulus 11 check digit) in the 999 test range, one per seed."""
+    for tail in range(seed * 100, seed * 100 + 100):
+        digits = [int(d) for d in f"999{tail:06d}"]
+        check = 11 - sum(d * (10 - i) for i, d in enumerate(digits)) % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            return "".join(map(str, digits)) + str(check)
+    raise AssertionError("no valid NHS number in the range")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_clinician_enrols_records_and_discharges_a_patient(
+    browser: Any, demo: Demo, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        _login(page, demo, demo.clinician)
+        page.goto(f"{demo.base}/ui/patients")
+        page.get_by_role("link", name="Enrol a patient").first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/ui/patients/new")
+        assert _fits(page), f"the enrolment form overflows at {width}px"
+        _axe(page, f"enrolment at {width}px")
+
+        # Every problem at once, in words, each linked to its field.
+        page.get_by_label("NHS number").fill("123")
+        page.get_by_role("button", name="Enrol the patient").click()
+        page.locator("#enrol-errors").wait_for()
+        assert page.locator("#enrol-errors li").count() >= 3
+        assert "Input should" not in page.locator("#enrol-errors").inner_text()
+        assert _fits(page), f"the enrolment errors overflow at {width}px"
+        _axe(page, f"enrolment, with errors, at {width}px")
+
+        nhs_number = _nhs_number(width)
+        page.get_by_label("NHS number").fill(nhs_number)
+        page.get_by_label("Name", exact=True).fill(f"Test Patient {width}")
+        page.get_by_label("Date of birth").fill("1950-03-14")
+        page.get_by_label("Sex").select_option("female")
+        page.get_by_label("Cohort").select_option(index=1)
+        page.get_by_role("button", name="Enrol the patient").click()
+        page.locator("#flash", has_text="Patient enrolled").wait_for()
+        assert re.search(r"/ui/patients/[0-9a-f-]{36}", page.url)
+        patient_url = page.url.split("?")[0]
+
+        # A medicine change and a KCCQ-12 score, each from its own folded form.
+        page.locator("summary", has_text="Record a medicine change").click()
+        page.get_by_label("Pillar", exact=True).select_option("beta_blocker")
+        page.get_by_label("Change", exact=True).select_option("started")
+        page.get_by_label("Medicine and dose").fill("bisoprolol 1.25 mg")
+        page.get_by_role("button", name="Record the change").click()
+        page.locator("#flash", has_text="Medicine change recorded").wait_for()
+        assert "bisoprolol 1.25 mg" in page.locator("dl.pillars").inner_text()
+
+        page.locator("summary", has_text="Record a KCCQ-12 score").click()
+        page.get_by_label("Overall summary score (0 to 100)").fill("140")
+        page.get_by_role("button", name="Record the score").click()
+        page.locator("#k-errors").wait_for()
+        _axe(page, f"KCCQ-12 form, with errors, at {width}px")
+        page.get_by_label("Overall summary score (0 to 100)").fill("55")
+        page.get_by_label("When", exact=True).select_option("start")
+        page.get_by_role("button", name="Record the score").click()
+        page.locator("#flash", has_text="KCCQ-12 score recorded").wait_for()
+        assert page.locator("section[aria-labelledby=kccq] table tbody tr").count() == 1
+        assert _fits(page), f"the new patient's record overflows at {width}px"
+        _axe(page, f"new patient's record at {width}px")
+
+        # Discharge ends monitoring: the forms to change it go, the reason stays.
+        page.locator("#md-reason").select_option("stable_optimised")
+        page.get_by_role("button", name="Discharge from monitoring").click()
+        page.locator("#flash", has_text="Discharged from monitoring").wait_for()
+        assert "Stable and medicines optimised" in page.locator("#monitoring ~ p").inner_text()
+        assert page.locator("#md-reason").count() == 0
+        _axe(page, f"discharged patient's record at {width}px")
+
+        # The caseload finds the discharged patient by NHS number.
+        page.goto(f"{demo.base}/ui/patients?q={nhs_number}&status=discharged")
+        rows = page.locator("table.caseload tbody tr")
+        assert rows.count() == 1
+        rows.first.locator("a.patient-link").click()
+        page.wait_for_load_state()
+        assert page.url.split("?")[0] == patient_url
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_root_leads_each_role_home_and_refusals_are_pages(
+    browser: Any, demo: Demo, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        # Signed out, the service's own address leads to the sign-in page.
+        page.goto(f"{demo.base}/")
+        assert page.url.split("?")[0].endswith("/ui/login")
+        _axe(page, f"sign in at {width}px")
+        for username, home in (
+            (demo.clinician, "/ui/queue"),
+            ("lead", "/ui/reports"),
+            ("admin", "/ui/admin"),
+        ):
+            _login(page, demo, username)
+            page.goto(f"{demo.base}/")
+            assert page.url.endswith(home), (username, page.url)
+            page.get_by_role("button", name="Sign out").click()
+            page.wait_for_load_state()
+
+        # A role refused is an HTML page in the frame, with the person's own menu.
+        _login(page, demo, "lead")
+        response = page.goto(f"{demo.base}/ui/admin/users")
+        assert response is not None and response.status == 403
+        assert page.locator("h1").inner_text() == "You do not have access to this page"
+        assert page.get_by_role("link", name="Go to your start page").count() == 1
+        assert _fits(page), f"the refusal page overflows at {width}px"
+        _axe(page, f"access refused at {width}px")
+        response = page.goto(f"{demo.base}/ui/patients/new")
+        assert response is not None and response.status == 403
     finally:
         context.close()
