@@ -437,6 +437,28 @@ def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width:
         page.locator("#flash", has_text="User created").wait_for()
         assert page.locator(f"td:text-is('{username}')").count() == 1
 
+        # Reset that user's password (a mismatch first), then deactivate them.
+        row = page.locator("tr", has=page.locator(f"td:text-is('{username}')"))
+        row.get_by_role("link", name="Reset password").click()
+        page.wait_for_load_state()
+        assert _fits(page), f"the password page overflows at {width}px"
+        _axe(page, f"reset password at {width}px")
+        page.get_by_label("New password", exact=True).fill("another-long-password")
+        page.get_by_label("The new password again").fill("not-the-same-password")
+        page.get_by_role("button", name="Reset the password").click()
+        page.locator("#form-errors").wait_for()
+        _axe(page, f"reset password, with errors, at {width}px")
+        page.get_by_label("New password", exact=True).fill("another-long-password")
+        page.get_by_label("The new password again").fill("another-long-password")
+        page.get_by_role("button", name="Reset the password").click()
+        page.locator("#flash", has_text="Password reset").wait_for()
+        row = page.locator("tr", has=page.locator(f"td:text-is('{username}')"))
+        row.get_by_role("button", name="Deactivate").click()
+        page.locator("#flash", has_text="User deactivated").wait_for()
+        row = page.locator("tr", has=page.locator(f"td:text-is('{username}')"))
+        assert "Deactivated" in row.inner_text()
+        assert row.get_by_role("button", name="Deactivate").count() == 0
+
         # A site's settings and its teams.
         page.goto(f"{demo.base}/ui/admin/sites")
         page.locator("table a").first.click()
@@ -456,7 +478,15 @@ def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width:
         page.locator("#teams ~ .table-scroll a, #teams ~ div a").first.click()
         page.wait_for_load_state()
         assert "/ui/admin/teams/" in page.url
+        assert _fits(page), f"the team page overflows at {width}px"
         _axe(page, f"team at {width}px")
+        page.get_by_label("Escalation contact").fill("ring the ward")
+        page.get_by_role("button", name="Save the team").click()
+        page.locator("#form-errors").wait_for()
+        _axe(page, f"team, with errors, at {width}px")
+        page.get_by_label("Escalation contact").fill("01332 000000")
+        page.get_by_role("button", name="Save the team").click()
+        page.locator("#flash", has_text="Team saved").wait_for()
 
         # Unknown page addresses are pages too.
         response = page.goto(f"{demo.base}/ui/no-such-page")
