@@ -601,6 +601,34 @@ def test_clinician_enrols_records_and_discharges_a_patient(
         assert _fits(page), f"the new patient's record overflows at {width}px"
         _axe(page, f"new patient's record at {width}px")
 
+        # Thresholds: every unsafe value refused at once, in words, then saved.
+        page.locator("#t-systolic_red_below").fill("20")
+        page.locator("#t-pulse_low_red").fill("lots")
+        page.get_by_role("button", name="Save thresholds").click()
+        page.locator("#threshold-errors").wait_for()
+        problems = page.locator("#threshold-errors li")
+        assert problems.count() == 2
+        assert "Input should" not in page.locator("#threshold-errors").inner_text()
+        _axe(page, f"thresholds, with errors, at {width}px")
+        page.locator("#t-systolic_red_below").fill("")
+        page.locator("#t-pulse_low_red").fill("")
+        page.locator("#t-target_weight_kg").fill("72.5")
+        page.get_by_role("button", name="Save thresholds").click()
+        page.locator("#flash", has_text="Thresholds saved").wait_for()
+
+        # Pause with a reason, then resume.
+        page.locator("#mo-reason").fill("On holiday for a week")
+        page.get_by_role("button", name="Pause monitoring").click()
+        page.locator("#flash", has_text="Monitoring paused").wait_for()
+        assert "On holiday for a week" in page.locator("#monitoring ~ p").inner_text()
+        # A resumption needs its reason too (as in the API), asked for in words.
+        page.get_by_role("button", name="Resume monitoring").click()
+        page.locator("#mo-errors").wait_for()
+        _axe(page, f"resume, with errors, at {width}px")
+        page.locator("#mo-reason").fill("Back home")
+        page.get_by_role("button", name="Resume monitoring").click()
+        page.locator("#flash", has_text="Monitoring resumed").wait_for()
+
         # Discharge ends monitoring: the forms to change it go, the reason stays.
         page.locator("#md-reason").select_option("stable_optimised")
         page.get_by_role("button", name="Discharge from monitoring").click()
