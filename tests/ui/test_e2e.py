@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,12 +189,21 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@contextmanager
+def _browsing(browser: Any, width: int, height: int = 800, **options: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (its own cookies) at this screen size, closed after."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    with _browsing(browser, VIEWPORT["width"], VIEWPORT["height"], accept_downloads=True) as page:
+        yield page
 
 
 def _login(page: Any, demo: Demo, username: str) -> None:
@@ -233,18 +243,13 @@ def _shot(page: Any, name: str) -> None:
 
 def test_the_queue_fits_a_phone(browser: Any, demo: Demo) -> None:
     # First in the module: the next test resolves the red alert this one looks for.
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
+    with _browsing(browser, 390, 844) as page:
         _login(page, demo, demo.clinician)
         assert page.url.endswith("/ui/queue")
         assert page.locator(f"#alert-{demo.red_alert_id}").count() == 1
         assert _fits(page), "the queue overflows at 390px"
         _axe(page, "queue at 390px")
         _shot(page, "queue-phone.png")
-    finally:
-        context.close()
 
 
 def test_clinician_triages_the_red_alert_at_the_top(page: Any, demo: Demo) -> None:
@@ -297,10 +302,7 @@ def test_clinician_triages_the_red_alert_at_the_top(page: Any, demo: Demo) -> No
 def test_clinician_finds_a_patient_in_the_caseload(
     browser: Any, demo: Demo, width: int, height: int, suffix: str
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with _browsing(browser, width, height) as page:
         _login(page, demo, demo.clinician)
         page.goto(f"{demo.base}/ui/patients/{demo.red_patient_id}")
         nhs_number = page.locator("#patient-title .nhs-number").inner_text().strip()
@@ -340,8 +342,6 @@ def test_clinician_finds_a_patient_in_the_caseload(
             # The charts' heading at the top of the phone's screen, so the picture shows a chart.
             page.locator("#charts-title").evaluate("heading => heading.scrollIntoView()")
             _shot(page, f"patient{suffix}.png")
-    finally:
-        context.close()
 
 
 def test_programme_lead_reads_the_reports_and_downloads_the_csv(page: Any, demo: Demo) -> None:
@@ -377,11 +377,12 @@ def test_clinician_of_another_team_gets_404_for_the_patient(page: Any, demo: Dem
 
 
 def test_a_device_token_opens_no_page(browser: Any, demo: Demo) -> None:
-    context = browser.new_context(
-        viewport=VIEWPORT, extra_http_headers={"Authorization": f"Bearer {demo.device_token}"}
-    )
-    try:
-        page = context.new_page()
+    with _browsing(
+        browser,
+        VIEWPORT["width"],
+        VIEWPORT["height"],
+        extra_http_headers={"Authorization": f"Bearer {demo.device_token}"},
+    ) as page:
         # The token is real: the patient API accepts it.
         api = page.request.get(f"{demo.base}/api/v1/me/readings")
         assert api.status == 200
@@ -395,8 +396,6 @@ def test_a_device_token_opens_no_page(browser: Any, demo: Demo) -> None:
             response = page.goto(f"{demo.base}{path}")
             assert response is not None and response.status == 401, path
             assert "Sign in to use these pages" in page.locator("h1").inner_text()
-    finally:
-        context.close()
 
 
 # --- issue 19: the administrators' pages and the device-token page, on a desktop and a phone ---
@@ -406,10 +405,7 @@ WIDTHS = (1280, 390)
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
+    with _browsing(browser, width, 800) as page:
         _login(page, demo, "admin")
         assert page.url.endswith("/ui/admin")
         assert page.locator("h1").inner_text() == "Administration"
@@ -493,18 +489,13 @@ def test_admin_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, width:
         assert response is not None and response.status == 404
         assert page.locator("h1").inner_text() == "Page not found"
         _axe(page, f"not found at {width}px")
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
     browser: Any, demo: Demo, width: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
+    with _browsing(browser, width, 800) as page:
         _login(page, demo, demo.clinician)
         page.goto(f"{demo.base}/ui/patients/{demo.red_patient_id}")
         section = page.locator("form.token-issue")
@@ -527,8 +518,6 @@ def test_a_device_token_is_shown_once_at_desktop_and_phone_width(
             f"{demo.base}/api/v1/me/readings", headers={"Authorization": f"Bearer {token}"}
         )
         assert api.status == 200
-    finally:
-        context.close()
 
 
 def _nhs_number(seed: int) -> str:
@@ -547,10 +536,7 @@ def _nhs_number(seed: int) -> str:
 def test_clinician_enrols_records_and_discharges_a_patient(
     browser: Any, demo: Demo, width: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 844})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
+    with _browsing(browser, width, 844) as page:
         _login(page, demo, demo.clinician)
         page.goto(f"{demo.base}/ui/patients")
         page.get_by_role("link", name="Enrol a patient").first.click()
@@ -644,18 +630,13 @@ def test_clinician_enrols_records_and_discharges_a_patient(
         rows.first.locator("a.patient-link").click()
         page.wait_for_load_state()
         assert page.url.split("?")[0] == patient_url
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_root_leads_each_role_home_and_refusals_are_pages(
     browser: Any, demo: Demo, width: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    context.set_default_timeout(10_000)
-    try:
-        page = context.new_page()
+    with _browsing(browser, width, 800) as page:
         # Signed out, the service's own address leads to the sign-in page.
         page.goto(f"{demo.base}/")
         assert page.url.split("?")[0].endswith("/ui/login")
@@ -681,5 +662,3 @@ def test_the_root_leads_each_role_home_and_refusals_are_pages(
         _axe(page, f"access refused at {width}px")
         response = page.goto(f"{demo.base}/ui/patients/new")
         assert response is not None and response.status == 403
-    finally:
-        context.close()
