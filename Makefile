@@ -9,7 +9,7 @@ export MHF_DATABASE_URL ?= sqlite:///var/mhf.db
 # `make run PORT=8080` serves elsewhere.
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest openapi bench fuzz soak slow clean sync audit-deps ci explore
+.PHONY: run test lint typecheck pytest openapi bench fuzz soak slow clean sync audit-deps ci explore screenshots
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -47,6 +47,12 @@ test: lint typecheck pytest
 
 openapi: sync
 	$(BIN)/mhf openapi > openapi/openapi.json
+
+# The README's pictures: the browser end-to-end walk, on the full-size demo network, saves them
+# into docs/screenshots/ as it goes. Needs Debian's Chromium (apt install chromium).
+screenshots: sync
+	@test -x /usr/bin/chromium || { echo "make screenshots needs /usr/bin/chromium (apt install chromium)"; exit 1; }
+	MHF_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -m e2e -p no:cacheprovider tests/ui/test_e2e.py
 
 # Property tests with twenty times the examples, drawn at random (not derandomized as under CI):
 # the hunt for new counterexamples, off the landing gate. Pin what it finds with @example.

@@ -72,7 +72,7 @@ def test_record_shows_medicines_bloods_kccq_and_events_newest_first(client, worl
     assert "SGLT2 inhibitor" in html and "Nothing recorded" in html
     assert "+15 points since 22 Oct 2026 (better)" in html
     assert 'id="chart-kccq-title"' in html and "+15 points overall" in html
-    table = html[html.index('aria-label="KCCQ-12 scores"') :]
+    table = html[html.index('aria-label="KCCQ-12 scores table"') :]
     assert table.index("19 Nov 2026") < table.index("22 Oct 2026")
     assert "A&amp;E visit" in html and "10 Nov 2026" in html
     assert "6.4 mmol/L" in html and html.index("6.4 mmol/L") < html.index("4.2 mmol/L")
