@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.identity.security import verify_password
+from service.identity.security import issue_access_token, token_settings, verify_password
 from service.models import AuditEvent, Site, Team, User, Webhook
 from tests.support.clock import T0
 from tests.support.factories import make_user
@@ -282,8 +282,6 @@ def test_the_api_resets_a_password_with_the_same_scope(client, world, site_admin
 
 
 def _site_admin_token(world) -> str:
-    from service.identity.security import issue_access_token, token_settings
-
     return issue_access_token(
         token_settings(world.settings), world.users["site_admin_A"], "site_admin", world.clock()
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.e2e
 
@@ -92,8 +93,6 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
 def _pick_people(db_url: str) -> tuple[str, str, str, str]:
     """A clinician whose team has an open red alert, that alert and patient, and a clinician
     of another team."""
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(db_url)
     with engine.connect() as conn:
         row = conn.execute(
@@ -192,7 +191,8 @@ def _login(page: Any, demo: Demo, username: str) -> None:
 
 
 def _axe(page: Any, name: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
+    # axe imports playwright, which this module may be skipped without (importorskip above).
+    from axe_playwright_python.sync_playwright import Axe  # noqa: PLC0415
 
     results = Axe().run(page, options=AXE_OPTIONS)
     bad = [
