@@ -49,8 +49,15 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import psycopg
+from pydantic_core import to_json
+from sqlalchemy import event
+
 from bench.common import DEFAULT_PG, fresh_database, server, summary
+from service.alerting import repository
+from service.alerting import service as alerting_service
 from service.db import build_engine, build_sessionmaker
+from service.deps import Principal
 from service.identity.security import hash_password, issue_access_token, token_settings
 from service.migrations_util import upgrade
 from service.settings import Settings
@@ -159,8 +166,6 @@ Timer = Callable[[], None]
 
 @contextmanager
 def raw_path(url: str, team_id: uuid.UUID, sql: str = RAW) -> Iterator[Timer]:
-    import psycopg
-
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
 
         def call() -> None:
@@ -173,8 +178,6 @@ def raw_path(url: str, team_id: uuid.UUID, sql: str = RAW) -> Iterator[Timer]:
 def raw_commit_path(url: str, team_id: uuid.UUID) -> Iterator[Timer]:
     """Not the goal's baseline: the raw query plus the smallest durable write, a floor for any
     read that must be audited before it is answered (the commit waits for the WAL flush)."""
-    import psycopg
-
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_queue_commit (id bigserial PRIMARY KEY)")
         conn.commit()
@@ -191,13 +194,6 @@ def raw_commit_path(url: str, team_id: uuid.UUID) -> Iterator[Timer]:
 def service_path(
     url: str, user_id: uuid.UUID, team_id: uuid.UUID, counts: list[int]
 ) -> Iterator[Timer]:
-    from pydantic_core import to_json
-    from sqlalchemy import event
-
-    from service.alerting import repository
-    from service.alerting import service as alerting_service
-    from service.deps import Principal
-
     engine = build_engine(url)
     sessions = build_sessionmaker(engine)
     principal = Principal(role="clinician", user_id=user_id, team_ids=frozenset({team_id}))

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Uuid, insert
+from starlette.concurrency import run_in_threadpool
 
 from service.db import build_engine
 
@@ -38,8 +39,6 @@ def create() -> FastAPI:
         return await _store(body)
 
     async def _store(body: dict[str, Any]) -> dict[str, Any]:
-        from starlette.concurrency import run_in_threadpool
-
         def write() -> None:
             with engine.begin() as conn:
                 conn.execute(

@@ -16,12 +16,11 @@ from typing import Any
 from fastapi import FastAPI, Response
 from sqlalchemy import text
 
+from bench.alert_queue import RAW
 from service.db import build_engine
 
 
 def create() -> FastAPI:
-    from bench.alert_queue import RAW
-
     engine = build_engine(os.environ["MHF_DATABASE_URL"])
     raw = text(RAW.replace("%s", ":team"))
     app = FastAPI()

@@ -28,8 +28,17 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import server
+from service.db import build_engine, build_sessionmaker, unit_of_work
+from service.fhir import ingest
+from service.fhir.inbound import EntryKey
+from service.fhir.resources import Bundle
+from service.identity.security import hash_device_token, new_device_token
+from service.models import DeviceToken, Patient, Site, Team
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 UCUM, LOINC = "http://unitsofmeasure.org", "http://loinc.org"
 # Plausible, alert-free values so both paths do the same (green) pathway work.
@@ -93,8 +102,6 @@ def native_batch_payload(n: int, *, start: datetime) -> dict[str, Any]:
 
 @contextmanager
 def live_server(url: str, secret: str) -> Iterator[str]:
-    from bench.common import server
-
     env = {"MHF_DATABASE_URL": url, "MHF_SECRET_KEY": secret, "MHF_LOG_LEVEL": "WARNING"}
     subprocess.run(
         [str(BIN / "mhf"), "migrate"], env={**os.environ, **env}, check=True, capture_output=True
@@ -105,10 +112,6 @@ def live_server(url: str, secret: str) -> Iterator[str]:
 
 def seed(url: str, count: int) -> list[tuple[uuid.UUID, str]]:
     """A site, a team and ``count`` patients with device tokens, written directly."""
-    from service.db import build_engine, build_sessionmaker, unit_of_work
-    from service.identity.security import hash_device_token, new_device_token
-    from service.models import DeviceToken, Patient, Site, Team
-
     now = datetime.now(UTC)
     numbers = ["9434765919", "9434765870", "9434765897", "9434765846"]
     out = []
@@ -172,10 +175,6 @@ def throughput(
 
 def in_process(size: int, repeat: int) -> dict[str, float]:
     """Milliseconds per Bundle of ``size`` for each step of the FHIR path before the database."""
-    from service.fhir import ingest
-    from service.fhir.inbound import EntryKey
-    from service.fhir.resources import Bundle
-
     payload = fhir_bundle_payload(size, f"Patient/{uuid.uuid4()}")
     raw = json.dumps(payload).encode()
 

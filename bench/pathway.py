@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from concurrent.futures import ProcessPoolExecutor
+
 from pathway import (
     Breathlessness,
     Cohort,
@@ -32,7 +34,10 @@ from pathway import (
     evaluate,
     history_lookback,
 )
+from pathway.evaluation import matrix
 from pathway.evaluation.replay import replay_patient
+from pathway.evaluation.scenarios import named
+from pathway.evaluation.seeds import HELD_OUT_SEEDS
 from pathway.history import History
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -185,11 +190,6 @@ def main() -> None:
 def matrix_run() -> None:
     """Section 3: the whole scenario matrix (issue 15's speed goal: 8 scenarios x 2,000
     patients x 1 year in under 5 minutes on 2 cores), wall-clock, on a held-out seed."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from pathway.evaluation import matrix
-    from pathway.evaluation.scenarios import named
-    from pathway.evaluation.seeds import HELD_OUT_SEEDS
 
     patients = int(os.environ.get("MHF_BENCH_MATRIX_PATIENTS", "2000"))
     workers = os.cpu_count() or 1

@@ -40,6 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.db import build_engine, build_sessionmaker, normalise_url
 from service.migrations_util import upgrade
+from service.reports import build
+from service.reports.figures import FigureStore
+from service.reports.groups import Grouping
+from service.reports.period import check_month, last_months
+from service.reports.runner import compute_all
+from service.reports.snapshot import snapshot_month
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mhf_bench"
 SITES = 10
@@ -397,13 +403,6 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
 @click.option("--runs", default=5, show_default=True)
 @click.option("--resnapshot", is_flag=True, help="Recompute the earlier months' snapshots.")
 def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: bool) -> None:
-    from service.reports import build
-    from service.reports.figures import FigureStore
-    from service.reports.groups import Grouping
-    from service.reports.period import check_month, last_months
-    from service.reports.runner import compute_all
-    from service.reports.snapshot import snapshot_month
-
     if make_url(normalise_url(database_url)).get_backend_name() != "postgresql":
         raise click.ClickException("the benchmark runs on PostgreSQL")
     ensure_database(database_url)

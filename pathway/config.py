@@ -260,7 +260,7 @@ class PathwayConfig:
 
     def with_overrides(self, overrides: Mapping[str, object]) -> PathwayConfig:
         """Layer a site's overrides on top; the version records a digest of them."""
-        from pathway.overrides import apply_overrides
+        from pathway.overrides import apply_overrides  # noqa: PLC0415 - it imports this module
 
         return apply_overrides(self, overrides)
 
@@ -283,13 +283,13 @@ def _merged_thresholds(pathway: Thresholds, patient: PersonalThresholds) -> Thre
         if getattr(patient, f.name) is not None
     }
     merged = dataclasses.replace(pathway, **personal) if personal else pathway
-    from pathway.validation import validate_thresholds
+    from pathway.validation import validate_thresholds  # noqa: PLC0415 - it imports this module
 
     validate_thresholds(merged, "patient.thresholds" if personal else "thresholds")
     return merged
 
 
 def default_pathway() -> PathwayConfig:
-    from pathway.validation import validate
+    from pathway.validation import validate  # noqa: PLC0415 - it imports this module
 
     return validate(PathwayConfig())

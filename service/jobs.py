@@ -40,6 +40,7 @@ from service.models import (
 )
 from service.problems import Conflict
 from service.readings import evaluation
+from service.reports.snapshot import snapshot_month
 from service.timeutil import LONDON
 
 
@@ -232,8 +233,6 @@ def new_runner_id() -> str:
 
 def snapshot_reports(session: Session, now: datetime) -> dict[str, Any]:
     """Freeze last month's figures once, after the month has closed in London."""
-    from service.reports.snapshot import snapshot_month
-
     first_of_month = now.astimezone(LONDON).date().replace(day=1)
     month = (first_of_month - timedelta(days=1)).strftime("%Y-%m")
     frozen = session.scalar(

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -96,7 +97,6 @@ def job_table(http: httpx.Client, settings: Settings) -> dict[str, tuple[JobFn, 
 
 
 def run_scheduler(settings: Settings, only: str | None = None, once: bool = False) -> None:
-    from apscheduler.schedulers.blocking import BlockingScheduler
 
     engine = build_engine(settings.database_url, pool_size=4)
     runner = JobRunner(engine, build_sessionmaker(engine))

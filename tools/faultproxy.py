@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import socket
 import sys
 
 MODES = ("up", "cut", "blackhole")
@@ -136,8 +137,6 @@ def _abort(writer: asyncio.StreamWriter) -> None:
 
 def send_command(control_port: int, command: str, timeout: float = 5.0) -> str:
     """Client side, for tests and scripts: send one command, return the answer line."""
-    import socket
-
     with socket.create_connection(("127.0.0.1", control_port), timeout=timeout) as sock:
         sock.sendall(command.encode() + b"\n")
         answer = b""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 import pathway
 from pathway.advice import NHS_111, TEAM_CALLS, advise, when_the_team_calls
 from pathway.response import due_at
+from service.alerting import policy_from_json, raise_from_findings, stored_response_policy
 from service.db import DriverStatement, fetch_all
 from service.db.types import UTCDateTime
 from service.models import MedicationChange as MedicationChangeRow
@@ -303,7 +304,6 @@ def with_team_hours(
     answers, so the common green post pays nothing for it."""
     if evaluation.advice.code not in TEAM_CALLS:
         return evaluation
-    from service.alerting import policy_from_json, stored_response_policy
 
     raw = stored_response_policy(session, patient.team_id)
     policy = policy_from_json(raw)
@@ -318,7 +318,6 @@ def raise_alerts(
 ) -> None:
     if not evaluation.findings:  # nothing to raise or attach, as raise_from_findings finds
         return
-    from service.alerting import raise_from_findings
 
     if isinstance(patient, PatientColumns):
         # Alerting reads the patient's id and team, from a (transient) Patient as before.

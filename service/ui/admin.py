@@ -18,7 +18,7 @@ from service.org import service as org
 from service.org.schemas import PasswordIn, UserIn
 from service.problems import Forbidden, Problem
 from service.ui import session as ui_session
-from service.ui.admin_forms import problem_errors, validation_errors
+from service.ui.forms import problem_errors, validation_errors
 from service.ui.pages import (
     MESSAGES,
     Admins,
@@ -55,6 +55,8 @@ USER_MESSAGES = {
     "display_name": "Enter a name of up to 200 characters, or leave it empty.",
     "role": "Choose a role.",
 }
+# How the form names the fields it has no sentence of its own for.
+USER_LABELS = {"team_ids": "Teams", "site_id": "Site"}
 # The use case's field names, as the form calls them.
 USER_FIELDS = {"username": "username", "team_ids": "team_ids", "site_id": "site_id"}
 
@@ -180,14 +182,14 @@ def create_user(
     try:
         body = UserIn.model_validate(raw)
     except ValidationError as exc:
-        errors = validation_errors(exc, USER_MESSAGES)
+        errors = validation_errors(exc, USER_LABELS, messages=USER_MESSAGES)
     else:
         try:
             org.add_user(session, body, now, principal=user.principal, route=route_of(request))
         except Forbidden as exc:
             errors = {"role": exc.detail}
         except Problem as exc:
-            errors = problem_errors(exc, USER_FIELDS, "username")
+            errors = problem_errors(exc, fields=USER_FIELDS, default="username")
             if "team_ids" in errors:
                 # The API names the unknown ids; the form can only have offered its own.
                 errors["team_ids"] = "Choose only teams from the list."
@@ -276,7 +278,7 @@ def reset_password(
     try:
         body = PasswordIn.model_validate({"password": form.password})
     except ValidationError as exc:
-        errors = validation_errors(exc, {"password": USER_MESSAGES["password"]})
+        errors = validation_errors(exc, messages={"password": USER_MESSAGES["password"]})
     if form.confirm != form.password:
         errors["confirm"] = "Type the same password in both boxes."
     if not errors:

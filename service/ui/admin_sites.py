@@ -32,7 +32,7 @@ from service.org import service as org
 from service.org.schemas import ResponsePolicyIn, SiteIn, SitePatch, TeamIn, TeamPatch
 from service.problems import NotFound, Problem
 from service.ui import session as ui_session
-from service.ui.admin_forms import number, problem_errors, validation_errors
+from service.ui.forms import number, problem_errors, validation_errors
 from service.ui.pages import (
     MESSAGES,
     Admins,
@@ -172,9 +172,9 @@ def create_site(
         body = SiteIn.model_validate({"name": form.name, "code": form.code.strip()})
         site = org.create_site(session, user.principal, route_of(request), now, body)
     except ValidationError as exc:
-        errors = validation_errors(exc, SITE_MESSAGES)
+        errors = validation_errors(exc, messages=SITE_MESSAGES)
     except Problem as exc:
-        errors = problem_errors(exc, {}, "code")
+        errors = problem_errors(exc, default="code")
     else:
         return secure(RedirectResponse(with_msg(f"/ui/admin/sites/{site.id}", "site_created"), 303))
     session.rollback()
@@ -304,7 +304,7 @@ def _policy_from(form: _SettingsForm, errors: dict[str, str]) -> dict[str, Any]:
     try:
         policy = ResponsePolicyIn.model_validate(raw)
     except ValidationError as exc:
-        errors.update(validation_errors(exc, SITE_MESSAGES))
+        errors.update(validation_errors(exc, messages=SITE_MESSAGES))
         return {}
     return policy.model_dump(exclude_none=True, mode="json")
 
@@ -371,9 +371,9 @@ def save_site(
             body = SitePatch.model_validate(patch)
             org.patch_site(session, user.principal, route_of(request), now, site.id, body)
         except ValidationError as exc:
-            errors = validation_errors(exc, SITE_MESSAGES)
+            errors = validation_errors(exc, messages=SITE_MESSAGES)
         except Problem as exc:
-            errors = problem_errors(exc, SITE_FIELDS, "overrides")
+            errors = problem_errors(exc, fields=SITE_FIELDS, default="overrides")
     if errors:
         session.rollback()
         site = org.site_for(session, user.principal, site_id)
@@ -407,10 +407,10 @@ def _team_errors(save: Callable[[], object], prefix: str = "") -> dict[str, str]
     try:
         save()
     except ValidationError as exc:
-        return validation_errors(exc, TEAM_MESSAGES, prefix)
+        return validation_errors(exc, messages=TEAM_MESSAGES, prefix=prefix)
     except Problem as exc:
-        contact = f"{prefix}escalation_contact"
-        return problem_errors(exc, {"escalation_contact": contact}, f"{prefix}name")
+        fields = {"escalation_contact": "escalation_contact"}
+        return problem_errors(exc, fields=fields, default="name", prefix=prefix)
     return {}
 
 

@@ -30,7 +30,7 @@ from service.models import Site, Team
 from service.org import service as org
 from service.problems import Conflict, NotFound, Problem
 from service.ui import session as ui_session
-from service.ui.admin_forms import problem_errors, validation_errors
+from service.ui.forms import problem_errors, validation_errors
 from service.ui.pages import MESSAGES, Admins, csrf_failed, error_page, render, secure, with_msg
 from service.ui.session import PageUser
 
@@ -180,7 +180,7 @@ def register_webhook(
     try:
         body = WebhookIn.model_validate(raw)
     except ValidationError as exc:
-        errors = validation_errors(exc, WEBHOOK_MESSAGES)
+        errors = validation_errors(exc, messages=WEBHOOK_MESSAGES)
         if "url" not in errors and (unsafe := webhooks.unsafe_destination(raw["url"], settings)):
             # The model took the address; the egress guard has its say too, all at once.
             errors["url"] = unsafe
@@ -190,7 +190,7 @@ def register_webhook(
                 session, user.principal, route_of(request), now, team.id, body, settings
             )
         except Problem as exc:
-            errors = problem_errors(exc, {"url": "url", "secret": "secret"}, "url")
+            errors = problem_errors(exc, fields={"url": "url", "secret": "secret"}, default="url")
     if errors:
         session.rollback()
         team = webhooks.team_for(session, user.principal, team_id)

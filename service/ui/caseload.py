@@ -251,7 +251,7 @@ def enrol(
         return _enrol_page(request, session, user, values, {}, 409, exc.detail)
     except Problem as exc:
         session.rollback()
-        errors = forms.problem_errors(exc, ENROL_LABELS, "thresholds.")
+        errors = forms.problem_errors(exc, ENROL_LABELS)
         if exc.status == 404:
             errors = {"team_id": "Choose one of your teams."}
         return _enrol_page(request, session, user, values, errors, 422, None)

@@ -245,7 +245,7 @@ def threshold_errors(parsed: dict[str, float]) -> dict[str, str]:
             patients.check_thresholds(candidate)
             break
         except Problem as exc:
-            found = forms.problem_errors(exc, THRESHOLD_LABELS, "thresholds.")
+            found = forms.problem_errors(exc, THRESHOLD_LABELS)
             name = next(iter(found), "")
             if name not in candidate:
                 errors[name or "thresholds"] = exc.detail
@@ -313,7 +313,7 @@ def save_thresholds(
             session.rollback()
             if exc.status == 404:
                 return not_found(request, user)
-            errors = forms.problem_errors(exc, THRESHOLD_LABELS, "thresholds.")
+            errors = forms.problem_errors(exc, THRESHOLD_LABELS)
             if not errors or exc.status == 409:
                 form_error = exc.detail
     if errors or form_error:

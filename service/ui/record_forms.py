@@ -96,7 +96,7 @@ def _submit(
         if exc.status == 404 and "patient" in exc.detail.lower():
             session.rollback()
             return not_found(request, user)
-        errors = forms.problem_errors(exc, LABELS) or {"form": exc.detail}
+        errors = forms.problem_errors(exc, LABELS, default="form")
         status = exc.status if exc.status in (404, 409, 422) else 422
     else:
         target = with_msg(f"/ui/patients/{patient_id}", msg, section)

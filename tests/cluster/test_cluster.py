@@ -26,7 +26,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
+from service.db import normalise_url
 from tests.support.db import create_postgres_database, drop_postgres_database
 from tests.support.dbchecks import sql_rows, stored_readings
 from tests.support.live import (
@@ -389,10 +391,6 @@ def test_two_replicas_behind_nginx_two_schedulers(
 
 
 def _make_overdue(url: str, n: int) -> list[str]:
-    from sqlalchemy import create_engine, text
-
-    from service.db import normalise_url
-
     engine = create_engine(normalise_url(url))
     try:
         with engine.begin() as conn:

@@ -62,10 +62,11 @@ def compose_schema() -> dict[str, Any]:
 
 
 def _errors(schema: dict[str, Any], document: dict[str, Any]) -> list[str]:
+    # Whichever validator is installed: each is optional, so neither can be a module import.
     try:
-        import jsonschema
+        import jsonschema  # noqa: PLC0415
     except ImportError:
-        import jsonschema_rs
+        import jsonschema_rs  # noqa: PLC0415
 
         validator = jsonschema_rs.Draft201909Validator(schema)
         return [f"{list(e.instance_path)}: {e.message}" for e in validator.iter_errors(document)]

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from service.fhir import codes
 from service.fhir.inbound import id_from_identifier
-from service.models import Alert, AuditEvent, Reading
+from service.fhir.outcome import MAX_JSON_DEPTH, json_depth_exceeds
+from service.models import Alert, AuditEvent, Patient, Reading
 from tests.fhir.helpers import (
     FHIR_JSON,
     as_ours,
@@ -284,8 +285,6 @@ def test_a_body_nested_100k_deep_is_a_400_not_a_recursion_error(client, world, p
 
 
 def test_nesting_depth_counts_brackets_outside_strings_only():
-    from service.fhir.outcome import MAX_JSON_DEPTH, json_depth_exceeds
-
     deep_text = b'{"note":"' + b"[" * 500 + b'"}'
     assert not json_depth_exceeds(deep_text)
     escaped = b'{"a":"\\","b":' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"}"
@@ -374,8 +373,6 @@ def test_bundle_with_observations_and_symptoms_for_two_patients_by_nhs_number(cl
     a1, a2 = world.patients["pat_A1"], world.patients["pat_A2"]
     clin = "clin_A1"
     with world.app.state.sessions() as s:
-        from service.models import Patient
-
         nhs_a1 = s.get(Patient, a1).nhs_number
     # clin_A1 cannot see pat_A2: the whole Bundle is 404 and nothing is stored.
     by_nhs = quantity_obs("29463-7", 81, "kg", a1)

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service.fhir.outbound import resource_id
 from tests.support.db import create_postgres_database, drop_postgres_database
 from tests.support.dbchecks import sql_rows
 from tests.support.live import ROOT, Processes, run_mhf
@@ -77,8 +78,6 @@ def live(fuzz_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
 
 def _seed_ids(base: str, net: Network) -> dict[str, list[str]]:
     """Real ids for the path parameters: a red SpO2 reading gives an alert (and a FHIR Flag)."""
-    from service.fhir.outbound import resource_id
-
     patient = net.patients[0]
     taken = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     reading_id = uuid.UUID("6f1c1e4e-6e0e-4a57-9d3e-3a0d1f6b8a01")

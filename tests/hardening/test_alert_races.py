@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from service import alerting, jobs
 from service.app import create_app
 from service.db import build_engine, build_sessionmaker, unit_of_work
+from service.migrations_util import upgrade
 from service.models import Alert
 from service.settings import Settings
 from tests.support.db import create_postgres_database, drop_postgres_database
@@ -49,8 +50,6 @@ RACE_BUG = (
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    from service.migrations_util import upgrade
-
     url = create_postgres_database(f"mhf_hard_race_{os.getpid()}")
     try:
         upgrade(url)

@@ -32,6 +32,10 @@ from tests.support.soak import soak_seed
 
 sys.path.insert(0, str(ROOT / "tools"))
 from faultproxy import send_command
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from service.db import normalise_url
 
 THREADS = 4
 PATIENTS = 8
@@ -294,16 +298,10 @@ def test_api_and_scheduler_ride_out_a_database_outage(
 
 
 def _port_of(url: str) -> int:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).port or 5432
 
 
 def _make_overdue(url: str) -> list[str]:
-    from sqlalchemy import create_engine, text
-
-    from service.db import normalise_url
-
     engine = create_engine(normalise_url(url))
     try:
         with engine.begin() as conn:

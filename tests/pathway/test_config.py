@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 from datetime import timedelta
 
 import pytest
@@ -210,8 +211,6 @@ def test_rule_ids_are_stable_strings() -> None:
 
 
 def test_unsafe_configuration_survives_pickling() -> None:
-    import pickle
-
     error = pickle.loads(pickle.dumps(UnsafeConfiguration("macd.slow_days", "too long")))
     assert (error.field, error.detail, str(error)) == (
         "macd.slow_days",

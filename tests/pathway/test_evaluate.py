@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pathway import Reading, ReadingType, default_pathway, evaluate
+import pytest
+
+from pathway import (
+    Cohort,
+    DrugClass,
+    MedicationChange,
+    PatientContext,
+    Reading,
+    ReadingType,
+    default_pathway,
+    evaluate,
+    history_lookback,
+)
+from pathway.history import History
 from tests.pathway.tables import at, domain_table, o2, patient, sym, w
 
 
@@ -135,15 +148,11 @@ def test_duplicate_ids_in_the_history_resolve_by_a_fixed_order() -> None:
 
 
 def test_naive_datetimes_are_refused_at_construction() -> None:
-    import pytest
-
     with pytest.raises(ValueError, match="timezone-aware"):
         Reading("n", ReadingType.SPO2, at(0).replace(tzinfo=None), value=97)
 
 
 def test_history_lookback_of_the_default_pathway() -> None:
-    from pathway import history_lookback
-
     config = default_pathway()
     days = timedelta(days=1)
     # MACD's slow average reads 3 x 18 days of weight; a day more for clock changes. The
@@ -168,8 +177,6 @@ def test_history_lookback_of_the_default_pathway() -> None:
 
 
 def test_a_prepared_history_answers_as_the_plain_readings() -> None:
-    from pathway.history import History
-
     config = domain_table()
     rows = [w(-d, 80.0) for d in range(1, 90)] + [o2(-1, 97), o2(-70, 97)]
     prepared = History(rows)
@@ -187,9 +194,6 @@ def test_a_prepared_history_answers_as_the_plain_readings() -> None:
 
 
 def test_a_prepared_history_reads_laboratory_results_only_within_the_window() -> None:
-    from pathway import Cohort, DrugClass, MedicationChange, PatientContext
-    from pathway.history import History
-
     who = PatientContext(
         "t",
         Cohort.MEDICATION_OPTIMISATION,
@@ -207,7 +211,6 @@ def test_a_prepared_history_reads_laboratory_results_only_within_the_window() ->
 
 
 def test_a_prepared_history_with_a_shared_id_resolves_by_each_window() -> None:
-    from pathway.history import History
 
     # The same id stored twice, once 70 days ago: only the window of each call decides.
     rows = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import xml.etree.ElementTree as ET
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,10 @@ from pathway.evaluation import cohort as synthetic
 from pathway.evaluation.cohort import CohortParams, Event
 from pathway.evaluation.metrics import measure
 from pathway.evaluation.replay import Alert, only, replay_patient
-from pathway.evaluation.report import compare, every_rule, replay_both, rule_of_thumb, table
+from pathway.evaluation.report import compare, every_rule, merge, replay_both, rule_of_thumb, table
 from pathway.evaluation.svg import trade_off
 from pathway.evaluation.sweep import sweep
+from service.pathway.cli import _chunks, _synthetic_chunk
 from tests.pathway.tables import at, o2, patient, w
 
 L = ZoneInfo("Europe/London")
@@ -177,10 +179,6 @@ def test_replay_ignores_unusable_readings() -> None:
 
 
 def _evaluate_cohort(patients: int, workers: int, seed: int = 1) -> list:  # type: ignore[type-arg]
-    from concurrent.futures import ProcessPoolExecutor
-
-    from pathway.evaluation.report import merge
-    from service.pathway.cli import _chunks, _synthetic_chunk
 
     config = default_pathway()
     params = CohortParams(patients=patients, days=365, seed=seed)

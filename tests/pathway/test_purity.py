@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pathway
+from pathway.catalogue import RULES
+from pathway.rules import BY_TYPE, PRODUCES, TITRATION_BY_TYPE
 
 FORBIDDEN = ("fastapi", "sqlalchemy", "httpx", "pydantic", "service", "alerts", "click")
 ROOT = Path(pathway.__file__).parent
@@ -53,9 +55,6 @@ def test_no_clock_environment_or_file_access() -> None:
 
 
 def test_every_rule_function_declares_the_rule_ids_it_raises() -> None:
-    from pathway.catalogue import RULES
-    from pathway.rules import BY_TYPE, PRODUCES, TITRATION_BY_TYPE
-
     functions = {f for group in (*BY_TYPE.values(), *TITRATION_BY_TYPE.values()) for f in group}
     assert functions == set(PRODUCES)
     declared = set().union(*PRODUCES.values())

@@ -6,9 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from pathway import Cohort, DrugClass, MedicationChange, PatientContext, PersonalThresholds
+from pathway import (
+    Cohort,
+    DrugClass,
+    MedicationChange,
+    PatientContext,
+    PersonalThresholds,
+    default_pathway,
+    evaluate,
+)
 from pathway import ReadingType as T
-from tests.pathway.tables import at, fired, hr, lab, sym
+from tests.pathway.tables import at, fired, hr, lab, patient, sym
 
 NONE: set[str] = set()
 
@@ -61,11 +69,6 @@ def test_red_lab_limits_apply_to_every_cohort(kind: T, result: float, expected: 
 
 
 def test_a_red_result_is_never_within_the_plan() -> None:
-    from datetime import timedelta
-
-    from pathway import default_pathway, evaluate
-    from tests.pathway.tables import patient
-
     reading = lab(T.POTASSIUM, 0, 6.2)
     result = evaluate(
         default_pathway(), patient(), [], [reading], reading.taken_at + timedelta(minutes=1)
@@ -140,8 +143,6 @@ def test_change_exactly_at_the_edge_of_the_window() -> None:
 
 
 def test_creatinine_rise_can_be_switched_off_by_a_site() -> None:
-    from pathway import default_pathway
-
     config = default_pathway().with_overrides({"disabled": ["amber.creatinine_rise"]})
     rows = [lab(T.CREATININE, -10, 90.0), lab(T.CREATININE, 0, 140.0)]
     assert fired(rows, config=config, who=titrating()) == NONE

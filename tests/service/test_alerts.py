@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from service.alerting import repository
 from service.alerting.rows import PageRow
-from service.models import Alert, AlertEventRow, OutboxEvent
+from service.alerting.schemas import AlertPage
+from service.audit import verify_chain
+from service.db import driver_rows
+from service.models import Alert, AlertEventRow, AuditEvent, OutboxEvent
 from tests.support.factories import make_device_token, make_patient, make_user, nhs_number
 from tests.support.queue import only_alert, queue
 from tests.support.readings import amber_spo2, spo2
@@ -254,8 +260,6 @@ def test_overdue_flag_follows_the_clock(client, world, clock):
 
 
 def test_queue_reads_are_audited(client, world, session):
-    from service.models import AuditEvent
-
     spo2(client, world, 91)
     queue(client, world)
     rows = session.scalars(select(AuditEvent).where(AuditEvent.detail == "alert-queue")).all()
@@ -281,8 +285,6 @@ def second_patient_in_a1(world) -> str:
 
 
 def test_a_queue_page_is_one_audit_record_naming_every_patient_shown(client, world, session):
-    from service.models import AuditEvent
-
     other = second_patient_in_a1(world)
     spo2(client, world, 91)
     spo2(client, world, 91, who=other)
@@ -331,9 +333,6 @@ def test_queue_pages_follow_the_order_across_cursors_with_findings(client, world
 
 
 def test_a_cursor_naming_no_uuid_is_400_not_500(client, world):
-    import base64
-    import json
-
     raw = json.dumps(
         {"i": "not-a-uuid", "r": 2, "t": "2026-11-20T09:00:00+00:00", "v": 1},
         sort_keys=True,
@@ -386,9 +385,6 @@ def test_queue_audit_names_the_page_not_the_row_read_past_it_and_the_chain_verif
     read one row past its end to learn that there is more: the record names only the patients
     shown, in the single-patient form for one, and each record links and hashes as the verifier
     recomputes it (on PostgreSQL the page's own statement writes it)."""
-    from service.audit import verify_chain
-    from service.models import AuditEvent
-
     other = second_patient_in_a1(world)
     spo2(client, world, 91)
     spo2(client, world, 91, who=other)
@@ -417,11 +413,6 @@ def test_on_postgresql_a_queue_page_and_its_audit_are_one_statement(
 ):
     """The page, its findings and its audit record in one round trip; the page size is in the
     SQL text so that the prepared statement keeps its generic plan."""
-    from sqlalchemy import event
-
-    from service.alerting import repository
-    from service.db import driver_rows
-
     spo2(client, world, 91)
     statements: list[str] = []
 
@@ -451,8 +442,6 @@ def test_the_queue_body_is_what_the_page_model_would_serialise(client, world, cl
     """The route serialises the page's plain values without building the models: the bytes are
     the ones ``AlertPage`` gives for the same page (field order, formats, findings' evidence,
     nulls and set times, the cursor), so the response model the API documents is what it sends."""
-    from service.alerting.schemas import AlertPage
-
     other = second_patient_in_a1(world)
     amber_spo2(client, world, clock)
     clock.advance(hours=1)
@@ -478,9 +467,6 @@ def test_paging_by_cursor_gives_the_queue_order_through_ties_and_severities(
 ):
     """Alerts sharing a raised_at (ordered then by id), pages ending inside a severity and at
     its last alert: walked by cursor, the pages give the whole queue once, in queue order."""
-
-    from service.models import Alert
-
     at = clock()
     made = []
     with world.app.state.sessions() as s:
@@ -540,8 +526,6 @@ def test_every_queue_statement_answers_the_columns_page_rows_name(
 ):
     """The driver's rows are plain tuples read as ``PageRow``s: every shape of the statement,
     audited or not, must give its columns in ``PageRow``'s order."""
-    from service.alerting import repository
-
     severity, patient, cursor = filters
     shape = repository.Shape(teams, statuses, severity, patient, cursor, assignee, overdue)
     for statement in (repository._page_select(shape), repository._audited_page_select(shape)):

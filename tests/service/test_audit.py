@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
+from service import audit
+from service.alerting import service as alerting_service
 from service.audit import verify_chain
 from service.cli import main
+from service.deps import Principal
 from service.models import AuditEvent
+from service.settings import get_settings
 from tests.support.audit import tamper_as_superuser, three_views
 from tests.support.factories import make_patient, nhs_number
 from tests.support.readings import send_spo2
@@ -58,7 +65,6 @@ def test_who_viewed_patient_and_what_user_viewed(client, world):
 def test_audit_cli(client, world, settings, monkeypatch):
     three_views(client, world)
     monkeypatch.setenv("MHF_DATABASE_URL", settings.database_url)
-    from service.settings import get_settings
 
     get_settings.cache_clear()
     try:
@@ -128,7 +134,6 @@ def test_who_viewed_and_cli_find_list_reads(client, world, settings, monkeypatch
         str(other),
     }
     monkeypatch.setenv("MHF_DATABASE_URL", settings.database_url)
-    from service.settings import get_settings
 
     get_settings.cache_clear()
     try:
@@ -140,9 +145,6 @@ def test_who_viewed_and_cli_find_list_reads(client, world, settings, monkeypatch
 
 def test_concurrent_writers_keep_one_chain(client, world, app):
     """Writers racing for the chain head each link to the record before them, on PostgreSQL too."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from service import audit
 
     def write(i: int) -> None:
         entry = audit.AuditEntry(
@@ -170,12 +172,6 @@ def test_concurrent_writers_keep_one_chain(client, world, app):
 
 def test_records_hashed_the_earlier_way_still_verify_and_chain_on(client, world, app):
     """A trail written before the two-step link keeps verifying, and new records follow it."""
-    from datetime import UTC, datetime
-
-    from sqlalchemy import insert
-
-    from service import audit
-
     old = audit.AuditEntry(
         world.users["clin_A1"], "clinician", world.patients["pat_A1"], "R", "GET /x"
     )
@@ -212,12 +208,6 @@ def test_records_hashed_the_earlier_way_still_verify_and_chain_on(client, world,
 def test_a_records_body_is_the_digest_of_its_fields_as_compact_json():
     """``_body`` is assembled from ``_frame`` (which the PostgreSQL list append completes in SQL):
     it must stay the digest of the record's fields as this compact JSON, whatever they hold."""
-    import hashlib
-    import uuid
-    from datetime import UTC, datetime
-
-    from service import audit
-
     at = datetime(2026, 12, 1, 21, 0, 0, 5, tzinfo=UTC)
     a, b, c = (uuid.UUID(int=n) for n in (0xB, 0xA, 0xC))
     cases = {
@@ -239,12 +229,6 @@ def test_a_records_body_is_the_digest_of_its_fields_as_compact_json():
 def test_concurrent_queue_pages_and_single_reads_keep_one_chain(client, world, app):
     """Queue pages appending their record from their own statement (PostgreSQL) race with
     ``record`` writers: each record still links to the one committed before it."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from service import audit
-    from service.alerting import service as alerting_service
-    from service.deps import Principal
-
     send_spo2(client, world, 91, client.app.state.clock() - timedelta(minutes=5))
     principal = Principal(
         role="clinician", user_id=world.users["clin_A1"], team_ids=frozenset({world.teams["A1"]})

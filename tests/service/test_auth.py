@@ -8,7 +8,8 @@ import json
 import jwt
 import pytest
 
-from service.identity.security import issue_access_token, token_settings
+from service.identity.security import hash_device_token, issue_access_token, token_settings
+from service.models import DeviceToken, User
 from tests.support.clock import T0
 from tests.support.signin import token_login
 
@@ -111,8 +112,6 @@ def test_algorithm_confusion_hs384_is_refused(client, world):
 
 
 def test_a_deactivated_user_token_stops_working(client, world, session):
-    from service.models import User
-
     session.get(User, world.users["admin"]).is_active = False
     session.commit()
     assert client.get("/api/v1/sites", headers=world.auth("admin")).status_code == 401
@@ -130,8 +129,6 @@ def test_revoked_device_token_is_401(client, world):
     patient = world.patients["pat_A1"]
     tokens = client.post(f"/api/v1/patients/{patient}/device-token", headers=world.auth("clin_A1"))
     assert tokens.status_code == 201
-    from service.identity.security import hash_device_token
-    from service.models import DeviceToken
 
     with world.app.state.sessions() as s:
         row = (

@@ -15,7 +15,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from service.app import create_app
+from service.db import build_engine
+from service.identity.security import hash_device_token
+from service.models import AuditEvent, DeviceToken, Patient
+from service.settings import Settings
+from tests.fhir.helpers import bundle, quantity_obs, symptoms
 from tests.support.clock import T0, FakeClock
 from tests.support.db import BACKENDS, empty_database, migrated_url
 from tests.support.factories import PASSWORD, make_device_token, make_user
@@ -340,8 +349,6 @@ IGNORED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
 def app_routes(app) -> set[tuple[str, str]]:
-    from fastapi.routing import iter_route_contexts
-
     found = set()
     for route in iter_route_contexts(app.routes):
         path = route.path
@@ -375,9 +382,6 @@ def test_unknown_fhir_paths_are_404_for_everyone(matrix, method):
 
 
 def test_every_route_is_classified():
-    from service.app import create_app
-    from service.settings import Settings
-
     app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40, environment="test"))
     missing = {r for r in app_routes(app) if r[1] != CATCH_ALL} - set(ROUTES) - set(UI_ROUTES)
     assert not missing, f"routes missing from the authorization table: {sorted(missing)}"
@@ -396,11 +400,6 @@ def test_every_route_is_classified():
 def matrix(request, database_urls, tmp_path_factory):
     """One world for the whole walk per database: the cases only read it or make moves whose
     repeats are harmless, and the one that discharges a patient runs last."""
-    from fastapi.testclient import TestClient
-
-    from service.app import create_app
-    from service.db import build_engine
-
     url = migrated_url(request.param, database_urls, tmp_path_factory.getbasetemp())
     settings = settings_for(url)
     clock = FakeClock()
@@ -428,11 +427,6 @@ def matrix(request, database_urls, tmp_path_factory):
 
 def _objects(client, world, tokens):
     """An alert, readings, a spare device token and a webhook per target team, via the API."""
-    from sqlalchemy import select
-
-    from service.identity.security import hash_device_token
-    from service.models import DeviceToken, Patient
-
     answers = {
         "breathlessness": "usual",
         "orthopnoea": False,
@@ -454,13 +448,13 @@ def _objects(client, world, tokens):
             "taken_at": (T0 - timedelta(minutes=5)).isoformat(),
             "value": 90,
         }
-        symptoms = {
+        symptoms_reading = {
             "id": str(symptoms_id),
             "type": "symptoms",
             "taken_at": (T0 - timedelta(minutes=4)).isoformat(),
             "answers": answers,
         }
-        for reading in (spo2, symptoms):
+        for reading in (spo2, symptoms_reading):
             assert (
                 client.post(
                     "/api/v1/me/readings", json=reading, headers=world.auth(patient)
@@ -535,10 +529,6 @@ def _audited(method: str, path: str, route: Route) -> bool:
 
 
 def _audit_rows(world, actor: str):
-    from sqlalchemy import select
-
-    from service.models import AuditEvent
-
     with world.app.state.sessions() as s:
         return s.execute(
             select(AuditEvent.seq, AuditEvent.patient_id)
@@ -606,8 +596,6 @@ def test_route_role_target(matrix, method, path, role, target):
             "reason": "matrix",
         }
     elif route.scope in ("fhir_observation", "fhir_answers", "fhir_bundle"):
-        from tests.fhir.helpers import bundle, quantity_obs, symptoms
-
         pid = uuid.UUID(ids["patient_id"])
         resource = (
             symptoms(pid)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Integer, bindparam, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from service.db import DriverStatement, build_engine, build_sessionmaker, driver_rows, unit_of_work
@@ -64,8 +66,6 @@ def test_a_lost_connection_is_invalidated_not_pooled_again(sessions):
 
 def test_timestamps_come_in_utc_whatever_the_servers_zone(sessions):
     """Sessions are pinned to UTC, so driver rows' timestamps are UTC as the ORM's are."""
-    from datetime import UTC
-
     with unit_of_work(sessions) as session:
         (now,) = driver_rows(session, DriverStatement.of(text("SELECT now()")), {})[0]
         (zone,) = driver_rows(session, DriverStatement.of(text("SHOW TimeZone")), {})[0]
@@ -73,8 +73,6 @@ def test_timestamps_come_in_utc_whatever_the_servers_zone(sessions):
 
 
 def test_literal_parameters_are_rendered_once_and_the_others_stay_bound(sessions):
-    from sqlalchemy import Integer, bindparam, select
-
     limit = bindparam("limit", type_=Integer(), literal_execute=True)
     numbers = select(text("n")).select_from(text("generate_series(1, 10) AS n"))
     statement = DriverStatement.of(

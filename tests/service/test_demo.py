@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from service.models import (
     Reading,
     Team,
     User,
+    UserTeam,
 )
 from service.models.patients import DISCHARGE_REASONS
 from service.nhs_number import check_digit
@@ -171,7 +173,6 @@ def _every_alert_from_the_pathway_and_none_long_overdue(session: Session) -> Non
             .where(AlertEventRow.kind.in_(("acknowledged", "resolved")))
         ).all()
         assert movers
-        from service.models import UserTeam
 
         members = {(u, t) for u, t in session.execute(select(UserTeam.user_id, UserTeam.team_id))}
         for actor, team in movers:
@@ -193,8 +194,6 @@ def _last_months_network_report_has_numbers(session: Session) -> None:
 
 
 def _uuid(value: Any) -> Any:
-    import uuid
-
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 

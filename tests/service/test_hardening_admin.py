@@ -4,11 +4,15 @@ transfers, site admins, audited admin changes, deactivation and sign-out that en
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from service import cli
+from service.identity.principal import revoked
 from service.models import Alert, AuditEvent, Patient, Team, User
 from tests.support.factories import NHS_NUMBERS, make_user
 from tests.support.signin import csrf_of, signed_in
@@ -314,10 +318,6 @@ def test_signing_out_of_the_pages_ends_bearer_tokens_too(client, world, clock):
 
 
 def test_revocation_compares_the_tokens_whole_seconds_safely():
-    from datetime import UTC, datetime
-
-    from service.identity.principal import revoked
-
     signed_out = datetime(2026, 11, 20, 9, 0, 0, 500_000, tzinfo=UTC)
     issued_same_second = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC).timestamp()
     assert revoked(signed_out, issued_same_second)
@@ -340,10 +340,6 @@ def test_team_escalation_contact_is_a_phone_number_or_https_address(client, worl
 
 
 def test_the_cli_makes_a_site_admin_and_audits_it(world, settings, monkeypatch):
-    from click.testing import CliRunner
-
-    from service import cli
-
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     site = str(world.sites["B"])
     result = CliRunner().invoke(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
 
@@ -167,9 +169,6 @@ def test_two_schedulers_on_postgres_run_each_job_once(
     client, world, app, clock, settings, tmp_path
 ):
     """Two scheduler processes race on every job; each job's effect happens once."""
-    import subprocess
-    import sys
-
     red_alert(client, world, clock)
     clock.advance(days=3)
     gate = tmp_path / "gate"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from service.models import AuditEvent
+from service.models import AuditEvent, DeviceToken, Patient
 from service.nhs_number import check_digit, format_nhs_number, is_valid_nhs_number
 
 
@@ -73,7 +73,6 @@ def test_enrolling_an_active_number_again_is_409_but_after_discharge_is_allowed(
     assert enrol(client, world, nhs_number=number).status_code == 201
     again = enrol(client, world, nhs_number=number, team="A2", who="clin_A2")
     assert again.status_code == 409
-    from service.models import Patient
 
     patient = session.scalar(select(Patient).where(Patient.nhs_number == number))
     patient.status = "discharged"
@@ -160,8 +159,6 @@ def test_list_patients_only_own_teams(client, world):
 
 
 def test_device_token_is_shown_once_and_stored_hashed(client, world, session):
-    from service.models import DeviceToken
-
     pid = world.patients["pat_A1"]
     response = client.post(f"/api/v1/patients/{pid}/device-token", headers=world.auth("clin_A1"))
     assert response.status_code == 201

@@ -15,10 +15,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+import service.models
+from service.app import create_app
 from service.db import build_engine
 from service.migrations_util import downgrade, upgrade
 from service.models import Base
 from service.openapi_doc import openapi_json
+from service.settings import Settings
 from tests.support.imports import imported_modules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,9 +175,6 @@ def test_no_module_is_over_600_lines(path):
 
 
 def test_every_route_states_who_may_call_it():
-    from service.app import create_app
-    from service.settings import Settings
-
     app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40, environment="test"))
     for path, item in app.openapi()["paths"].items():
         for method, operation in item.items():
@@ -216,8 +216,6 @@ def test_migrations_run_up_and_down_and_match_the_models(tmp_path, db_url):
 def test_importing_the_models_registers_every_table():
     """Alembic's env.py imports ``service.models`` alone: every table of every module in the
     package must be on ``Base.metadata`` from that one import, or autogenerate would not see it."""
-    import service.models
-
     for module in pkgutil.iter_modules(service.models.__path__, "service.models."):
         importlib.import_module(module.name)
     every_table = {t.name: [c.name for c in t.columns] for t in Base.metadata.sorted_tables}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time as _time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
 import pathway
-from service.models import Reading
+from service.db import build_engine
+from service.models import Patient, Reading
+from service.readings import evaluation
+from service.readings.schemas import IngestOut
 from tests.support.clock import T0
 
 
@@ -308,8 +312,6 @@ def test_reading_list_filters_and_paginates(client, world):
 
 
 def test_discharged_patients_token_stops_working(client, world, session):
-    from service.models import Patient
-
     session.get(Patient, world.patients["pat_A1"]).status = "discharged"
     session.commit()
     assert post_me(client, world, weight()).status_code == 401
@@ -357,8 +359,6 @@ def test_the_answer_is_what_was_stored(client, world):
 def test_findings_are_those_of_the_whole_history(client, world, clock):
     # Ingest loads only what the rules read (pathway.history_lookback); what it finds must be
     # what the pathway finds given every stored reading.
-    from service.models import Patient
-    from service.readings import evaluation
 
     days = 58
     history = []
@@ -466,8 +466,6 @@ def test_the_ingest_answer_is_what_the_ingest_model_would_serialise(client, worl
     """Ingest serialises its answer's plain values without building IngestOut: the bytes are
     the ones the model gives for them (field order, float and time formats, units, nulls,
     findings and advice, re-sent readings), for every reading type, single or in a batch."""
-    from service.readings.schemas import IngestOut
-
     answers = {
         "breathlessness": "worse",
         "orthopnoea": True,
@@ -524,13 +522,6 @@ def test_a_post_waiting_for_the_patients_lock_is_judged_with_what_the_holder_com
     function locking then reading in one round trip measured no faster.) Here a borderline SpO2
     (93 %) committed by the lock's holder is what makes the waiting post's 94 % a confirmed
     amber finding; judged without it, 94 % alone is only a request to re-measure."""
-    import time as _time
-
-    from sqlalchemy import insert, text
-
-    from service.db import build_engine
-    from service.models import Patient
-
     patient = world.patients["pat_A1"]
     remeasure = {"id": rid(), "type": "spo2", "taken_at": at(5 / 60), "value": 94}
     engine = build_engine(db_url)  # the app's own pool is the post's

@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import re
+
+from fastapi.routing import iter_route_contexts
+from starlette.routing import compile_path
+
+from service.app import ROUTERS
+
 
 def test_health(client):
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -11,13 +18,6 @@ def test_no_two_routers_answer_the_same_request():
     """service.app.ROUTERS puts the busiest router first: safe only while no request could be
     answered by routes of two routers, so that their order never decides which one answers.
     (Within a router the order is its own: the FHIR catch-all comes after the FHIR routes.)"""
-    import re
-
-    from fastapi.routing import iter_route_contexts
-    from starlette.routing import compile_path
-
-    from service.app import ROUTERS
-
     routes = [
         (index, route.path, compile_path(route.path)[0], set(route.methods or ()) - {"HEAD"})
         for index, router in enumerate(ROUTERS)

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.identity.security import verify_password
+from service.identity.security import issue_access_token, token_settings, verify_password
 from service.models import Site, Team, User, Webhook
 from tests.support.admin import admin_changes, refused_without_the_session_token
 from tests.support.clock import T0
@@ -260,8 +260,6 @@ def test_the_api_resets_a_password_with_the_same_scope(client, world, site_admin
 
 
 def _site_admin_token(world) -> str:
-    from service.identity.security import issue_access_token, token_settings
-
     return issue_access_token(
         token_settings(world.settings), world.users["site_admin_A"], "site_admin", world.clock()
     )
@@ -313,15 +311,21 @@ def test_an_admin_creates_a_site_and_a_team_in_it(client, world):
     site_page = client.get(made.headers["location"])
     assert site_page.status_code == 200 and "Derbyshire" in site_page.text
     site_id = made.headers["location"].split("/")[4].split("?")[0]
-    team = client.post(
-        f"/ui/admin/sites/{site_id}/teams",
-        data={
-            "csrf_token": csrf_of(site_page.text),
-            "team_name": "Derby HF nurses",
-            "team_escalation_contact": "01332 000000",
-        },
-        follow_redirects=False,
-    )
+
+    def add_team(name: str, contact: str):
+        data = {"team_name": name, "team_escalation_contact": contact}
+        return client.post(
+            f"/ui/admin/sites/{site_id}/teams",
+            data={"csrf_token": csrf_of(site_page.text), **data},
+            follow_redirects=False,
+        )
+
+    # The site page's new-team fields are named team_*: the team form's own sentences still apply.
+    refused = add_team("", "ring the ward")
+    assert refused.status_code == 422
+    assert "Enter the team&#39;s name, up to 200 characters." in refused.text
+    assert "Enter a UK telephone number (01332 000000) or an https:// address" in refused.text
+    team = add_team("Derby HF nurses", "01332 000000")
     assert team.status_code == 303 and "msg=team_created" in team.headers["location"]
     row = read(world, lambda s: s.scalar(select(Team).where(Team.name == "Derby HF nurses")))
     assert row is not None and str(row.site_id) == site_id

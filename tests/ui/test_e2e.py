@@ -27,7 +27,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.e2e
 
@@ -98,8 +100,6 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
 def _pick_people(db_url: str) -> tuple[str, str, str, str]:
     """A clinician whose team has an open red alert, that alert and patient, and a clinician
     of another team."""
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(db_url)
     with engine.connect() as conn:
         row = conn.execute(
@@ -131,8 +131,6 @@ def _pick_people(db_url: str) -> tuple[str, str, str, str]:
 
 
 def _site_count(db_url: str) -> int:
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(db_url)
     with engine.connect() as conn:
         count = conn.execute(text("SELECT count(*) FROM sites")).scalar_one()
@@ -217,7 +215,8 @@ def _login(page: Any, demo: Demo, username: str) -> None:
 
 
 def _axe(page: Any, name: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
+    # axe imports playwright, which this module may be skipped without (importorskip above).
+    from axe_playwright_python.sync_playwright import Axe  # noqa: PLC0415
 
     results = Axe().run(page, options=AXE_OPTIONS)
     bad = [
@@ -704,8 +703,6 @@ def test_webhook_pages_at_desktop_and_phone_width(browser: Any, demo: Demo, widt
 def _raise_red_alert(demo: Demo) -> None:
     """A red alert for the clinician's patient, through the API as a clinic reading: the first
     test resolves the demo's, and this one needs a row whatever ran before it."""
-    import httpx
-
     with httpx.Client(base_url=demo.base, timeout=10) as http:
         signed = http.post(
             "/api/v1/auth/token", data={"username": demo.clinician, "password": PASSWORD}

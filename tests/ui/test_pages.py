@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.models import AuditEvent, User
-from service.ui import charts
+from service.models import AuditEvent, Reading, User
+from service.ui import charts, patient_charts
 from service.ui.session import COOKIE_NAME
 from tests.support.clock import T0
 from tests.support.factories import NHS_NUMBERS, PASSWORD
@@ -521,9 +521,6 @@ def test_chart_breaks_lines_at_gaps_and_ticks_are_round():
 
 
 def test_patient_chart_builder_uses_target_line_and_alert_markers():
-    from service.models import Reading
-    from service.ui import patient_charts
-
     readings = [
         Reading(
             patient_id=uuid.uuid4(),

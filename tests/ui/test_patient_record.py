@@ -12,7 +12,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.models import AuditEvent, KccqScore, MedicationChange, PatientEvent, SettingChange
+from service.alerting.schemas import AlertDetailOut
+from service.alerting.schemas import AlertFindingOut as FindingOut
+from service.models import (
+    AuditEvent,
+    KccqScore,
+    MedicationChange,
+    PatientEvent,
+    Reading,
+    SettingChange,
+)
+from service.ui.patient_charts import alert_marks
 from tests.support.clock import T0
 from tests.support.signin import csrf_of, signed_in
 from tests.support.world import patient_row, read
@@ -291,11 +301,6 @@ def test_charts_draw_each_line_on_its_series_and_mark_the_alert_readings(client,
 
 
 def test_alert_marks_sit_on_the_readings_that_raised_and_raised_again():
-    from service.alerting.schemas import AlertDetailOut
-    from service.alerting.schemas import AlertFindingOut as FindingOut
-    from service.models import Reading
-    from service.ui.patient_charts import alert_marks
-
     def weight(days_ago: int) -> Reading:
         return Reading(id=uuid.uuid4(), type="weight", taken_at=T0 - timedelta(days=days_ago))
 
