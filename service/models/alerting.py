@@ -49,7 +49,9 @@ class Alert(Base):
             unique=True,
             where="episode_key IS NOT NULL",
         ),
-        # The queue: a team's unresolved alerts, red first, then oldest.
+        # The queue: a team's unresolved alerts, red first, then oldest. The queue's totals
+        # (red, amber, overdue over the whole filter) read status, due time and assignee from the
+        # index itself: counting a team's 600 unresolved alerts visited 600 table rows (3.4 ms).
         partial_index(
             "ix_alerts_queue",
             "team_id",
@@ -57,6 +59,7 @@ class Alert(Base):
             "raised_at",
             "id",
             where="status <> 'resolved'",
+            include=("status", "due_at", "assignee_id"),
         ),
         # The same order over every alert, for the resolved history (status=resolved), which the
         # partial index above cannot serve.

@@ -40,11 +40,21 @@ def serial_pk() -> MappedColumn[int]:
     )
 
 
-def partial_index(name: str, *columns: Any, where: str, unique: bool = False) -> Index:
+def partial_index(
+    name: str, *columns: Any, where: str, unique: bool = False, include: tuple[str, ...] = ()
+) -> Index:
     """An index over only the rows where ``where`` holds, on both databases: each takes the
-    condition as an option of its own dialect, and without it would index every row."""
+    condition as an option of its own dialect, and without it would index every row.
+    ``include``: columns PostgreSQL keeps in the index beside the keys, so a query reading only
+    them never visits the table (SQLite has no such option)."""
+    options: dict[str, Any] = {"postgresql_include": list(include)} if include else {}
     return Index(
-        name, *columns, unique=unique, sqlite_where=text(where), postgresql_where=text(where)
+        name,
+        *columns,
+        unique=unique,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+        **options,
     )
 
 
