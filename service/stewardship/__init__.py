@@ -1,0 +1,2 @@
+"""Stewardship: value frameworks (Triple Aim outcomes, resources, costs), their monthly
+dashboards, and STAR interventions with what-if scenarios."""
