@@ -26,6 +26,19 @@ DOMAIN_TITLES: dict[Domain, str] = {
 DIRECTIONS: tuple[Direction, ...] = ("higher", "lower")
 COHORTS = ("new_diagnosis", "post_discharge", "medication_optimisation", "palliative")
 
+# Outcomes may name a report metric (``GET /api/v1/reports/metrics``) or one of these, which a
+# dashboard derives from report metrics, the unit costs in force and the framework's resources.
+RESOURCE_METRICS: dict[str, str] = {
+    "bed_day_cost_gbp": "Cost of bed days (bed days x bed-day cost), GBP",
+    "admission_cost_gbp": "Cost of heart-failure emergency admissions, GBP",
+    "ae_cost_gbp": "Cost of A&E attendances, GBP",
+    "nurse_hours": "Team hours recorded on alerts and contacts",
+    "nurse_cost_gbp": "Cost of the team hours recorded, GBP",
+    "kit_cost_gbp": "Cost of monitoring kit for the patient-months monitored, GBP",
+    "cost_per_patient_month_gbp": "Team time and kit per patient-month monitored, GBP",
+    "caseload_per_wte": "Patients on the pathway per whole-time equivalent of the team",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class OutcomeSpec:
