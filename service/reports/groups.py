@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Uuid, bindparam, case
+from sqlalchemy import Date, String, Uuid, bindparam, case, cast, literal
 
 from service.models import Patient, Team
 from service.reports.period import Period
@@ -38,11 +38,41 @@ class Grouping:
     by: str
     site_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
+    # For ``by=IN_SITES``: the sites whose patients make the group "in" (the others are "out").
+    site_ids: tuple[uuid.UUID, ...] = ()
 
     @property
     def needs_team(self) -> bool:
         """Whether the key or the scope reads the patient's team row."""
-        return self.by == "site" or self.site_id is not None
+        return (
+            self.by in ("site", IN_SITES)
+            or self.by.startswith(SITE_AND)
+            or self.site_id is not None
+        )
+
+
+# Patients of a set of sites against the rest: a median over several sites (a value framework's
+# scope) is the median of their patients, not something made of the sites' own medians.
+IN_SITES = "in_sites"
+
+
+# A key of a site and an equity group in one statement (``site_and("sex")``): the groups of every
+# site at once, for a value framework that judges inequalities over several sites.
+SITE_AND = "site+"
+KEY_SEPARATOR = "|"
+
+
+def site_and(dimension: str) -> str:
+    if dimension not in EQUITY_DIMENSIONS:
+        raise ValueError(f"unknown equity dimension {dimension}")
+    return SITE_AND + dimension
+
+
+def split_site_key(key: str) -> tuple[uuid.UUID, str]:
+    """The site and group of a ``site_and`` key. Each database writes a uuid as text its own way
+    (hyphens or not); ``uuid.UUID`` reads both."""
+    site, _, group = key.partition(KEY_SEPARATOR)
+    return uuid.UUID(site), group
 
 
 def _years_before(day: date, years: int) -> date:
@@ -77,6 +107,12 @@ def group_key(by: str, period: Period) -> Any:
         return case(*bands, else_=OLDEST_BAND)
     if by == "sex":
         return Patient.sex
+    if by == IN_SITES:
+        chosen = Team.site_id.in_(bindparam("in_site_ids", expanding=True, type_=Uuid))
+        return case((chosen, "in"), else_="out")
+    if by.startswith(SITE_AND):
+        group = group_key(by.removeprefix(SITE_AND), period)
+        return cast(Team.site_id, String) + literal(KEY_SEPARATOR, String) + group
     raise ValueError(f"unknown grouping {by}")
 
 
@@ -87,6 +123,8 @@ def group_params(period: Period, grouping: Grouping) -> dict[str, Any]:
     }
     if grouping.site_id is not None:
         values["scope_site_id"] = grouping.site_id
+    if grouping.by == IN_SITES:
+        values["in_site_ids"] = list(grouping.site_ids)
     if grouping.team_id is not None:
         values["scope_team_id"] = grouping.team_id
     return values
