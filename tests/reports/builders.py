@@ -260,11 +260,11 @@ def run(
     metric_id: str,
     month: str = "2026-10",
     by: str = "site",
-    **kw: uuid.UUID | None,
+    site_id: uuid.UUID | None = None,
+    team_id: uuid.UUID | None = None,
 ) -> Grouped:
-    return compute(
-        session, REGISTRY[metric_id], Period.for_month(month, as_of=AS_OF), Grouping(by, **kw)
-    )
+    grouping = Grouping(by, site_id=site_id, team_id=team_id)
+    return compute(session, REGISTRY[metric_id], Period.for_month(month, as_of=AS_OF), grouping)
 
 
 _OUT_OF_HOURS = (

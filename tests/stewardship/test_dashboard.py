@@ -22,8 +22,9 @@ import pytest
 
 from service.reports.figures import FigureStore
 from service.stewardship import dashboard
-from service.stewardship.costs import COST_KEYS, CostInForce, in_force
+from service.stewardship.costs import COST_KEYS, in_force
 from service.stewardship.dashboard import FrameworkVersion
+from service.stewardship.resources import UnitCosts
 from service.stewardship.spec import FrameworkSpec, OutcomeSpec, Population, Resources
 from tests.reports.builders import Data
 
@@ -58,10 +59,10 @@ def data(session):
     return data
 
 
-def costs(data: Data) -> dict[uuid.UUID, dict[str, CostInForce]]:
+def costs(data: Data) -> UnitCosts:
     out = {site: in_force({}) for site in data.sites.values()}
     out[data.sites["A"]] = in_force({"bed_day_gbp": (400.0, "Site A finance, 2026/27")})
-    return out  # type: ignore[return-value]
+    return out
 
 
 def framework(site_ids: tuple[uuid.UUID, ...]) -> FrameworkVersion:
@@ -135,7 +136,7 @@ def test_a_site_hidden_with_its_own_price_hides_the_cost(session, data):
     prices = costs(data)
     prices[data.sites["C"]] = in_force({"bed_day_gbp": (500.0, "")})
     prices[data.sites["B"]] = in_force({"bed_day_gbp": (390.0, "")})
-    board = dashboard.build(store, framework(()), MONTH, prices)  # type: ignore[arg-type]
+    board = dashboard.build(store, framework(()), MONTH, prices)
     # Only C is hidden, so its share (65 - 60) is known and priced at its own 500.
     assert board["resources"]["bed_day_cost_gbp"] == 30 * 400 + 30 * 390 + 5 * 500
 
