@@ -16,6 +16,7 @@ Site A prices a bed day at GBP 400 (its own figure), the others at the national 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -167,3 +168,23 @@ def test_meta_names_version_costs_and_rules(session, data):
         "overridden": True,
     }
     assert board["disclosure"]["applied"] is True
+
+
+def test_a_median_over_two_sites_is_the_median_of_their_patients(session, data):
+    # 8 patients at A on the pathway 31..38 days, 8 at B 49..56 days, all discharged in October:
+    # the sites' medians are 34.5 and 52.5, the two sites' median is (38 + 49) / 2, not the
+    # median of the two medians' mean.
+    for i in range(8):
+        data.patient("A-team", "2026-09-01", f"2026-10-{2 + i:02d}", "stable_optimised")
+        data.patient("B-team", "2026-09-01", f"2026-10-{20 + i:02d}", "stable_optimised")
+    data.done()
+    spec = framework((data.sites["A"], data.sites["B"])).spec
+    outcome = OutcomeSpec("quality", "days_on_pathway_median", 40.0, "lower")
+    two = FrameworkVersion(uuid.uuid4(), 1, NOW, replace(spec, outcomes=(outcome,)))
+    store = FigureStore(session, NOW)
+    board = dashboard.build(store, two, MONTH, costs(data))
+    (median,) = board["outcomes"]
+    assert median["value"] == 43.5 and median["status"] == "not_met"
+    site_cells = store.by_site([MONTH])[MONTH]["days_on_pathway_median"].sites
+    assert site_cells[data.sites["A"]].value == 34.5
+    assert site_cells[data.sites["B"]].value == 52.5
