@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 
 from service.models import Site
 from service.reports.build import DEFAULT_TREND_MONTHS, site_report
@@ -95,8 +96,13 @@ def _csv_row(month: str, scope: str, code: str, group: str, metric: Metric, cell
 
 
 def to_csv(rows: list[CsvRow]) -> str:
+    return write_csv(CSV_FIELDS, rows)
+
+
+def write_csv(fields: Sequence[str], rows: Iterable[Mapping[str, object]]) -> str:
+    """Rows as CSV, every cell safe to open in a spreadsheet."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         # Spreadsheet formula injection: no cell may start with = + - @ unless it is a number.
