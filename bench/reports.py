@@ -401,12 +401,6 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
     return min(times), times
 
 
-@click.command()
-@click.option("--database-url", default=DEFAULT_URL, show_default=True)
-@click.option("--month", default="2026-10", show_default=True)
-@click.option("--reload", is_flag=True, help="Rebuild the data even if it is there.")
-@click.option("--runs", default=5, show_default=True)
-@click.option("--resnapshot", is_flag=True, help="Recompute the earlier months' snapshots.")
 def framework_dashboard(sessions: Any, month: str) -> object:
     """A network framework with outcomes in all four domains, as the demo's, built as a lead
     opens it: the figures store, the unit costs in force, the before-and-after comparison."""
@@ -434,6 +428,12 @@ def framework_dashboard(sessions: Any, month: str) -> object:
         return dashboard.build(store, framework, month, costs)
 
 
+@click.command()
+@click.option("--database-url", default=DEFAULT_URL, show_default=True)
+@click.option("--month", default="2026-10", show_default=True)
+@click.option("--reload", is_flag=True, help="Rebuild the data even if it is there.")
+@click.option("--runs", default=5, show_default=True)
+@click.option("--resnapshot", is_flag=True, help="Recompute the earlier months' snapshots.")
 def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: bool) -> None:
     if make_url(normalise_url(database_url)).get_backend_name() != "postgresql":
         raise click.ClickException("the benchmark runs on PostgreSQL")

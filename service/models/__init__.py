@@ -20,7 +20,7 @@ from service.models.jobs import JobRun
 from service.models.org import Site, Team, User, UserTeam
 from service.models.patients import KccqScore, MedicationChange, Patient, PatientEvent
 from service.models.readings import Reading
-from service.models.reports import ReportSnapshot
+from service.models.reports import EquitySnapshot, ReportSnapshot
 
 __all__ = [
     "Alert",
@@ -30,6 +30,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "DeviceToken",
+    "EquitySnapshot",
     "JobRun",
     "KccqScore",
     "LoginAttempt",

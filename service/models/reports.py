@@ -35,3 +35,33 @@ class ReportSnapshot(Base):
     # How many people (or alerts, admissions) the figure rests on: medians of 1-7 are suppressed.
     n: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EquitySnapshot(Base):
+    """A closed month's figures for each site's equity groups, frozen with the site figures.
+
+    The equity splits and the value frameworks' inequality outcomes read a year of these; live,
+    each month would be a statement over the month's readings."""
+
+    __tablename__ = "report_equity_snapshots"
+    __table_args__ = (
+        UniqueConstraint(
+            "month",
+            "dimension",
+            "site_id",
+            "grp",
+            "metric_id",
+            name="uq_report_equity_snapshots_cell",
+        ),
+    )
+    id: Mapped[int] = serial_pk()
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    dimension: Mapped[str] = mapped_column(String(16))
+    site_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    grp: Mapped[str] = mapped_column(String(32))
+    metric_id: Mapped[str] = mapped_column(String(64))
+    numerator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    denominator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)

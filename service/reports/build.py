@@ -23,10 +23,10 @@ from service.reports import disclosure
 from service.reports.disclosure import Cell, ShownValue
 from service.reports.figures import Figures, FigureStore, disclose_breakdowns, teams
 from service.reports.funnel import funnel_limits
-from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER, Grouping
+from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER
 from service.reports.metrics import REGISTRY, Metric
 from service.reports.period import check_month, last_months
-from service.reports.runner import EMPTY, MetricValue, compute_all
+from service.reports.runner import EMPTY, Grouped, MetricValue
 from service.reports.shapes import (
     CellJson,
     DisclosureMeta,
@@ -275,12 +275,15 @@ def site_report(
 
 
 def equity_report(store: FigureStore, site: Site, month: str, by: str) -> EquityReport:
-    """A site's metrics by equity group (always live: snapshots hold sites and teams only)."""
+    """A site's metrics by equity group, from the month-end snapshot where it is frozen."""
     if by not in EQUITY_DIMENSIONS:
         raise ValueError(f"by must be one of {', '.join(EQUITY_DIMENSIONS)}")
-    session, now = store.session, store.now
+    now = store.now
     period = check_month(month, now)
-    results = compute_all(session, period, Grouping(by, site_id=site.id))
+    store.equity(month, by, *REGISTRY)  # every metric's groups in one pass
+    results = {
+        mid: Grouped(store.equity(month, by, mid).get(site.id, {}), EMPTY) for mid in REGISTRY
+    }
     order = GROUP_ORDER[by]
     site_cells = store.by_site([month])[month]
     # Groups are protected under the site's published cell, like teams: the same rules make

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import ReportSnapshot, Site, Team
+from service.models import EquitySnapshot, ReportSnapshot, Site, Team
 from service.reports import disclosure
 from service.reports.disclosure import Cell, RawCell
-from service.reports.groups import Grouping
+from service.reports.groups import Grouping, site_and, split_site_key
 from service.reports.metrics import REGISTRY
 from service.reports.period import check_month
 from service.reports.runner import EMPTY, Grouped, MetricValue, compute_all
@@ -109,6 +109,61 @@ def teams(session: Session, site_id: uuid.UUID | None = None) -> list[Team]:
     return list(session.scalars(query).all())
 
 
+# --- equity groups: each site's groups of one split, frozen where snapshotted ----------------
+
+SiteGroups = dict[uuid.UUID, dict[str, MetricValue]]
+
+
+def equity_figures(
+    session: Session, month: str, now: datetime, dimension: str, metric_ids: list[str]
+) -> dict[str, SiteGroups]:
+    """Each metric's groups of ``dimension`` at every site in ``month``, unsuppressed."""
+    out: dict[str, SiteGroups] = {mid: {} for mid in metric_ids}
+    frozen = EquitySnapshot.__table__
+    rows = session.execute(
+        select(
+            frozen.c.metric_id,
+            frozen.c.site_id,
+            frozen.c.grp,
+            frozen.c.numerator,
+            frozen.c.denominator,
+            frozen.c.value,
+            frozen.c.n,
+        ).where(
+            frozen.c.month == month,
+            frozen.c.dimension == dimension,
+            frozen.c.metric_id.in_(metric_ids),
+        )
+    ).all()
+    snapshotted = session.execute(
+        select(ReportSnapshot.id).where(ReportSnapshot.month == month).limit(1)
+    ).first()
+    if rows or (snapshotted is not None and _equity_frozen(session, month)):
+        for metric_id, site_id, group, numerator, denominator, value, n in rows:
+            out[metric_id].setdefault(site_id, {})[group] = MetricValue(
+                numerator, denominator, value, n
+            )
+        return out
+    period = check_month(month, now)
+    computed = compute_all(session, period, Grouping(site_and(dimension)), metric_ids)
+    for metric_id, grouped in computed.items():
+        for key, figure in grouped.groups.items():
+            site_id, group = split_site_key(str(key))
+            out[metric_id].setdefault(site_id, {})[group] = figure
+    return out
+
+
+def _equity_frozen(session: Session, month: str) -> bool:
+    """Whether the month's snapshot froze equity groups too (months frozen before they were
+    are computed live, so an empty split is never mistaken for a frozen one)."""
+    return (
+        session.execute(
+            select(EquitySnapshot.id).where(EquitySnapshot.month == month).limit(1)
+        ).first()
+        is not None
+    )
+
+
 class FigureStore:
     """Figures read and disclosed in this request or pack run, so a month is worked out once.
 
@@ -123,6 +178,7 @@ class FigureStore:
         self._sites: list[Site] | None = None
         self._by_site: dict[str, dict[str, SiteCells]] = {}
         self._by_team: dict[str, dict[str, dict[uuid.UUID, Cell]]] = {}
+        self._equity: dict[tuple[str, str, str], SiteGroups] = {}
 
     def get(self, months: list[str], by: str = "site") -> dict[str, Figures]:
         missing = [m for m in months if (m, by) not in self._cache]
@@ -130,6 +186,16 @@ class FigureStore:
             for month, figs in figures(self.session, missing, self.now, by).items():
                 self._cache[(month, by)] = figs
         return {m: self._cache[(m, by)] for m in months}
+
+    def equity(self, month: str, dimension: str, *metric_ids: str) -> SiteGroups:
+        """The groups of ``dimension`` at each site for one metric (the first named); naming
+        more reads them in the same pass, for the callers that want several."""
+        wanted = [m for m in metric_ids if (month, dimension, m) not in self._equity]
+        if wanted:
+            found = equity_figures(self.session, month, self.now, dimension, wanted)
+            for metric_id, groups in found.items():
+                self._equity[(month, dimension, metric_id)] = groups
+        return self._equity[(month, dimension, metric_ids[0])]
 
     def sites(self) -> list[Site]:
         if self._sites is None:

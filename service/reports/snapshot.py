@@ -14,14 +14,15 @@ from typing import TypedDict
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from service.models import ReportSnapshot
-from service.reports.groups import Grouping
+from service.models import EquitySnapshot, ReportSnapshot
+from service.reports.groups import EQUITY_DIMENSIONS, Grouping, site_and, split_site_key
 from service.reports.period import Period, as_of_date
 from service.reports.runner import MetricValue, compute_all
 
 
 def snapshot_month(session: Session, month: str, now: datetime) -> int:
-    """Compute ``month`` by site, team and network and store it; the number of rows written.
+    """Compute ``month`` by site, team and network, and each site's equity groups, and store
+    them; the number of rows written.
 
     Refuses a month that has not ended in London yet: a partial month is not a month-end figure.
     Does not commit: the caller's unit of work does.
@@ -40,10 +41,41 @@ def snapshot_month(session: Session, month: str, now: datetime) -> int:
     for metric_id, grouped in by_team.items():
         for team_id, value in grouped.groups.items():
             rows.append(_row(month, "team", team_id, metric_id, value, now))
+    equity_rows = _equity_rows(session, period, month, now)
     session.execute(delete(ReportSnapshot).where(ReportSnapshot.month == month))
+    session.execute(delete(EquitySnapshot).where(EquitySnapshot.month == month))
     if rows:
         session.execute(insert(ReportSnapshot), rows)
-    return len(rows)
+    if equity_rows:
+        session.execute(insert(EquitySnapshot), equity_rows)
+    return len(rows) + len(equity_rows)
+
+
+def _equity_rows(
+    session: Session, period: Period, month: str, now: datetime
+) -> list[dict[str, object]]:
+    """Every site's equity groups of every metric, one statement per equity dimension."""
+    rows: list[dict[str, object]] = []
+    for dimension in EQUITY_DIMENSIONS:
+        computed = compute_all(session, period, Grouping(site_and(dimension)))
+        for metric_id, grouped in computed.items():
+            for key, value in grouped.groups.items():
+                site_id, group = split_site_key(str(key))
+                rows.append(
+                    {
+                        "month": month,
+                        "dimension": dimension,
+                        "site_id": site_id,
+                        "grp": group,
+                        "metric_id": metric_id,
+                        "numerator": value.numerator,
+                        "denominator": value.denominator,
+                        "value": value.value,
+                        "n": value.n,
+                        "computed_at": now,
+                    }
+                )
+    return rows
 
 
 class SnapshotRow(TypedDict):

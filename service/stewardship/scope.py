@@ -27,13 +27,7 @@ from service.models import Site
 from service.reports import disclosure
 from service.reports.disclosure import SUPPRESSED, WITHHELD, Cell, Request, Shown
 from service.reports.figures import FigureStore, raw
-from service.reports.groups import (
-    GROUP_ORDER,
-    IN_SITES,
-    Grouping,
-    site_and,
-    split_site_key,
-)
+from service.reports.groups import GROUP_ORDER, IN_SITES, Grouping
 from service.reports.metrics import REGISTRY, Metric
 from service.reports.period import check_month
 from service.reports.runner import EMPTY, compute
@@ -111,19 +105,13 @@ def equity_groups(
     """The metric's equity groups over the scope: each site's groups protected under its
     published cell (as ``build.equity_report`` does), then added up across the scope's sites.
     Medians and percentiles cannot be added up, so over several sites they are not published."""
-    period = check_month(month, store.now)
     order = GROUP_ORDER[by]
-    grouped = compute(store.session, metric, period, Grouping(site_and(by)))
-    by_site: dict[uuid.UUID, dict[str, object]] = {s: {} for s in scope.site_ids}
-    for key, value in grouped.groups.items():
-        site_id, group = split_site_key(str(key))
-        if site_id in by_site:
-            by_site[site_id][group] = value
+    by_site = store.equity(month, by, metric.id)
     site_cells = store.by_site([month])[month][metric.id]
     requests = [
         Request(
             metric.kind,
-            tuple(raw(by_site[s].get(g, EMPTY)) for g in order),  # type: ignore[arg-type]
+            tuple(raw(by_site.get(s, {}).get(g, EMPTY)) for g in order),
             raw(store.get([month])[month].by_metric[metric.id].groups.get(s, EMPTY)),
             parent=site_cells.sites[s],
         )
