@@ -8,6 +8,7 @@ Sources (nhs-r-community/NHSRplotthedots, read through the stored repositories):
   upl 3.29, 20 common-cause points) and of its two halves as facets (0.0746 / -2.60 / 2.75 and
   0.209 / -3.28 / 3.70), printed to three significant figures.
 - ``tests/testthat/test-ptd_calculate_point_type.R``: the rule helpers on small vectors.
+- nhs-pycom/nhspy-plotthedots, the Python port: its NHS England SPC tool example.
 """
 
 from __future__ import annotations
@@ -179,3 +180,18 @@ def test_the_reference_two_of_three(near: list[int], expected: list[int]) -> Non
     flags: list[bool | None] = [bool(v) for v in near]
     relative: list[int | None] = [1] * len(near)
     assert _two_of_three(flags, relative) == [bool(v) for v in expected]
+
+
+def test_the_nhs_england_spc_tool_demo_as_nhspy_plotthedots_reproduces_it() -> None:
+    # nhs-pycom/nhspy-plotthedots, tests/unittests/test_pandas_spc_x_calc.py: the example of
+    # NHS England's SPC tool (values read from its demonstration video, 10 subtracted): mean
+    # 76.67, limits about 57 and 96, the 54 alone beyond them. By hand: sum 1150 / 15 = 76.667;
+    # moving ranges sum 103 over 14 = 7.357 (23 < 3.267 x 7.357 = 24.04: none screened).
+    values = [89.0, 86, 75, 77, 81, 74, 72, 78, 76, 82, 77, 54, 66, 77, 86]
+    chart = xmr(values, target=None, improvement="increase")
+    assert chart.mean == pytest.approx(76.67, abs=0.005)
+    assert chart.mean_moving_range == pytest.approx(103 / 14)
+    assert (round(chart.lower or 0), round(chart.upper or 0)) == (57, 96)
+    assert [p.index for p in chart.points if p.rules] == [11]
+    assert chart.points[11].point_type == "special_cause_concern"
+    assert chart.variation_icon == "common_cause"
