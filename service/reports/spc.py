@@ -451,7 +451,8 @@ def p_chart(
     limits p-bar +- 3 sigma_i (x sigma_z on the p'-chart), clipped to [0, 1]. ``laney=None``
     chooses: the p'-chart when sigma_z > 1 (over-dispersed), else the p-chart, because with large
     denominators the binomial limits are too narrow and flag most months (Laney 2002).
-    A point with a missing numerator or a denominator of 0 is a gap.
+    A point with a missing numerator or a denominator of 0 is a gap. ValueError for a numerator
+    outside 0..denominator, or ``laney=True`` with no two consecutive points to estimate sigma_z.
     """
     _check_options(run_length, trend_length, baseline)
     if len(numerators) != len(denominators):

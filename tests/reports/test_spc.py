@@ -138,6 +138,16 @@ def test_a_trend_of_six() -> None:
     }
 
 
+def test_a_peak_between_two_trends_takes_the_direction_of_the_one_after() -> None:
+    # 7..12 rises, 12..7 falls; the 12 is in both. The reference labels a trend point by its
+    # step to the right when the next point is in a trend too: the peak reads "Decreasing".
+    values = [*ALTERNATING, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 11.0, 10.0, 9.0, 8.0, 7.0]
+    chart = xmr(values, target=None, improvement="increase")
+    sides = {i: side for i, (rules, _, side) in _flagged(chart).items() if rules == ("trend",)}
+    assert sides == {**dict.fromkeys(range(10, 15), "high"), **dict.fromkeys(range(15, 21), "low")}
+    assert chart.variation_icon == "concern_low"
+
+
 def test_a_tie_breaks_a_trend() -> None:
     values = [*ALTERNATING, 7.0, 8.0, 9.0, 9.0, 11.0, 12.0, 8.0, 12.0, 8.0, 12.0]
     assert _flagged(xmr(values, target=None, improvement="increase")) == {}
@@ -283,6 +293,8 @@ def test_a_p_chart_with_gaps_and_rules() -> None:
     ]
     with pytest.raises(ValueError):
         p_chart([5], [4], improvement="increase")
+    with pytest.raises(ValueError):  # no two consecutive points to estimate sigma_z from
+        p_chart([5, None, 5], [10, 10, 10], improvement="increase", laney=True)
 
 
 def test_a_p_chart_target_gives_assurance() -> None:
