@@ -423,7 +423,7 @@ def framework_dashboard(sessions: Any, month: str) -> object:
     )
     framework = FrameworkVersion(uuid.uuid4(), 1, NOW, spec)
     with sessions() as session:
-        store = FigureStore(session, NOW)
+        store = FigureStore(session, NOW, dashboard.metrics_needed(spec))
         costs = {site.id: in_force({}) for site in store.sites()}
         return dashboard.build(store, framework, month, costs)
 

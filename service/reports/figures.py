@@ -8,6 +8,7 @@ nothing derived from a suppressed figure is ever published.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,9 +85,14 @@ def _from_snapshot(month: str, rows: list[Any], scope: str) -> Figures:
 
 
 def figures(
-    session: Session, months: list[str], now: datetime, by: str = "site"
+    session: Session,
+    months: list[str],
+    now: datetime,
+    by: str = "site",
+    metric_ids: list[str] | None = None,
 ) -> dict[str, Figures]:
-    """Figures per month by site or team (total: the network), frozen where snapshotted."""
+    """Figures per month by site or team (total: the network), frozen where snapshotted; a
+    live month computes only ``metric_ids`` when named."""
     snapshots = _snapshot_rows(session, months, by)
     out: dict[str, Figures] = {}
     for month in months:
@@ -94,7 +100,8 @@ def figures(
             out[month] = _from_snapshot(month, snapshots[month], by)
         else:
             period = check_month(month, now)
-            out[month] = Figures(month, "live", compute_all(session, period, Grouping(by)))
+            computed = compute_all(session, period, Grouping(by), metric_ids)
+            out[month] = Figures(month, "live", computed)
     return out
 
 
@@ -171,9 +178,17 @@ class FigureStore:
     same figure is shown the same way wherever it is released (see ``disclosure``).
     """
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(
+        self, session: Session, now: datetime, metric_ids: Iterable[str] | None = None
+    ) -> None:
+        """``metric_ids``: only these metrics (a value framework's), for a caller that shows
+        nothing else. Each metric is disclosed on its own, so its cells are the same as in a
+        store of every metric."""
         self.session = session
         self.now = now
+        self.metric_ids = (
+            None if metric_ids is None else [m for m in REGISTRY if m in set(metric_ids)]
+        )
         self._cache: dict[tuple[str, str], Figures] = {}
         self._sites: list[Site] | None = None
         self._by_site: dict[str, dict[str, SiteCells]] = {}
@@ -183,7 +198,8 @@ class FigureStore:
     def get(self, months: list[str], by: str = "site") -> dict[str, Figures]:
         missing = [m for m in months if (m, by) not in self._cache]
         if missing:
-            for month, figs in figures(self.session, missing, self.now, by).items():
+            found = figures(self.session, missing, self.now, by, self.metric_ids)
+            for month, figs in found.items():
                 self._cache[(month, by)] = figs
         return {m: self._cache[(m, by)] for m in months}
 
@@ -208,7 +224,7 @@ class FigureStore:
         if missing:
             site_ids = [s.id for s in self.sites()]
             for month, figs in self.get(missing).items():
-                self._by_site[month] = disclose_sites(figs, site_ids)
+                self._by_site[month] = disclose_sites(figs, site_ids, self.metric_ids)
         return {m: self._by_site[m] for m in months}
 
     def by_team(self, month: str) -> dict[str, dict[uuid.UUID, Cell]]:
@@ -234,9 +250,14 @@ def raw(value: MetricValue) -> RawCell:
     return RawCell(value.numerator, value.denominator, value.value, value.n)
 
 
-def disclose_sites(figs: Figures, site_ids: list[uuid.UUID]) -> dict[str, SiteCells]:
-    """Every metric's sites against the network, audited in one programme."""
-    metrics = list(REGISTRY.values())
+def disclose_sites(
+    figs: Figures, site_ids: list[uuid.UUID], metric_ids: list[str] | None = None
+) -> dict[str, SiteCells]:
+    """Every metric's (or the named metrics') sites against the network, audited in one
+    programme."""
+    metrics = (
+        [REGISTRY[m] for m in metric_ids] if metric_ids is not None else list(REGISTRY.values())
+    )
     requests = [
         disclosure.Request(
             metric.kind,
@@ -260,7 +281,7 @@ def disclose_breakdowns(
     """Every metric's parts (teams, equity groups) under each site's published cell."""
     keys: list[tuple[str, uuid.UUID]] = []
     requests = []
-    for metric in REGISTRY.values():
+    for metric in (m for m in REGISTRY.values() if m.id in site_cells):
         for site_id, parts in parts_of.items():
             grouped = part_figures[metric.id]
             keys.append((metric.id, site_id))

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from service.models import Site
+from service.reports import spc
 from service.reports.build import disclosure_meta, metric_header
 from service.reports.disclosure import SUPPRESSED, Cell, ShownValue
 from service.reports.figures import FigureStore
@@ -25,7 +26,7 @@ from service.reports.period import check_month, last_months
 from service.reports.shapes import SiteRef
 from service.stewardship import scope as scopes
 from service.stewardship.costs import CostKey
-from service.stewardship.resources import UnitCosts, resources
+from service.stewardship.resources import ACTIVITY_METRICS, UnitCosts, resources
 from service.stewardship.scope import Scope
 from service.stewardship.shapes import (
     Dashboard,
@@ -59,6 +60,12 @@ class FrameworkVersion:
     version: int
     created_at: datetime
     spec: FrameworkSpec
+
+
+def metrics_needed(spec: FrameworkSpec) -> list[str]:
+    """The report metrics a dashboard of ``spec`` reads, for a ``FigureStore`` of just those."""
+    named = {o.metric for o in spec.outcomes} | set(ACTIVITY_METRICS.values())
+    return [m for m in REGISTRY if m in named]
 
 
 def status(value: ShownValue, target: float, direction: str) -> str:
@@ -124,7 +131,7 @@ def _outcome(
     spec_outcome: Any,
     months: dict[str, _Month],
     month: str,
-    spc: Callable[[list[ShownValue], float, str], SpcSummary | None],
+    read_spc: Callable[[list[ShownValue], float, str], SpcSummary | None],
 ) -> OutcomeJson:
     title, unit = _header(spec_outcome.metric)
     by = spec_outcome.equity_split
@@ -157,7 +164,7 @@ def _outcome(
         "direction": spec_outcome.direction,
         "status": status(current.value, spec_outcome.target, spec_outcome.direction),
         "trend": trend,
-        "spc": spc([p["value"] for p in trend], spec_outcome.target, spec_outcome.direction),
+        "spc": read_spc([p["value"] for p in trend], spec_outcome.target, spec_outcome.direction),
     }
     if by:
         out["equity_split"] = by
@@ -167,6 +174,26 @@ def _outcome(
 
 def no_spc(values: list[ShownValue], target: float, direction: str) -> SpcSummary | None:
     return None
+
+
+def xmr_summary(values: list[ShownValue], target: float, direction: str) -> SpcSummary | None:
+    """Making Data Count's reading of the months: an XmR chart of the published values (hidden
+    months are gaps), its variation icon and, against the target, its assurance icon."""
+    numbers = [
+        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values
+    ]
+    if sum(v is not None for v in numbers) < 2:
+        return None
+    improvement: spc.Improvement = "increase" if direction == "higher" else "decrease"
+    chart = spc.xmr(numbers, target=target, improvement=improvement)
+    return {
+        "variation": chart.variation_icon,
+        "assurance": chart.assurance_icon,
+        "mean": None if chart.mean is None else round(chart.mean, 2),
+        "lower": None if chart.lower is None else round(chart.lower, 2),
+        "upper": None if chart.upper is None else round(chart.upper, 2),
+        "too_few_points": chart.too_few_points,
+    }
 
 
 def _site_ref(site: Site) -> SiteRef:
@@ -228,7 +255,7 @@ def build(
     *,
     before_after: dict[str, Any] | None = None,
     scenarios: list[dict[str, Any]] | None = None,
-    spc: Callable[[list[ShownValue], float, str], SpcSummary | None] = no_spc,
+    read_spc: Callable[[list[ShownValue], float, str], SpcSummary | None] = xmr_summary,
     trend_months: int = TREND_MONTHS,
 ) -> Dashboard:
     """The dashboard of ``framework`` for ``month`` (``costs``: each scope site's unit costs)."""
@@ -240,7 +267,7 @@ def build(
     figures = {m: _Month(store, m, scope, costs, spec) for m in months}
     order = {domain: i for i, domain in enumerate(DOMAINS)}
     outcomes = [
-        _outcome(o, figures, month, spc)
+        _outcome(o, figures, month, read_spc)
         for o in sorted(spec.outcomes, key=lambda o: order[o.domain])
     ]
     return {

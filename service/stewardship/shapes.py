@@ -25,6 +25,7 @@ class SpcSummary(TypedDict):
     mean: float | None
     lower: float | None
     upper: float | None
+    too_few_points: bool
 
 
 class OutcomeJson(TypedDict):

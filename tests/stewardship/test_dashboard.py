@@ -188,3 +188,30 @@ def test_a_median_over_two_sites_is_the_median_of_their_patients(session, data):
     site_cells = store.by_site([MONTH])[MONTH]["days_on_pathway_median"].sites
     assert site_cells[data.sites["A"]].value == 34.5
     assert site_cells[data.sites["B"]].value == 52.5
+
+
+def test_a_store_of_the_framework_metrics_shows_the_same_cells(session, data):
+    version = framework((data.sites["A"], data.sites["B"]))
+    full = dashboard.build(FigureStore(session, NOW), version, MONTH, costs(data))
+    needed = dashboard.metrics_needed(version.spec)
+    assert "on_beta_blocker" in needed and "bed_days" in needed and "weight_adherence" not in needed
+    only = FigureStore(session, NOW, needed)
+    assert dashboard.build(only, version, MONTH, costs(data)) == full
+
+
+def test_outcomes_carry_their_spc_reading(session, data):
+    board = build(session, data, "A", "B")
+    caseload = next(o for o in board["outcomes"] if o["metric"] == "caseload_per_wte")
+    # 55 patients from September: ten months of 0.0, then two of 10.0. The one moving range of
+    # 10 is screened out (over 3.267 x the mean moving range of 10/11), leaving limits on the
+    # mean, 20/12: the last two months are special cause, and better, since higher is better;
+    # the target, 12, is beyond the upper limit, so it will not be met without a change.
+    assert [p["value"] for p in caseload["trend"]] == [0.0] * 10 + [10.0, 10.0]
+    assert caseload["spc"] == {
+        "variation": "improvement_high",
+        "assurance": "consistent_fail",
+        "mean": 1.67,
+        "lower": 1.67,
+        "upper": 1.67,
+        "too_few_points": False,
+    }
