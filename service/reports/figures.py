@@ -8,7 +8,7 @@ nothing derived from a suppressed figure is ever published.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -223,8 +223,9 @@ class FigureStore:
         missing = [m for m in months if m not in self._by_site]
         if missing:
             site_ids = [s.id for s in self.sites()]
-            for month, figs in self.get(missing).items():
-                self._by_site[month] = disclose_sites(figs, site_ids, self.metric_ids)
+            found = self.get(missing)
+            disclosed = disclose_months(list(found.values()), site_ids, self.metric_ids)
+            self._by_site.update(disclosed)
         return {m: self._by_site[m] for m in months}
 
     def by_team(self, month: str) -> dict[str, dict[uuid.UUID, Cell]]:
@@ -250,25 +251,31 @@ def raw(value: MetricValue) -> RawCell:
     return RawCell(value.numerator, value.denominator, value.value, value.n)
 
 
-def disclose_sites(
-    figs: Figures, site_ids: list[uuid.UUID], metric_ids: list[str] | None = None
-) -> dict[str, SiteCells]:
-    """Every metric's (or the named metrics') sites against the network, audited in one
-    programme."""
-    metrics = (
-        [REGISTRY[m] for m in metric_ids] if metric_ids is not None else list(REGISTRY.values())
-    )
+def disclose_months(
+    months: Sequence[Figures], site_ids: list[uuid.UUID], metric_ids: list[str] | None = None
+) -> dict[str, dict[str, SiteCells]]:
+    """Each month's metrics (every one, or those named) across the sites against the network.
+    Each table is protected on its own, so a month's cells are the same whichever months are
+    disclosed with it; all months share one linear programme per round."""
+    chosen = list(REGISTRY) if metric_ids is None else metric_ids
+    metrics = [REGISTRY[m] for m in chosen]
     requests = [
         disclosure.Request(
             metric.kind,
             tuple(raw(figs.by_metric[metric.id].groups.get(s, EMPTY)) for s in site_ids),
             raw(figs.by_metric[metric.id].total),
         )
+        for figs in months
         for metric in metrics
     ]
-    out = {}
-    for metric, (cells, total) in zip(metrics, disclosure.disclose_many(requests), strict=True):
-        out[metric.id] = SiteCells(dict(zip(site_ids, cells, strict=True)), total)
+    disclosed = iter(disclosure.disclose_many(requests))
+    out: dict[str, dict[str, SiteCells]] = {}
+    for figs in months:
+        cells_of: dict[str, SiteCells] = {}
+        for metric in metrics:
+            cells, total = next(disclosed)
+            cells_of[metric.id] = SiteCells(dict(zip(site_ids, cells, strict=True)), total)
+        out[figs.month] = cells_of
     return out
 
 

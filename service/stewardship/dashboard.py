@@ -111,11 +111,15 @@ class _Month:
         metric = REGISTRY[metric_id]
         return scopes.cell(self.store, metric, self.month, self.scope)
 
-    def groups(self, metric_id: str, by: str) -> dict[str, Cell]:
-        metric = REGISTRY.get(metric_id)
-        if metric is None:  # a derived resource figure has no equity split
-            return {}
-        return scopes.equity_groups(self.store, metric, self.month, self.scope, by)
+
+def _split(months: dict[str, _Month], metric_id: str, by: str) -> dict[str, dict[str, Cell]]:
+    """Each month's equity groups of a report metric over the scope (none for a resource
+    figure, which has no split)."""
+    metric = REGISTRY.get(metric_id)
+    if metric is None or not months:
+        return {}
+    first = next(iter(months.values()))
+    return scopes.equity_groups(first.store, metric, list(months), first.scope, by)
 
 
 def _header(metric_id: str) -> tuple[str, str]:
@@ -134,13 +138,14 @@ def _outcome(
     read_spc: Callable[[list[ShownValue], float, str], SpcSummary | None],
 ) -> OutcomeJson:
     title, unit = _header(spec_outcome.metric)
-    by = spec_outcome.equity_split
+    by = spec_outcome.equity_split if spec_outcome.domain == "inequalities" else None
     trend: list[TrendPoint] = []
     current: Cell = Cell(None, None, None)
     group_values: list[GroupValue] = []
+    split = _split(months, spec_outcome.metric, by) if by else {}
     for m, figures in months.items():
-        if spec_outcome.domain == "inequalities" and by:
-            groups = figures.groups(spec_outcome.metric, by)
+        if by:
+            groups = split.get(m, {})
             value = _gap(groups)
             if m == month:
                 current = Cell(None, None, value)

@@ -100,31 +100,42 @@ def cell(store: FigureStore, metric: Metric, month: str, scope: Scope) -> Cell:
 
 
 def equity_groups(
-    store: FigureStore, metric: Metric, month: str, scope: Scope, by: str
-) -> dict[str, Cell]:
-    """The metric's equity groups over the scope: each site's groups protected under its
-    published cell (as ``build.equity_report`` does), then added up across the scope's sites.
-    Medians and percentiles cannot be added up, so over several sites they are not published."""
+    store: FigureStore, metric: Metric, months: Sequence[str], scope: Scope, by: str
+) -> dict[str, dict[str, Cell]]:
+    """The metric's equity groups over the scope, for each of ``months``: each site's groups
+    protected under its published cell (as ``build.equity_report`` does), then added up across
+    the scope's sites. Medians and percentiles cannot be added up, so over several sites they
+    are not published. Every month's tables are audited in one programme."""
     order = GROUP_ORDER[by]
-    by_site = store.equity(month, by, metric.id)
-    site_cells = store.by_site([month])[month][metric.id]
-    requests = [
-        Request(
-            metric.kind,
-            tuple(raw(by_site.get(s, {}).get(g, EMPTY)) for g in order),
-            raw(store.get([month])[month].by_metric[metric.id].groups.get(s, EMPTY)),
-            parent=site_cells.sites[s],
+    cells_of = store.by_site(list(months))
+    requests: list[Request] = []
+    for month in months:
+        by_site = store.equity(month, by, metric.id)
+        totals = store.get([month])[month].by_metric[metric.id].groups
+        site_cells = cells_of[month][metric.id]
+        requests.extend(
+            Request(
+                metric.kind,
+                tuple(raw(by_site.get(s, {}).get(g, EMPTY)) for g in order),
+                raw(totals.get(s, EMPTY)),
+                parent=site_cells.sites[s],
+            )
+            for s in scope.site_ids
         )
-        for s in scope.site_ids
-    ]
-    disclosed = [cells for cells, _parent in disclosure.disclose_many(requests)]
-    if len(disclosed) == 1:
-        return dict(zip(order, disclosed[0], strict=True))
-    if not metric.additive:
-        return {g: WITHHELD for g in order}
-    return {
-        g: sum_of_published(metric, [cells[i] for cells in disclosed]) for i, g in enumerate(order)
-    }
+    disclosed = iter(cells for cells, _parent in disclosure.disclose_many(requests))
+    out: dict[str, dict[str, Cell]] = {}
+    for month in months:
+        per_site = [next(disclosed) for _ in scope.site_ids]
+        if len(per_site) == 1:
+            out[month] = dict(zip(order, per_site[0], strict=True))
+        elif not metric.additive:
+            out[month] = dict.fromkeys(order, WITHHELD)
+        else:
+            out[month] = {
+                g: sum_of_published(metric, [cells[i] for cells in per_site])
+                for i, g in enumerate(order)
+            }
+    return out
 
 
 def metric(metric_id: str) -> Metric | None:
