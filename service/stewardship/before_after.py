@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Patient, PatientEvent, Site, Team
 from service.problems import field_error
-from service.reports.disclosure import SUPPRESSED, Shown, protect_cells
+from service.reports.disclosure import SUPPRESSED, Shown, disclose_count
 from service.reports.period import Period
 from service.reports.shapes import SiteRef
 from service.reports.sqlfuncs import add_months, days_between, greatest, least
@@ -80,10 +80,12 @@ METHOD = (
     "intervals; the rate ratio after/before with the conditional binomial (Clopper-Pearson) "
     "interval, as R's poisson.test; bed days use the same ratio method (not a mean "
     "difference), though nights cluster in stays so their intervals are too narrow. Counts of "
-    "patients and events are disclosure-controlled (1-7 suppressed, others rounded to 5, "
-    "complementary suppression across the sites and their total, and a total hidden wherever one "
-    "of its sites is); a rate, interval or ratio is worked out from the exact counts and "
-    "published only where every count behind it is shown."
+    "patients and events are disclosure-controlled (1-7 suppressed, others rounded to 5); as a "
+    "rate is worked out from the exact counts, a shown count can be worked back exactly, so "
+    "complementary suppression keeps at least two hidden counts with room for two values each, "
+    "decided over the whole network whatever sites are asked for, and a total of some sites is "
+    "shown only where it takes in all or none of the hidden counts. A rate, interval or ratio "
+    "is published only where every count behind it (patients and events) is shown."
 )
 
 
@@ -321,37 +323,72 @@ def _outcomes(sums: Sums, shown: dict[str, Shown], patients_shown: Shown) -> lis
     return out
 
 
-def publish(sites: Sequence[tuple[SiteRef, Sums]], total: Sums) -> tuple[list[SiteJson], TotalJson]:
-    """Disclose each column (patients; each outcome in each window) across the sites and their
-    total together, then shape the rows.
+def suppress_exact(counts: Sequence[int]) -> tuple[list[Shown], bool]:
+    """One column of site counts as published, and whether their total must be hidden.
 
     The published rates are worked out from the exact counts, so a reader can multiply a shown
-    rate by its person-years and get the exact count back: the rounding to 5 does not hold for
-    a shown count here. So, beyond the reports' complementary suppression (which assumes it
-    does), a total is hidden whenever any of its sites is: otherwise the total less the shown
-    sites would give the hidden site's count exactly.
+    rate by its person-years and get the exact count back: the reports' reader model (a shown
+    ``v`` is ``v - 2``..``v + 2``) does not hold, and neither does their audit. So every shown
+    count is taken here as known exactly. Then the hidden counts (1-7, and those hidden to
+    protect them) are known only through their sum ``S`` (the total less the shown ones); each
+    of ``k`` hidden counts lies in ``1..S - k + 1``, at least two values when ``k >= 2`` and
+    ``S >= k + 1``. Until that holds the smallest shown non-zero count is hidden as well; with
+    none left, the total is hidden instead.
     """
-    columns = ["patients", *(f"{o}_{w}" for o in OUTCOMES for w in WINDOWS)]
+    shown = [disclose_count(c) for c in counts]
+    while True:
+        hidden = [i for i, cell in enumerate(shown) if cell == SUPPRESSED]
+        if not hidden:
+            return shown, False
+        if len(hidden) >= 2 and sum(counts[i] for i in hidden) >= len(hidden) + 1:
+            return shown, False
+        candidates = [i for i, cell in enumerate(shown) if cell not in (SUPPRESSED, 0)]
+        if not candidates:
+            return shown, True
+        shown[min(candidates, key=lambda i: (counts[i], i))] = SUPPRESSED
+
+
+COLUMNS = ("patients", *(f"{o}_{w}" for o in OUTCOMES for w in WINDOWS))
+
+
+def publish(
+    sites: Sequence[tuple[SiteRef, Sums]], chosen: Sequence[bool] | None = None
+) -> tuple[list[SiteJson], TotalJson]:
+    """Disclose every site of the network, then publish the ``chosen`` ones (all by default)
+    and their total.
+
+    Which counts are hidden is decided over the whole network (``suppress_exact``), the same
+    whatever sites are asked for, so no two answers hide differently. A total of some sites
+    gives nothing away when it takes in none of a column's hidden counts (it is a sum of shown
+    ones) or all of them (their sum is what the network's total less its shown counts gives
+    anyway); any other total is hidden, as the network's is when ``suppress_exact`` says so.
+    """
+    picked = list(chosen) if chosen is not None else [True] * len(sites)
 
     def value(sums: Sums, column: str) -> int:
         return sums.patients if column == "patients" else sums.outcomes[column]
 
+    total = Sums.zero()
+    for (_, sums), keep in zip(sites, picked, strict=True):
+        total = total + sums if keep else total
     shown_sites: list[dict[str, Shown]] = [{} for _ in sites]
     shown_total: dict[str, Shown] = {}
-    for column in columns:
-        cells, whole = protect_cells([value(s, column) for _, s in sites], value(total, column))
-        if SUPPRESSED in cells:
-            whole = SUPPRESSED
+    for column in COLUMNS:
+        cells, hide_network = suppress_exact([value(s, column) for _, s in sites])
+        hidden = {i for i, cell in enumerate(cells) if cell == SUPPRESSED}
+        taken = {i for i, keep in enumerate(picked) if keep}
+        safe = not hide_network and (not hidden & taken or hidden <= taken)
+        shown_total[column] = disclose_count(value(total, column)) if safe else SUPPRESSED
         for i, cell in enumerate(cells):
             shown_sites[i][column] = cell
-        shown_total[column] = whole
     site_rows: list[SiteJson] = [
         {
             "site": ref,
             "patients": shown["patients"],
             "outcomes": _outcomes(sums, shown, shown["patients"]),
         }
-        for (ref, sums), shown in zip(sites, shown_sites, strict=True)
+        for (ref, sums), shown, keep in zip(sites, shown_sites, picked, strict=True)
+        if keep
     ]
     total_row: TotalJson = {
         "patients": shown_total["patients"],
@@ -394,22 +431,18 @@ def before_after(
     if not 1 <= window_months <= MAX_WINDOW_MONTHS:
         raise field_error("window_months", f"must be 1 to {MAX_WINDOW_MONTHS}")
     last_day = Period.for_month(month, as_of=as_of).last_day
-    query = select(Site.id, Site.code, Site.name).order_by(Site.code)
-    if site_ids is not None:
-        wanted = set(site_ids)
-        query = query.where(Site.id.in_(list(wanted)))
-    site_rows = session.execute(query).all()
-    if site_ids is not None and len(site_rows) != len(wanted):
+    # Every site is read and disclosed, whatever is asked for: see ``publish``.
+    site_rows = session.execute(select(Site.id, Site.code, Site.name).order_by(Site.code)).all()
+    wanted = set(site_ids) if site_ids is not None else None
+    if wanted is not None and not wanted <= {row.id for row in site_rows}:
         raise field_error("site_id", "no such site")
-    sums = site_sums(session, last_day, site_ids, window_months)
+    sums = site_sums(session, last_day, None, window_months)
     sites = [
         (SiteRef(id=str(row.id), code=row.code, name=row.name), sums.get(row.id, Sums.zero()))
         for row in site_rows
     ]
-    total = Sums.zero()
-    for _, s in sites:
-        total = total + s
-    shown_sites, shown_total = publish(sites, total)
+    chosen = None if wanted is None else [row.id in wanted for row in site_rows]
+    shown_sites, shown_total = publish(sites, chosen)
     return {
         "window_months": window_months,
         "as_of": last_day.isoformat(),

@@ -49,6 +49,7 @@ from service.stewardship.before_after import (
     publish,
     shift_months,
     site_sums,
+    suppress_exact,
 )
 from tests.support.clock import T0
 from tests.support.factories import make_patient, nhs_number
@@ -197,18 +198,18 @@ def test_published_small_counts_are_suppressed_with_their_rates(hand_built: Worl
     network = report["network"]
     assert network["patients"] == "*"
     beds = next(o for o in network["outcomes"] if o["outcome"] == "bed_days")
-    # Site B's 4 nights before are hidden, so the network's 23 is too (it would give B's away).
+    # Site B's 4 nights before are hidden, and A's 19 to protect them; the network's 23 shows
+    # as 25, but rests on 3 patients: nothing per patient is shown.
     assert beds["before"] == {
-        "events": "*",
+        "events": 25,
         "person_years": "*",
         "rate_per_patient_year": "*",
         "ci95": "*",
     }
     assert beds["rate_ratio"] == "*" and beds["rate_ratio_ci95"] == "*"
     site_a = next(o for o in report["sites"][0]["outcomes"] if o["outcome"] == "bed_days")
-    # Site A's 19 nights show as 20, but rest on 2 patients: nothing per patient is shown.
     assert report["sites"][0]["patients"] == "*"
-    assert site_a["before"]["events"] == 20 and site_a["before"]["rate_per_patient_year"] == "*"
+    assert site_a["before"]["events"] == "*" and site_a["before"]["rate_per_patient_year"] == "*"
     assert site_a["after"]["events"] == 15 and site_a["rate_ratio"] == "*"
 
 
@@ -220,37 +221,84 @@ def _sums(patients: int, before_days: int, after_days: int, before: int, after: 
     return Sums(patients, before_days, after_days, outcomes)
 
 
+def _ref(code: str) -> SiteRef:
+    return SiteRef(id=code.lower(), code=code, name=f"Site {code}")
+
+
 def test_rates_come_from_exact_counts_and_only_where_the_counts_are_shown() -> None:
     # Site X: 40 patients, 7305 days (20 person-years) each window, 22 admissions before and 11
-    # after. Site Y: 10 patients, 3 admissions before (suppressed), 9 after.
+    # after. Site Y: 10 patients, 1826 days, 3 admissions before (suppressed), 9 after.
     x = _sums(40, 7305, 7305, 22, 11)
     y = _sums(10, 1826, 1826, 3, 9)
-    sites, total = publish(
-        [(SiteRef(id="x", code="X", name="X"), x), (SiteRef(id="y", code="Y", name="Y"), y)], x + y
-    )
+    sites, total = publish([(_ref("X"), x), (_ref("Y"), y)])
     row = sites[0]["outcomes"][0]
     assert sites[0]["patients"] == 40 and row["outcome"] == "admissions_all_cause"
-    # 22 / 20 = 1.10; Garwood for 22 events: 13.787 to 33.308 (R: poisson.test(22)), / 20.
-    assert row["before"] == {
-        "events": 20,
+    # 11 / 20 = 0.55; Garwood for 11 events: 5.491 to 19.682 (R: poisson.test(11)), / 20.
+    assert row["after"] == {
+        "events": 10,
         "person_years": 20.0,
-        "rate_per_patient_year": 1.1,
-        "ci95": [0.69, 1.67],
+        "rate_per_patient_year": 0.55,
+        "ci95": [0.27, 0.98],
     }
-    assert row["after"]["events"] == 10 and row["after"]["rate_per_patient_year"] == 0.55
-    # 11 after of 33 at equal time: ratio 0.5, Clopper-Pearson 0.1796 to 0.5188 -> 0.22 to 1.08.
-    assert row["rate_ratio"] == 0.5 and row["rate_ratio_ci95"] == [0.22, 1.08]
-    # Y's 3 before is small: hidden with what rests on it.
+    # Y's 3 before is small; X's 22 would give it away beside the network's 25 (22 = 1.1 x 20
+    # exactly, from X's rate), so X's is hidden too, with everything resting on either.
+    assert row["before"]["events"] == "*" and row["before"]["rate_per_patient_year"] == "*"
+    assert row["rate_ratio"] == "*" and row["rate_ratio_ci95"] == "*"
     y_row = sites[1]["outcomes"][0]
-    assert y_row["before"]["events"] == "*" and y_row["before"]["rate_per_patient_year"] == "*"
-    assert y_row["rate_ratio"] == "*" and y_row["after"]["rate_per_patient_year"] == 1.8
-    # X's shown rate gives its exact 22 back (1.1 x 20.0), so a total of 25 beside it would give
-    # Y's 3 away: the total before is hidden, its rate and the ratio with it.
+    assert y_row["before"]["events"] == "*" and y_row["rate_ratio"] == "*"
+    assert y_row["after"]["events"] == 10 and y_row["after"]["rate_per_patient_year"] == 1.8
+    # The network: 25 before over 9131 days (25.0 person-years), 20 after: rates from the exact
+    # counts. Ratio 0.8 with 20 of 45 at equal time: Clopper-Pearson 0.2964 to 0.6000
+    # -> pi / (1 - pi) = 0.42 to 1.50.
     network = total["outcomes"][0]
     assert total["patients"] == 50
-    assert network["before"]["events"] == "*" and network["before"]["rate_per_patient_year"] == "*"
-    assert network["rate_ratio"] == "*"
-    assert network["after"]["events"] == 20 and network["after"]["rate_per_patient_year"] == 0.8
+    assert network["before"] == {
+        "events": 25,
+        "person_years": 25.0,
+        "rate_per_patient_year": 1.0,
+        "ci95": [0.65, 1.48],
+    }
+    assert network["rate_ratio"] == 0.8 and network["rate_ratio_ci95"] == [0.42, 1.5]
+
+
+def test_a_total_of_some_sites_hides_what_the_network_hides() -> None:
+    # Before: X 30, Y 3 (small), Z 20 -> Y hidden, then Z (the smallest shown) to protect it.
+    x, y, z = (
+        _sums(40, 7305, 7305, 30, 20),
+        _sums(10, 1826, 1826, 3, 9),
+        _sums(40, 7305, 7305, 20, 20),
+    )
+    sites = [(_ref("X"), x), (_ref("Y"), y), (_ref("Z"), z)]
+    _, network = publish(sites)
+    assert network["outcomes"][0]["before"]["events"] == 55
+    # X and Y: takes in Y but not Z, so X + Y less X would give Y: hidden.
+    _, xy = publish(sites, [True, True, False])
+    assert xy["outcomes"][0]["before"]["events"] == "*"
+    assert xy["outcomes"][0]["after"]["events"] == 30  # nothing hidden after
+    # Y and Z: every hidden count, their sum is what the network gives anyway.
+    yz_rows, yz = publish(sites, [False, True, True])
+    assert [r["site"]["code"] for r in yz_rows] == ["Y", "Z"]
+    assert yz["outcomes"][0]["before"]["events"] == 25
+    # X alone: no hidden count.
+    _, only_x = publish(sites, [True, False, False])
+    assert only_x["outcomes"][0]["before"]["events"] == 30
+
+
+@pytest.mark.parametrize(
+    ("counts", "shown", "hide_total"),
+    [
+        ([30, 20, 0], [30, 20, 0], False),
+        ([30, 3, 20], [30, "*", "*"], False),
+        # Two hidden counts of 1: their sum 2 pins both, so a third is hidden (12 over three
+        # counts: each 1..10).
+        ([1, 1, 10, 40], ["*", "*", "*", 40], False),
+        # Nothing left to hide but the total.
+        ([4, 0], ["*", 0], True),
+        ([1, 1], ["*", "*"], True),
+    ],
+)
+def test_suppress_exact(counts: list[int], shown: list[object], hide_total: bool) -> None:
+    assert suppress_exact(counts) == (shown, hide_total)
 
 
 def test_windows_move_by_calendar_months() -> None:
