@@ -354,3 +354,33 @@ def test_add_months_in_sql_is_shift_months(session: Session, months: int) -> Non
             select(add_months(bindparam("d", day, Date), bindparam("n", months, Integer)))
         )
         assert moved == shift_months(day, months), (day, months)
+
+
+def test_a_re_enrolment_is_a_patient_row_of_its_own(world: World) -> None:
+    # One person, two enrolments at site B: the first (1 Oct 2025, off monitoring 10 Jan 2026)
+    # with an admission on 1-4 Dec 2025 in its after window; the second (1 Feb 2026) sees none
+    # of the first row's events in its before window (2025-08-01..2026-01-31), though that
+    # admission falls in it: each enrolment counts only the events recorded on its own row.
+    with unit_of_work(world.app.state.sessions) as s:
+        first = _patient(
+            s,
+            world,
+            201,
+            "B1",
+            "2025-10-01",
+            status="discharged",
+            discharged_on=date(2026, 1, 10),
+            discharge_reason="stable_optimised",
+        )
+        _event(s, first, "admission", "2025-12-01", "2025-12-04", hf=True)
+        second = _patient(s, world, 201, "B1", "2026-02-01")  # the same NHS number
+        _event(s, second, "ae_attendance", "2026-03-10")
+    with world.app.state.sessions() as s:
+        b = site_sums(s, AS_OF, [world.sites["B"]], 6)[world.sites["B"]]
+    # Days: first 2025-04-01..09-30 (183) and 2025-10-01..2026-03-31 (182); second
+    # 2025-08-01..2026-01-31 (184) and 2026-02-01..07-31 (181).
+    assert (b.patients, b.before_days, b.after_days) == (2, 183 + 184, 182 + 181)
+    assert b.outcomes["admissions_all_cause_before"] == 0
+    assert b.outcomes["admissions_all_cause_after"] == 1
+    assert b.outcomes["bed_days_after"] == 3 and b.outcomes["bed_days_before"] == 0
+    assert b.outcomes["ae_attendances_after"] == 1
