@@ -103,3 +103,16 @@ def test_special_functions_against_closed_forms() -> None:
     assert (regularized_beta(2.0, 3.0, 0.0), regularized_beta(2.0, 3.0, 1.0)) == (0.0, 1.0)
     with pytest.raises(ValueError):
         clopper_pearson(3, 2)
+
+
+def test_large_counts_solve_their_equations() -> None:
+    # A network's bed days run to the hundred thousands: the limits still solve Garwood's
+    # equations, and sit near the normal approximation x +- 1.96 sqrt(x).
+    events = 191_234
+    lower, upper = poisson_limits(events)
+    assert regularized_gamma_p(events, lower) == pytest.approx(0.025, abs=1e-9)
+    assert regularized_gamma_p(events + 1, upper) == pytest.approx(0.975, abs=1e-9)
+    assert lower == pytest.approx(events - 1.96 * math.sqrt(events), abs=2)
+    lo_pi, hi_pi = clopper_pearson(95_000, events)
+    assert regularized_beta(95_000, events - 95_000 + 1, lo_pi) == pytest.approx(0.025, abs=1e-9)
+    assert regularized_beta(95_001, events - 95_000, hi_pi) == pytest.approx(0.975, abs=1e-9)
