@@ -412,6 +412,8 @@ def publish(
 def site_sums(
     session: Session, as_of: date, site_ids: Sequence[uuid.UUID] | None, window_months: int
 ) -> dict[uuid.UUID, Sums]:
+    """The exact figures of each site with a patient whose after window ends by ``as_of``
+    (undisclosed: for ``publish``, and for the tests' hand-computed tables)."""
     params = {
         "months": window_months,
         "cutoff": complete_by(as_of, window_months),
@@ -437,8 +439,13 @@ def before_after(
     window_months: int = DEFAULT_WINDOW_MONTHS,
     as_of: date | None = None,
 ) -> BeforeAfter:
-    """The comparison for ``month`` (its last day, or ``as_of`` if earlier: a running month),
-    for every site (``site_ids`` None: the network) or for the sites named and their total."""
+    """The comparison for ``month``, for every site (``site_ids`` None: the network) or for the
+    sites named and their total (the ``network`` key, with ``scope`` "sites").
+
+    The after windows must be complete by the month's last day, or by ``as_of`` where that is
+    earlier: pass today (London) for a month still running, as the route does, or patients whose
+    after window has not ended yet would count. 422 naming ``window_months`` outside 1-12, or
+    ``site_id`` for a site that does not exist."""
     if not 1 <= window_months <= MAX_WINDOW_MONTHS:
         raise field_error("window_months", f"must be 1 to {MAX_WINDOW_MONTHS}")
     last_day = Period.for_month(month, as_of=as_of).last_day
