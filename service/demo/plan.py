@@ -16,6 +16,7 @@ raising code (``service.demo.work``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import uuid
 from dataclasses import dataclass
@@ -174,7 +175,9 @@ def plan_patient(network: Network, index: int) -> PatientPlan:
         "version": 1,
         "created_at": created_at,
     }
-    events = _events(rng, synthetic, enrolled_on, ends_on, reason, network)
+    events = _history(network, index, cohort, enrolled_on) + _events(
+        rng, synthetic, enrolled_on, ends_on, reason, network
+    )
     decompensating = (first_of_team or index % 20 == 0) and ends_on is None
     if decompensating:
         # At home now, whatever the synthetic year held, to send the readings that worry.
@@ -288,6 +291,56 @@ def _events(
             {"kind": "death", "occurred_on": ends_on, "discharged_on": None, "hf_related": None}
         )
     return events
+
+
+# Emergency admissions and A&E attendances in the six months before enrolment, per patient, on
+# top of the admission a post-discharge patient was referred from: people with heart failure
+# are admitted about once a year, and more often in the months before a referral.
+HISTORY_MONTHS_DAYS = 182
+PRIOR_ADMISSIONS = 0.5
+PRIOR_AE_ATTENDANCES = 0.6
+
+
+def _history(network: Network, index: int, cohort: str, enrolled_on: date) -> list[dict[str, Any]]:
+    """What the team records as history at enrolment: the admission a post-discharge patient
+    was referred from (discharged 1-10 days before enrolment) and earlier admissions and A&E
+    visits in the half-year before. Drawn from a generator of its own, so every other part of
+    the patient's plan is as it was without it."""
+    rng = random.Random(f"mhf-demo-history:{network.seed}:{index}")  # noqa: S311 - demo data
+    stays: list[tuple[date, date, bool]] = []
+    if cohort == "post_discharge":
+        out = enrolled_on - timedelta(days=rng.randint(1, 10))
+        stays.append((out - timedelta(days=rng.randint(3, 12)), out, rng.random() < 0.85))
+    for _ in range(_poisson(rng, PRIOR_ADMISSIONS)):
+        day = enrolled_on - timedelta(days=rng.randint(20, HISTORY_MONTHS_DAYS))
+        out = day + timedelta(days=rng.randint(2, 10))
+        if all(out < start - timedelta(days=1) or day > end for start, end, _ in stays):
+            stays.append((day, out, rng.random() < 0.6))
+    events = [
+        {"kind": "admission", "occurred_on": day, "discharged_on": out, "hf_related": hf}
+        for day, out, hf in sorted(stays)
+    ]
+    for _ in range(_poisson(rng, PRIOR_AE_ATTENDANCES)):
+        day = enrolled_on - timedelta(days=rng.randint(1, HISTORY_MONTHS_DAYS))
+        if all(not start <= day <= end for start, end, _ in stays):
+            events.append(
+                {
+                    "kind": "ae_attendance",
+                    "occurred_on": day,
+                    "discharged_on": None,
+                    "hf_related": None,
+                }
+            )
+    return events
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method: the means here are small)."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
 
 
 def _home_readings(

@@ -187,7 +187,8 @@ def _event(
     plan: PatientPlan, event: dict[str, Any], nurse: uuid.UUID, network: Network
 ) -> dict[str, Any]:
     # Recorded when the team heard: the afternoon of the hospital discharge (or of the day itself).
-    heard = event["discharged_on"] or event["occurred_on"]
+    # History from before enrolment is recorded at enrolment.
+    heard = max(event["discharged_on"] or event["occurred_on"], plan.columns["enrolled_on"])
     at = min(recorded_at(heard), network.now)
     return {
         **event,

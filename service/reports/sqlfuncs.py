@@ -172,3 +172,31 @@ def _least_pg(element: least, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(least)
 def _least_sqlite(element: least, compiler: SQLCompiler, **kw: Any) -> str:
     return f"MIN({compiler.process(element.clauses, **kw)})"
+
+
+class add_months(FunctionElement[Any]):
+    """The date ``months`` calendar months from a date, the day kept where the month has it and
+    else the month's last day (31 August + 6 months is 28 or 29 February), as PostgreSQL's
+    ``date + interval`` does. SQLite's own ``'+N months'`` overflows into the next month
+    instead, so it is built from the first of the month."""
+
+    type = Date()
+    inherit_cache = True
+    name = "add_months"
+
+
+@compiles(add_months, "postgresql")
+def _add_months_pg(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
+    day, months = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(CAST({day} AS DATE) + CAST({months} AS INTEGER) * INTERVAL '1 month' AS DATE)"
+
+
+@compiles(add_months)
+def _add_months_sqlite(element: add_months, compiler: SQLCompiler, **kw: Any) -> str:
+    day, months = (compiler.process(c, **kw) for c in element.clauses)
+    same_day = (
+        f"date({day}, 'start of month', ({months}) || ' months', "
+        f"'+' || (CAST(strftime('%d', {day}) AS INTEGER) - 1) || ' days')"
+    )
+    month_end = f"date({day}, 'start of month', (({months}) + 1) || ' months', '-1 day')"
+    return f"MIN({same_day}, {month_end})"

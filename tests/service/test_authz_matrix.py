@@ -258,6 +258,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/v1/reports/metrics"): R(CLINICIAN, LEAD, ADMIN),
     ("GET", "/api/v1/reports/network"): R(LEAD),
+    ("GET", "/api/v1/reports/before-after"): R(LEAD),
     ("GET", "/api/v1/reports/network/funnel"): R(LEAD),
     ("GET", "/api/v1/reports/network/funnel.svg"): R(LEAD),
     ("GET", "/api/v1/reports/network/trend.svg"): R(LEAD),

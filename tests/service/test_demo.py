@@ -41,6 +41,7 @@ from service.nhs_number import check_digit
 from service.patients.state import REVIEW_GROUP
 from service.reports import build
 from service.reports.figures import FigureStore
+from service.stewardship.before_after import before_after
 from service.timeutil import LONDON
 
 NOW = datetime(2026, 12, 7, 11, 30, tzinfo=UTC)
@@ -59,6 +60,7 @@ def test_the_demo(db_url: str) -> None:
             _a_network_worked_through_the_live_code(session)
             _every_alert_from_the_pathway_and_none_long_overdue(session)
             _last_months_network_report_has_numbers(session)
+            _history_before_enrolment_for_before_and_after(session)
     finally:
         engine.dispose()
 
@@ -191,6 +193,28 @@ def _last_months_network_report_has_numbers(session: Session) -> None:
     numbers, cells, values = _network_numbers(session, LAST_MONTH)
     # Eighty patients is a small network: disclosure control hides its smallest counts.
     assert numbers >= cells // 2, values
+
+
+def _history_before_enrolment_for_before_and_after(session: Session) -> None:
+    referred = session.execute(
+        select(Patient.id, Patient.enrolled_on).where(Patient.cohort == "post_discharge")
+    ).all()
+    admissions: dict[Any, list[Any]] = {}
+    for event in session.scalars(select(PatientEvent).where(PatientEvent.kind == "admission")):
+        admissions.setdefault(event.patient_id, []).append(event)
+    assert referred
+    for pid, enrolled_on in referred:
+        # The admission the patient was referred from, discharged 1-10 days before enrolment.
+        assert any(
+            e.discharged_on is not None and 1 <= (enrolled_on - e.discharged_on).days <= 10
+            for e in admissions.get(pid, [])
+        ), pid
+    report = before_after(session, LAST_MONTH, None)
+    network = report["network"]
+    assert isinstance(network["patients"], int) and network["patients"] > 0, network
+    all_cause = network["outcomes"][0]
+    assert all_cause["outcome"] == "admissions_all_cause"
+    assert isinstance(all_cause["before"]["events"], int) and all_cause["before"]["events"] > 0
 
 
 def _uuid(value: Any) -> Any:
