@@ -31,8 +31,8 @@ from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
 from service.readings import api as readings_api
 from service.reports import api as reports
+from service.reports import before_after_api
 from service.settings import Settings, get_settings
-from service.stewardship import before_after_api
 from service.timeutil import utcnow
 
 API_VERSION = "1.0.0"

@@ -20,7 +20,7 @@ from service.models.jobs import JobRun
 from service.models.org import Site, Team, User, UserTeam
 from service.models.patients import KccqScore, MedicationChange, Patient, PatientEvent
 from service.models.readings import Reading
-from service.models.reports import EquitySnapshot, ReportSnapshot
+from service.models.reports import BeforeAfterSnapshot, EquitySnapshot, ReportSnapshot
 
 __all__ = [
     "Alert",
@@ -29,6 +29,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEvent",
     "Base",
+    "BeforeAfterSnapshot",
     "DeviceToken",
     "EquitySnapshot",
     "JobRun",

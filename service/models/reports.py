@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.types import UTCDateTime
+from service.db.types import JSONType, UTCDateTime
 from service.models.base import Base, one_of, serial_pk
 
 SNAPSHOT_SCOPES = ("network", "site", "team")
@@ -64,4 +64,26 @@ class EquitySnapshot(Base):
     denominator: Mapped[float | None] = mapped_column(Float, nullable=True)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     n: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BeforeAfterSnapshot(Base):
+    """A closed month's before-and-after sums of one site, frozen with the site figures (exact,
+    undisclosed: ``service.reports.before_after.publish`` discloses them when read)."""
+
+    __tablename__ = "report_before_after_snapshots"
+    __table_args__ = (
+        UniqueConstraint(
+            "month", "window_months", "site_id", name="uq_report_before_after_snapshots_site"
+        ),
+    )
+    id: Mapped[int] = serial_pk()
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    window_months: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    patients: Mapped[int] = mapped_column(Integer)
+    before_days: Mapped[int] = mapped_column(Integer)
+    after_days: Mapped[int] = mapped_column(Integer)
+    # Each outcome's events (or nights) in each window, by "<outcome>_<window>".
+    outcomes: Mapped[dict[str, int]] = mapped_column(JSONType)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,14 +15,15 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from service.models import EquitySnapshot, ReportSnapshot
+from service.reports import before_after
 from service.reports.groups import EQUITY_DIMENSIONS, Grouping, site_and, split_site_key
 from service.reports.period import Period, as_of_date
 from service.reports.runner import MetricValue, compute_all
 
 
 def snapshot_month(session: Session, month: str, now: datetime) -> int:
-    """Compute ``month`` by site, team and network, and each site's equity groups, and store
-    them; the number of rows written.
+    """Compute ``month`` by site, team and network, each site's equity groups and its
+    before-and-after sums, and store them; the number of rows written.
 
     Refuses a month that has not ended in London yet: a partial month is not a month-end figure.
     Does not commit: the caller's unit of work does.
@@ -48,7 +49,7 @@ def snapshot_month(session: Session, month: str, now: datetime) -> int:
         session.execute(insert(ReportSnapshot), rows)
     if equity_rows:
         session.execute(insert(EquitySnapshot), equity_rows)
-    return len(rows) + len(equity_rows)
+    return len(rows) + len(equity_rows) + before_after.freeze(session, month, now)
 
 
 def _equity_rows(

@@ -40,8 +40,8 @@ from service.models.patients import DISCHARGE_REASONS
 from service.nhs_number import check_digit
 from service.patients.state import REVIEW_GROUP
 from service.reports import build
+from service.reports.before_after import before_after
 from service.reports.figures import FigureStore
-from service.stewardship.before_after import before_after
 from service.timeutil import LONDON
 
 NOW = datetime(2026, 12, 7, 11, 30, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Reports: month-end figures of each site's equity groups
+"""Reports: month-end figures of each site's equity groups and before-and-after sums
 
 Revision ID: 20261207_0021
 Revises: 20261207_0018
@@ -55,6 +55,45 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "report_before_after_snapshots",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("window_months", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Uuid(), nullable=False),
+        sa.Column("patients", sa.Integer(), nullable=False),
+        sa.Column("before_days", sa.Integer(), nullable=False),
+        sa.Column("after_days", sa.Integer(), nullable=False),
+        sa.Column(
+            "outcomes",
+            sa.JSON().with_variant(sa.JSON(none_as_null=True), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_before_after_snapshots")),
+        sa.UniqueConstraint(
+            "month",
+            "window_months",
+            "site_id",
+            name=op.f("uq_report_before_after_snapshots_site"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_report_before_after_snapshots_month"),
+        "report_before_after_snapshots",
+        ["month"],
+    )
+
+
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_report_before_after_snapshots_month"), table_name="report_before_after_snapshots"
+    )
+    op.drop_table("report_before_after_snapshots")
     op.drop_index(op.f("ix_report_equity_snapshots_month"), table_name="report_equity_snapshots")
     op.drop_table("report_equity_snapshots")

@@ -1,5 +1,5 @@
 """``GET /api/v1/reports/before-after``: the before/after enrolment comparison for programme
-leads, disclosure-controlled (``service.stewardship.before_after``)."""
+leads, disclosure-controlled (``service.reports.before_after``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from service.deps import NowDep, Principal, SessionDep, require
-from service.reports.period import as_of_date, report_month
-from service.stewardship.before_after import (
+from service.reports.before_after import (
     DEFAULT_WINDOW_MONTHS,
     MAX_WINDOW_MONTHS,
     before_after,
 )
+from service.reports.period import as_of_date, report_month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 

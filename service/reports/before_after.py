@@ -30,21 +30,21 @@ import calendar
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypedDict
 
-from sqlalchemy import Integer, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from service.db.capabilities import tune_for_reports
-from service.models import Patient, PatientEvent, Site, Team
+from service.models import BeforeAfterSnapshot, Patient, PatientEvent, Site, Team
 from service.problems import field_error
 from service.reports.disclosure import SUPPRESSED, Shown, disclose_count
-from service.reports.period import Period
+from service.reports.period import Period, as_of_date
+from service.reports.rates import rate, rate_ratio
 from service.reports.runner import REPORT_WORK_MEM
 from service.reports.shapes import SiteRef
 from service.reports.sqlfuncs import add_months, days_between, greatest, least
-from service.stewardship.rates import rate, rate_ratio
 
 Outcome = Literal["admissions_all_cause", "admissions_hf", "bed_days", "ae_attendances"]
 OUTCOMES: tuple[Outcome, ...] = (
@@ -432,6 +432,57 @@ def site_sums(
     return sums
 
 
+def freeze(session: Session, month: str, now: datetime) -> int:
+    """Store a closed month's sums of every site for the default window (the month-end job,
+    with ``service.reports.snapshot``); the rows written. Every site gets a row, zeros
+    included, so a frozen month is told from one frozen before this table existed."""
+    last_day = Period.for_month(month, as_of=as_of_date(now)).last_day
+    sums = site_sums(session, last_day, None, DEFAULT_WINDOW_MONTHS)
+    site_ids = session.scalars(select(Site.id)).all()
+    session.execute(
+        delete(BeforeAfterSnapshot).where(
+            BeforeAfterSnapshot.month == month,
+            BeforeAfterSnapshot.window_months == DEFAULT_WINDOW_MONTHS,
+        )
+    )
+    rows = [
+        {
+            "month": month,
+            "window_months": DEFAULT_WINDOW_MONTHS,
+            "site_id": site_id,
+            "patients": figures.patients,
+            "before_days": figures.before_days,
+            "after_days": figures.after_days,
+            "outcomes": figures.outcomes,
+            "computed_at": now,
+        }
+        for site_id in site_ids
+        for figures in [sums.get(site_id, Sums.zero())]
+    ]
+    if rows:
+        session.execute(insert(BeforeAfterSnapshot), rows)
+    return len(rows)
+
+
+def _frozen_sums(session: Session, month: str, window_months: int) -> dict[uuid.UUID, Sums] | None:
+    frozen = BeforeAfterSnapshot.__table__
+    rows = session.execute(
+        select(
+            frozen.c.site_id,
+            frozen.c.patients,
+            frozen.c.before_days,
+            frozen.c.after_days,
+            frozen.c.outcomes,
+        ).where(frozen.c.month == month, frozen.c.window_months == window_months)
+    ).all()
+    if not rows:
+        return None
+    return {
+        row.site_id: Sums(row.patients, row.before_days, row.after_days, dict(row.outcomes))
+        for row in rows
+    }
+
+
 def before_after(
     session: Session,
     month: str,
@@ -454,7 +505,9 @@ def before_after(
     wanted = set(site_ids) if site_ids is not None else None
     if wanted is not None and not wanted <= {row.id for row in site_rows}:
         raise field_error("site_id", "no such site")
-    sums = site_sums(session, last_day, None, window_months)
+    period = Period.for_month(month, as_of=as_of)
+    frozen = _frozen_sums(session, month, window_months) if period.complete else None
+    sums = frozen if frozen is not None else site_sums(session, last_day, None, window_months)
     sites = [
         (SiteRef(id=str(row.id), code=row.code, name=row.name), sums.get(row.id, Sums.zero()))
         for row in site_rows

@@ -31,7 +31,7 @@ Events (emergency unless said; nights before / after):
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,18 +39,19 @@ from sqlalchemy import Date, Integer, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from service.db import unit_of_work
-from service.models import Patient, PatientEvent
-from service.reports.shapes import SiteRef
-from service.reports.sqlfuncs import add_months
-from service.stewardship.before_after import (
+from service.models import BeforeAfterSnapshot, Patient, PatientEvent
+from service.reports.before_after import (
     Sums,
     before_after,
     complete_by,
+    freeze,
     publish,
     shift_months,
     site_sums,
     suppress_exact,
 )
+from service.reports.shapes import SiteRef
+from service.reports.sqlfuncs import add_months
 from tests.support.clock import T0
 from tests.support.factories import make_patient, nhs_number
 from tests.support.world import World
@@ -384,3 +385,20 @@ def test_a_re_enrolment_is_a_patient_row_of_its_own(world: World) -> None:
     assert b.outcomes["admissions_all_cause_after"] == 1
     assert b.outcomes["bed_days_after"] == 3 and b.outcomes["bed_days_before"] == 0
     assert b.outcomes["ae_attendances_after"] == 1
+
+
+def test_a_frozen_month_reads_the_same_sums_as_live(hand_built: World) -> None:
+    # The month-end job freezes every site's sums (B's too); read back, the comparison is the
+    # one computed live, and an event recorded after the freeze does not move a closed month.
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    with unit_of_work(hand_built.app.state.sessions) as s:
+        live = before_after(s, "2026-10", None, 6)
+        assert freeze(s, "2026-10", now) == 2
+    with unit_of_work(hand_built.app.state.sessions) as s:
+        frozen = s.scalars(select(BeforeAfterSnapshot)).all()
+        assert {row.site_id for row in frozen} == set(hand_built.sites.values())
+        p4 = s.scalars(select(Patient.id).where(Patient.nhs_number == nhs_number(104))).one()
+        _event(s, p4, "ae_attendance", "2025-08-01")
+    with hand_built.app.state.sessions() as s:
+        assert before_after(s, "2026-10", None, 6) == live
+        assert site_sums(s, AS_OF, None, 6)[hand_built.sites["B"]] != SITE_B  # live has moved

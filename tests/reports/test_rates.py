@@ -16,7 +16,7 @@ import math
 
 import pytest
 
-from service.stewardship.rates import (
+from service.reports.rates import (
     clopper_pearson,
     poisson_limits,
     rate,
