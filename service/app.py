@@ -32,6 +32,7 @@ from service.problems import install_problem_handlers
 from service.readings import api as readings_api
 from service.reports import api as reports
 from service.settings import Settings, get_settings
+from service.stewardship import api as stewardship
 from service.timeutil import utcnow
 
 API_VERSION = "1.0.0"
@@ -52,6 +53,7 @@ ROUTERS = (
     patient_events.router,
     patient_outcomes.router,
     reports.router,
+    stewardship.router,
     fhir.router,
     audit_api.router,
     *ui.routers,

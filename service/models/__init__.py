@@ -21,6 +21,14 @@ from service.models.org import Site, Team, User, UserTeam
 from service.models.patients import KccqScore, MedicationChange, Patient, PatientEvent
 from service.models.readings import Reading
 from service.models.reports import ReportSnapshot
+from service.models.stewardship import (
+    Intervention,
+    SiteUnitCost,
+    StarScenario,
+    ValueFramework,
+    ValueFrameworkSite,
+    ValueFrameworkVersion,
+)
 
 __all__ = [
     "Alert",
@@ -30,6 +38,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "DeviceToken",
+    "Intervention",
     "JobRun",
     "KccqScore",
     "LoginAttempt",
@@ -41,9 +50,14 @@ __all__ = [
     "ReportSnapshot",
     "SettingChange",
     "Site",
+    "SiteUnitCost",
+    "StarScenario",
     "Team",
     "User",
     "UserTeam",
+    "ValueFramework",
+    "ValueFrameworkSite",
+    "ValueFrameworkVersion",
     "Webhook",
     "WebhookDelivery",
 ]
