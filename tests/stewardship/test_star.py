@@ -16,7 +16,9 @@ from service.stewardship.star import (
 # Visits reach 400 people a year over 2,000 visits: 1 person per 5 visits.
 NURSE = InterventionFigures("nurse", "Specialist nurse visits", 2000, "visits", 60, 400, 0.05, "x")
 IV = InterventionFigures("iv", "IV diuretics at home", 120, "patients", 2500, None, 0.1, "x")
-REHAB = InterventionFigures("rehab", "Cardiac rehabilitation", 300, "patients", 1000, None, 0.02, "x")
+REHAB = InterventionFigures(
+    "rehab", "Cardiac rehabilitation", 300, "patients", 1000, None, 0.02, "x"
+)
 MONITORING = InterventionFigures("rm", "Remote monitoring", 6000, "patient-months", 30)
 EDUCATION = InterventionFigures("edu", "Self-care education", 500, "people", 0, None, 0.01, "x")
 HARMFUL = InterventionFigures("harm", "Low-value tests", 100, "patients", 50, None, -0.01, "x")
