@@ -160,7 +160,9 @@ def create(
     now: datetime,
     framework_id: uuid.UUID,
     body: InterventionIn,
+    store: FigureStore | None = None,
 ) -> InterventionOut:
+    """Add an intervention; ``store``: figures already read in this run (the demo's)."""
     _, version = framework_for(session, principal, framework_id, write=True)
     values = _checked(body)
     row = Intervention(
@@ -176,7 +178,8 @@ def create(
     audit_change(
         session, route, principal, "C", now, f"intervention:{row.id} framework={framework_id}"
     )
-    return _out(row, _activity(row, FigureStore(session, now), _scope(version), now))
+    store = store or FigureStore(session, now)
+    return _out(row, _activity(row, store, _scope(version), now))
 
 
 def _intervention(
@@ -242,10 +245,11 @@ def compute_scenario(
     now: datetime,
     framework_id: uuid.UUID,
     body: ScenarioIn,
+    store: FigureStore | None = None,
 ) -> ScenarioOut:
     """Work out a scenario from the register as it is now, keep it, and answer it."""
     framework, version = framework_for(session, principal, framework_id, write=True)
-    store = FigureStore(session, now)
+    store = store or FigureStore(session, now)
     scope = _scope(version)
     rows = {str(r.id): r for r in _rows(session, framework_id)}
     figures: list[star.InterventionFigures] = []
