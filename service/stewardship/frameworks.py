@@ -15,14 +15,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, delete, exists, false, func, or_, select
+from sqlalchemy import Select, delete, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import changes
 from service.access import audit_change
 from service.deps import Principal
 from service.models import Site, ValueFramework, ValueFrameworkSite, ValueFrameworkVersion
-from service.problems import Forbidden, NotFound, Unprocessable, field_error
+from service.problems import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY
 from service.stewardship.schemas import FrameworkIn, FrameworkOut, FrameworkPatch
@@ -228,6 +228,9 @@ def patch(
     """A new version: the current one merged with the patch (RFC 7396), validated whole."""
     framework, current = framework_for(session, principal, framework_id, write=True)
     patch_json = body.model_dump(exclude_unset=True, mode="json")
+    based_on = patch_json.pop("version", None)
+    if based_on is not None and based_on != current.version:
+        raise Conflict("The framework was changed by someone else: reload and try again.")
     merged = validated(changes.merge_patch(current.spec, patch_json), FrameworkIn)
     if not may_write(principal, merged.site_ids):
         raise Forbidden("Site admins keep a framework to exactly their own site.")
@@ -241,6 +244,18 @@ def patch(
         created_at=now,
         created_by=principal.user_id,
     )
+    # Two changes from the same version: the second finds it moved on (409), never a clash.
+    moved = session.execute(
+        update(ValueFramework)
+        .where(
+            ValueFramework.id == framework.id,
+            ValueFramework.current_version == current.version,
+        )
+        .values(current_version=version.version)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("The framework was changed by someone else: reload and try again.")
     session.add(version)
     framework.current_version = version.version
     _set_scope(session, framework.id, merged.site_ids)

@@ -129,9 +129,11 @@ def _out(row: Intervention, activity: Activity) -> InterventionOut:
 def _activity(
     row: Intervention, store: FigureStore, scope: list[uuid.UUID], now: datetime
 ) -> Activity:
-    if row.sourcing == "measured" and row.measured_metric in REGISTRY:
+    if row.sourcing == "entered":
+        return Activity(row.yearly_activity, "entered")
+    if row.measured_metric in REGISTRY:
         return measured_activity(store, row.measured_metric, scope, now)
-    return Activity(row.yearly_activity, "entered")
+    return Activity(None, f"measured: {row.measured_metric} is no longer reported")
 
 
 def _rows(session: Session, framework_id: uuid.UUID) -> list[Intervention]:

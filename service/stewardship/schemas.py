@@ -120,6 +120,9 @@ class FrameworkPatch(Input):
     """JSON Merge Patch (RFC 7396) of a framework: members left out are kept, lists are
     replaced whole, objects merged member by member; the result is validated as a whole."""
 
+    version: int | None = Field(
+        default=None, description="The version the change was made from: 409 if it is stale."
+    )
     name: str | None = None
     site_ids: list[uuid.UUID] | None = None
     aim: str | None = None

@@ -295,3 +295,18 @@ def test_who_sees_and_changes_which_framework(client, world):
         client.patch(f"{URL}/{ids['site B']}", json=rename, headers=world.auth("admin")).status_code
         == 200
     )
+
+
+def test_a_change_made_from_a_stale_version_is_refused(client, world):
+    fid = client.post(URL, json=framework_body(world, "A"), headers=world.auth("lead")).json()["id"]
+    first = client.patch(
+        f"{URL}/{fid}", json={"version": 1, "aim": "First"}, headers=world.auth("lead")
+    )
+    assert first.status_code == 200 and first.json()["version"] == 2
+    stale = client.patch(
+        f"{URL}/{fid}", json={"version": 1, "aim": "Second"}, headers=world.auth("admin")
+    )
+    assert stale.status_code == 409
+    got = client.get(f"{URL}/{fid}", headers=world.auth("lead")).json()
+    assert (got["version"], got["aim"]) == (2, "First")
+    assert _counts(world) == (1, 2, 1)
