@@ -427,6 +427,8 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
     ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/sites/{site_id}/unit-costs"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/sites/{site_id}/unit-costs"): frozenset({LEAD, ADMIN, SITE_ADMIN}),
 }
 # Documentation routes carry no data.
 IGNORED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
