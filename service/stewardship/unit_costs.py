@@ -15,7 +15,13 @@ from service.access import audit_change
 from service.deps import Principal
 from service.models import Site, SiteUnitCost, Team
 from service.problems import NotFound, field_error
-from service.stewardship.costs import COST_KEYS, DEFAULT_UNIT_COSTS, CostKey, in_force
+from service.stewardship.costs import (
+    COST_KEYS,
+    DEFAULT_UNIT_COSTS,
+    CostInForce,
+    CostKey,
+    in_force,
+)
 from service.stewardship.schemas import (
     DefaultCostOut,
     UnitCostOut,
@@ -70,7 +76,7 @@ def overrides(session: Session, site_id: uuid.UUID) -> dict[CostKey, SiteUnitCos
     return {row.key: row for row in rows}  # type: ignore[misc]
 
 
-def costs_in_force(session: Session, site_id: uuid.UUID) -> dict[CostKey, Any]:
+def costs_in_force(session: Session, site_id: uuid.UUID) -> dict[CostKey, CostInForce]:
     """Every unit cost at a site: its own figure where set, else the national default (what a
     dashboard multiplies counts by)."""
     own = overrides(session, site_id)
