@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.models import Intervention, StarScenario
+from service.reports.snapshot import snapshot_month
 from tests.support.factories import make_patient, nhs_number
 from tests.support.stewardship import framework_body, site_admin
 from tests.support.world import read
@@ -265,3 +266,17 @@ def test_the_register_follows_the_frameworks_rules(client, world):
         for who in ("clin_A1", "clin_B1", "lead", "pat_A1")
     }
     assert reads == {"clin_A1": 404, "clin_B1": 200, "lead": 200, "pat_A1": 403}
+
+
+def test_a_snapshotted_month_is_measured_as_it_was_frozen(client, world, clock):
+    """October 2026 frozen with the world's three patients (site A: 2). The patients added
+    afterwards count only in the live months: the six from June in June to September (24),
+    the one of 2025 in November and December (2): 2 + 24 + 2 = 28, shown 30 (live throughout
+    it is 34, shown 35)."""
+    with world.app.state.sessions() as s:
+        snapshot_month(s, "2026-10", clock())
+        s.commit()
+    _patients(world)
+    fid = _framework(client, world, "A")
+    made = client.post(f"{URL}/{fid}/interventions", json=MONITORING, headers=world.auth("lead"))
+    assert made.json()["yearly_activity"] == 30.0
