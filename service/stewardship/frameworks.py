@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, delete, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from service import changes
 from service.access import audit_change
 from service.deps import Principal
-from service.models import Site, ValueFramework, ValueFrameworkSite, ValueFrameworkVersion
+from service.models import Site, Team, ValueFramework, ValueFrameworkSite, ValueFrameworkVersion
 from service.problems import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY
@@ -33,7 +34,7 @@ from service.stewardship.spec import (
     Population,
     Resources,
 )
-from service.stewardship.unit_costs import NETWORK_ROLES, clinician_site_ids
+from service.stewardship.unit_costs import NETWORK_ROLES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,31 +42,24 @@ M = TypeVar("M", bound=BaseModel)
 # --- who may see and change what ---------------------------------------------------------------
 
 
-def _reader_site_ids(session: Session, principal: Principal) -> set[uuid.UUID] | None:
-    """The sites whose frameworks the caller reads; None for every framework."""
-    if principal.role in NETWORK_ROLES:
-        return None
-    if principal.role == "site_admin":
-        return {principal.site_id} if principal.site_id else set()
-    if principal.role == "clinician":
-        return clinician_site_ids(session, principal)
-    return set()
-
-
 def visible(session: Session, principal: Principal) -> Select[Any]:
-    """The ids of the frameworks the caller may read, as SQL."""
+    """The ids of the frameworks the caller may read, as one SQL query: network frameworks and
+    those naming a site of the caller's (a clinician's teams' sites, a site admin's site)."""
     query = select(ValueFramework.id)
-    sites = _reader_site_ids(session, principal)
-    if sites is None:
+    if principal.role in NETWORK_ROLES:
         return query
-    if principal.role not in ("clinician", "site_admin"):
+    mine: ColumnElement[bool]
+    if principal.role == "clinician":
+        mine = ValueFrameworkSite.site_id.in_(
+            select(Team.site_id).where(Team.id.in_(principal.team_ids))
+        )
+    elif principal.role == "site_admin" and principal.site_id is not None:
+        mine = ValueFrameworkSite.site_id == principal.site_id
+    else:
         return query.where(false())
     scoped = exists().where(ValueFrameworkSite.framework_id == ValueFramework.id)
-    mine = exists().where(
-        ValueFrameworkSite.framework_id == ValueFramework.id,
-        ValueFrameworkSite.site_id.in_(sites),
-    )
-    return query.where(or_(~scoped, mine))
+    named = exists().where(ValueFrameworkSite.framework_id == ValueFramework.id, mine)
+    return query.where(or_(~scoped, named))
 
 
 def may_write(principal: Principal, site_ids: list[uuid.UUID] | tuple[uuid.UUID, ...]) -> bool:
