@@ -89,6 +89,8 @@ class Move:
     delta_people: float | None
     delta_qalys: float | None
     cost_per_qaly_gbp: float | None
+    # What the ratio is: "cost per QALY gained" (an increase) or "saving per QALY forgone".
+    ratio_meaning: str | None
     verdict: Verdict
     qaly_source: str | None
 
@@ -100,6 +102,7 @@ class Totals:
     delta_qalys: float
     delta_cost_with_qaly_evidence_gbp: float
     cost_per_qaly_gbp: float | None
+    ratio_meaning: str | None
     verdict: Verdict
 
 
@@ -149,6 +152,12 @@ def judge(delta_cost: float, delta_qalys: float) -> tuple[float | None, Verdict]
     return ratio, "judgement" if ratio >= NICE_LOWER_GBP else "not cost-effective"
 
 
+def meaning(ratio: float | None, delta_qalys: float | None) -> str | None:
+    if ratio is None or delta_qalys is None:
+        return None
+    return "cost per QALY gained" if delta_qalys > 0 else "saving per QALY forgone"
+
+
 def move(figures: InterventionFigures, change: Change, field: str) -> Move:
     if change.by < 0:
         raise InvalidChange(f"{field}.by", "must be 0 or more")
@@ -190,6 +199,7 @@ def move(figures: InterventionFigures, change: Change, field: str) -> Move:
         delta_people=None if people is None else round(people, 3),
         delta_qalys=None if qalys is None else round(qalys, 3),
         cost_per_qaly_gbp=None if ratio is None else round(ratio),
+        ratio_meaning=meaning(ratio, qalys),
         verdict=verdict,
         qaly_source=figures.qaly_source,
     )
@@ -225,6 +235,7 @@ def scenario(interventions: Sequence[InterventionFigures], changes: Sequence[Cha
         delta_qalys=round(qalys, 3),
         delta_cost_with_qaly_evidence_gbp=round(evidenced_cost, 2),
         cost_per_qaly_gbp=None if ratio is None else round(ratio),
+        ratio_meaning=meaning(ratio, qalys),
         verdict=verdict,
     )
     return Scenario(tuple(moves), totals)

@@ -56,6 +56,9 @@ def test_each_move_against_the_hand_worked_table(
     assert move.delta_qalys == qalys
     assert move.cost_per_qaly_gbp == icer
     assert move.verdict == verdict
+    if icer is not None:
+        expected = "cost per QALY gained" if activity > 0 else "saving per QALY forgone"
+        assert move.ratio_meaning == expected
 
 
 @pytest.mark.parametrize(
