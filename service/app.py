@@ -33,6 +33,7 @@ from service.readings import api as readings_api
 from service.reports import api as reports
 from service.reports import before_after_api
 from service.settings import Settings, get_settings
+from service.stewardship import api as stewardship
 from service.timeutil import utcnow
 
 API_VERSION = "1.0.0"
@@ -54,6 +55,7 @@ ROUTERS = (
     patient_outcomes.router,
     reports.router,
     before_after_api.router,
+    stewardship.router,
     fhir.router,
     audit_api.router,
     *ui.routers,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from service.db import build_engine, build_sessionmaker, unit_of_work
+from service.demo import stewardship
 from service.demo.people import DEMO_PASSWORD, SITES
 from service.demo.plan import Network
 from service.demo.store import Org, Stored, organisation, store_patients
@@ -123,6 +124,8 @@ def build_demo(
                     bar.update(1)
     finally:
         bar.close()
+    with unit_of_work(sessions) as session:
+        stewardship.build(session, now)
     return Demo(org=org, patients=patients, tokens=tokens)
 
 

@@ -21,6 +21,14 @@ from service.models.org import Site, Team, User, UserTeam
 from service.models.patients import KccqScore, MedicationChange, Patient, PatientEvent
 from service.models.readings import Reading
 from service.models.reports import BeforeAfterSnapshot, EquitySnapshot, ReportSnapshot
+from service.models.stewardship import (
+    Intervention,
+    SiteUnitCost,
+    StarScenario,
+    ValueFramework,
+    ValueFrameworkSite,
+    ValueFrameworkVersion,
+)
 
 __all__ = [
     "Alert",
@@ -32,6 +40,7 @@ __all__ = [
     "BeforeAfterSnapshot",
     "DeviceToken",
     "EquitySnapshot",
+    "Intervention",
     "JobRun",
     "KccqScore",
     "LoginAttempt",
@@ -43,9 +52,14 @@ __all__ = [
     "ReportSnapshot",
     "SettingChange",
     "Site",
+    "SiteUnitCost",
+    "StarScenario",
     "Team",
     "User",
     "UserTeam",
+    "ValueFramework",
+    "ValueFrameworkSite",
+    "ValueFrameworkVersion",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -19,6 +19,7 @@ from service.ui import (
     queue,
     record_forms,
     reports,
+    stewardship,
 )
 from service.ui.pages import PageRefused, page_refused
 
@@ -35,6 +36,7 @@ routers = (
     admin.router,
     admin_sites.router,
     admin_webhooks.router,
+    stewardship.router,
 )
 
 

@@ -85,6 +85,38 @@ def R(*roles: str, **kw: Any) -> Route:
 
 ADMINS = frozenset({ADMIN})
 SITE_ADMINS = frozenset({SITE_ADMIN})
+# A framework is read by the staff of its sites and changed by programme leads, admins and
+# its own site's admin.
+FRAMEWORK_READ: dict[str, Any] = {
+    "scope": "framework",
+    "unscoped_roles": frozenset({LEAD, ADMIN}),
+    "site_roles": frozenset({CLINICIAN, SITE_ADMIN}),
+}
+FRAMEWORK_WRITE: dict[str, Any] = {
+    "scope": "framework",
+    "unscoped_roles": frozenset({LEAD, ADMIN}),
+    "site_roles": SITE_ADMINS,
+}
+INTERVENTION = {
+    "name": "Specialist nurse visits",
+    "yearly_activity": 100,
+    "activity_unit": "visits",
+    "unit_cost_gbp": 60,
+    "sourcing": "entered",
+}
+
+
+NETWORK_FRAMEWORK = {
+    "name": "Matrix framework",
+    "site_ids": [],
+    "aim": "An aim",
+    "population": "Everyone",
+    "resources": {"team_wte": 1},
+}
+
+
+def _without_scope(rules: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in rules.items() if k != "scope"}
 
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -269,6 +301,57 @@ ROUTES: dict[tuple[str, str], Route] = {
         LEAD, scope="site", unscoped_roles=frozenset({LEAD})
     ),
     ("GET", "/api/v1/reports/teams/{team_id}"): R(CLINICIAN, scope="team"),
+    # Stewardship: a site's unit costs, and value frameworks scoped to a site (the "own" and
+    # "other_team" targets are site A's framework, "other_site" site B's).
+    ("GET", "/api/v1/sites/{site_id}/unit-costs"): R(
+        CLINICIAN,
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=frozenset({CLINICIAN, SITE_ADMIN}),
+    ),
+    ("PUT", "/api/v1/sites/{site_id}/unit-costs"): R(
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        body=lambda: {"nurse_hour_gbp": 60},
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=SITE_ADMINS,
+    ),
+    ("GET", "/api/v1/value-frameworks"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    # A network framework: a site admin may create one for their own site only.
+    ("POST", "/api/v1/value-frameworks"): R(LEAD, ADMIN, body=lambda: dict(NETWORK_FRAMEWORK)),
+    ("GET", "/api/v1/value-frameworks/{framework_id}"): R(
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+    ),
+    ("PATCH", "/api/v1/value-frameworks/{framework_id}"): R(
+        LEAD, ADMIN, SITE_ADMIN, body=lambda: {"aim": "Matrix aim"}, **FRAMEWORK_WRITE
+    ),
+    ("GET", "/api/v1/value-frameworks/{framework_id}/versions"): R(
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+    ),
+    ("GET", "/api/v1/value-frameworks/{framework_id}/interventions"): R(
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+    ),
+    ("POST", "/api/v1/value-frameworks/{framework_id}/interventions"): R(
+        LEAD, ADMIN, SITE_ADMIN, body=lambda: dict(INTERVENTION), **FRAMEWORK_WRITE
+    ),
+    ("PATCH", "/api/v1/value-frameworks/{framework_id}/interventions/{intervention_id}"): R(
+        LEAD, ADMIN, SITE_ADMIN, body=lambda: {"note": "matrix"}, **FRAMEWORK_WRITE
+    ),
+    # Each call deletes an intervention made for it ("fresh_intervention").
+    ("DELETE", "/api/v1/value-frameworks/{framework_id}/interventions/{intervention_id}"): R(
+        LEAD, ADMIN, SITE_ADMIN, **(FRAMEWORK_WRITE | {"scope": "fresh_intervention"})
+    ),
+    ("POST", "/api/v1/value-frameworks/{framework_id}/scenarios"): R(
+        LEAD, ADMIN, SITE_ADMIN, scope="scenario", **_without_scope(FRAMEWORK_WRITE)
+    ),
+    ("GET", "/api/v1/value-frameworks/{framework_id}/scenarios"): R(
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+    ),
     # FHIR: the subject is named in the body or the query rather than the path.
     ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(
@@ -344,6 +427,9 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/admin/teams/{team_id}/webhooks/deliveries"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
+    ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/sites/{site_id}/unit-costs"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/sites/{site_id}/unit-costs"): frozenset({LEAD, ADMIN, SITE_ADMIN}),
 }
 # Documentation routes carry no data.
 IGNORED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -437,6 +523,18 @@ def _objects(client, world, tokens):
         "fatigue": "usual",
     }
     made: dict[str, dict[str, str]] = {}
+    frameworks = {}
+    for site in ("A", "B"):
+        body = NETWORK_FRAMEWORK | {"site_ids": [str(world.sites[site])]}
+        framework = client.post("/api/v1/value-frameworks", json=body, headers=world.auth("lead"))
+        assert framework.status_code == 201, framework.text
+        fid = framework.json()["id"]
+        intervention = client.post(
+            f"/api/v1/value-frameworks/{fid}/interventions",
+            json=INTERVENTION,
+            headers=world.auth("lead"),
+        )
+        frameworks[site] = {"framework_id": fid, "intervention_id": intervention.json()["id"]}
     with world.app.state.sessions() as s:
         nhs = {r.id: r.nhs_number for r in s.execute(select(Patient.id, Patient.nhs_number))}
     for target, team in TARGETS.items():
@@ -496,6 +594,7 @@ def _objects(client, world, tokens):
             "user_id": str(world.users[f"clin_{team}"]),
             "spare_user_id": str(world.users[f"spare_{team}"]),
             "nhs_number": nhs[pid],
+            **frameworks["A" if team.startswith("A") else "B"],
         }
     return made
 
@@ -577,6 +676,13 @@ def test_route_role_target(matrix, method, path, role, target):
         ids = {**ids, "resource_id": ids["answers_id"]}
     if route.scope == "user":
         ids = {**ids, "user_id": ids["spare_user_id"]}
+    if route.scope == "fresh_intervention":
+        fresh = client.post(
+            f"/api/v1/value-frameworks/{ids['framework_id']}/interventions",
+            json=INTERVENTION,
+            headers=world.auth("lead"),
+        )
+        ids = {**ids, "intervention_id": fresh.json()["id"]}
     url = path.format(**ids)
     if route.scope == "fhir_search":
         url += f"?subject=Patient/{ids['patient_id']}"
@@ -604,6 +710,9 @@ def test_route_role_target(matrix, method, path, role, target):
             else quantity_obs("8867-4", 70, "/min", pid)
         )
         kwargs["json"] = bundle([resource]) if route.scope == "fhir_bundle" else resource
+    elif route.scope == "scenario":
+        change = {"intervention_id": ids["intervention_id"], "action": "increase", "by": 1}
+        kwargs["json"] = {"changes": [change]}
     elif route.body is not None:
         body = route.body()
         if isinstance(body, dict) and body.get("user_id") == "SELF":

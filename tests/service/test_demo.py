@@ -23,6 +23,7 @@ from pathway.catalogue import RULES
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.demo import build_demo
 from service.demo.people import SITES
+from service.deps import Principal
 from service.models import (
     Alert,
     AlertEventRow,
@@ -32,6 +33,7 @@ from service.models import (
     Patient,
     PatientEvent,
     Reading,
+    Site,
     Team,
     User,
     UserTeam,
@@ -42,6 +44,8 @@ from service.patients.state import REVIEW_GROUP
 from service.reports import build
 from service.reports.before_after import before_after
 from service.reports.figures import FigureStore
+from service.stewardship import frameworks, interventions, unit_costs
+from service.stewardship.spec import DOMAINS
 from service.timeutil import LONDON
 
 NOW = datetime(2026, 12, 7, 11, 30, tzinfo=UTC)
@@ -61,8 +65,35 @@ def test_the_demo(db_url: str) -> None:
             _every_alert_from_the_pathway_and_none_long_overdue(session)
             _last_months_network_report_has_numbers(session)
             _history_before_enrolment_for_before_and_after(session)
+            _two_worked_value_frameworks(session)
     finally:
         engine.dispose()
+
+
+def _two_worked_value_frameworks(session: Session) -> None:
+    """Both stewardship frameworks, each with outcomes in every domain, a register whose
+    remote monitoring is measured from the service, and a kept scenario."""
+    lead = Principal(
+        role="programme_lead",
+        user_id=session.scalar(select(User.id).where(User.role == "programme_lead")),
+    )
+    listed = frameworks.listing(session, lead)
+    assert [f.name for f in listed] == [
+        "Derbyshire and LLR heart failure value framework",
+        "Mid and South Essex cardiac care value framework",
+    ]
+    for framework in listed:
+        assert {o.domain for o in framework.outcomes} == set(DOMAINS)
+        register = interventions.listing(session, lead, NOW, framework.id)
+        assert 4 <= len(register) <= 6
+        measured = [i for i in register if i.sourcing == "measured"]
+        assert len(measured) == 1 and (measured[0].yearly_activity or 0) > 0
+        (scenario,) = interventions.scenarios(session, lead, framework.id)
+        assert scenario.result["totals"]["delta_cost_gbp"] != 0
+    derby = session.scalar(select(Site.id).where(Site.code == "DERBY"))
+    assert derby is not None
+    costs, _ = unit_costs.unit_costs(session, lead, derby)
+    assert costs["bed_day_gbp"].overridden and not costs["admission_gbp"].overridden
 
 
 def _network_numbers(

@@ -9,6 +9,7 @@ import pytest
 
 from service.changes import merge_patch
 from tests.support.signin import page_login
+from tests.support.stewardship import framework_body
 
 # RFC 7396 Appendix A: target, patch, result.
 RFC_EXAMPLES = [
@@ -239,4 +240,41 @@ def test_every_patch_route_is_covered_here(client):
         "/api/v1/sites/{site_id}",
         "/api/v1/patients/{patient_id}/events/{event_id}",
         "/api/v1/teams/{team_id}",
+        "/api/v1/value-frameworks/{framework_id}",
+        "/api/v1/value-frameworks/{framework_id}/interventions/{intervention_id}",
     }
+
+
+def test_value_framework_patch_merges_into_a_new_version(client, world):
+    lead = world.auth("lead")
+    made = client.post("/api/v1/value-frameworks", json=framework_body(world, "A"), headers=lead)
+    url = f"/api/v1/value-frameworks/{made.json()['id']}"
+    kept = client.patch(url, json={}, headers=lead).json()
+    assert kept == made.json()
+    merged = client.patch(url, json={"resources": {"budget_gbp": None}}, headers=lead).json()
+    assert merged["resources"] == {"team_wte": 4.5, "budget_gbp": None, "note": ""}
+    assert merged["version"] == 2 and merged["outcomes"] == made.json()["outcomes"]
+    refused = client.patch(url, json={"aim": None}, headers=lead)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "aim"
+
+
+def test_intervention_patch_merges(client, world):
+    lead = world.auth("lead")
+    made = client.post("/api/v1/value-frameworks", json=framework_body(world, "A"), headers=lead)
+    base = f"/api/v1/value-frameworks/{made.json()['id']}/interventions"
+    body = {
+        "name": "Cardiac rehabilitation",
+        "yearly_activity": 200,
+        "activity_unit": "patients",
+        "unit_cost_gbp": 480,
+        "qaly_per_person": 0.02,
+        "qaly_source": "entered, illustrative",
+        "sourcing": "entered",
+        "note": "twelve sessions",
+    }
+    url = f"{base}/{client.post(base, json=body, headers=lead).json()['id']}"
+    cleared = client.patch(url, json={"qaly_per_person": None, "note": None}, headers=lead).json()
+    assert (cleared["qaly_per_person"], cleared["qaly_source"]) == (None, "entered, illustrative")
+    assert cleared["note"] == "" and cleared["unit_cost_gbp"] == 480
+    refused = client.patch(url, json={"unit_cost_gbp": None}, headers=lead)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "unit_cost_gbp"

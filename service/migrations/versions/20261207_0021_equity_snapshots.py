@@ -1,7 +1,7 @@
 """Reports: month-end figures of each site's equity groups and before-and-after sums
 
 Revision ID: 20261207_0021
-Revises: 20261207_0018
+Revises: 20261207_0020
 Create Date: 2026-12-07 15:30:00
 
 The value frameworks' inequality outcomes show a year of a metric's equity groups, and the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261207_0021"
-down_revision = "20261207_0018"
+down_revision = "20261207_0020"
 branch_labels = None
 depends_on = None
 
