@@ -34,6 +34,7 @@ from service.reports import api as reports
 from service.reports import before_after_api
 from service.settings import Settings, get_settings
 from service.stewardship import api as stewardship
+from service.stewardship import dashboard_api as framework_dashboards
 from service.timeutil import utcnow
 
 API_VERSION = "1.0.0"
@@ -56,6 +57,7 @@ ROUTERS = (
     reports.router,
     before_after_api.router,
     stewardship.router,
+    framework_dashboards.router,
     fhir.router,
     audit_api.router,
     *ui.routers,

@@ -48,7 +48,7 @@ def _before_after_rows(board: Dashboard) -> list[dict[str, object]]:
     if not comparison:
         return []
     rows = []
-    totals = comparison.get("scope") or comparison.get("network") or {}
+    totals = comparison.get("network") or {}
     for outcome in totals.get("outcomes", []):
         for window in ("before", "after"):
             figures = outcome.get(window, {})

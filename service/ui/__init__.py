@@ -15,6 +15,7 @@ from service.ui import (
     admin_webhooks,
     device_tokens,
     errors,
+    framework_board,
     patients,
     queue,
     record_forms,
@@ -37,6 +38,7 @@ routers = (
     admin_sites.router,
     admin_webhooks.router,
     stewardship.router,
+    framework_board.router,
 )
 
 

@@ -352,6 +352,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/value-frameworks/{framework_id}/scenarios"): R(
         CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
     ),
+    ("GET", "/api/v1/value-frameworks/{framework_id}/dashboard"): R(
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+    ),
     # FHIR: the subject is named in the body or the query rather than the path.
     ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(
@@ -428,6 +431,10 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
     ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/value-frameworks/{framework_id}"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/value-frameworks/{framework_id}/dashboard.csv"): frozenset(
+        {CLINICIAN, LEAD, ADMIN, SITE_ADMIN}
+    ),
     ("GET", "/ui/sites/{site_id}/unit-costs"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("POST", "/ui/sites/{site_id}/unit-costs"): frozenset({LEAD, ADMIN, SITE_ADMIN}),
 }
