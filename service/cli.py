@@ -139,7 +139,7 @@ def serve(
 @main.command()
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has sites.")
 @click.option("--seed", default=20261124, type=int, show_default=True)
-@click.option("--patients", default=600, type=click.IntRange(1, 5000), show_default=True)
+@click.option("--patients", default=1000, type=click.IntRange(1, 5000), show_default=True)
 @click.option(
     "--days",
     default=365,

@@ -1,8 +1,9 @@
 """`mhf demo`: a learning network that looks like a real one, a year into the programme.
 
 Ten sites with four community heart-failure teams each, two nurses per team, a site admin per
-site, a network admin and a programme lead; about 600 made-up patients enrolled over the last
-twelve months (`plan`), most of them since discharged from monitoring for each of the allowed
+site, a network admin and a programme lead; about 1,000 made-up patients enrolled over the last
+twelve months (`plan`; the three sites of the worked value frameworks run bigger caseloads), most
+of them since discharged from monitoring for each of the allowed
 reasons. Their records are written in bulk (`store`); their alerts are raised from the pathway's
 findings by the service's own raising code and worked by the teams through the alerting use
 cases, in time order (`work`). Everything is relative to today: what happened in the last two
@@ -28,7 +29,7 @@ from tqdm import tqdm
 
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.demo import stewardship
-from service.demo.people import DEMO_PASSWORD, SITES
+from service.demo.people import DEMO_PASSWORD, SITES, team_weights
 from service.demo.plan import Network
 from service.demo.store import Org, Stored, organisation, store_patients
 from service.demo.work import PatientWork
@@ -96,7 +97,7 @@ def build_demo(
     sessions: sessionmaker[Session],
     *,
     seed: int = 20261124,
-    patients: int = 600,
+    patients: int = 1000,
     days: int = 365,
     now: datetime,
     database_url: str | None = None,
@@ -107,7 +108,9 @@ def build_demo(
     ``database_url`` they connect to) patients are planned and stored in that many processes."""
     with unit_of_work(sessions) as session:
         org = organisation(session, hash_password(DEMO_PASSWORD), now)
-    network = Network(seed=seed, now=now, teams=len(org.team_ids), days=days)
+    network = Network(
+        seed=seed, now=now, teams=len(org.team_ids), days=days, team_weights=team_weights()
+    )
     chunks = [range(start, min(start + CHUNK, patients)) for start in range(0, patients, CHUNK)]
     tokens: dict[str, str] = {}
     bar = tqdm(total=2 * patients, desc="demo", unit="step", disable=not progress)

@@ -13,6 +13,20 @@ DEMO_PASSWORD = "heart-failure-demo"
 
 # Sites of the learning network (integrated care systems), each with its community
 # heart-failure teams. The code names the site's users: nurse.<code><team>, siteadmin.<code>.
+# The sites of the two worked value frameworks (service.demo.stewardship) run bigger caseloads,
+# as the programme's first sites do: each of their teams takes this many patients for one of
+# another site's, so their monthly figures are big enough to publish.
+PILOT_SITES = ("DERBY", "LLR", "MSE")
+PILOT_WEIGHT = 4
+
+
+def team_weights() -> tuple[int, ...]:
+    """Each team's weight, in the order the demo creates teams (site by site)."""
+    return tuple(
+        PILOT_WEIGHT if code in PILOT_SITES else 1 for code, _name, teams in SITES for _ in teams
+    )
+
+
 SITES: list[tuple[str, str, list[str]]] = [
     (
         "DERBY",

@@ -81,6 +81,17 @@ class Network:
     teams: int
     # Enrolments are spread over this many days before today.
     days: int = 365
+    # How many patients each team takes for one of the smallest team's (all 1 when empty).
+    team_weights: tuple[int, ...] = ()
+
+    def team_of(self, index: int) -> int:
+        """The team of the index-th patient: every team once in the first ``teams`` patients
+        (each team's first patient is the one decompensating now), then round the teams with
+        each as often as its weight says."""
+        if not self.team_weights or index < self.teams:
+            return index % self.teams
+        cycle = [t for t, weight in enumerate(self.team_weights) for _ in range(weight)]
+        return cycle[(index - self.teams) % len(cycle)]
 
     @property
     def today(self) -> date:
@@ -210,7 +221,7 @@ def plan_patient(network: Network, index: int) -> PatientPlan:
     return PatientPlan(
         index=index,
         id=patient_id,
-        team=index % network.teams,
+        team=network.team_of(index),
         columns=columns,
         ends_on=ends_on,
         paused_on=paused_on,
