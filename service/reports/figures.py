@@ -176,6 +176,7 @@ def disclose_sites(figs: Figures, site_ids: list[uuid.UUID]) -> dict[str, SiteCe
             metric.kind,
             tuple(raw(figs.by_metric[metric.id].groups.get(s, EMPTY)) for s in site_ids),
             raw(figs.by_metric[metric.id].total),
+            scale=metric.scale,
         )
         for metric in metrics
     ]
@@ -204,6 +205,7 @@ def disclose_breakdowns(
                     tuple(raw(grouped.groups.get(p, EMPTY)) for p in parts),
                     raw(site_figures[metric.id].groups.get(site_id, EMPTY)),
                     parent=site_cells[metric.id].sites[site_id],
+                    scale=metric.scale,
                 )
             )
     out: dict[str, dict[Any, Cell]] = {metric_id: {} for metric_id in REGISTRY}
