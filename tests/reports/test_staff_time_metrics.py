@@ -102,5 +102,7 @@ def test_a_rate_per_one_is_disclosed_per_one():
     (shown,), _ = disclosure.disclose_many([disclosure.Request("rate", (cell,), cell, scale=1.0)])[
         0
     ]
-    assert shown.value == pytest.approx(shown.numerator / shown.denominator, abs=0.01)
-    assert 20 <= shown.value <= 26
+    num, den, value = shown.numerator, shown.denominator, shown.value
+    assert isinstance(num, int) and isinstance(den, int) and isinstance(value, float)
+    assert value == pytest.approx(num / den, abs=0.01)
+    assert 20 <= value <= 26
