@@ -30,6 +30,7 @@ from service.models import (
     KccqScore,
     MedicationChange,
     Patient,
+    PatientContact,
     PatientEvent,
     Reading,
     Team,
@@ -59,6 +60,7 @@ def test_the_demo(db_url: str) -> None:
             _a_network_worked_through_the_live_code(session)
             _every_alert_from_the_pathway_and_none_long_overdue(session)
             _last_months_network_report_has_numbers(session)
+            _staff_time_recorded(session)
     finally:
         engine.dispose()
 
@@ -191,6 +193,31 @@ def _last_months_network_report_has_numbers(session: Session) -> None:
     numbers, cells, values = _network_numbers(session, LAST_MONTH)
     # Eighty patients is a small network: disclosure control hides its smallest counts.
     assert numbers >= cells // 2, values
+
+
+def _staff_time_recorded(session: Session) -> None:
+    """Every alert a nurse resolved says its minutes (the service's own closes none); the team
+    rang and visited its patients, each contact within its kind's minutes."""
+    resolved = session.execute(
+        select(AlertEventRow.actor_id, AlertEventRow.minutes_spent).where(
+            AlertEventRow.kind == "resolved"
+        )
+    ).all()
+    assert resolved
+    for actor, minutes in resolved:
+        if actor is None:
+            assert minutes is None
+        else:
+            assert minutes is not None and 3 <= minutes <= 85
+    contacts = session.execute(select(PatientContact.kind, PatientContact.minutes)).all()
+    kinds = Counter(kind for kind, _ in contacts)
+    assert kinds["call"] > kinds["visit"] > 0, kinds
+    for kind, minutes in contacts:
+        low, high = (10, 20) if kind == "call" else (45, 60)
+        assert low <= minutes <= high
+    assert all(at <= NOW for at in session.scalars(select(PatientContact.occurred_at))), (
+        "a contact in the future"
+    )
 
 
 def _uuid(value: Any) -> Any:

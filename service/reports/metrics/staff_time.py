@@ -11,20 +11,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, cast, literal
+from sqlalchemy import BigInteger, Float, cast, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.reports.context import Ctx
 from service.reports.families import ALERT_EXPOSURE, STAFF_TIME
 from service.reports.metrics.registry import RESOURCES, Measure, Metric, register
 
+# A row's fraction (a patient's share of a month, minutes as hours) is a whole number of
+# 2^-30ths: the integer division truncates alike on both databases, and sums of such values are
+# exact in floating point whatever order a database adds the rows in, so SQLite and PostgreSQL
+# give the same figure to the bit. Exact up to 2^23 (8 million) hours or patient-months.
+_UNITS = 2**30
+
+
+def _fraction(numerator: Any, denominator: Any) -> ColumnElement[Any]:
+    units = cast(numerator, BigInteger) * literal(_UNITS, BigInteger) // denominator
+    return cast(units, Float) / literal(float(_UNITS), Float)
+
 
 def _patient_months(ctx: Ctx, row: Any) -> ColumnElement[Any]:
-    return cast(row.patient_days, Float) / cast(ctx.month_days, Float)
+    return _fraction(row.patient_days, ctx.month_days)
 
 
 def _hours(minutes: Any) -> ColumnElement[Any]:
-    return cast(minutes, Float) / literal(60.0, Float)
+    return _fraction(minutes, literal(60, BigInteger))
 
 
 def _staff_minutes(row: Any) -> Any:
