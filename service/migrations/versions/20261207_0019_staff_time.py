@@ -22,12 +22,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The column and its CHECK in one ALTER TABLE, the same statement on both databases: a
+    # separate constraint would make SQLite copy the whole table, which its rows' foreign keys
+    # (events, findings, deliveries) forbid.
     for table in ("alerts", "alert_events"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("minutes_spent", sa.Integer(), nullable=True))
-            batch_op.create_check_constraint(
-                op.f(f"ck_{table}_minutes_spent"), "minutes_spent BETWEEN 0 AND 1440"
-            )
+        op.execute(
+            f"ALTER TABLE {table} ADD COLUMN minutes_spent INTEGER"
+            f" CONSTRAINT ck_{table}_minutes_spent CHECK (minutes_spent BETWEEN 0 AND 1440)"
+        )
     op.create_table(
         "patient_contacts",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -71,7 +73,6 @@ def downgrade() -> None:
     op.drop_index("ix_patient_contacts_occurred_at", table_name="patient_contacts")
     op.drop_index("ix_patient_contacts_patient_id_occurred_at", table_name="patient_contacts")
     op.drop_table("patient_contacts")
+    # A column's own CHECK goes with it, on SQLite (3.35 and later) as on PostgreSQL.
     for table in ("alert_events", "alerts"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(op.f(f"ck_{table}_minutes_spent"), type_="check")
-            batch_op.drop_column("minutes_spent")
+        op.execute(f"ALTER TABLE {table} DROP COLUMN minutes_spent")
