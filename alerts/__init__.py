@@ -8,6 +8,7 @@ the same names.
 
 from alerts import lifecycle, raising
 from alerts.lifecycle import (
+    MINUTES_MAX,
     NOTE_MAX_CHARS,
     SYSTEM_OUTCOMES,
     AlertEvent,
@@ -64,6 +65,7 @@ from alerts.webhooks import (
 __all__ = [
     "DEFAULT_RETRY_POLICY",
     "HANDOVERS",
+    "MINUTES_MAX",
     "NOTE_MAX_CHARS",
     "SITE_CHOICES",
     "SYSTEM_OUTCOMES",

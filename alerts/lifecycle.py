@@ -15,7 +15,8 @@ Legal moves::
     acknowledge       open                      status=acknowledged, acknowledged_at
     assign            open, acknowledged        assignee_id (a different one)
     add_note          open, acknowledged        (the note lives in the event)
-    resolve           open, acknowledged        status=resolved, resolved_at, outcome
+    resolve           open, acknowledged        status=resolved, resolved_at, outcome,
+                                                minutes_spent (optional, 0..1440)
     escalate          open, acknowledged,       escalated_at (once per alert)
                       overdue, not escalated
 
@@ -41,6 +42,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 __all__ = [
+    "MINUTES_MAX",
     "NOTE_MAX_CHARS",
     "AlertEvent",
     "AlertState",
@@ -63,6 +65,9 @@ __all__ = [
 ]
 
 NOTE_MAX_CHARS = 4000
+# The minutes a clinician may say one piece of work took: a day. More is a typing slip, and the
+# reports cost staff time from these minutes.
+MINUTES_MAX = 1440
 
 
 class AlertStatus(StrEnum):
@@ -181,6 +186,8 @@ class AlertState:
     first_action_at: datetime | None = None
     # When the alert last rose in severity (for the queue: "became red at"); None until it does.
     severity_raised_at: datetime | None = None
+    # What the resolving clinician said all the work on the alert took; None if not said.
+    minutes_spent: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,6 +211,7 @@ class AlertEvent:
     outcome: Outcome | None = None
     evidence_ids: tuple[str, ...] = ()
     due_at: datetime | None = None
+    minutes_spent: int | None = None
 
 
 class Transition(NamedTuple):
@@ -341,17 +349,42 @@ def add_note(state: AlertState, text: str, actor_id: str, now: datetime) -> Tran
 
 
 def resolve(
-    state: AlertState, outcome: Outcome, note: str | None, actor_id: str, now: datetime
+    state: AlertState,
+    outcome: Outcome,
+    note: str | None,
+    actor_id: str,
+    now: datetime,
+    *,
+    minutes: int | None = None,
 ) -> Transition:
-    """Close the alert with an outcome from the fixed list; a blank note counts as no note."""
+    """Close the alert with an outcome from the fixed list; a blank note counts as no note.
+
+    ``minutes`` is the time all the work on the alert took, as the clinician says (0..1440),
+    kept on the alert and in its ``resolved`` event; ``None`` when they did not say.
+    """
     _require_actor(actor_id)
     _require_aware(now, "now")
     if not isinstance(outcome, Outcome) or outcome in SYSTEM_OUTCOMES:
         raise InvalidInput("outcome", f"unknown outcome {outcome!r}")
+    if minutes is not None and not (
+        isinstance(minutes, int) and not isinstance(minutes, bool) and 0 <= minutes <= MINUTES_MAX
+    ):
+        raise InvalidInput("minutes", f"minutes must be a whole number from 0 to {MINUTES_MAX}")
     clean = None if note is None else _clean_note(note)
     _require_not_resolved(state, "resolve")
-    new_state = _resolved(state, outcome, now, _first_action(state, now))
-    event = _event(state, new_state, EventKind.RESOLVED, now, actor_id, note=clean, outcome=outcome)
+    new_state = replace(
+        _resolved(state, outcome, now, _first_action(state, now)), minutes_spent=minutes
+    )
+    event = _event(
+        state,
+        new_state,
+        EventKind.RESOLVED,
+        now,
+        actor_id,
+        note=clean,
+        outcome=outcome,
+        minutes_spent=minutes,
+    )
     return Transition(new_state, event)
 
 
@@ -448,6 +481,7 @@ def _event(
     outcome: Outcome | None = None,
     evidence_ids: tuple[str, ...] = (),
     due_at: datetime | None = None,
+    minutes_spent: int | None = None,
 ) -> AlertEvent:
     return AlertEvent(
         kind=kind,
@@ -464,6 +498,7 @@ def _event(
         outcome=outcome,
         evidence_ids=evidence_ids,
         due_at=due_at,
+        minutes_spent=minutes_spent,
     )
 
 

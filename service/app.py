@@ -26,6 +26,7 @@ from service.org import api as org
 from service.pathway import api as pathway_api
 from service.patients import api as patients
 from service.patients import caseload_api as caseload
+from service.patients import contacts_api as patient_contacts
 from service.patients import events_api as patient_events
 from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
@@ -54,6 +55,7 @@ ROUTERS = (
     pathway_api.router,
     patient_events.router,
     patient_outcomes.router,
+    patient_contacts.router,
     reports.router,
     before_after_api.router,
     stewardship.router,

@@ -107,6 +107,7 @@ def state_of(alert: Alert) -> AlertState:
         outcome=Outcome(alert.outcome) if alert.outcome else None,
         first_action_at=alert.first_action_at,
         severity_raised_at=alert.severity_raised_at,
+        minutes_spent=alert.minutes_spent,
     )
 
 
@@ -282,6 +283,7 @@ def _add_event(session: Session, alert_id: uuid.UUID, event: AlertEvent) -> None
             outcome=str(event.outcome) if event.outcome else None,
             evidence=list(event.evidence_ids) or None,
             due_at=event.due_at,
+            minutes_spent=event.minutes_spent,
         )
     )
 
@@ -305,6 +307,7 @@ def _persist(session: Session, row: Alert, transition: Transition) -> None:
             outcome=str(state.outcome) if state.outcome else None,
             first_action_at=state.first_action_at,
             severity_raised_at=state.severity_raised_at,
+            minutes_spent=state.minutes_spent,
         )
         .execution_options(synchronize_session=False)
     )

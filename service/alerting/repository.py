@@ -102,6 +102,7 @@ _PAGE_COLUMNS = (
     Alert.outcome,
     Alert.version,
     Alert.out_of_hours_handling,
+    Alert.minutes_spent,
     Patient.nhs_number,
     Patient.date_of_birth,
     Patient.cohort,

@@ -51,6 +51,7 @@ class PageRow(NamedTuple):
     outcome: str | None
     version: int
     out_of_hours_handling: str | None
+    minutes_spent: int | None
     nhs_number: str
     date_of_birth: date
     cohort: str
@@ -115,6 +116,7 @@ def page_items(rows: Sequence[Any], limit: int, now: datetime) -> tuple[list[dic
                     "outcome": row.outcome,
                     "version": row.version,
                     "out_of_hours_handling": row.out_of_hours_handling,
+                    "minutes_spent": row.minutes_spent,
                     "findings": findings,
                 }
             )

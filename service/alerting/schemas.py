@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, StringConstraints
 
+from alerts import MINUTES_MAX
 from service.schemas import Input
 
 OutcomeName = Literal[
@@ -47,9 +48,17 @@ class NoteIn(MoveIn):
     text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
 
+MinutesField = Annotated[int, Field(ge=0, le=MINUTES_MAX, strict=True)]
+
+
 class ResolveIn(MoveIn):
     outcome: OutcomeName
     note: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    minutes: MinutesField | None = Field(
+        default=None,
+        description="The minutes all the work on the alert took (0 to 1440), as the clinician "
+        "says; kept on the alert and in its resolved event, and costed by the reports.",
+    )
 
 
 class AlertFindingOut(BaseModel):
@@ -102,6 +111,10 @@ class AlertOut(BaseModel):
         "site's setting did with it (handed to an out-of-hours service, or queued for the next "
         "working day); null in hours."
     )
+    minutes_spent: int | None = Field(
+        default=None,
+        description="The minutes the resolving clinician said the work took; null if not said.",
+    )
     findings: list[AlertFindingOut]
 
 
@@ -118,6 +131,7 @@ class AlertEventOut(BaseModel):
     note: str | None
     outcome: str | None
     evidence: list[str] | None
+    minutes_spent: int | None = None
 
 
 class HandoverOut(BaseModel):

@@ -121,6 +121,7 @@ def _fields(
         "outcome": alert.outcome,
         "version": alert.version,
         "out_of_hours_handling": alert.out_of_hours_handling,
+        "minutes_spent": alert.minutes_spent,
         "findings": findings,
     }
 
@@ -295,7 +296,8 @@ def resolve(
     alert_id: uuid.UUID,
     body: ResolveIn,
 ) -> AlertDetailOut:
-    """Resolve an alert with an outcome: it leaves the queue."""
+    """Resolve an alert with an outcome, and the minutes the work took if said: it leaves the
+    queue."""
     actor = str(principal.user_id)
     outcome = Outcome(body.outcome)
     return _move(
@@ -305,6 +307,6 @@ def resolve(
         now,
         alert_id,
         body.version,
-        lambda s: lifecycle.resolve(s, outcome, body.note, actor, now),
+        lambda s: lifecycle.resolve(s, outcome, body.note, actor, now, minutes=body.minutes),
         "resolve",
     )

@@ -5,10 +5,12 @@ Each day the pathway found something in the patient's readings, the findings go 
 them (one open alert per clinical problem; evidence added, or raised to red). Each hospital
 discharge the team records derives the patient's state (``service.patients.events.apply_state``),
 which owes a post-discharge review task. The team's nurses then work each alert and task through
-the alerting use cases (acknowledge, assign, resolve with an outcome), audited as from the pages,
-before whatever arrives next. A few patients' monitoring is paused (the patient use case);
-monitoring ends through the discharge use case, or the recorded death. What happened in the
-last two days is left for the teams to do: today's queue.
+the alerting use cases (acknowledge, assign, resolve with an outcome and the minutes it took),
+audited as from the pages, before whatever arrives next. Between alerts the team rings each
+patient every few weeks and now and then visits (the contacts, with their minutes). A few
+patients' monitoring is paused (the patient use case); monitoring ends through the discharge use
+case, or the recorded death. What happened in the last two days is left for the teams to do:
+today's queue.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,7 @@ from service.alerting import service as alert_cases
 from service.alerting.schemas import AssignIn, ResolveIn
 from service.demo.store import Org, Stored
 from service.deps import Principal
-from service.models import Alert, Patient
+from service.models import Alert, Patient, PatientContact
 from service.patients import events
 from service.patients import service as patient_cases
 from service.patients.schemas import PatientPatch
@@ -56,6 +58,23 @@ REVIEW_OUTCOMES: tuple[tuple[str, int], ...] = (
 LATE_SHARE = 0.12
 # Work planned for later than this is left undone: the teams' queues today.
 LEFT_FOR_TODAY = timedelta(days=2)
+# The minutes a nurse says an alert took, by outcome: a home visit is most of a morning's slot,
+# a look at the readings that needed nothing a few minutes. Red alerts take a call more.
+MINUTES_BY_OUTCOME: dict[str, tuple[int, int]] = {
+    "advice_given": (8, 20),
+    "diuretic_adjusted": (12, 25),
+    "no_action_needed": (3, 8),
+    "medication_titrated": (15, 25),
+    "seen_in_person": (45, 75),
+    "referred": (15, 30),
+    "patient_unreachable": (5, 12),
+    "admitted": (20, 35),
+}
+RED_EXTRA_MINUTES = (5, 10)
+# Routine contacts between alerts: a call every three to six weeks, one in ten a visit.
+CONTACT_EVERY_DAYS = (21, 42)
+CALL_MINUTES, VISIT_MINUTES = (10, 20), (45, 60)
+VISIT_SHARE = 0.1
 
 
 @dataclass(slots=True)
@@ -85,6 +104,9 @@ class PatientWork:
         assert patient is not None
         self.patient = patient
         self.plans: dict[uuid.UUID, _Plan] = {}
+        # Staff time has a stream of its own, so the alerts' timeline is the same with or
+        # without it.
+        self.time_rng = random.Random(f"mhf-demo-time:{stored.id}")  # noqa: S311
 
     def run(self) -> None:
         stored = self.stored
@@ -121,6 +143,45 @@ class PatientWork:
         if self.stored.has_events:
             # The state today (in hospital now, or a review owed), not as of the last event.
             events.apply_state(self.session, self.nurse, ROUTE, self.now, self.patient)
+        self._contacts(end)
+
+    def _contacts(self, end: datetime | None) -> None:
+        """The routine calls and visits of the patient's time on the pathway (not while
+        paused), in one insert: a record the team made, not a read or change of the record."""
+        rng, stored = self.time_rng, self.stored
+        last = end or self.now - LEFT_FOR_TODAY
+        if stored.paused_on is not None:
+            last = min(last, datetime.combine(stored.paused_on, time(10), LONDON))
+        day = stored.enrolled_on + timedelta(days=rng.randint(*CONTACT_EVERY_DAYS))
+        rows = []
+        while (at := self._working_hours(day, rng)) < last:
+            visit = rng.random() < VISIT_SHARE
+            minutes = rng.randint(*(VISIT_MINUTES if visit else CALL_MINUTES))
+            rows.append(
+                PatientContact(
+                    id=uuid.uuid4(),
+                    patient_id=stored.id,
+                    kind="visit" if visit else "call",
+                    occurred_at=at,
+                    minutes=minutes,
+                    recorded_at=at + timedelta(minutes=minutes + rng.randint(2, 30)),
+                    recorded_by=self.nurse.user_id,
+                )
+            )
+            day += timedelta(days=rng.randint(*CONTACT_EVERY_DAYS))
+        self.session.add_all(rows)
+
+    @staticmethod
+    def _working_hours(day: date, rng: random.Random) -> datetime:
+        minute = rng.randrange(9 * 60, 16 * 60)
+        return datetime.combine(day, time(minute // 60, minute % 60), LONDON)
+
+    def _minutes(self, plan: _Plan, alert: Alert) -> int:
+        rng = self.time_rng
+        minutes = rng.randint(*MINUTES_BY_OUTCOME[plan.outcome])
+        if alert.severity == "red":
+            minutes += rng.randint(*RED_EXTRA_MINUTES)
+        return minutes
 
     def _plan_new(self) -> None:
         for alert in alerting.unresolved_of(self.session, self.patient.id):
@@ -199,7 +260,9 @@ class PatientWork:
             return
         if alert.status == "open":  # raised to red again since it was acknowledged
             self._acknowledge(plan, at)
-        body = ResolveIn(outcome=lifecycle.Outcome(plan.outcome))
+        body = ResolveIn(
+            outcome=lifecycle.Outcome(plan.outcome), minutes=self._minutes(plan, alert)
+        )
         alert_cases.resolve(
             self.session, self.nurse, ROUTE, max(at, alert.raised_at), alert.id, body
         )

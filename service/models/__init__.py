@@ -18,7 +18,13 @@ from service.models.base import Base
 from service.models.identity import DeviceToken, LoginAttempt
 from service.models.jobs import JobRun
 from service.models.org import Site, Team, User, UserTeam
-from service.models.patients import KccqScore, MedicationChange, Patient, PatientEvent
+from service.models.patients import (
+    KccqScore,
+    MedicationChange,
+    Patient,
+    PatientContact,
+    PatientEvent,
+)
 from service.models.readings import Reading
 from service.models.reports import BeforeAfterSnapshot, EquitySnapshot, ReportSnapshot
 from service.models.stewardship import (
@@ -47,6 +53,7 @@ __all__ = [
     "MedicationChange",
     "OutboxEvent",
     "Patient",
+    "PatientContact",
     "PatientEvent",
     "Reading",
     "ReportSnapshot",

@@ -31,6 +31,7 @@ class Alert(Base):
     __table_args__ = (
         CheckConstraint("severity IN ('red','amber')", name="severity"),
         CheckConstraint("status IN ('open','acknowledged','resolved')", name="status"),
+        CheckConstraint("minutes_spent BETWEEN 0 AND 1440", name="minutes_spent"),
         # One unresolved alert per patient and rule group (a rule's amber and red bands are one
         # group): the database, not a read-then-write, keeps it.
         partial_index(
@@ -106,6 +107,9 @@ class Alert(Base):
     # did with it (``alerts.out_of_hours.Handling``); NULL in hours and for amber. Kept even if
     # the site changes its setting later, so the report says what happened at the time.
     out_of_hours_handling: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # What the resolving clinician said all the work on the alert took (the reports cost staff
+    # time from it); NULL while unresolved, when they did not say, and for the service's closes.
+    minutes_spent: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AlertFinding(Base):
@@ -128,7 +132,10 @@ class AlertEventRow(Base):
     """The alert's history: every move with who and when (append-only)."""
 
     __tablename__ = "alert_events"
-    __table_args__ = (UniqueConstraint("alert_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("alert_id", "version"),
+        CheckConstraint("minutes_spent BETWEEN 0 AND 1440", name="minutes_spent"),
+    )
     id: Mapped[int] = serial_pk()
     alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id"))
     kind: Mapped[str] = mapped_column(String(32))
@@ -144,6 +151,8 @@ class AlertEventRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
     evidence: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A resolve's minutes, so the history says who said how long.
+    minutes_spent: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Webhook(Base):

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +33,7 @@ PILLARS = ("acei_arb_arni", "beta_blocker", "mra", "sglt2i")
 MEDICATION_STATUSES = ("started", "stopped", "not_tolerated", "contraindicated")
 KCCQ_TIMEPOINTS = ("start", "discharge", "other")
 DISCHARGE_REASONS = ("stable_optimised", "admitted", "died", "withdrew", "other")
+CONTACT_KINDS = ("call", "visit", "message")
 
 
 class Patient(Base):
@@ -161,3 +163,29 @@ class KccqScore(Base):
     assessed_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class PatientContact(Base):
+    """A call, visit or message between the team and the patient, with the minutes it took:
+    with the minutes on resolved alerts, the staff time the reports cost.
+
+    ``occurred_at`` is an instant, not a date: a team records contacts as they happen, and a
+    month's report counts them by London month from it."""
+
+    __tablename__ = "patient_contacts"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", CONTACT_KINDS), name="kind"),
+        CheckConstraint("minutes BETWEEN 0 AND 1440", name="minutes"),
+        Index("ix_patient_contacts_patient_id_occurred_at", "patient_id", "occurred_at"),
+        Index("ix_patient_contacts_occurred_at", "occurred_at"),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    minutes: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The alert the contact was about, if any (an alert of the same patient).
+    alert_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alerts.id"), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
 from service.contacts import parse_phone
 from service.nhs_number import is_valid_nhs_number, normalise_nhs_number
@@ -154,3 +154,52 @@ class TransferOut(BaseModel):
     from_team_id: uuid.UUID
     to_team_id: uuid.UUID
     moved_alerts: int = Field(description="Unresolved alerts that moved to the new team's queue")
+
+
+ContactKind = Literal["call", "visit", "message"]
+
+
+def plain_note(value: str | None) -> str | None:
+    """A note as plain text: surrounding space dropped, a blank note is no note, and no control
+    characters but line breaks and tabs (it is shown in pages and exported)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if any(not (ch.isprintable() or ch in "\n\r\t") for ch in value):
+        raise ValueError("must be plain text")
+    return value
+
+
+class ContactIn(Input):
+    """A call, visit or message with the patient, and the minutes it took."""
+
+    kind: ContactKind
+    occurred_at: AwareDatetime = Field(
+        description="When it happened, RFC 3339 with its offset; not in the future."
+    )
+    minutes: Annotated[int, Field(ge=0, le=1440, strict=True)] = Field(
+        description="The staff minutes it took, 0 to 1440."
+    )
+    note: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    alert_id: uuid.UUID | None = Field(
+        default=None, description="The patient's alert the contact was about, if any."
+    )
+
+    @field_validator("note")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return plain_note(value)
+
+
+class ContactOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    kind: ContactKind
+    occurred_at: datetime
+    minutes: int
+    note: str | None
+    alert_id: uuid.UUID | None
+    recorded_at: datetime
+    recorded_by: uuid.UUID

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, String, bindparam
+from sqlalchemy import Date, Integer, String, bindparam
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.selectable import CTE
 
@@ -36,6 +36,8 @@ class Ctx:
     end_utc: BindParameter[Any]
     lookback_utc: BindParameter[Any]
     as_of_end_utc: BindParameter[Any]
+    # The calendar days of the whole month (a running month's too): patient-months divide by it.
+    month_days: BindParameter[int]
     tz_starts: tuple[BindParameter[Any], ...]
     tz_shifts: tuple[BindParameter[str], ...]
     # Common table expressions several metrics read (this month's patients, alerts, medicines):
@@ -69,6 +71,7 @@ class Ctx:
             end_utc=bindparam("period_end", period.end_utc, type_=UTCDateTime),
             lookback_utc=bindparam("alert_lookback_start", lookback, type_=UTCDateTime),
             as_of_end_utc=bindparam("as_of_end", period.as_of_end_utc, type_=UTCDateTime),
+            month_days=bindparam("month_days", period.month_last_day.day, type_=Integer),
             tz_starts=starts,
             tz_shifts=shifts,
         )
@@ -94,6 +97,7 @@ class Ctx:
                 self.end_utc,
                 self.lookback_utc,
                 self.as_of_end_utc,
+                self.month_days,
                 *self.tz_starts,
                 *self.tz_shifts,
             )

@@ -279,8 +279,11 @@ def protect(tables: Sequence[Table]) -> None:
 # --- figures as programme leads see them -----------------------------------------------------
 
 
-def percentage(numerator: Shown | None, denominator: Shown | None) -> ShownValue:
-    """A percentage from the disclosed (rounded) figures, never from the true ones."""
+def percentage(
+    numerator: Shown | None, denominator: Shown | None, scale: float = 100.0
+) -> ShownValue:
+    """A percentage (or a rate per ``scale``) from the disclosed (rounded) figures, never from
+    the true ones."""
     if numerator is None or denominator is None:
         return None
     if SUPPRESSED in (numerator, denominator):
@@ -288,7 +291,7 @@ def percentage(numerator: Shown | None, denominator: Shown | None) -> ShownValue
     if denominator == 0:
         return None
     assert isinstance(numerator, int) and isinstance(denominator, int)
-    return round(100.0 * numerator / denominator, PERCENT_DECIMALS)
+    return round(scale * numerator / denominator, PERCENT_DECIMALS)
 
 
 def statistic(value: float | None, people: int) -> ShownValue:
@@ -333,6 +336,8 @@ class Request:
     cells: tuple[RawCell, ...]
     total: RawCell
     parent: Cell | None = None
+    # The metric's ``scale``: a proportion or rate is shown as ``scale * num / den``.
+    scale: float = 100.0
 
 
 def _has_numerator(kind: str) -> bool:
@@ -371,13 +376,15 @@ def _table(request: Request) -> Table | None:
     return Table(columns, ordered=request.kind == "proportion")
 
 
-def _value(kind: str, raw: RawCell, num: Shown | None, den: Shown | None) -> ShownValue:
+def _value(
+    kind: str, raw: RawCell, num: Shown | None, den: Shown | None, scale: float
+) -> ShownValue:
     if kind in ("count", "sum"):
         return num
     if kind in ("proportion", "rate"):
         if is_small(raw.people):
             return SUPPRESSED
-        return percentage(num, den)
+        return percentage(num, den, scale)
     if den == SUPPRESSED:
         return SUPPRESSED
     return statistic(raw.value, raw.people)
@@ -396,13 +403,15 @@ def _shown_cells(request: Request, table: Table | None) -> tuple[list[Cell], Cel
     for i, raw in enumerate(request.cells):
         num = nums.shown[i] if nums else None
         den = dens.shown[i] if dens else None
-        cells.append(Cell(num, den, _value(request.kind, raw, num, den)))
+        cells.append(Cell(num, den, _value(request.kind, raw, num, den, request.scale)))
     if request.parent is not None:
         return cells, request.parent
     num_total = nums.shown_total if nums else None
     den_total = dens.shown_total if dens else None
     return cells, Cell(
-        num_total, den_total, _value(request.kind, request.total, num_total, den_total)
+        num_total,
+        den_total,
+        _value(request.kind, request.total, num_total, den_total, request.scale),
     )
 
 

@@ -35,7 +35,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.models import Alert, KccqScore, MedicationChange, Patient, PatientEvent, Reading
+from service.models import (
+    Alert,
+    KccqScore,
+    MedicationChange,
+    Patient,
+    PatientContact,
+    PatientEvent,
+    Reading,
+)
 from service.models.patients import PILLARS
 from service.models.readings import READING_LOCAL_DATE
 from service.reports.context import Ctx
@@ -236,6 +244,55 @@ def _alert_exposure(ctx: Ctx) -> Any:
 
 
 ALERT_EXPOSURE = Family("alert_exposure", _alert_exposure, per_patient=True)
+
+
+def _staff_time(ctx: Ctx) -> Any:
+    """Each patient on the pathway in the period, or with staff time recorded in it: the
+    patient-days on the pathway (as ``ALERT_EXPOSURE`` counts them), the minutes said on the
+    alerts and review tasks resolved in the period and how many said them, and the contacts of
+    the period (by when they happened) with their minutes.
+
+    Queue items resolved without minutes are left out of both sums: nobody said the time, and
+    the reports cost what was said.
+    """
+    timed = (
+        select(
+            Alert.patient_id,
+            func.count().label("alerts_timed"),
+            func.sum(Alert.minutes_spent).label("alert_minutes"),
+        )
+        .where(Alert.minutes_spent.is_not(None), in_instants(Alert.resolved_at, ctx))
+        .group_by(Alert.patient_id)
+        .subquery("alert_minutes_by_patient")
+    )
+    contacts = (
+        select(
+            PatientContact.patient_id,
+            func.count().label("contacts"),
+            func.sum(PatientContact.minutes).label("contact_minutes"),
+        )
+        .where(in_instants(PatientContact.occurred_at, ctx))
+        .group_by(PatientContact.patient_id)
+        .subquery("contacts_by_patient")
+    )
+    active = active_in_period(ctx, Patient.enrolled_on, Patient.discharged_on)
+    return (
+        select(
+            Patient.id.label("patient_id"),
+            case((active, _days_in_period(ctx)), else_=0).label("patient_days"),
+            func.coalesce(timed.c.alerts_timed, 0).label("alerts_timed"),
+            func.coalesce(timed.c.alert_minutes, 0).label("alert_minutes"),
+            func.coalesce(contacts.c.contacts, 0).label("contacts"),
+            func.coalesce(contacts.c.contact_minutes, 0).label("contact_minutes"),
+        )
+        .select_from(Patient)
+        .outerjoin(timed, timed.c.patient_id == Patient.id)
+        .outerjoin(contacts, contacts.c.patient_id == Patient.id)
+        .where(or_(active, timed.c.patient_id.is_not(None), contacts.c.patient_id.is_not(None)))
+    )
+
+
+STAFF_TIME = Family("staff_time", _staff_time, per_patient=True)
 
 
 # --- outcomes ---------------------------------------------------------------------------------

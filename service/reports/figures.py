@@ -264,6 +264,7 @@ def disclose_months(
             metric.kind,
             tuple(raw(figs.by_metric[metric.id].groups.get(s, EMPTY)) for s in site_ids),
             raw(figs.by_metric[metric.id].total),
+            scale=metric.scale,
         )
         for figs in months
         for metric in metrics
@@ -298,6 +299,7 @@ def disclose_breakdowns(
                     tuple(raw(grouped.groups.get(p, EMPTY)) for p in parts),
                     raw(site_figures[metric.id].groups.get(site_id, EMPTY)),
                     parent=site_cells[metric.id].sites[site_id],
+                    scale=metric.scale,
                 )
             )
     out: dict[str, dict[Any, Cell]] = {metric_id: {} for metric_id in REGISTRY}

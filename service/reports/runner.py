@@ -76,7 +76,11 @@ def _value(metric: Metric, num: Any, den: Any, val: Any, n: int) -> MetricValue:
     if metric.kind in ("count", "sum"):
         return MetricValue(numerator or 0.0, None, numerator or 0.0, n)
     if metric.kind in ("proportion", "rate"):
-        value = 100.0 * numerator / denominator if numerator is not None and denominator else None
+        value = (
+            metric.scale * numerator / denominator
+            if numerator is not None and denominator
+            else None
+        )
         return MetricValue(numerator or 0.0, denominator or 0.0, value, n)
     return MetricValue(None, denominator or 0.0, float(val) if val is not None else None, n)
 

@@ -98,12 +98,7 @@ def _ratio(numerator: ShownValue, denominator: ShownValue, digits: int = 2) -> S
 
 
 def _per(rate: Cell | None) -> ShownValue:
-    """A rate as its own unit (minutes per alert), not per 100 as report rates are shown."""
-    if rate is None:
-        return None
-    if rate.value == SUPPRESSED:
-        return SUPPRESSED
-    return _ratio(rate.numerator, rate.denominator, 1)
+    return None if rate is None else rate.value
 
 
 def _add(*values: ShownValue) -> ShownValue:

@@ -75,7 +75,9 @@ def sum_of_published(metric: Metric, cells: Sequence[Cell]) -> Cell:
     if metric.kind in ("count", "sum"):
         return Cell(numerator, None, numerator)
     denominator = _add([c.denominator for c in cells])
-    return Cell(numerator, denominator, disclosure.percentage(numerator, denominator))
+    return Cell(
+        numerator, denominator, disclosure.percentage(numerator, denominator, metric.scale)
+    )
 
 
 def cell(store: FigureStore, metric: Metric, month: str, scope: Scope) -> Cell:
@@ -119,6 +121,7 @@ def equity_groups(
                 tuple(raw(by_site.get(s, {}).get(g, EMPTY)) for g in order),
                 raw(totals.get(s, EMPTY)),
                 parent=site_cells.sites[s],
+                scale=metric.scale,
             )
             for s in scope.site_ids
         )

@@ -67,6 +67,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_allowed": ("error", "That is not possible for this alert in its current state."),
     "invalid_note": ("error", "Write a note of up to 4000 characters before adding it."),
     "invalid_outcome": ("error", "Choose an outcome to resolve the alert."),
+    "invalid_minutes": (
+        "error",
+        "Minutes spent: enter a whole number from 0 to 1440, or leave it empty. The alert was "
+        "not resolved.",
+    ),
     "not_found": ("error", "That alert is no longer in your teams' queue."),
     "thresholds_saved": ("success", "Thresholds saved. New readings are judged against them."),
     "token_revoked": ("success", "Device token revoked. The app using it is signed out."),
@@ -75,6 +80,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "medicine": ("success", "Medicine change recorded."),
     "contact": ("success", "Name and telephone number saved."),
     "kccq": ("success", "KCCQ-12 score recorded."),
+    "contact_recorded": ("success", "Contact recorded, with the minutes it took."),
     "paused": ("success", "Monitoring paused. Missed readings are not flagged meanwhile."),
     "resumed": ("success", "Monitoring resumed."),
     "discharged": ("success", "Discharged from monitoring. The patient's app is signed out."),

@@ -24,7 +24,7 @@ from service.alerting import service as alerting
 from service.contacts import contact_to_show
 from service.deps import NowDep, SessionDep
 from service.models import DeviceToken, PatientEvent, Team
-from service.patients import events, monitoring, outcomes
+from service.patients import contacts, events, monitoring, outcomes
 from service.patients import service as patients
 from service.patients.schemas import PatientPatch, Thresholds
 from service.problems import Problem
@@ -56,6 +56,8 @@ for _path, _page, _method in (
 ):
     router.add_api_route(_path, _page, methods=[_method], response_class=HTMLResponse)
 BLOOD_DAYS = 365
+# The record shows the latest contacts; the API pages through them all.
+RECENT_CONTACTS = 20
 THRESHOLD_LABELS = {name: label for name, label, *_ in views.THRESHOLD_FIELDS}
 THRESHOLD_UNITS = {name: unit for name, _, unit, _ in views.THRESHOLD_FIELDS}
 
@@ -137,6 +139,8 @@ def patient_page(
         event_query.order_by(PatientEvent.occurred_on.desc()).limit(200)
     ).all()
 
+    recent_contacts, _ = contacts.contact_page(session, patient.id, RECENT_CONTACTS)
+
     config = clinical.config_for(clinical.site_overrides(session, patient.team_id))
     limits = asdict(config.thresholds_for(clinical.patient_context(patient)))
     defaults = {name: getattr(config.thresholds, name, None) for name in views.THRESHOLD_NAMES}
@@ -191,11 +195,15 @@ def patient_page(
             "medicine_statuses": record.MEDICINE_STATUSES,
             "kccq_timepoints": record.KCCQ_TIMEPOINTS,
             "event_names": record.EVENT_NAMES,
+            "contact_records": recent_contacts,
+            "contact_kinds": record.CONTACT_KINDS,
+            "open_alert_names": {d.id: d.title for d in details if d.status != "resolved"},
             "discharge_reasons": record.DISCHARGE_REASONS,
             "tokens": tokens,
             "threshold_history": history,
             "return_to": f"/ui/patients/{patient.id}",
             "today": today,
+            "now_local": now.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M"),
             "now": now,
         },
         status,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts import MINUTES_MAX
 from service.access import route_of
 from service.alerting import service as alerting
 from service.alerting.schemas import (
@@ -204,6 +205,14 @@ class _NoteForm(_MoveForm):
 class _ResolveForm(_MoveForm):
     outcome: str = ""
     note: str = ""
+    minutes: str = ""
+
+
+def _minutes(text: str) -> int | str | None:
+    """The minutes box as the API takes it: empty is not said, digits a number; anything else
+    is passed on as typed, for the schema to refuse."""
+    text = text.strip()
+    return int(text) if text.isdigit() else (text or None)
 
 
 def _alert_move(
@@ -318,7 +327,9 @@ def resolve(
     user: Clinician,
     now: NowDep,
 ) -> Response:
-    """Resolve an alert with an outcome (clinician of the alert's team)."""
+    """Resolve an alert with an outcome and the minutes spent (clinician of the alert's team)."""
+    minutes = _minutes(form.minutes)
+    valid_minutes = minutes is None or (isinstance(minutes, int) and minutes <= MINUTES_MAX)
     return _alert_move(
         request,
         session,
@@ -331,12 +342,15 @@ def resolve(
             route_of(request),
             now,
             alert_id,
-            ResolveIn(
-                outcome=form.outcome,
-                note=form.note.strip() or None,
-                version=version,
+            ResolveIn.model_validate(
+                {
+                    "outcome": form.outcome,
+                    "note": form.note.strip() or None,
+                    "minutes": minutes,
+                    "version": version,
+                }
             ),
         ),
         "resolved",
-        "invalid_outcome",
+        "invalid_outcome" if valid_minutes else "invalid_minutes",
     )

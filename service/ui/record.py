@@ -29,6 +29,7 @@ MEDICINE_STATUSES = {
 }
 KCCQ_TIMEPOINTS = {"start": "At enrolment", "discharge": "At discharge", "other": "Other review"}
 EVENT_NAMES = {"admission": "Hospital admission", "ae_attendance": "A&E visit", "death": "Death"}
+CONTACT_KINDS = {"call": "Telephone call", "visit": "Visit", "message": "Message"}
 DISCHARGE_REASONS = {
     "stable_optimised": "Stable and medicines optimised",
     "admitted": "Admitted to hospital",

@@ -10,7 +10,7 @@ problem in words at the form, what was typed kept.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from service.access import route_of
 from service.deps import NowDep, Principal, SessionDep
-from service.patients import events, monitoring, outcomes
+from service.patients import contacts, events, monitoring, outcomes
 from service.patients import service as patients
-from service.patients.schemas import PatientPatch
+from service.patients.schemas import ContactIn, PatientPatch
 from service.problems import Problem, field_error
 from service.reports.schemas import DischargeIn, EventIn, EventPatch, KccqIn, MedicationIn
+from service.timeutil import LONDON
 from service.ui import forms
 from service.ui import session as ui_session
 from service.ui.pages import Clinician, csrf_failed, int_or_none, secure, with_msg
@@ -82,21 +83,23 @@ def _submit(
     section: str,
     msg: str,
     action: Callable[[_F, Call], object],
+    labels: Mapping[str, str] | None = None,
 ) -> Response:
     """Run the use case; on a refusal, the record again with the form's problems in words."""
     if not ui_session.csrf_ok(request, user.session, form.csrf_token):
         return csrf_failed(request, user)
+    labels = LABELS if labels is None else labels
     values = {k: str(v) for k, v in form.model_dump(exclude={"csrf_token"}).items()}
     try:
         action(form, (session, user.principal, route_of(request), now, patient_id))
     except ValidationError as exc:
-        errors = forms.validation_errors(exc, LABELS)
+        errors = forms.validation_errors(exc, labels)
         status = 422
     except Problem as exc:
         if exc.status == 404 and "patient" in exc.detail.lower():
             session.rollback()
             return not_found(request, user)
-        errors = forms.problem_errors(exc, LABELS, default="form")
+        errors = forms.problem_errors(exc, labels, default="form")
         status = exc.status if exc.status in (404, 409, 422) else 422
     else:
         target = with_msg(f"/ui/patients/{patient_id}", msg, section)
@@ -321,4 +324,73 @@ def change_contact(
     """Change the name the team uses and the number it rings (clinician of the patient's team)."""
     return _submit(
         request, session, user, now, patient_id, form, "contact", "contact", _change_contact
+    )
+
+
+# The contact form's own words: "kind" and "minutes" name other things on the record's forms.
+CONTACT_LABELS = {
+    "kind": "Kind of contact",
+    "occurred_at": "When",
+    "minutes": "Minutes spent",
+    "note": "Note",
+    "alert_id": "Alert",
+    "form": "Form",
+}
+
+
+class _ContactRecordForm(_Form):
+    kind: str = ""
+    occurred_at: str = ""
+    minutes: str = ""
+    note: str = ""
+    alert_id: str = ""
+
+
+def _london_instant(text: str) -> datetime:
+    """A datetime-local box's value (London wall-clock time, to the minute) as an instant."""
+    try:
+        local = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise field_error("occurred_at", "must be a date and time, like 20/11/2026 14:30") from None
+    if local.tzinfo is not None:
+        raise field_error("occurred_at", "must be a date and time, like 20/11/2026 14:30")
+    return local.replace(tzinfo=LONDON)
+
+
+def _record_contact(form: _ContactRecordForm, call: Call) -> object:
+    body: dict[str, Any] = {
+        "kind": form.kind,
+        "occurred_at": _london_instant(form.occurred_at),
+        "note": form.note.strip() or None,
+        "alert_id": form.alert_id.strip() or None,
+    }
+    minutes = form.minutes.strip()
+    if minutes:
+        # Digits as a number; anything else as typed, for the API's schema to refuse in words.
+        body["minutes"] = int(minutes) if minutes.isdigit() else minutes
+    return contacts.record_contact(*call, ContactIn.model_validate(body))
+
+
+@router.post("/patients/{patient_id}/contacts", response_class=HTMLResponse)
+def record_contact(
+    patient_id: uuid.UUID,
+    form: Annotated[_ContactRecordForm, Form()],
+    request: Request,
+    session: SessionDep,
+    user: Clinician,
+    now: NowDep,
+) -> Response:
+    """Record a call, visit or message and the minutes it took (clinician of the patient's
+    team)."""
+    return _submit(
+        request,
+        session,
+        user,
+        now,
+        patient_id,
+        form,
+        "contacts",
+        "contact_recorded",
+        _record_contact,
+        CONTACT_LABELS,
     )

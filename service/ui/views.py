@@ -99,6 +99,7 @@ SECTIONS = {
     "outcomes": "Outcomes",
     "medicines": "Medicines",
     "patient_reported": "Patient-reported outcomes",
+    "resources": "Resources: patient-months and staff time",
 }
 EQUITY_LABELS = {
     "imd_quintile": "IMD quintile (1 = most deprived)",

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alerts.lifecycle import (
+    MINUTES_MAX,
     NOTE_MAX_CHARS,
     SYSTEM_OUTCOMES,
     AlertState,
@@ -189,6 +190,30 @@ def test_resolve_rejects_an_unknown_outcome() -> None:
 def test_resolve_rejects_an_overlong_note() -> None:
     with pytest.raises(InvalidInput):
         resolve(OPEN, Outcome.REFERRED, "x" * (NOTE_MAX_CHARS + 1), "dr-1", LATER)
+
+
+def test_resolve_keeps_the_minutes_on_the_alert_and_in_its_event() -> None:
+    new_state, event = resolve(OPEN, Outcome.ADVICE_GIVEN, None, "dr-1", LATER, minutes=25)
+    assert (new_state.minutes_spent, event.minutes_spent) == (25, 25)
+
+
+def test_resolve_without_minutes_records_none() -> None:
+    new_state, event = resolve(OPEN, Outcome.ADVICE_GIVEN, None, "dr-1", LATER)
+    assert (new_state.minutes_spent, event.minutes_spent) == (None, None)
+
+
+@pytest.mark.parametrize("minutes", [0, 1, MINUTES_MAX])
+def test_resolve_takes_minutes_at_the_bounds(minutes: int) -> None:
+    assert resolve(
+        OPEN, Outcome.REFERRED, None, "dr-1", LATER, minutes=minutes
+    ).event.minutes_spent == (minutes)
+
+
+@pytest.mark.parametrize("minutes", [-1, MINUTES_MAX + 1, True, 2.5])
+def test_resolve_refuses_minutes_out_of_range_or_not_whole(minutes: int) -> None:
+    with pytest.raises(InvalidInput) as invalid:
+        resolve(OPEN, Outcome.REFERRED, None, "dr-1", LATER, minutes=minutes)
+    assert invalid.value.field == "minutes"
 
 
 def test_every_clinician_outcome_resolves() -> None:

@@ -8,6 +8,7 @@ import hmac
 import itertools
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -209,6 +210,14 @@ def test_severity_raised_event_carries_the_previous_severity() -> None:
     assert document["timestamp"] == "2026-06-01T09:00:00+00:00"
     assert document["data"]["previous_severity"] == "amber"
     assert document["data"]["due_at"] == "2026-06-01T09:00:00+00:00"
+
+
+def test_a_red_alert_raised_out_of_hours_says_what_was_done_with_it() -> None:
+    data = replace(DATA, out_of_hours_handling="out_of_hours_webhook")
+    document = json.loads(build_event("evt_4", EventType.ALERT_RAISED, SENT, data))
+    assert document["data"]["out_of_hours_handling"] == "out_of_hours_webhook"
+    plain = json.loads(build_event("evt_5", EventType.ALERT_RAISED, SENT, DATA))
+    assert "out_of_hours_handling" not in plain["data"]
 
 
 def test_payload_has_only_the_allowed_fields() -> None:

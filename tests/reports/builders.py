@@ -18,6 +18,7 @@ from service.models import (
     MedicationChange,
     OutboxEvent,
     Patient,
+    PatientContact,
     PatientEvent,
     Reading,
     Site,
@@ -31,6 +32,7 @@ from service.reports.metrics import REGISTRY
 from service.reports.period import Period
 from service.reports.runner import Grouped, compute, compute_all
 from tests.support.clock import T0
+from tests.support.factories import make_user
 
 AS_OF = date(2026, 11, 20)
 _nhs = itertools.count(9000000000)
@@ -50,6 +52,7 @@ class Data:
         self.s = session
         self.sites: dict[str, uuid.UUID] = {}
         self.teams: dict[str, uuid.UUID] = {}
+        self.nurse: uuid.UUID | None = None
 
     def site(self, code: str, teams: tuple[str, ...] = ()) -> uuid.UUID:
         site = Site(id=uuid.uuid4(), code=code, name=f"Site {code}", created_at=T0)
@@ -126,6 +129,7 @@ class Data:
         outcome: str | None = None,
         out_of_hours: str | None = None,
         kind: str = "alert",
+        minutes: int | None = None,
     ) -> uuid.UUID:
         patient = self.s.get(Patient, pid)
         assert patient is not None
@@ -154,6 +158,7 @@ class Data:
                 outcome=outcome,
                 version=1,
                 out_of_hours_handling=out_of_hours,
+                minutes_spent=minutes,
             )
         )
         return alert_id
@@ -248,6 +253,22 @@ class Data:
                 timepoint=timepoint,
                 assessed_on=d(on),
                 recorded_at=T0,
+            )
+        )
+
+    def contact(self, pid: uuid.UUID, kind: str, occurred: str, minutes: int) -> None:
+        """A call, visit or message at ``occurred`` (UTC), recorded by the dataset's nurse."""
+        if self.nurse is None:
+            self.nurse = make_user(self.s, f"nurse-{uuid.uuid4().hex[:8]}", "clinician", [])
+        self.s.add(
+            PatientContact(
+                id=uuid.uuid4(),
+                patient_id=pid,
+                kind=kind,
+                occurred_at=utc(occurred),
+                minutes=minutes,
+                recorded_at=T0,
+                recorded_by=self.nurse,
             )
         )
 

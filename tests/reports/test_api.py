@@ -199,8 +199,8 @@ def test_network_csv_is_tidy(client, world):
     response = client.get(f"/api/v1/reports/network?{OCT}", headers=headers)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    # 2 months x 48 metrics x (2 sites + network)
-    assert len(rows) == 2 * 48 * 3
+    # 2 months x 55 metrics x (2 sites + network)
+    assert len(rows) == 2 * 55 * 3
     keys = {(r["month"], r["scope"], r["site_code"], r["metric_id"]) for r in rows}
     assert len(keys) == len(rows)
     same = client.get(f"/api/v1/reports/network?{OCT}&format=csv", headers=world.auth("lead"))

@@ -85,6 +85,13 @@ def test_registry_covers_the_domain_reference():
         "red_alerts_out_of_hours_handover_delivered",
         "post_discharge_reviews_due",
         "post_discharge_reviews_in_time",
+        "patient_months",
+        "contacts",
+        "staff_hours",
+        "staff_hours_alerts",
+        "staff_hours_contacts",
+        "staff_minutes_per_alert",
+        "staff_minutes_per_patient_month",
     }
     assert set(REGISTRY) == expected
     for metric in REGISTRY.values():

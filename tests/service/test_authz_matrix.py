@@ -283,6 +283,16 @@ ROUTES: dict[tuple[str, str], Route] = {
         body=lambda: {"score": 55, "timepoint": "start", "assessed_on": "2026-11-18"},
     ),
     ("GET", "/api/v1/patients/{patient_id}/kccq"): R(CLINICIAN, scope="patient"),
+    ("POST", "/api/v1/patients/{patient_id}/contacts"): R(
+        CLINICIAN,
+        scope="patient",
+        body=lambda: {
+            "kind": "call",
+            "occurred_at": (T0 - timedelta(hours=1)).isoformat(),
+            "minutes": 15,
+        },
+    ),
+    ("GET", "/api/v1/patients/{patient_id}/contacts"): R(CLINICIAN, scope="patient"),
     ("POST", "/api/v1/patients/{patient_id}/discharge"): R(
         CLINICIAN,
         scope="patient",
@@ -405,6 +415,7 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/ui/patients/{patient_id}/monitoring"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/discharge"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/contact"): frozenset({CLINICIAN}),
+    ("POST", "/ui/patients/{patient_id}/contacts"): frozenset({CLINICIAN}),
     ("GET", "/ui/reports"): frozenset({LEAD}),
     ("GET", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
     ("POST", "/ui/admin/users/{user_id}/deactivate"): frozenset({ADMIN, SITE_ADMIN}),

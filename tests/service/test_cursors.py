@@ -29,6 +29,7 @@ PAGED = [
     ("/api/v1/patients/{pat}/events", "clin_A1", "cursor"),
     ("/api/v1/patients/{pat}/medications", "clin_A1", "cursor"),
     ("/api/v1/patients/{pat}/kccq", "clin_A1", "cursor"),
+    ("/api/v1/patients/{pat}/contacts", "clin_A1", "cursor"),
     ("/fhir/Observation?subject=Patient/{pat}", "clin_A1", "_cursor"),
     ("/fhir/QuestionnaireResponse?subject=Patient/{pat}", "clin_A1", "_cursor"),
     ("/fhir/Patient/{pat}/$everything", "clin_A1", "_cursor"),

@@ -31,6 +31,7 @@ from service.models import (
     KccqScore,
     MedicationChange,
     Patient,
+    PatientContact,
     PatientEvent,
     Reading,
     Site,
@@ -66,6 +67,7 @@ def test_the_demo(db_url: str) -> None:
             _last_months_network_report_has_numbers(session)
             _history_before_enrolment_for_before_and_after(session)
             _two_worked_value_frameworks(session)
+            _staff_time_recorded(session)
     finally:
         engine.dispose()
 
@@ -246,6 +248,31 @@ def _history_before_enrolment_for_before_and_after(session: Session) -> None:
     all_cause = network["outcomes"][0]
     assert all_cause["outcome"] == "admissions_all_cause"
     assert isinstance(all_cause["before"]["events"], int) and all_cause["before"]["events"] > 0
+
+
+def _staff_time_recorded(session: Session) -> None:
+    """Every alert a nurse resolved says its minutes (the service's own closes none); the team
+    rang and visited its patients, each contact within its kind's minutes."""
+    resolved = session.execute(
+        select(AlertEventRow.actor_id, AlertEventRow.minutes_spent).where(
+            AlertEventRow.kind == "resolved"
+        )
+    ).all()
+    assert resolved
+    for actor, minutes in resolved:
+        if actor is None:
+            assert minutes is None
+        else:
+            assert minutes is not None and 3 <= minutes <= 85
+    contacts = session.execute(select(PatientContact.kind, PatientContact.minutes)).all()
+    kinds = Counter(kind for kind, _ in contacts)
+    assert kinds["call"] > kinds["visit"] > 0, kinds
+    for kind, minutes in contacts:
+        low, high = (10, 20) if kind == "call" else (45, 60)
+        assert low <= minutes <= high
+    assert all(at <= NOW for at in session.scalars(select(PatientContact.occurred_at))), (
+        "a contact in the future"
+    )
 
 
 def _uuid(value: Any) -> Any:

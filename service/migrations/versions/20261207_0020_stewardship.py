@@ -1,7 +1,7 @@
 """Stewardship: site unit costs, value frameworks and their versions, interventions, scenarios
 
 Revision ID: 20261207_0020
-Revises: 20261207_0018
+Revises: 20261207_0019
 Create Date: 2026-12-07 15:30:00
 
 New tables only (issue 20). A framework's versions keep each agreed spec as JSON; the sites of
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261207_0020"
-down_revision = "20261207_0018"
+down_revision = "20261207_0019"
 branch_labels = None
 depends_on = None
 

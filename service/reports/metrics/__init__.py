@@ -2,7 +2,8 @@
 
 ``REGISTRY`` holds them in the order the reports list them. Each report section's module
 registers its metrics when it is imported, so the order of the imports below is that order
-(the out-of-hours and review metrics, added later, come last to keep the published order).
+(the out-of-hours, review and staff-time metrics, added later, come last to keep the published
+order).
 """
 
 # isort: off
@@ -15,6 +16,7 @@ from service.reports.metrics import (  # noqa: F401 (imported to register, in th
     patient_reported,
     out_of_hours,
     reviews,
+    staff_time,
 )
 
 # isort: on

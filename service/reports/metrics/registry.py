@@ -38,6 +38,8 @@ CASELOAD, ADHERENCE, ALERTS, OUTCOMES, MEDICINES, KCCQ = (
     "medicines",
     "patient_reported",
 )
+# Staff time and what it is spent on: what stewards cost (issue 20), after the clinical sections.
+RESOURCES = "resources"
 
 # An expression over the period and one row of a family (its CTE's columns).
 RowExpression = Callable[[Ctx, Any], ColumnElement[Any]]
@@ -75,6 +77,9 @@ class Metric:
     percentile: int = 50
     # For charts and reading: None where neither direction is good in itself (e.g. referrals).
     higher_is_better: bool | None = None
+    # A proportion's or rate's value is ``scale * num / den``: percentages and "per 100
+    # patient-days" take 100; a rate read per one unit (minutes per alert) takes 1.
+    scale: float = 100.0
 
     @property
     def is_proportion(self) -> bool:
