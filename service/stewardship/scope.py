@@ -75,9 +75,7 @@ def sum_of_published(metric: Metric, cells: Sequence[Cell]) -> Cell:
     if metric.kind in ("count", "sum"):
         return Cell(numerator, None, numerator)
     denominator = _add([c.denominator for c in cells])
-    return Cell(
-        numerator, denominator, disclosure.percentage(numerator, denominator, metric.scale)
-    )
+    return Cell(numerator, denominator, disclosure.percentage(numerator, denominator, metric.scale))
 
 
 def cell(store: FigureStore, metric: Metric, month: str, scope: Scope) -> Cell:

@@ -11,6 +11,9 @@ Published (counts of 1-7 hidden, others rounded to 5; percentages from the round
 caseload A 40, B 15, C 10, network 65; admissions A 10, B 10 (8), C *, network 20; bed days A 30,
 B 30 (32), C * (4), network 65 (66); beta-blockers A 30/40 = 75.0 %, B 10/15 = 66.7 %.
 Site A prices a bed day at GBP 400 (its own figure), the others at the national default (380).
+
+Staff time: 20 calls of 30 minutes to A's patients (10 hours) and 24 to B's (12 hours, shown as
+10); every patient was on the pathway all October, one patient-month each (A 40, B 15, C 10).
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from service.models import PatientContact
 from service.reports.figures import FigureStore
 from service.stewardship import dashboard
 from service.stewardship.costs import COST_KEYS, in_force
 from service.stewardship.dashboard import FrameworkVersion
 from service.stewardship.resources import UnitCosts
 from service.stewardship.spec import FrameworkSpec, OutcomeSpec, Population, Resources
-from tests.reports.builders import Data
+from tests.reports.builders import Data, utc
+from tests.support.factories import make_user
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 MONTH = "2026-10"
@@ -39,6 +44,7 @@ def data(session):
     for code in "ABC":
         data.site(code)
     imd_of_a = [1] * 20 + [5] * 20
+    a_patients: list[uuid.UUID] = []
     on_bb_a = [i < 10 for i in range(20)] + [i < 18 for i in range(20)]
     for i, (imd, on_bb) in enumerate(zip(imd_of_a, on_bb_a, strict=True)):
         pid = data.patient("A-team", "2026-09-01", imd_quintile=imd, hf_type="HFrEF")
@@ -46,18 +52,39 @@ def data(session):
             data.med(pid, "beta_blocker", "started", "2026-09-10")
         if i < 10:
             data.admission(pid, "2026-10-05", "2026-10-08")
+        if i < 20:
+            a_patients.append(pid)
+    nurse = make_user(session, "nurse", "clinician", [])
     for i in range(15):
         pid = data.patient("B-team", "2026-09-01", imd_quintile=3, hf_type="HFrEF")
         if i < 12:
             data.med(pid, "beta_blocker", "started", "2026-09-10")
         if i < 8:
             data.admission(pid, "2026-10-10", "2026-10-14")
+        for day in (6, 13) if i < 12 else ():
+            call(session, pid, nurse, f"2026-10-{day:02d}T10:00", 30)
+    for pid in a_patients:
+        call(session, pid, nurse, "2026-10-07T11:00", 30)
     for i in range(10):
         pid = data.patient("C-team", "2026-09-01", imd_quintile=3)
         if i < 2:
             data.admission(pid, "2026-10-20", "2026-10-22")
     data.done()
     return data
+
+
+def call(session, pid: uuid.UUID, nurse: uuid.UUID, at: str, minutes: int) -> None:
+    session.add(
+        PatientContact(
+            id=uuid.uuid4(),
+            patient_id=pid,
+            kind="call",
+            occurred_at=utc(at),
+            minutes=minutes,
+            recorded_at=utc(at),
+            recorded_by=nurse,
+        )
+    )
 
 
 def costs(data: Data) -> UnitCosts:
@@ -122,6 +149,14 @@ def test_two_sites_resources(session, data):
     assert res["admissions"] == 20 and res["admission_cost_gbp"] == 20 * 3796.0
     assert res["ae_attendances"] == 0 and res["ae_cost_gbp"] == 0.0
     assert res["caseload"] == 55 and res["caseload_per_wte"] == 10.0
+    assert res["nurse_hours"] == 20 and res["nurse_cost_gbp"] == 20 * 62.0  # 10 + 10 (12)
+    assert res["patient_months"] == 55 and res["kit_cost_gbp"] == 55 * 30.0
+    # (20 x 62 + 55 x 30) / 55
+    assert res["cost_per_patient_month_gbp"] == 52.55
+    # No alert was resolved: minutes per alert has nothing to count; 1,320 minutes over 55
+    # patient-months (shown as 1,320 / 55 = 24.0).
+    assert res["staff_minutes_per_alert"] is None
+    assert res["staff_minutes_per_patient_month"] == 24.0
 
 
 def test_network_prices_the_hidden_site_with_its_cost(session, data):
