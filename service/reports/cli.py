@@ -5,6 +5,7 @@ Everything in the pack is disclosure-controlled: it is made to be shared.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -28,8 +29,10 @@ from service.settings import get_settings
 def report_command(
     month: str, out_dir: Path, database_url: str | None, trend_months: int, no_progress: bool
 ) -> None:
-    """Write the network and site reports, equity splits, funnel plots and trend charts."""
+    """Write the network and site reports, equity splits, funnel plots, trend charts and each
+    value framework's dashboard (JSON and CSV)."""
     from service.db import build_engine, build_sessionmaker, unit_of_work
+    from service.identity.principal import Principal
     from service.reports import build, charts
     from service.reports.csv_export import (
         equity_csv_rows,
@@ -41,6 +44,8 @@ def report_command(
     from service.reports.groups import EQUITY_DIMENSIONS
     from service.reports.metrics import REGISTRY
     from service.reports.period import current_month, parse_month
+    from service.stewardship.boards import every_dashboard
+    from service.stewardship.dashboard_csv import dashboard_csv
     from service.timeutil import utcnow
 
     try:
@@ -54,6 +59,7 @@ def report_command(
     engine = build_engine(url)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "charts").mkdir(exist_ok=True)
+    (out_dir / "frameworks").mkdir(exist_ok=True)
     written: list[Path] = []
     try:
         with unit_of_work(build_sessionmaker(engine)) as session:
@@ -95,6 +101,11 @@ def report_command(
                     written.append(
                         _write(out_dir / "charts" / f"trend-{extra}.svg", charts.trend_svg(series))
                     )
+            # The pack is a programme lead's: every framework, disclosure-controlled as always.
+            for board in every_dashboard(session, Principal(role="programme_lead"), month, now):
+                stem = out_dir / "frameworks" / f"{_slug(board['meta']['name'])}-{month}"
+                written.append(_write(stem.with_suffix(".json"), json.dumps(board, indent=2)))
+                written.append(_write(stem.with_suffix(".csv"), dashboard_csv(board)))
     finally:
         engine.dispose()
     click.echo(f"wrote {len(written)} files to {out_dir}")
@@ -103,6 +114,12 @@ def report_command(
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _slug(name: str) -> str:
+    """A framework's name as a file name: lower case words joined by hyphens."""
+    words = "".join(c.lower() if c.isalnum() else " " for c in name).split()
+    return "-".join(words)[:80] or "framework"
 
 
 def _safe(code: str) -> str:
