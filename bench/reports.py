@@ -42,9 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from service.db import build_engine, build_sessionmaker, normalise_url
 from service.migrations_util import upgrade
 from service.reports import build
+from service.reports.before_after import before_after
 from service.reports.figures import FigureStore
 from service.reports.groups import Grouping
-from service.reports.period import check_month, last_months
+from service.reports.period import as_of_date, check_month, last_months
 from service.reports.runner import compute_all
 from service.reports.snapshot import snapshot_month
 from service.stewardship import dashboard
@@ -425,7 +426,8 @@ def framework_dashboard(sessions: Any, month: str) -> object:
     with sessions() as session:
         store = FigureStore(session, NOW, dashboard.metrics_needed(spec))
         costs = {site.id: in_force({}) for site in store.sites()}
-        return dashboard.build(store, framework, month, costs)
+        comparison = before_after(session, month, None, as_of=as_of_date(NOW))
+        return dashboard.build(store, framework, month, costs, before_after=dict(comparison))
 
 
 @click.command()
