@@ -136,6 +136,15 @@ def checked(session: Session, body: FrameworkIn) -> dict[str, Any]:
             )
         if outcome.domain != "inequalities" and outcome.equity_split is not None:
             raise field_error(f"{where}.equity_split", "only inequalities outcomes take a split")
+        metric = REGISTRY.get(outcome.metric)
+        if outcome.domain == "inequalities" and (metric is None or not metric.comparable):
+            # A gap between groups of different sizes means something only for a figure that
+            # is already per person: a proportion, a rate, a median.
+            raise field_error(
+                f"{where}.metric",
+                "an inequalities outcome compares groups: choose a proportion, rate, median or "
+                "percentile metric",
+            )
     if len(set(body.site_ids)) != len(body.site_ids):
         raise field_error("site_ids", "a site is named twice")
     if body.site_ids:

@@ -178,6 +178,20 @@ def test_a_patch_makes_a_new_version_and_keeps_the_old(client, world, clock):
             },
             "outcomes.0.equity_split",
         ),
+        (
+            {
+                "outcomes": [
+                    {
+                        "domain": "inequalities",
+                        "metric": "caseload",
+                        "target": 1,
+                        "direction": "lower",
+                        "equity_split": "sex",
+                    }
+                ]
+            },
+            "outcomes.0.metric",  # a count's groups differ by size, not by equity
+        ),
         ({"resources": {"team_wte": -1}}, "resources.team_wte"),
         ({"resources": {"team_wte": 1, "budget_gbp": -5}}, "resources.budget_gbp"),
         ({"site_ids": ["00000000-0000-0000-0000-000000000000"]}, "site_ids.0"),

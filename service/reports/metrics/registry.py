@@ -86,6 +86,11 @@ class Metric:
         return self.kind == "proportion"
 
     @property
+    def comparable(self) -> bool:
+        """Whether groups of different sizes can be compared on it (not a count or a sum)."""
+        return self.kind not in ("count", "sum")
+
+    @property
     def additive(self) -> bool:
         return self.kind in ADDITIVE_KINDS
 
