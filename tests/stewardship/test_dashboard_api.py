@@ -131,3 +131,37 @@ def test_the_page_and_its_csv(client, world):
     client.cookies.clear()
     other = signed_in(client, "clin_b1").get(f"/ui/value-frameworks/{fid}")
     assert other.status_code == 404
+
+
+def test_the_page_shows_the_kept_scenarios(client, world):
+    fid = _framework(client, world, "A")
+    lead = world.auth("lead")
+    nurse = {
+        "name": "Specialist nurse visits",
+        "yearly_activity": 2000,
+        "activity_unit": "visits",
+        "unit_cost_gbp": 60,
+        "people_per_year": 400,
+        "qaly_per_person": 0.05,
+        "qaly_source": "entered, illustrative",
+        "sourcing": "entered",
+    }
+    made = client.post(f"{URL}/{fid}/interventions", json=nurse, headers=lead).json()
+    body = {
+        "name": "More nurse visits",
+        "changes": [{"intervention_id": made["id"], "action": "increase", "by": 500}],
+    }
+    assert client.post(f"{URL}/{fid}/scenarios", json=body, headers=lead).status_code == 201
+    board = client.get(f"{URL}/{fid}/dashboard?month=2026-10", headers=lead).json()
+    (kept,) = board["scenarios"]
+    (move,) = kept["result"]["moves"]
+    # 500 visits x GBP 60; 500 / 2,000 of 400 people x 0.05 QALYs = 5 QALYs; GBP 6,000 per QALY.
+    assert (move["delta_cost_gbp"], move["delta_qalys"], move["cost_per_qaly_gbp"]) == (
+        30_000.0,
+        5.0,
+        6_000,
+    )
+    page = signed_in(client, "lead").get(f"/ui/value-frameworks/{fid}?month=2026-10")
+    assert page.status_code == 200
+    assert "More nurse visits" in page.text and "Specialist nurse visits" in page.text
+    assert "6,000" in page.text and "cost-effective" in page.text
