@@ -358,6 +358,26 @@ def test_programme_lead_reads_the_reports_and_downloads_the_csv(page: Any, demo:
     assert response is not None and response.status == 403
 
 
+def test_programme_lead_reads_a_value_framework_dashboard(page: Any, demo: Demo) -> None:
+    _login(page, demo, "lead")
+    page.goto(f"{demo.base}/ui/value-frameworks")
+    page.get_by_role("link", name=re.compile("^Derbyshire and LLR")).click()
+    assert page.get_by_role("heading", name=re.compile("^Derbyshire and LLR")).count() == 1
+    for domain in ("Better health and wellbeing", "Efficient and sustainable use of resources"):
+        assert page.get_by_role("heading", name=domain).count() == 1
+    assert page.locator(".trend-grid svg.chart").count() >= 4
+    _shot(page, "value-framework.png")
+    _axe(page, "value framework dashboard")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert _fits(page), "the dashboard overflows at 390px"
+    _axe(page, "value framework dashboard at 390px")
+    page.set_viewport_size(VIEWPORT)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("^Download CSV of this dashboard")).click()
+    body = Path(download_info.value.path()).read_text()
+    assert body.splitlines()[0].startswith("month,framework,version,section")
+
+
 def test_clinician_of_another_team_gets_404_for_the_patient(page: Any, demo: Demo) -> None:
     _login(page, demo, demo.other_clinician)
     response = page.goto(f"{demo.base}/ui/patients/{demo.red_patient_id}")
