@@ -381,6 +381,8 @@ def team_report(
 # --- funnel plots and trends ----------------------------------------------------------------
 
 
+# Proportions of days, not of people: their funnels are drawn against the patients.
+PEOPLE_AXIS = frozenset({"weight_adherence"})
 CASE_MIX_NOTE = (
     "Funnels compare sites as if their patients were alike; differences in case mix are not "
     "adjusted for."
@@ -393,11 +395,18 @@ def proportion_axis(metric: Metric) -> str:
 
 
 def funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelData:
-    """Sites against the network proportion, from the disclosed (rounded) figures."""
+    """Sites against the network proportion, from the disclosed (rounded) figures.
+
+    The limits are drawn against each site's ``x``: its denominator, except for a proportion
+    of days (``PEOPLE_AXIS``), whose days cluster within patients: there the limits use the
+    patients behind the figure (rounded like any count), else they would be as tight as if
+    every day were an independent patient."""
     if not metric.is_proportion:
         raise ValueError("funnel plots are for proportion metrics")
     all_sites = store.sites()
     cells = store.by_site([month])[month][metric.id]
+    people_axis = metric.id in PEOPLE_AXIS
+    raw = store.get([month])[month].by_metric[metric.id].groups if people_axis else {}
     network = cells.network
     points: list[FunnelPoint] = []
     suppressed: list[str] = []
@@ -408,11 +417,20 @@ def funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelData:
             and isinstance(cell.denominator, int)
             and cell.denominator > 0
         ):
+            x: float = cell.denominator
+            if people_axis:
+                # Only beside a published value, which already rests on 8 or more people.
+                people = raw[site.id].n if site.id in raw else 0
+                if not isinstance(cell.value, float | int) or disclosure.is_small(people):
+                    suppressed.append(site.code)
+                    continue
+                x = disclosure.round_to_base(people)
             points.append(
                 {
                     "code": site.code,
                     "numerator": cell.numerator,
                     "denominator": cell.denominator,
+                    "x": x,
                     "value": cell.value,
                 }
             )
@@ -425,12 +443,12 @@ def funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelData:
         and network.denominator
     ):
         target = network.numerator / network.denominator
-    max_den = max((p["denominator"] for p in points), default=0)
+    max_den = max((p["x"] for p in points), default=0)
     return {
         "metric": metric_header(metric),
         "month": month,
         "kind": "proportion",
-        "x_label": proportion_axis(metric),
+        "x_label": "Patients behind the figure" if people_axis else proportion_axis(metric),
         "y_label": f"{metric.title} (%)",
         "case_mix": CASE_MIX_NOTE,
         "network": {

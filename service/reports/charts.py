@@ -159,10 +159,10 @@ def funnel_svg(data: FunnelData) -> str:
         value = point["value"]
         if not isinstance(value, int | float):
             continue  # resting on 1-7 people: hidden even though its counts are shown
-        x, y = xs(point["denominator"]), ys(value)
+        x, y = xs(point["x"]), ys(value)
         body.append(
             f'<circle cx="{x}" cy="{y}" r="5" fill="{PALETTE[i % len(PALETTE)]}">'
-            f"<title>{escape(point['code'])}: {point['value']} at {point['denominator']}"
+            f"<title>{escape(point['code'])}: {point['value']} at {point['x']}"
             "</title></circle>"
         )
         body.append(f'<text x="{x + 7}" y="{y - 6}">{escape(point["code"])}</text>')

@@ -113,6 +113,7 @@ def rate_funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelDa
             "code": u.code,
             "numerator": u.events,
             "denominator": round(u.exposure, 2),
+            "x": round(u.exposure, 2),
             "value": None if u.rate is None else round(u.rate * per, 2),
         }
         for u in funnel.units

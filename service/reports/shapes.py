@@ -230,6 +230,9 @@ class FunnelPoint(TypedDict):
     code: str
     numerator: int
     denominator: float
+    # Where the site sits on the x-axis: its denominator, or its exposure for a rate, or the
+    # (rounded) patients behind a proportion of days.
+    x: float
     value: ShownValue
 
 

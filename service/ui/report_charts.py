@@ -8,6 +8,9 @@ over each other.
 
 from __future__ import annotations
 
+from service.reports import funnel
+from service.reports.metrics import REGISTRY
+from service.reports.rate_funnels import rate_spec
 from service.reports.shapes import FunnelData
 from service.reports.spc_view import SpcView
 from service.ui import charts
@@ -23,6 +26,44 @@ POINT_STYLES: dict[str, tuple[str, str, charts.Shape]] = {
     "special_cause_concern": ("Special cause: concern", CONCERN_COLOUR, "diamond"),
     "special_cause_neither": ("Special cause: neither", NEITHER_COLOUR, "square"),
 }
+
+
+def positions(data: FunnelData) -> dict[str, str]:
+    """Where each drawn site falls, in words: within the 95 % limits, between the 95 % and
+    99.8 % limits, or beyond the 99.8 % limits (above or below)."""
+    centre = data["network"]
+    out: dict[str, str] = {}
+    for p in data["points"]:
+        value = p["value"]
+        if not isinstance(value, int | float) or p["x"] <= 0:
+            continue
+        if data["kind"] == "proportion":
+            num, den = centre["numerator"], centre["denominator"]
+            if not isinstance(num, int) or not isinstance(den, int | float) or not den:
+                continue
+            lo95, hi95 = funnel.limits(num / den, p["x"], funnel.Z_95)
+            lo998, hi998 = funnel.limits(num / den, p["x"], funnel.Z_998)
+            bounds = [100 * b for b in (lo95, hi95, lo998, hi998)]
+        else:
+            num, den = centre["numerator"], centre["denominator"]
+            if not isinstance(num, int) or not isinstance(den, int | float) or not den:
+                continue
+            at = funnel.rate_limits(num / den, float(p["x"]))
+            spec = rate_spec(REGISTRY[data["metric"]["id"]])
+            per = spec.per if spec is not None else 1.0
+            bounds = [b * per for b in (at.lower_95, at.upper_95, at.lower_998, at.upper_998)]
+        v = float(value)
+        if v > bounds[3]:
+            out[p["code"]] = "Above the 99.8% limit"
+        elif v < bounds[2]:
+            out[p["code"]] = "Below the 99.8% limit"
+        elif v > bounds[1]:
+            out[p["code"]] = "Above the 95% limit"
+        elif v < bounds[0]:
+            out[p["code"]] = "Below the 95% limit"
+        else:
+            out[p["code"]] = "Within the 95% limits"
+    return out
 
 
 def icon_class(icon: str | None) -> str:
@@ -98,15 +139,20 @@ def spc_chart(chart_id: str, view: SpcView) -> charts.Chart:
 
 def funnel_chart(chart_id: str, data: FunnelData, numbers: dict[str, int]) -> charts.Chart:
     limits = data["limits"]
+    # Sites at the same spot share one label ("1, 2"), so numbers never print over each other.
+    spots: dict[tuple[float, float], list[str]] = {}
+    for p in data["points"]:
+        if isinstance(p["value"], int | float):
+            spot = (round(float(p["x"]), 1), round(float(p["value"]), 1))
+            spots.setdefault(spot, []).append(p["code"])
     sites = [
         charts.Point(
-            float(p["denominator"]),
-            float(p["value"]),
-            f"{numbers[p['code']]}. {p['code']}: {shown(p['value'])} at {shown(p['denominator'])}",
-            str(numbers[p["code"]]),
+            x,
+            y,
+            "; ".join(f"{numbers[c]}. {c}: {shown(y)} at {shown(x)}" for c in codes),
+            ", ".join(str(numbers[c]) for c in codes),
         )
-        for p in data["points"]
-        if isinstance(p["value"], int | float)
+        for (x, y), codes in spots.items()
     ]
     series = [charts.Series("Site (number in the key)", sites, charts.BLUE, "circle", max_gap=-1)]
     for key, name, colour, dash in (

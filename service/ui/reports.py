@@ -245,6 +245,7 @@ def funnel_page(
             "metrics": FUNNEL_METRICS,
             "data": data,
             "numbers": numbers,
+            "positions": report_charts.positions(data),
             "names": names,
             "chart": charts.render_responsive(chart),
         },

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -11,12 +13,17 @@ from sqlalchemy import func, select
 from service.models import Patient
 from service.reports import build
 from service.reports.disclosure import Cell
+from service.reports.figures import FigureStore
 from service.reports.funnel import rate_limits
 from service.reports.metrics import REGISTRY
 from service.reports.period import month_of
 from service.reports.spc_view import chart_of_cells, variation_words
 from service.timeutil import LONDON
+from service.ui import report_charts
+from tests.reports.builders import Data
 from tests.support.signin import signed_in
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 # --- the wiring, by hand ------------------------------------------------------------------
 
@@ -240,3 +247,87 @@ def test_clinicians_cannot_open_the_spc_or_funnel_pages(client, world):
     signed_in(client, "clin_A1")
     assert client.get("/ui/reports/spc").status_code == 403
     assert client.get("/ui/reports/funnel").status_code == 403
+
+
+def _funnel(
+    kind: str,
+    metric_id: str,
+    network: tuple[int, float],
+    points: list[tuple[str, int, float, float]],
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "metric": {"id": metric_id},
+        "network": {"numerator": network[0], "denominator": network[1], "value": None},
+        "points": [
+            {"code": code, "numerator": num, "denominator": x, "x": x, "value": value}
+            for code, num, x, value in points
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        # p = 0.5 at n = 100: sigma 5 points; 95 % 50 -+ 9.8, 99.8 % 50 -+ 15.45.
+        (59.0, "Within the 95% limits"),
+        (62.0, "Above the 95% limit"),
+        (66.0, "Above the 99.8% limit"),
+        (34.0, "Below the 99.8% limit"),
+    ],
+)
+def test_a_proportions_key_says_where_each_site_falls(value, words):
+    data = _funnel("proportion", "weight_adherence", (50, 100), [("S", 50, 100, value)])
+    assert report_charts.positions(data) == {"S": words}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        # Rate 1 at exposure 1: 95 % upper 2.90194 (by hand above); 99.8 % upper: Poisson(1)
+        # P(X<=4) = 0.996340, P(X<=5) = 0.999406: 5 - (0.999406 - 0.999) / 0.003066 = 4.8676.
+        (2.5, "Within the 95% limits"),
+        (3.0, "Above the 95% limit"),
+        (5.0, "Above the 99.8% limit"),
+    ],
+)
+def test_a_rates_key_uses_the_poisson_limits_at_the_sites_exposure(value, words):
+    data = _funnel("rate", "admissions_hf", (10, 10.0), [("S", 3, 1.0, value)])
+    assert report_charts.positions(data) == {"S": words}  # type: ignore[arg-type]
+    assert rate_limits(1.0, 1.0).upper_998 == pytest.approx(4.8676, abs=1e-3)
+
+
+def test_the_adherence_funnel_is_drawn_against_patients(client, world):
+    data = client.get(
+        "/api/v1/reports/network/funnel?metric=weight_adherence&month=2026-10",
+        headers=world.auth("lead"),
+    ).json()
+    assert data["x_label"] == "Patients behind the figure"
+    assert data["points"] == []  # the world's sites have too few patients to draw
+    days = client.get(
+        "/api/v1/reports/network/funnel?metric=on_beta_blocker&month=2026-10",
+        headers=world.auth("lead"),
+    ).json()
+    assert all(p["x"] == p["denominator"] for p in days["points"])
+
+
+def test_adherence_limits_use_the_patients_not_their_days(session):
+    # 12 patients at S1 and 31 at S2, each with a weight on 10 of October's 31 days: 372 and
+    # 961 expected reading-days (shown 370 and 960) but 10 and 30 patients (rounded).
+    data = Data(session)
+    for code, count in (("S1", 12), ("S2", 31)):
+        data.site(code)
+        for _ in range(count):
+            pid = data.patient(f"{code}-team", "2026-09-01")
+            for day in range(1, 11):
+                data.reading(pid, f"2026-10-{day:02d}T08:00")
+    session.flush()
+    funnel = build.funnel_data(FigureStore(session, NOW), REGISTRY["weight_adherence"], "2026-10")
+    by_code = {p["code"]: p for p in funnel["points"]}
+    assert {c: (p["x"], p["denominator"]) for c, p in by_code.items()} == {
+        "S1": (10, 370),
+        "S2": (30, 960),
+    }
+    assert funnel["x_label"] == "Patients behind the figure"
+    # The limits run to 110 % of the most patients (33), not of the most days.
+    assert funnel["limits"][-1]["denominator"] == 33
