@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from service.deps import NowDep, Principal, SessionDep, require
-from service.reports import build, charts
+from service.reports import build, charts, spc_view
 from service.reports.csv_export import (
     CSV_MEDIA,
     equity_csv_rows,
@@ -23,7 +23,7 @@ from service.reports.csv_export import (
 )
 from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS
-from service.reports.period import report_month
+from service.reports.rate_funnels import funnel_metric, rate_funnel_data
 from service.reports.shapes import FunnelData
 
 router = APIRouter(prefix="/api/v1")
@@ -65,8 +65,12 @@ def _csv(body: str, filename: str) -> Response:
 
 
 def _funnel(session: Session, now: datetime, metric: str, month: str | None) -> FunnelData:
-    proportion = build.find_metric(metric, proportion=True)
-    return build.funnel_data(FigureStore(session, now), proportion, report_month(month, now))
+    chosen_metric = funnel_metric(metric)
+    chosen = build.data_month(session, month, now)
+    store = FigureStore(session, now)
+    if chosen_metric.is_proportion:
+        return build.funnel_data(store, chosen_metric, chosen)
+    return rate_funnel_data(store, chosen_metric, chosen)
 
 
 @reports.get("/metrics", summary="Metric definitions with their SQL (any staff)")
@@ -88,7 +92,7 @@ def network_report(
     format: FormatQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
-    chosen = report_month(month, now)
+    chosen = build.data_month(session, month, now)
     if _wants_csv(request, format):
         rows = network_csv_rows(FigureStore(session, now), chosen, trend)
         return _csv(to_csv(rows), f"network-{chosen}.csv")
@@ -97,7 +101,7 @@ def network_report(
 
 @reports.get(
     "/network/funnel",
-    summary="Funnel-plot data for a proportion metric across sites (programme lead)",
+    summary="Funnel-plot data for a proportion or a rate of events across sites (programme lead)",
 )
 def network_funnel(
     session: SessionDep,
@@ -112,7 +116,7 @@ def network_funnel(
 
 @reports.get(
     "/network/funnel.svg",
-    summary="Funnel plot of a proportion metric across sites, SVG (programme lead)",
+    summary="Funnel plot of a proportion or a rate across sites, SVG (programme lead)",
     response_class=Response,
     responses={200: {"content": {SVG_MEDIA: {}}}},
 )
@@ -124,6 +128,31 @@ def network_funnel_svg(
     month: MonthQuery = None,
 ) -> Response:
     return Response(charts.funnel_svg(_funnel(session, now, metric, month)), media_type=SVG_MEDIA)
+
+
+@reports.get(
+    "/network/spc",
+    summary="A metric's Making Data Count chart, network or one site (programme lead)",
+)
+def network_spc(
+    session: SessionDep,
+    principal: Lead,
+    now: NowDep,
+    metric: Annotated[str, Query(max_length=64)],
+    month: MonthQuery = None,
+    site_id: Annotated[uuid.UUID | None, Query(description="A site; the network if none")] = None,
+    trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
+    run_length: Annotated[
+        int, Query(ge=6, le=7, description="Points in a run on one side of the mean: 7 or 6")
+    ] = spc_view.DEFAULT_RUN_LENGTH,
+) -> dict[str, Any]:
+    chosen_metric = build.find_metric(metric)
+    site = None if site_id is None else build.find_site(session, site_id)
+    chosen = build.data_month(session, month, now)
+    view = spc_view.spc_view(
+        FigureStore(session, now), chosen_metric, chosen, site, trend, run_length
+    )
+    return dict(view)
 
 
 @reports.get(
@@ -141,7 +170,10 @@ def network_trend_svg(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     data = build.trend_series(
-        FigureStore(session, now), build.find_metric(metric), report_month(month, now), trend
+        FigureStore(session, now),
+        build.find_metric(metric),
+        build.data_month(session, month, now),
+        trend,
     )
     return Response(charts.trend_svg(data), media_type=SVG_MEDIA)
 
@@ -162,7 +194,7 @@ def site_report(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
     site = build.find_site(session, site_id)
-    chosen = report_month(month, now)
+    chosen = build.data_month(session, month, now)
     if _wants_csv(request, format):
         rows = site_csv_rows(FigureStore(session, now), site, chosen, trend)
         return _csv(to_csv(rows), f"site-{site.code}-{chosen}.csv")
@@ -186,7 +218,9 @@ def site_equity(
 ) -> Response:
     assert by in EQUITY_DIMENSIONS
     site = build.find_site(session, site_id)
-    report = build.equity_report(FigureStore(session, now), site, report_month(month, now), by)
+    report = build.equity_report(
+        FigureStore(session, now), site, build.data_month(session, month, now), by
+    )
     if _wants_csv(request, format):
         return _csv(to_csv(equity_csv_rows(report)), f"equity-{site.code}-{by}.csv")
     return JSONResponse(report)
@@ -205,7 +239,9 @@ def team_report(
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> dict[str, Any]:
     team = build.own_team(session, principal, team_id)
-    report = build.team_report(FigureStore(session, now), team, report_month(month, now), trend)
+    report = build.team_report(
+        FigureStore(session, now), team, build.data_month(session, month, now), trend
+    )
     return dict(report)
 
 

@@ -14,18 +14,26 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.deps import Principal
-from service.models import Site, Team
-from service.problems import NotFound, field_error
+from service.models import Patient, ReportSnapshot, Site, Team
+from service.problems import NotFound, Unprocessable, field_error
 from service.reports import disclosure
 from service.reports.disclosure import Cell, ShownValue
 from service.reports.figures import Figures, FigureStore, disclose_breakdowns, teams
 from service.reports.funnel import funnel_limits
 from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER
 from service.reports.metrics import REGISTRY, Metric
-from service.reports.period import check_month, last_months
+from service.reports.period import (
+    check_month,
+    current_month,
+    last_months,
+    month_of,
+    report_month,
+    shift_month,
+)
 from service.reports.runner import EMPTY, Grouped, MetricValue
 from service.reports.shapes import (
     CellJson,
@@ -48,6 +56,7 @@ from service.reports.shapes import (
     TrendSeries,
     UnsuppressedFigure,
 )
+from service.timeutil import LONDON
 
 DEFAULT_TREND_MONTHS = 12
 NETWORK_KEY = "network"
@@ -122,6 +131,18 @@ def definitions() -> list[MetricDefinition]:
     ]
 
 
+PERCENT_RULE = (
+    "every percentage or rate is its own row's shown numerator over its own shown denominator: "
+    "a site's and the network's figure can each be checked from the counts beside it; the "
+    "network's counts are the network's own rounded totals, not the sum of the sites' rounded "
+    "counts, so the network's percentage may lie outside the sites' by up to the rounding"
+)
+MEDIAN_RULE = (
+    "the median of sites is published only when every site's figure is published; when any "
+    "site's figure is *, the median is not available"
+)
+
+
 def disclosure_meta() -> DisclosureMeta:
     return {
         "applied": True,
@@ -132,6 +153,8 @@ def disclosure_meta() -> DisclosureMeta:
         "rules": [
             "counts of 1-7 shown as *; other counts rounded to the nearest 5",
             "percentages and rates computed from the rounded figures",
+            PERCENT_RULE,
+            MEDIAN_RULE,
             "any figure resting on 1-7 people shown as *",
             "where a reader could narrow a hidden figure to one value from the published figures "
             "and the relations between them (parts add up to their total, a numerator is at "
@@ -156,7 +179,13 @@ def _site_ref(site: Site) -> SiteRef:
 
 
 def _median_of_shown(values: Iterable[ShownValue]) -> float | None:
-    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    """The median of the sites' published values, only when no site's value is hidden: a median
+    over the shown sites alone would describe a different set of sites (two of three hidden,
+    the "median" is the third site's figure) and could narrow what the hidden ones are."""
+    shown = list(values)
+    if any(isinstance(v, str) for v in shown):
+        return None
+    numbers = [float(v) for v in shown if isinstance(v, int | float) and not isinstance(v, bool)]
     return round(statistics.median(numbers), 2) if numbers else None
 
 
@@ -352,12 +381,32 @@ def team_report(
 # --- funnel plots and trends ----------------------------------------------------------------
 
 
+# Proportions of days, not of people: their funnels are drawn against the patients.
+PEOPLE_AXIS = frozenset({"weight_adherence"})
+CASE_MIX_NOTE = (
+    "Funnels compare sites as if their patients were alike; differences in case mix are not "
+    "adjusted for."
+)
+
+
+def proportion_axis(metric: Metric) -> str:
+    """The x-axis in words: what the proportion's denominator counts."""
+    return f"{metric.denominator} (denominator)" if metric.denominator else "Denominator"
+
+
 def funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelData:
-    """Sites against the network proportion, from the disclosed (rounded) figures."""
+    """Sites against the network proportion, from the disclosed (rounded) figures.
+
+    The limits are drawn against each site's ``x``: its denominator, except for a proportion
+    of days (``PEOPLE_AXIS``), whose days cluster within patients: there the limits use the
+    patients behind the figure (rounded like any count), else they would be as tight as if
+    every day were an independent patient."""
     if not metric.is_proportion:
         raise ValueError("funnel plots are for proportion metrics")
     all_sites = store.sites()
     cells = store.by_site([month])[month][metric.id]
+    people_axis = metric.id in PEOPLE_AXIS
+    raw = store.get([month])[month].by_metric[metric.id].groups if people_axis else {}
     network = cells.network
     points: list[FunnelPoint] = []
     suppressed: list[str] = []
@@ -368,11 +417,20 @@ def funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelData:
             and isinstance(cell.denominator, int)
             and cell.denominator > 0
         ):
+            x: float = cell.denominator
+            if people_axis:
+                # Only beside a published value, which already rests on 8 or more people.
+                people = raw[site.id].n if site.id in raw else 0
+                if not isinstance(cell.value, float | int) or disclosure.is_small(people):
+                    suppressed.append(site.code)
+                    continue
+                x = disclosure.round_to_base(people)
             points.append(
                 {
                     "code": site.code,
                     "numerator": cell.numerator,
                     "denominator": cell.denominator,
+                    "x": x,
                     "value": cell.value,
                 }
             )
@@ -385,11 +443,19 @@ def funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelData:
         and network.denominator
     ):
         target = network.numerator / network.denominator
-    max_den = max((p["denominator"] for p in points), default=0)
+    max_den = max((p["x"] for p in points), default=0)
     return {
         "metric": metric_header(metric),
         "month": month,
-        "network": cell_json(network),
+        "kind": "proportion",
+        "x_label": "Patients behind the figure" if people_axis else proportion_axis(metric),
+        "y_label": f"{metric.title} (%)",
+        "case_mix": CASE_MIX_NOTE,
+        "network": {
+            "numerator": network.numerator,
+            "denominator": network.denominator,
+            "value": network.value,
+        },
         "points": points,
         "suppressed_sites": suppressed,
         "limits": funnel_limits(target, max_den) if target is not None else [],
@@ -415,3 +481,45 @@ def trend_series(store: FigureStore, metric: Metric, month: str, trend_months: i
         for s in all_sites:
             series[s.code].append(cells.sites[s.id].value)
     return {"metric": metric_header(metric), "months": report_months, "series": series}
+
+
+# --- which months have data -----------------------------------------------------------------
+
+
+def first_month(session: Session, now: datetime) -> str:
+    """The first month with data: the earliest patient enrolment or record creation, or the
+    earliest frozen snapshot; the current month when there is none yet."""
+    enrolled, created = session.execute(
+        select(func.min(Patient.enrolled_on), func.min(Patient.created_at))
+    ).one()
+    snapshot = session.scalar(select(func.min(ReportSnapshot.month)))
+    candidates = [current_month(now)]
+    if enrolled is not None:
+        candidates.append(month_of(enrolled))
+    if created is not None:
+        candidates.append(month_of(created.astimezone(LONDON).date()))
+    if snapshot is not None:
+        candidates.append(snapshot)
+    return min(candidates)
+
+
+def months_with_data(session: Session, now: datetime) -> list[str]:
+    """The months a report can be read for, newest first, from the first month with data."""
+    first, current = first_month(session, now), current_month(now)
+    months = [current]
+    while months[-1] > first:
+        months.append(shift_month(months[-1], -1))
+    return months
+
+
+def data_month(session: Session, month: str | None, now: datetime) -> str:
+    """``report_month``, and 422 naming ``month`` for a month before the first with data."""
+    chosen = report_month(month, now)
+    first = first_month(session, now)
+    if month is not None and chosen < first:
+        message = f"is before the first month with data ({first})"
+        raise Unprocessable(
+            f"month: {message}",
+            extra={"errors": [{"field": "month", "message": message, "type": "value_error"}]},
+        )
+    return chosen

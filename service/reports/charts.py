@@ -5,6 +5,7 @@ Every label is escaped: site codes and names come from administrators' input.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
@@ -99,6 +100,11 @@ def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def _month_tick(month: str) -> str:
+    year, number = month.split("-")
+    return f"{calendar.month_abbr[int(number)]} {year}"
+
+
 def funnel_svg(data: FunnelData) -> str:
     metric = data["metric"]
     title = f"{metric['title']}, {data['month']}: funnel plot"
@@ -110,14 +116,25 @@ def funnel_svg(data: FunnelData) -> str:
         )
     max_x = max(row["denominator"] for row in limits)
     xs = _Scale(0, max_x, LEFT, WIDTH - RIGHT)
-    ys = _Scale(0, 100, HEIGHT - BOTTOM, TOP)
+    y_top = 100.0
+    if data["kind"] == "proportion":
+        y_ticks: list[float] = [0, 20, 40, 60, 80, 100]
+    else:
+        # A rate's limits at the smallest exposures are wide: the axis covers the sites and the
+        # limits at the smallest site's exposure, not the whole mouth of the funnel.
+        values = [float(p["value"]) for p in points if isinstance(p["value"], int | float)]
+        upper = [row["upper_998"] for row in limits if row["denominator"] >= max_x / 10]
+        y_top = max([*values, *upper, 1.0])
+        y_ticks = [float(v) for v in _nice_ticks(0, y_top)]
+        y_top = max(y_top, y_ticks[-1])
+    ys = _Scale(0, y_top, HEIGHT - BOTTOM, TOP)
     body = _axes(
-        "Denominator",
-        f"{metric['title']} (%)",
+        data["x_label"],
+        data["y_label"],
         xs,
         ys,
         [(v, f"{v:g}") for v in _nice_ticks(0, max_x)],
-        [0, 20, 40, 60, 80, 100],
+        y_ticks,
     )
     bands: tuple[tuple[Callable[[FunnelLimit], tuple[float, float]], str, str], ...] = (
         (lambda row: (row["lower_95"], row["upper_95"]), "#ed8b00", "6 4"),
@@ -142,10 +159,10 @@ def funnel_svg(data: FunnelData) -> str:
         value = point["value"]
         if not isinstance(value, int | float):
             continue  # resting on 1-7 people: hidden even though its counts are shown
-        x, y = xs(point["denominator"]), ys(value)
+        x, y = xs(point["x"]), ys(value)
         body.append(
             f'<circle cx="{x}" cy="{y}" r="5" fill="{PALETTE[i % len(PALETTE)]}">'
-            f"<title>{escape(point['code'])}: {point['value']}% of {point['denominator']}"
+            f"<title>{escape(point['code'])}: {point['value']} at {point['x']}"
             "</title></circle>"
         )
         body.append(f'<text x="{x + 7}" y="{y - 6}">{escape(point["code"])}</text>')
@@ -181,7 +198,8 @@ def trend_svg(data: TrendSeries) -> str:
         metric["unit"],
         xs,
         ys,
-        [(i, m[2:]) for i, m in enumerate(months)],
+        # "Nov 2025", as on the pages; every other month so the labels do not collide.
+        [(i, _month_tick(m)) for i, m in enumerate(months) if (len(months) - 1 - i) % 2 == 0],
         _nice_ticks(0, top),
     )
     for index, (name, values) in enumerate(data["series"].items()):

@@ -214,9 +214,10 @@ class TeamReport(TypedDict):
 
 
 class FunnelLimit(TypedDict):
-    """The control limits, in percent, at one denominator."""
+    """The control limits, in the metric's unit (percent, or the rate), at one denominator
+    (for a rate: its exposure)."""
 
-    denominator: int
+    denominator: float
     lower_95: float
     upper_95: float
     lower_998: float
@@ -224,9 +225,14 @@ class FunnelLimit(TypedDict):
 
 
 class FunnelPoint(TypedDict):
+    """A site: for a rate, ``numerator`` is its events and ``denominator`` its exposure."""
+
     code: str
     numerator: int
-    denominator: int
+    denominator: float
+    # Where the site sits on the x-axis: its denominator, or its exposure for a rate, or the
+    # (rounded) patients behind a proportion of days.
+    x: float
     value: ShownValue
 
 
@@ -236,10 +242,23 @@ class FunnelMeta(TypedDict):
     generated_at: str
 
 
+class FunnelCentre(TypedDict):
+    """The network's figure the limits are drawn round; for a rate, its events over exposure."""
+
+    numerator: Shown | None
+    denominator: float | str | None
+    value: ShownValue
+
+
 class FunnelData(TypedDict):
     metric: MetricHeader
     month: str
-    network: CellJson
+    # "proportion" (binomial limits) or "rate" (exact Poisson limits, Spiegelhalter 2005).
+    kind: str
+    x_label: str
+    y_label: str
+    case_mix: str
+    network: FunnelCentre
     points: list[FunnelPoint]
     suppressed_sites: list[str]
     limits: list[FunnelLimit]

@@ -41,6 +41,8 @@ class Point:
     x: float
     y: float
     label: str = ""
+    # A short key drawn beside the marker (a funnel's site number, read in the table beside it).
+    tag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ class Series:
     # Points further apart than this (in x units) are not joined: a gap in readings shows as a
     # gap, not as a straight line across it.
     max_gap: float | None = None
+    # A curve (a funnel's limits) is a line without a marker at each of its points.
+    markers: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,10 +285,16 @@ def render(chart: Chart, css_class: str = "chart") -> Markup:
                     f'<polyline points="{coords}" fill="none" stroke="{series.colour}" '
                     f'stroke-width="2"{dash}/>'
                 )
-        for point in pts:
+        for point in pts if series.markers else ():
             tip = f"<title>{escape(point.label)}</title>" if point.label else ""
+            tag = (
+                f'<text x="{sx(point.x) + 6:.1f}" y="{sy(point.y) - 6:.1f}" fill="{DARK}" '
+                f'font-weight="bold">{escape(point.tag)}</text>'
+                if point.tag
+                else ""
+            )
             out.append(
-                f"<g>{tip}{marker(series.shape, sx(point.x), sy(point.y), series.colour)}</g>"
+                f"<g>{tip}{marker(series.shape, sx(point.x), sy(point.y), series.colour)}{tag}</g>"
             )
     out.append(legend)
     out.append("</svg>")
@@ -296,7 +306,8 @@ def _legend(chart: Chart, left: float, right: float) -> tuple[str, int]:
     rows that wrap at the chart's right edge. Answers the markup and the number of rows."""
     entries: list[tuple[float, Callable[[float, float], str]]] = []
     for series in chart.series:
-        entries.append((40 + 7 * len(series.name), _series_key(series)))
+        if series.name:  # a nameless series is the other half of a named one (lower limits)
+            entries.append((40 + 7 * len(series.name), _series_key(series)))
     for guide in chart.guides:
         entries.append((40 + 7 * len(guide.label), _guide_key(guide)))
     severities = {e.severity for e in chart.events}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from service.stewardship.shapes import OutcomeJson
 from service.ui import charts
-from service.ui.views import SUPPRESSED, month_name, shown
+from service.ui.views import SUPPRESSED, month_name, month_tick, shown
 
 
 def _number(value: object) -> float | None:
@@ -35,9 +35,7 @@ def outcome_chart(chart_id: str, outcome: OutcomeJson) -> charts.Chart:
                 guides.append(charts.Guide(limit, name, charts.GREY, "6 3"))
     last = len(trend) - 1
     ticks = [
-        (float(i), month_name(row["month"]).split(" ")[0][:3] + " " + row["month"][2:4])
-        for i, row in enumerate(trend)
-        if (last - i) % 3 == 0
+        (float(i), month_tick(row["month"])) for i, row in enumerate(trend) if (last - i) % 3 == 0
     ]
     values = [p.y for p in points]
     desc = (

@@ -8,39 +8,49 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from service.deps import NowDep, SessionDep
 from service.models import Site
 from service.problems import Problem
-from service.reports import build
+from service.reports import build, spc_view
 from service.reports.csv_export import CSV_MEDIA, equity_csv_rows, network_csv_rows, to_csv
 from service.reports.figures import FigureStore, sites
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY
-from service.reports.period import current_month, report_month, shift_month
+from service.reports.period import report_month
+from service.reports.rate_funnels import rate_funnel_data, rate_spec
 from service.reports.shapes import NetworkMetric
-from service.ui import charts, views
+from service.ui import charts, report_charts, views
 from service.ui.pages import (
     Lead,
     error_page,
     render,
     secure,
 )
+from service.ui.views import month_name
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 DEFAULT_TREND_METRIC = "weight_adherence"
 
 
-def _month_choices(now: datetime) -> list[str]:
-    current = current_month(now)
-    return [shift_month(current, -i) for i in range(0, 25)]
-
-
-def _chosen_month(month: str | None, now: datetime) -> str:
+def _chosen_month(month: str | None, now: datetime, session: Session | None = None) -> str:
     try:
+        if session is not None:
+            return build.data_month(session, month or None, now)
         return report_month(month or None, now)
     except Problem:
         return report_month(None, now)
+
+
+def _month_message(month: str | None, chosen: str) -> str | None:
+    """What the page says when the month asked for cannot be shown (the API answers 422)."""
+    if not month or month == chosen:
+        return None
+    return (
+        f"\u201c{month}\u201d is not a month with data to report (use a month from the list). "
+        f"Showing {month_name(chosen)} instead."
+    )
 
 
 def _site_by_code(sites: list[Site], code: str | None) -> Site | None:
@@ -59,9 +69,12 @@ def reports_page(
     by: str | None = None,
 ) -> Response:
     """Sites side by side, trends and equity splits, disclosure-controlled (programme lead)."""
-    chosen = _chosen_month(month, now)
+    chosen = _chosen_month(month, now, session)
     store = FigureStore(session, now)
     report = build.network_report(store, chosen, build.DEFAULT_TREND_MONTHS)
+    readings = spc_view.network_readings(
+        store, list(REGISTRY.values()), chosen, build.DEFAULT_TREND_MONTHS
+    )
     trend_id = metric if metric in REGISTRY else DEFAULT_TREND_METRIC
     trend_metric = next(m for m in report["metrics"] if m["id"] == trend_id)
     all_sites = store.sites()
@@ -83,7 +96,12 @@ def reports_page(
             "nav": "reports",
             "report": report,
             "month": chosen,
-            "months": _month_choices(now),
+            "months": build.months_with_data(session, now),
+            "month_message": _month_message(month, chosen),
+            "readings": readings,
+            "reading_words": spc_view.variation_words,
+            "icon_class": report_charts.icon_class,
+            "funnel_ids": {m.id for m in FUNNEL_METRICS},
             "sections": sections,
             "section_titles": views.SECTIONS,
             "metrics": list(REGISTRY.values()),
@@ -141,4 +159,94 @@ def equity_csv(
     return _csv_response(
         to_csv(equity_csv_rows(report)),
         f"equity-{chosen_site.code}-{equity_by}-{chosen}.csv",
+    )
+
+
+@router.get("/reports/spc", response_class=HTMLResponse)
+def spc_page(
+    request: Request,
+    session: SessionDep,
+    user: Lead,
+    now: NowDep,
+    metric: str | None = None,
+    site: str | None = None,
+    month: str | None = None,
+    run: int | None = None,
+) -> Response:
+    """One metric's Making Data Count chart, network and a chosen site (programme lead)."""
+    chosen = _chosen_month(month, now, session)
+    chosen_metric = REGISTRY.get(metric or "") or REGISTRY[DEFAULT_TREND_METRIC]
+    run_length = run if run in spc_view.RUN_LENGTHS else spc_view.DEFAULT_RUN_LENGTH
+    store = FigureStore(session, now)
+    all_sites = store.sites()
+    chosen_site = _site_by_code(all_sites, site)
+    views_ = [spc_view.spc_view(store, chosen_metric, chosen, None, 12, run_length)]
+    if chosen_site is not None:
+        views_.append(spc_view.spc_view(store, chosen_metric, chosen, chosen_site, 12, run_length))
+    panels = [
+        (v, charts.render_responsive(report_charts.spc_chart(f"spc-{i}", v)))
+        for i, v in enumerate(views_)
+    ]
+    return render(
+        request,
+        "reports_spc.html",
+        user,
+        {
+            "nav": "reports",
+            "month": chosen,
+            "months": build.months_with_data(session, now),
+            "month_message": _month_message(month, chosen),
+            "metric": chosen_metric,
+            "metrics": list(REGISTRY.values()),
+            "sites": all_sites,
+            "site": chosen_site,
+            "run_length": run_length,
+            "panels": panels,
+            "icon_class": report_charts.icon_class,
+            "rule_words": spc_view.RULE_WORDS,
+        },
+    )
+
+
+FUNNEL_METRICS = [m for m in REGISTRY.values() if m.is_proportion or rate_spec(m) is not None]
+
+
+@router.get("/reports/funnel", response_class=HTMLResponse)
+def funnel_page(
+    request: Request,
+    session: SessionDep,
+    user: Lead,
+    now: NowDep,
+    metric: str | None = None,
+    month: str | None = None,
+) -> Response:
+    """A funnel plot of a proportion or a rate across sites, with its key table (programme lead)."""
+    chosen = _chosen_month(month, now, session)
+    chosen_metric = next((m for m in FUNNEL_METRICS if m.id == metric), None)
+    chosen_metric = chosen_metric or REGISTRY[DEFAULT_TREND_METRIC]
+    store = FigureStore(session, now)
+    if chosen_metric.is_proportion:
+        data = build.funnel_data(store, chosen_metric, chosen)
+    else:
+        data = rate_funnel_data(store, chosen_metric, chosen)
+    numbers = {p["code"]: i + 1 for i, p in enumerate(data["points"])}
+    chart = report_charts.funnel_chart("funnel", data, numbers)
+    names = {s.code: s.name for s in store.sites()}
+    return render(
+        request,
+        "reports_funnel.html",
+        user,
+        {
+            "nav": "reports",
+            "month": chosen,
+            "months": build.months_with_data(session, now),
+            "month_message": _month_message(month, chosen),
+            "metric": chosen_metric,
+            "metrics": FUNNEL_METRICS,
+            "data": data,
+            "numbers": numbers,
+            "positions": report_charts.positions(data),
+            "names": names,
+            "chart": charts.render_responsive(chart),
+        },
     )

@@ -132,6 +132,11 @@ def month_name(month: str) -> str:
     return _month_start(month).strftime("%B %Y")
 
 
+def month_tick(month: str) -> str:
+    """A chart's month label, one style for every report chart: "Nov 2025"."""
+    return _month_start(month).strftime("%b %Y")
+
+
 def trend_chart(
     chart_id: str, metric: NetworkMetric, site_code: str, site_name: str
 ) -> charts.Chart:
@@ -159,9 +164,7 @@ def trend_chart(
     # Every other month labelled (the latest always), so the labels stay readable.
     last = len(trend) - 1
     ticks = [
-        (float(i), _month_start(row["month"]).strftime("%b"))
-        for i, row in enumerate(trend)
-        if (last - i) % 2 == 0
+        (float(i), month_tick(row["month"])) for i, row in enumerate(trend) if (last - i) % 2 == 0
     ]
     suppressed_words = (
         " Suppressed (*) in " + ", ".join(g[1].split(":")[0] for g in gaps) + "." if gaps else ""

@@ -303,6 +303,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/reports/before-after"): R(LEAD),
     ("GET", "/api/v1/reports/network/funnel"): R(LEAD),
     ("GET", "/api/v1/reports/network/funnel.svg"): R(LEAD),
+    ("GET", "/api/v1/reports/network/spc"): R(LEAD),
     ("GET", "/api/v1/reports/network/trend.svg"): R(LEAD),
     ("GET", "/api/v1/reports/sites/{site_id}"): R(
         LEAD, scope="site", unscoped_roles=frozenset({LEAD})
@@ -441,6 +442,8 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/admin/teams/{team_id}/webhooks/deliveries"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
+    ("GET", "/ui/reports/spc"): frozenset({LEAD}),
+    ("GET", "/ui/reports/funnel"): frozenset({LEAD}),
     ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/value-frameworks/{framework_id}"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/value-frameworks/{framework_id}/dashboard.csv"): frozenset(

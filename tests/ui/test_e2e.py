@@ -358,6 +358,34 @@ def test_programme_lead_reads_the_reports_and_downloads_the_csv(page: Any, demo:
     assert response is not None and response.status == 403
 
 
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_programme_lead_opens_the_spc_and_funnel_views(
+    page: Any, demo: Demo, width: int, height: int
+) -> None:
+    _login(page, demo, "lead")
+    page.set_viewport_size({"width": width, "height": height})
+    # From the reports page: a measure's variation reading links to its SPC view.
+    page.locator('a.spc-badge[href*="metric=weight_adherence"]').click()
+    assert page.get_by_role("heading", name=re.compile("statistical process control")).count() == 1
+    assert page.locator("svg.chart").count() >= 2  # the network's chart and a site's
+    assert _fits(page), f"the SPC view overflows at {width}px"
+    _shot(page, f"spc-{width}.png")
+    _axe(page, f"SPC view at {width}px")
+    page.goto(f"{demo.base}/ui/reports/funnel?metric=weight_adherence")
+    assert page.get_by_role("heading", name=re.compile("funnel plot")).count() == 1
+    assert page.get_by_text("differences in case mix are not adjusted for").count() == 1
+    assert _fits(page), f"the funnel view overflows at {width}px"
+    _axe(page, f"funnel view at {width}px")
+    page.goto(f"{demo.base}/ui/reports/funnel?metric=admissions_hf")
+    assert (
+        page.get_by_role("cell", name="Patient-years on the pathway").count()
+        + page.locator("th", has_text="Patient-years on the pathway").count()
+        >= 1
+    )
+    _shot(page, f"funnel-rate-{width}.png")
+    _axe(page, f"rate funnel view at {width}px")
+
+
 def test_programme_lead_reads_a_value_framework_dashboard(page: Any, demo: Demo) -> None:
     _login(page, demo, "lead")
     page.goto(f"{demo.base}/ui/value-frameworks")
