@@ -32,6 +32,7 @@ class Links(HTMLParser):
         self.imgs_without_alt = 0
         self.tables = 0
         self.captions = 0
+        self.headings: list[int] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
@@ -41,6 +42,8 @@ class Links(HTMLParser):
                 self.links.add(target)
         if tag == "img" and not found.get("alt"):
             self.imgs_without_alt += 1
+        if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
+            self.headings.append(int(tag[1]))
         self.tables += tag == "table"
         self.captions += tag == "caption"
 
@@ -85,6 +88,9 @@ def test_the_pack_links_every_file_and_its_csvs_agree(session):
     parsed.feed(index)
     assert parsed.links == set(files)
     assert parsed.imgs_without_alt == 0 and parsed.tables == parsed.captions > 0
+    # One h1, and no heading skips a level.
+    assert parsed.headings[0] == 1 and parsed.headings.count(1) == 1
+    assert all(b - a <= 1 for a, b in zip(parsed.headings, parsed.headings[1:], strict=False))
     assert {
         f"network-wide-{MONTH}.csv",
         f"network-{MONTH}.csv",
