@@ -158,6 +158,19 @@ def test_the_api_gives_a_lead_the_pack_with_each_frameworks_dashboard(client, wo
     assert files[f"frameworks/site-a-heart-failure-{MONTH}.csv"].startswith(b"month,framework")
     index = files["index.html"].decode()
     assert "Site A: &lt;heart&gt; failure" in index and "<heart>" not in index
+    # The same disclosed cells as the reports the API releases, byte for byte.
+    lead = world.auth("lead")
+    site_a = world.sites["A"]
+    api_site = client.get(
+        f"/api/v1/reports/sites/{site_a}?month={MONTH}&trend=1&format=csv", headers=lead
+    )
+    assert files[f"sites/site-SITEA-{MONTH}.csv"].decode() == api_site.text
+    api_equity = client.get(
+        f"/api/v1/reports/sites/{site_a}/equity?month={MONTH}&by=sex&format=csv", headers=lead
+    )
+    assert files[f"equity/equity-SITEA-sex-{MONTH}.csv"].decode() == api_equity.text
+    api_network = client.get(f"/api/v1/reports/network?month={MONTH}&format=csv", headers=lead)
+    assert files[f"network-{MONTH}.csv"].decode() == api_network.text
     for who, status in (("clin_A1", 403), ("admin", 403)):
         refused = client.get(f"/api/v1/reports/pack?month={MONTH}", headers=world.auth(who))
         assert refused.status_code == status
