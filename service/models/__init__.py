@@ -26,7 +26,12 @@ from service.models.patients import (
     PatientEvent,
 )
 from service.models.readings import Reading
-from service.models.reports import BeforeAfterSnapshot, EquitySnapshot, ReportSnapshot
+from service.models.reports import (
+    BeforeAfterSnapshot,
+    EquitySnapshot,
+    ReportSnapshot,
+    SiteLesson,
+)
 from service.models.stewardship import (
     Intervention,
     SiteUnitCost,
@@ -59,6 +64,7 @@ __all__ = [
     "ReportSnapshot",
     "SettingChange",
     "Site",
+    "SiteLesson",
     "SiteUnitCost",
     "StarScenario",
     "Team",

@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.types import JSONType, UTCDateTime
@@ -87,3 +96,21 @@ class BeforeAfterSnapshot(Base):
     # Each outcome's events (or nights) in each window, by "<outcome>_<window>".
     outcomes: Mapped[dict[str, int]] = mapped_column(JSONType)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# A lessons note is plain text of at most this many characters (the API refuses longer).
+LESSON_MAX_CHARS = 4000
+
+
+class SiteLesson(Base):
+    """What a site brings to the learning network's monthly meeting: its own note for a month,
+    plain text, shown beside its results in the monthly pack. One per site and month; an
+    emptied note is deleted."""
+
+    __tablename__ = "site_lessons"
+    __table_args__ = (CheckConstraint(f"length(text) <= {LESSON_MAX_CHARS}", name="text_length"),)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -1,5 +1,6 @@
 """The reports as tidy CSV: one row per month, place (site, network, team or group) and metric,
-from the same disclosed cells as the JSON; safe to open in a spreadsheet."""
+from the same disclosed cells as the JSON; safe to open in a spreadsheet. The network's month
+also in wide form (``network_wide_csv``): a row per metric, a column per site and the network."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from service.reports.disclosure import Cell
 from service.reports.figures import FigureStore
 from service.reports.metrics import REGISTRY, Metric
 from service.reports.period import last_months
-from service.reports.shapes import CellJson, CsvRow, EquityReport
+from service.reports.shapes import CellJson, CsvRow, EquityReport, NetworkReport, SiteReport
 
 CSV_MEDIA = "text/csv; charset=utf-8"
 CSV_FIELDS = [
@@ -47,15 +48,48 @@ def network_csv_rows(
 
 
 def site_csv_rows(store: FigureStore, site: Site, month: str, trend_months: int) -> list[CsvRow]:
-    report = site_report(store, site, month, trend_months)
+    return site_report_rows(site_report(store, site, month, trend_months))
+
+
+def site_report_rows(report: SiteReport) -> list[CsvRow]:
+    """A site report's month as tidy rows: the site's figure, then each team's."""
+    month, code = report["month"], report["site"]["code"]
     rows: list[CsvRow] = []
     for metric_json in report["metrics"]:
         metric = REGISTRY[metric_json["id"]]
-        rows.append(_csv_row(month, "site", site.code, "", metric, _cell(metric_json["site"])))
+        rows.append(_csv_row(month, "site", code, "", metric, _cell(metric_json["site"])))
         for team in metric_json["teams"]:
             cell = Cell(team["numerator"], team["denominator"], team["value"])
-            rows.append(_csv_row(month, "team", site.code, team["name"], metric, cell))
+            rows.append(_csv_row(month, "team", code, team["name"], metric, cell))
     return rows
+
+
+NETWORK_COLUMN = "network"
+WIDE_LEAD_FIELDS = ["metric_id", "metric", "unit"]
+
+
+def network_wide_csv(report: NetworkReport) -> str:
+    """The report's month in wide form: one row per metric, one column per site (by code, in
+    the report's order) and the network, each cell the published value (``*`` where
+    suppressed, empty where there is nothing to report): the same cells as the long CSV."""
+    codes = [s["code"] for s in report["sites"]]
+    rows: list[dict[str, object]] = []
+    for metric in report["metrics"]:
+        row: dict[str, object] = {
+            "metric_id": metric["id"],
+            "metric": metric["title"],
+            "unit": metric["unit"],
+        }
+        by_code = {s["code"]: s["value"] for s in metric["sites"]}
+        for code in codes:
+            row[code] = _blank(by_code.get(code))
+        row[NETWORK_COLUMN] = _blank(metric["network"]["value"])
+        rows.append(row)
+    return write_csv([*WIDE_LEAD_FIELDS, *codes, NETWORK_COLUMN], rows)
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
 
 
 def equity_csv_rows(report: EquityReport) -> list[CsvRow]:
@@ -103,7 +137,8 @@ def write_csv(fields: Sequence[str], rows: Iterable[Mapping[str, object]]) -> st
     """Rows as CSV, every cell safe to open in a spreadsheet."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(fields), lineterminator="\n")
-    writer.writeheader()
+    # The header too: a wide CSV's columns are site codes, which administrators choose.
+    writer.writerow({name: _safe_csv(name) for name in fields})
     for row in rows:
         # Spreadsheet formula injection: no cell may start with = + - @ unless it is a number.
         writer.writerow({k: _safe_csv(v) for k, v in row.items()})

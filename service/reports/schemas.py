@@ -114,3 +114,19 @@ class DischargeIn(Input):
 
     discharged_on: date = Field(alias="date")
     reason: DischargeReason
+
+
+class LessonIn(Input):
+    """A site's lessons for a month: plain text, up to 4000 characters; empty removes it."""
+
+    text: str = Field(
+        description="Plain text, up to 4000 characters (line breaks kept, shown escaped)."
+    )
+
+
+class LessonOut(BaseModel):
+    site_id: uuid.UUID
+    month: str
+    text: str
+    updated_at: datetime | None
+    updated_by_name: str | None

@@ -19,6 +19,7 @@ from service.ui import (
     patients,
     queue,
     record_forms,
+    report_pack,
     reports,
     stewardship,
 )
@@ -34,6 +35,7 @@ routers = (
     record_forms.router,
     device_tokens.router,
     reports.router,
+    report_pack.router,
     admin.router,
     admin_sites.router,
     admin_webhooks.router,

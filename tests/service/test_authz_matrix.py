@@ -312,6 +312,27 @@ ROUTES: dict[tuple[str, str], Route] = {
         LEAD, scope="site", unscoped_roles=frozenset({LEAD})
     ),
     ("GET", "/api/v1/reports/teams/{team_id}"): R(CLINICIAN, scope="team"),
+    ("GET", "/api/v1/reports/pack"): R(LEAD),
+    # A site's lessons for a month: read by the site's staff and the network's stewards,
+    # written by the stewards (a site admin: their own site).
+    ("GET", "/api/v1/sites/{site_id}/lessons/{month}"): R(
+        CLINICIAN,
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=frozenset({CLINICIAN, SITE_ADMIN}),
+    ),
+    ("PUT", "/api/v1/sites/{site_id}/lessons/{month}"): R(
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        body=lambda: {"text": "Matrix lessons."},
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=SITE_ADMINS,
+    ),
     # Stewardship: a site's unit costs, and value frameworks scoped to a site (the "own" and
     # "other_team" targets are site A's framework, "other_site" site B's).
     ("GET", "/api/v1/sites/{site_id}/unit-costs"): R(
@@ -444,6 +465,9 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/spc"): frozenset({LEAD}),
     ("GET", "/ui/reports/funnel"): frozenset({LEAD}),
+    ("GET", "/ui/reports/pack.zip"): frozenset({LEAD}),
+    ("GET", "/ui/reports/lessons"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/reports/lessons"): frozenset({LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/value-frameworks/{framework_id}"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/value-frameworks/{framework_id}/dashboard.csv"): frozenset(
@@ -615,6 +639,7 @@ def _objects(client, world, tokens):
             "user_id": str(world.users[f"clin_{team}"]),
             "spare_user_id": str(world.users[f"spare_{team}"]),
             "nhs_number": nhs[pid],
+            "month": "2026-10",
             **frameworks["A" if team.startswith("A") else "B"],
         }
     return made

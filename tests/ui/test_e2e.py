@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -384,6 +385,36 @@ def test_programme_lead_opens_the_spc_and_funnel_views(
     )
     _shot(page, f"funnel-rate-{width}.png")
     _axe(page, f"rate funnel view at {width}px")
+
+
+def test_programme_lead_downloads_the_months_pack_and_reads_it_offline(
+    page: Any, demo: Demo, tmp_path: Path
+) -> None:
+    _login(page, demo, "lead")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("^Download the month's pack")).click()
+    download = download_info.value
+    assert re.fullmatch(r"mhf-pack-\d{4}-\d{2}\.zip", download.suggested_filename)
+    with zipfile.ZipFile(download.path()) as archive:
+        archive.extractall(tmp_path)
+    (folder,) = list(tmp_path.iterdir())
+    # The index reads offline, from the file: its charts are the pack's own files.
+    page.goto((folder / "index.html").as_uri())
+    assert page.get_by_role("heading", level=1, name=re.compile("^Monthly pack")).count() == 1
+    assert page.locator("table caption").count() >= 10
+    first_chart = page.locator("figure img").first
+    assert first_chart.evaluate("img => img.complete && img.naturalWidth > 0")
+    _axe(page, "month's pack")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert _fits(page), "the pack's index overflows at 390px"
+    _axe(page, "month's pack at 390px")
+    page.set_viewport_size(VIEWPORT)
+    # Each site's lessons: the page the lead writes them on.
+    page.goto(f"{demo.base}/ui/reports/lessons")
+    page.get_by_label(re.compile("^Lessons for")).fill("Same-day calls after a red alert.")
+    page.get_by_role("button", name="Save the lessons").click()
+    assert page.get_by_text("Same-day calls after a red alert.").count() >= 1
+    _axe(page, "lessons")
 
 
 def test_programme_lead_reads_a_value_framework_dashboard(page: Any, demo: Demo) -> None:
