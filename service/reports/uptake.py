@@ -30,7 +30,7 @@ from service.reports.disclosure import Cell, Shown, ShownValue
 from service.reports.disclosure_audit import Question, Relation, View, ranges
 from service.reports.figures import FigureStore, disclose_breakdowns
 from service.reports.funnel import Z_998, funnel_limits, limits
-from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER
+from service.reports.groups import EQUITY_DIMENSIONS, GROUP_ORDER, NOT_KNOWN
 from service.reports.period import check_month
 from service.reports.runner import EMPTY, Grouped
 from service.reports.shapes import CellJson, DisclosureMeta, FunnelLimit
@@ -301,10 +301,28 @@ def uptake_funnel(sites: list[UptakeSite]) -> UptakeFunnel:
     }
 
 
+DIMENSION_NAMES = {
+    "imd_quintile": "IMD quintile",
+    "ethnicity": "ethnicity",
+    "age_band": "age band",
+    "sex": "sex",
+}
+
+
+def group_name(by: str, group: str) -> str:
+    """A group as a sentence names it: "IMD quintile 1", "aged 85+", "Asian"."""
+    if group == NOT_KNOWN:
+        return f"{DIMENSION_NAMES[by]} not known"
+    if by == "imd_quintile":
+        return f"IMD quintile {group}"
+    if by == "age_band":
+        return f"aged {group}"
+    return group
+
+
 def who_is_missed(sites: list[UptakeSite], funnel: UptakeFunnel, by: str) -> list[str]:
     """Plain sentences from published figures only: each site's lowest-uptake groups, and the
     sites below the funnel."""
-    label = by.replace("_", " ")
     lines: list[str] = []
     for site in sites:
         shown = [
@@ -315,8 +333,8 @@ def who_is_missed(sites: list[UptakeSite], funnel: UptakeFunnel, by: str) -> lis
         if len(shown) < 2:
             continue
         shown.sort(key=lambda pair: pair[0])
-        lowest = ", ".join(
-            f"{g['group']} ({value:g} % of {g['eligible']} eligible)"
+        lowest = " and ".join(
+            f"{group_name(by, g['group'])} ({value:g} % of {g['eligible']} eligible)"
             for value, g in shown[:LOWEST_NAMED]
         )
         overall = site["uptake"]
@@ -325,7 +343,9 @@ def who_is_missed(sites: list[UptakeSite], funnel: UptakeFunnel, by: str) -> lis
             if isinstance(overall, int | float)
             else ""
         )
-        lines.append(f"{site['name']}: by {label}, uptake is lowest in {lowest}{against}.")
+        lines.append(
+            f"{site['name']}: by {DIMENSION_NAMES[by]}, uptake is lowest in {lowest}{against}."
+        )
     for point in funnel["points"]:
         if point["position"] == "below":
             lines.append(
