@@ -189,6 +189,9 @@ def validate(load: LoadIn, today: date) -> Valid:
     elif len(source) > SOURCE_MAX:
         errors.add("source", f"at most {SOURCE_MAX} characters")
     counts: dict[tuple[str, str], int] = {}
+    # Groups named by a row, whatever its count: a bad count is not a missing group too.
+    named: set[tuple[str, str]] = set()
+    refused: set[str] = set()
     if not load.rows:
         errors.add("groups", "no groups given")
     for row in load.rows:
@@ -199,34 +202,44 @@ def validate(load: LoadIn, today: date) -> Valid:
         if row.group not in order:
             errors.add(f"{row.at}.group", f"{row.dimension} groups are {', '.join(order)}")
             continue
-        if isinstance(row.count, bool) or not isinstance(row.count, int):
-            errors.add(f"{row.at}.count", "must be a whole number")
-            continue
-        if row.count < 0:
-            errors.add(f"{row.at}.count", "must be 0 or more")
-            continue
-        if (row.dimension, row.group) in counts:
+        key = (row.dimension, row.group)
+        if key in named:
             errors.add(f"{row.at}.group", f"{row.dimension} {row.group} is given twice")
             continue
-        counts[(row.dimension, row.group)] = row.count
-    _check_dimensions(counts, errors)
+        named.add(key)
+        if isinstance(row.count, bool) or not isinstance(row.count, int):
+            errors.add(f"{row.at}.count", "must be a whole number")
+        elif row.count < 0:
+            errors.add(f"{row.at}.count", "must be 0 or more")
+        else:
+            counts[key] = row.count
+            continue
+        refused.add(row.dimension)
+    _check_dimensions(counts, named, refused, errors)
     errors.raise_any()
     assert as_of is not None
     return Valid(as_of, source, counts)
 
 
-def _check_dimensions(counts: dict[tuple[str, str], int], errors: Errors) -> None:
-    given = [d for d in EQUITY_DIMENSIONS if any(k[0] == d for k in counts)]
+def _check_dimensions(
+    counts: dict[tuple[str, str], int],
+    named: set[tuple[str, str]],
+    refused: set[str],
+    errors: Errors,
+) -> None:
+    """Each dimension named is whole; those whose every count is good add up alike."""
     totals: dict[str, int] = {}
-    for dimension in given:
-        missing = [g for g in GROUP_ORDER[dimension] if (dimension, g) not in counts]
+    for dimension in EQUITY_DIMENSIONS:
+        if not any(d == dimension for d, _ in named):
+            continue
+        missing = [g for g in GROUP_ORDER[dimension] if (dimension, g) not in named]
         if missing:
             errors.add(
                 f"groups.{dimension}",
                 "incomplete: every group must be given (0 where nobody), missing "
                 + ", ".join(missing),
             )
-        else:
+        elif dimension not in refused:
             totals[dimension] = sum(counts[(dimension, g)] for g in GROUP_ORDER[dimension])
     if len(set(totals.values())) > 1:
         first = next(iter(totals))
