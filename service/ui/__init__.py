@@ -21,6 +21,7 @@ from service.ui import (
     record_forms,
     reports,
     stewardship,
+    uptake,
 )
 from service.ui.pages import PageRefused, page_refused
 
@@ -39,6 +40,7 @@ routers = (
     admin_webhooks.router,
     stewardship.router,
     framework_board.router,
+    uptake.router,
 )
 
 

@@ -311,6 +311,32 @@ ROUTES: dict[tuple[str, str], Route] = {
         LEAD, scope="site", unscoped_roles=frozenset({LEAD})
     ),
     ("GET", "/api/v1/reports/teams/{team_id}"): R(CLINICIAN, scope="team"),
+    ("GET", "/api/v1/reports/uptake"): R(LEAD),
+    # A site's eligible population: programme leads and admins any site, a site admin their own.
+    ("POST", "/api/v1/sites/{site_id}/eligible-population"): R(
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        body=lambda: {
+            "as_of": "2026-10-31",
+            "source": "Matrix register",
+            "groups": [
+                {"dimension": "sex", "group": g, "count": n}
+                for g, n in (("female", 5), ("male", 4), ("other", 0), ("unknown", 0))
+            ],
+        },
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=SITE_ADMINS,
+    ),
+    ("GET", "/api/v1/sites/{site_id}/eligible-population"): R(
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=SITE_ADMINS,
+    ),
     # Stewardship: a site's unit costs, and value frameworks scoped to a site (the "own" and
     # "other_team" targets are site A's framework, "other_site" site B's).
     ("GET", "/api/v1/sites/{site_id}/unit-costs"): R(
@@ -441,6 +467,7 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/admin/teams/{team_id}/webhooks/deliveries"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
     ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
+    ("GET", "/ui/reports/uptake"): frozenset({LEAD}),
     ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/value-frameworks/{framework_id}"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("GET", "/ui/value-frameworks/{framework_id}/dashboard.csv"): frozenset(
