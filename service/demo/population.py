@@ -5,8 +5,9 @@ Black patients, people aged 85 and over, women), as the national audits find.
 Each site's register is sized from its own caseload (about one in five eligible people on the
 pathway) and split by the network's enrolled mix divided by each group's relative uptake, so a
 group with uptake 0.5 has twice the eligible share of its enrolled share. Counts are rounded by
-largest remainders so every dimension counts the same people. Two loads per site: a year ago
-and the first of last month, so the history of loads shows.
+largest remainders so every dimension counts the same people. One site's register is larger
+for its caseload, so its uptake falls below the funnel. Two loads per site: a year ago and the
+first of last month, so the history of loads shows.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ SOURCE = "Demo ICS population health management platform: heart-failure register
 ENROLLED = "active_month_end"
 # About one eligible person in five is on the pathway at a month's end.
 OVERALL_UPTAKE = 0.2
+# A site whose referrals reach fewer of its register: its uptake sits below the funnel.
+REGISTER_SCALE = {"NOTTS": 1.8}
 # A year ago the register was a little smaller.
 YEAR_AGO_SIZE = 0.96
 # Uptake of each group relative to the rest: below 1 is missed more.
@@ -86,7 +89,7 @@ def build(session: Session, now: datetime) -> int:
     loads = 0
     for site in session.scalars(select(Site).order_by(Site.code)):
         enrolled = per_site.get(site.id, 0.0)
-        size = max(50, round(enrolled / OVERALL_UPTAKE))
+        size = max(50, round(REGISTER_SCALE.get(site.code, 1.0) * enrolled / OVERALL_UPTAKE))
         for as_of, people in ((year_ago, round(size * YEAR_AGO_SIZE)), (latest, size)):
             rows = [
                 population.Row(f"{dimension}:{group}", dimension, group, count)

@@ -38,6 +38,11 @@ from service.reports.shapes import CellJson, DisclosureMeta, FunnelLimit
 ENROLLED_METRIC = "active_month_end"
 # The groups named in the reading of who is being missed, lowest uptake first.
 LOWEST_NAMED = 2
+# A group is named only with at least this many eligible people: below it, one person more or
+# less moves the uptake by five points or more, which is chance rather than a pattern.
+LEAST_ELIGIBLE_NAMED = 20
+# Groups that say a value was not recorded: a gap in the register, not people missed.
+UNRECORDED = frozenset({NOT_KNOWN, "Not stated", "unknown"})
 
 
 class UptakeGroup(TypedDict):
@@ -321,36 +326,45 @@ def group_name(by: str, group: str) -> str:
 
 
 def who_is_missed(sites: list[UptakeSite], funnel: UptakeFunnel, by: str) -> list[str]:
-    """Plain sentences from published figures only: each site's lowest-uptake groups, and the
-    sites below the funnel."""
+    """Plain sentences from published figures only: at each site, the groups of lowest uptake
+    (at most ``LOWEST_NAMED`` of them, each of at least that many eligible people, a
+    recorded value, and below the site's own uptake where that is published), and the sites
+    below the funnel."""
     lines: list[str] = []
     for site in sites:
-        shown = [
-            (float(g["uptake"]), g)
-            for g in site["groups"]
-            if isinstance(g["uptake"], int | float) and g["eligible"]
-        ]
-        if len(shown) < 2:
+        overall = site["uptake"]
+        ceiling = float(overall) if isinstance(overall, int | float) else float("inf")
+        shown = sorted(
+            (
+                (float(g["uptake"]), g)
+                for g in site["groups"]
+                if isinstance(g["uptake"], int | float)
+                and (g["eligible"] or 0) >= LEAST_ELIGIBLE_NAMED
+                and g["group"] not in UNRECORDED
+                and float(g["uptake"]) < ceiling
+            ),
+            key=lambda pair: pair[0],
+        )
+        if not shown:
             continue
-        shown.sort(key=lambda pair: pair[0])
         lowest = " and ".join(
             f"{group_name(by, g['group'])} ({value:g} % of {g['eligible']} eligible)"
             for value, g in shown[:LOWEST_NAMED]
         )
-        overall = site["uptake"]
         against = (
-            f", against {overall:g} % of the site's eligible people"
+            f", against {overall:g} % of all its eligible people"
             if isinstance(overall, int | float)
             else ""
         )
         lines.append(
             f"{site['name']}: by {DIMENSION_NAMES[by]}, uptake is lowest in {lowest}{against}."
         )
+    names = {site["code"]: site["name"] for site in sites}
     for point in funnel["points"]:
-        if point["position"] == "below":
+        if point["position"] == "below" and funnel["target"] is not None:
             lines.append(
-                f"{point['code']}'s uptake ({point['uptake']:g} %) is below the funnel's 99.8 % "
-                f"limit around the sites' pooled {funnel['target']:g} %: more people are missed "
-                "there than chance would explain."
+                f"{names[point['code']]}: uptake ({point['uptake']:g} %) is below the funnel's "
+                f"99.8 % limit around the sites' pooled {funnel['target']:.1f} %, more missed "
+                "than chance would explain."
             )
     return lines

@@ -13,9 +13,17 @@ from sqlalchemy.orm import Session
 
 from service.deps import Principal
 from service.models import Site
-from service.reports import build, population
+from service.reports import build, disclosure, population
+from service.reports.disclosure import Shown
 from service.reports.figures import FigureStore
-from service.reports.uptake import ENROLLED_METRIC, uptake_report
+from service.reports.uptake import (
+    ENROLLED_METRIC,
+    UptakeGroup,
+    UptakeSite,
+    uptake_funnel,
+    uptake_report,
+    who_is_missed,
+)
 from tests.reports.builders import Data
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -106,11 +114,12 @@ def test_uptake_by_hand_with_the_load_in_force_at_the_months_end(session: Sessio
         ("B", 40, 250, 16.0, "inside"),
     ]
     assert funnel["left_out"] == []
+    # Only groups below their site's own uptake are named.
     assert report["missed"] == [
-        "Site A: by IMD quintile, uptake is lowest in IMD quintile 1 (10 % of 100 eligible) and "
-        "IMD quintile 2 (25 % of 120 eligible), against 20 % of the site's eligible people.",
-        "Site B: by IMD quintile, uptake is lowest in IMD quintile 1 (10 % of 200 eligible) and "
-        "IMD quintile 2 (40 % of 50 eligible), against 16 % of the site's eligible people.",
+        "Site A: by IMD quintile, uptake is lowest in IMD quintile 1 (10 % of 100 eligible), "
+        "against 20 % of all its eligible people.",
+        "Site B: by IMD quintile, uptake is lowest in IMD quintile 1 (10 % of 200 eligible), "
+        "against 16 % of all its eligible people.",
     ]
 
 
@@ -198,3 +207,63 @@ def test_eligible_counts_that_would_pin_a_hidden_count_withhold_the_groups(
     assert site_b["groups_note"] is None
     # (The 30 is hidden as 1's complement, as the equity split hides it.)
     assert _table(site_b)[:2] == [("1", "*", 5, "*"), ("2", "*", 100, "*")]
+
+
+def _site_row(code: str, enrolled: Shown, eligible: int, groups: list[UptakeGroup]) -> UptakeSite:
+    return {
+        "site_id": code,
+        "code": code,
+        "name": f"Site {code}",
+        "enrolled": {"numerator": enrolled, "denominator": None, "value": enrolled},
+        "eligible": eligible,
+        "uptake": disclosure.percentage(enrolled, eligible),
+        "load": None,
+        "groups": groups,
+        "groups_note": None,
+    }
+
+
+def _group(group: str, enrolled: Shown, eligible: int) -> UptakeGroup:
+    return {
+        "group": group,
+        "enrolled": enrolled,
+        "eligible": eligible,
+        "uptake": disclosure.percentage(enrolled, eligible),
+    }
+
+
+def test_the_reading_names_real_gaps_and_the_sites_below_the_funnel() -> None:
+    sites = [
+        _site_row(
+            "X",
+            10,
+            200,
+            [
+                _group("85+", 0, 19),  # too few eligible to name: chance
+                _group("75-84", 0, 100),
+                _group("<65", "*", 40),  # hidden: never named
+                _group("65-74", 10, 41),
+            ],
+        ),
+        _site_row("Y", 60, 200, [_group("<65", 60, 200)]),
+        _site_row("Z", 60, 200, [_group("<65", 50, 150), _group("85+", 10, 50)]),
+        _site_row("W", "*", 200, []),
+    ]
+    funnel = uptake_funnel(sites)
+    # Pooled over the published sites: 130 / 600. At 200 eligible the 99.8 % limits are
+    # 21.67 +- 3.09 * sqrt(0.2167 * 0.7833 / 200) * 100 = 12.66 to 30.67.
+    assert funnel["target"] == 21.67
+    assert [(p["code"], p["position"]) for p in funnel["points"]] == [
+        ("X", "below"),
+        ("Y", "inside"),
+        ("Z", "inside"),
+    ]
+    assert funnel["left_out"] == ["W"]
+    assert who_is_missed(sites, funnel, "age_band") == [
+        "Site X: by age band, uptake is lowest in aged 75-84 (0 % of 100 eligible), against 5 % "
+        "of all its eligible people.",
+        "Site Z: by age band, uptake is lowest in aged 85+ (20 % of 50 eligible), against 30 % of "
+        "all its eligible people.",
+        "Site X: uptake (5 %) is below the funnel's 99.8 % limit around the sites' pooled 21.7 %, "
+        "more missed than chance would explain.",
+    ]

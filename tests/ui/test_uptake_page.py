@@ -55,8 +55,8 @@ def test_the_lead_reads_who_is_being_missed(client: TestClient, world: World) ->
     assert "Who is being missed: uptake, October 2026" in html
     # 10 of 100 in IMD 1 and 30 of 60 in IMD 2 at A; 40 of 160 overall; B 40 of 200.
     assert (
-        "Site A: by IMD quintile, uptake is lowest in IMD quintile 1 (10 % of 100 eligible) and "
-        "IMD quintile 2 (50 % of 60 eligible), against 25 % of the site&#39;s eligible people."
+        "Site A: by IMD quintile, uptake is lowest in IMD quintile 1 (10 % of 100 eligible), "
+        "against 25 % of all its eligible people."
     ) in html
     assert '<td class="num">25%</td>' in html and '<td class="num">20%</td>' in html
     assert "PHM &lt;register&gt;, 2026-10-01" in html  # a load's source is escaped
