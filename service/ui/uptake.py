@@ -25,7 +25,10 @@ def funnel_chart(funnel: UptakeFunnel) -> charts.Chart | None:
     the pooled uptake; None when no site's uptake is published."""
     if not funnel["points"] or funnel["target"] is None:
         return None
-    limits = funnel["limits"]
+    # The curve from half the smallest site's eligible people: below that the limits open to
+    # 0-100 % and flatten the part of the plot where the sites are.
+    smallest = min(p["eligible"] for p in funnel["points"])
+    limits = [row for row in funnel["limits"] if row["denominator"] >= smallest / 2]
 
     # Every fifth step of the curve: the limits are drawn with a marker at each point.
     steps = [*limits[::LIMIT_STEP], limits[-1]]
@@ -43,7 +46,7 @@ def funnel_chart(funnel: UptakeFunnel) -> charts.Chart | None:
     ]
     top = max([p.y for p in sites] + [row["upper_998"] for row in limits])
     largest = max(row["denominator"] for row in limits)
-    ticks = charts.nice_ticks(0, largest)
+    ticks = charts.nice_ticks(limits[0]["denominator"], largest)
     below = [p["code"] for p in funnel["points"] if p["position"] == "below"]
     desc = (
         f"Uptake of {len(sites)} sites against their eligible people, around the pooled uptake "
@@ -59,9 +62,9 @@ def funnel_chart(funnel: UptakeFunnel) -> charts.Chart | None:
         title="Funnel plot of uptake across sites",
         desc=desc,
         y_label="Uptake (%)",
-        x_min=0,
+        x_min=limits[0]["denominator"],
         x_max=largest,
-        x_ticks=[(t, f"{t:,.0f}") for t in ticks if t <= largest],
+        x_ticks=[(t, f"{t:,.0f}") for t in ticks if limits[0]["denominator"] <= t <= largest],
         series=[
             charts.Series("Upper 99.8 % limit", line("upper_998"), charts.DARK, "square", True),
             charts.Series("Lower 99.8 % limit", line("lower_998"), charts.DARK, "triangle", True),
@@ -69,7 +72,7 @@ def funnel_chart(funnel: UptakeFunnel) -> charts.Chart | None:
             charts.Series("Lower 95 % limit", line("lower_95"), charts.GREY, "triangle-down", True),
             charts.Series("Sites", sites, charts.BLUE, "circle", max_gap=0),
         ],
-        guides=[charts.Guide(funnel["target"], f"Pooled uptake {funnel['target']:g} %")],
+        guides=[charts.Guide(funnel["target"], f"Pooled uptake {funnel['target']:.1f} %")],
         y_min=0,
         y_max=min(100.0, top * 1.1) if top <= 100 else top * 1.05,
     )
@@ -97,6 +100,10 @@ def uptake_page(
     report = uptake_report(FigureStore(session, now, [ENROLLED_METRIC]), chosen, chosen_by)
     chart = funnel_chart(report["funnel"])
     current = current_month(now)
+    sources: dict[str, list[str]] = {}
+    for site in report["sites"]:
+        if site["load"] is not None:
+            sources.setdefault(site["load"]["source"], []).append(site["code"])
     return render(
         request,
         "uptake.html",
@@ -109,6 +116,7 @@ def uptake_page(
             "by": chosen_by,
             "by_labels": views.EQUITY_LABELS,
             "chart": charts.render_responsive(chart) if chart else None,
+            "sources": sources,
             "disclosure": report["disclosure"],
         },
     )

@@ -59,7 +59,7 @@ def test_the_lead_reads_who_is_being_missed(client: TestClient, world: World) ->
         "against 25 % of all its eligible people."
     ) in html
     assert '<td class="num">25%</td>' in html and '<td class="num">20%</td>' in html
-    assert "PHM &lt;register&gt;, 2026-10-01" in html  # a load's source is escaped
+    assert "Eligible population of SITEA: PHM &lt;register&gt;." in html  # escaped
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart chart--wide"' in html
     assert "Funnel plot of uptake across sites" in html
     assert "No site is below the 99.8 % limit." in html
