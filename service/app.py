@@ -32,7 +32,7 @@ from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
 from service.readings import api as readings_api
 from service.reports import api as reports
-from service.reports import before_after_api, pack_api
+from service.reports import before_after_api, pack_api, uptake_api
 from service.settings import Settings, get_settings
 from service.stewardship import api as stewardship
 from service.stewardship import dashboard_api as framework_dashboards
@@ -59,6 +59,7 @@ ROUTERS = (
     reports.router,
     before_after_api.router,
     pack_api.router,
+    uptake_api.router,
     stewardship.router,
     framework_dashboards.router,
     fhir.router,

@@ -7,7 +7,9 @@ of them since discharged from monitoring for each of the allowed
 reasons. Their records are written in bulk (`store`); their alerts are raised from the pathway's
 findings by the service's own raising code and worked by the teams through the alerting use
 cases, in time order (`work`). Everything is relative to today: what happened in the last two
-days waits in the queues.
+days waits in the queues. Each site's eligible population is loaded as an ICS would, with the
+most deprived, Asian and Black patients, women and people aged 85 and over missed more
+(`population`).
 
 Planning a patient is pure and seeded, so on a database file or server the patients are planned
 and stored by worker processes while this one works the alerts of those already stored.
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from service.db import build_engine, build_sessionmaker, unit_of_work
-from service.demo import stewardship
+from service.demo import population, stewardship
 from service.demo.people import DEMO_PASSWORD, SITES, team_weights
 from service.demo.plan import Network
 from service.demo.store import Org, Stored, organisation, store_patients
@@ -129,6 +131,7 @@ def build_demo(
         bar.close()
     with unit_of_work(sessions) as session:
         stewardship.build(session, now)
+        population.build(session, now)
     return Demo(org=org, patients=patients, tokens=tokens)
 
 

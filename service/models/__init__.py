@@ -25,6 +25,7 @@ from service.models.patients import (
     PatientContact,
     PatientEvent,
 )
+from service.models.population import EligiblePopulationCount, EligiblePopulationLoad
 from service.models.readings import Reading
 from service.models.reports import (
     BeforeAfterSnapshot,
@@ -50,6 +51,8 @@ __all__ = [
     "Base",
     "BeforeAfterSnapshot",
     "DeviceToken",
+    "EligiblePopulationCount",
+    "EligiblePopulationLoad",
     "EquitySnapshot",
     "Intervention",
     "JobRun",

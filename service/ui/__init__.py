@@ -22,6 +22,7 @@ from service.ui import (
     report_pack,
     reports,
     stewardship,
+    uptake,
 )
 from service.ui.pages import PageRefused, page_refused
 
@@ -41,6 +42,7 @@ routers = (
     admin_webhooks.router,
     stewardship.router,
     framework_board.router,
+    uptake.router,
 )
 
 

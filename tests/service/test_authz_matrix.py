@@ -311,6 +311,32 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/reports/sites/{site_id}/equity"): R(
         LEAD, scope="site", unscoped_roles=frozenset({LEAD})
     ),
+    ("GET", "/api/v1/reports/uptake"): R(LEAD),
+    # A site's eligible population: programme leads and admins any site, a site admin their own.
+    ("POST", "/api/v1/sites/{site_id}/eligible-population"): R(
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        body=lambda: {
+            "as_of": "2026-10-31",
+            "source": "Matrix register",
+            "groups": [
+                {"dimension": "sex", "group": g, "count": n}
+                for g, n in (("female", 5), ("male", 4), ("other", 0), ("unknown", 0))
+            ],
+        },
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=SITE_ADMINS,
+    ),
+    ("GET", "/api/v1/sites/{site_id}/eligible-population"): R(
+        LEAD,
+        ADMIN,
+        SITE_ADMIN,
+        scope="site",
+        unscoped_roles=frozenset({LEAD, ADMIN}),
+        site_roles=SITE_ADMINS,
+    ),
     ("GET", "/api/v1/reports/teams/{team_id}"): R(CLINICIAN, scope="team"),
     ("GET", "/api/v1/reports/pack"): R(LEAD),
     # A site's lessons for a month: read by the site's staff and the network's stewards,
@@ -441,6 +467,7 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/reports"): frozenset({LEAD}),
     ("GET", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
     ("POST", "/ui/admin/users/{user_id}/deactivate"): frozenset({ADMIN, SITE_ADMIN}),
+    ("GET", "/ui/reports/uptake"): frozenset({LEAD}),
     ("GET", "/ui/patients/{patient_id}/device-token"): frozenset({CLINICIAN}),
     ("GET", "/ui/admin"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/admin/users/new"): frozenset({ADMIN, SITE_ADMIN}),

@@ -28,6 +28,7 @@ from service.models import (
     Alert,
     AlertEventRow,
     AlertFinding,
+    EligiblePopulationLoad,
     KccqScore,
     MedicationChange,
     Patient,
@@ -45,6 +46,8 @@ from service.patients.state import REVIEW_GROUP
 from service.reports import build
 from service.reports.before_after import before_after
 from service.reports.figures import FigureStore
+from service.reports.runner import EMPTY
+from service.reports.uptake import ENROLLED_METRIC, uptake_report
 from service.stewardship import frameworks, interventions, unit_costs
 from service.stewardship.spec import DOMAINS
 from service.timeutil import LONDON
@@ -68,8 +71,43 @@ def test_the_demo(db_url: str) -> None:
             _history_before_enrolment_for_before_and_after(session)
             _two_worked_value_frameworks(session)
             _staff_time_recorded(session)
+            _eligible_populations_with_groups_missed(session)
     finally:
         engine.dispose()
+
+
+def _eligible_populations_with_groups_missed(session: Session) -> None:
+    """Two loads a site; last month's report reads the newer, and across the network the most
+    deprived, Asian and Black patients and people aged 85 and over have the lowest uptake."""
+    loads = session.execute(
+        select(EligiblePopulationLoad.site_id, EligiblePopulationLoad.as_of)
+    ).all()
+    assert Counter(site for site, _ in loads) == dict.fromkeys(session.scalars(select(Site.id)), 2)
+    store = FigureStore(session, NOW, [ENROLLED_METRIC])
+
+    def network_uptake(by: str) -> dict[str, float]:
+        report = uptake_report(store, LAST_MONTH, by)
+        assert {s["load"]["as_of"] for s in report["sites"] if s["load"]} == {"2026-11-01"}
+        enrolled = store.equity(LAST_MONTH, by, ENROLLED_METRIC)
+        out: dict[str, float] = {}
+        for group in report["groups"]:
+            people = sum(
+                next(g["eligible"] or 0 for g in s["groups"] if g["group"] == group)
+                for s in report["sites"]
+            )
+            counted = sum(
+                (groups.get(group) or EMPTY).numerator or 0 for groups in enrolled.values()
+            )
+            if people:
+                out[group] = counted / people
+        return out
+
+    imd = network_uptake("imd_quintile")
+    assert imd["1"] < imd["2"] < imd["3"] < imd["5"], imd
+    ages = network_uptake("age_band")
+    assert ages["85+"] < ages["75-84"], ages
+    ethnicity = network_uptake("ethnicity")
+    assert max(ethnicity.get("Asian", 0), ethnicity.get("Black", 0)) < ethnicity["White"]
 
 
 def _two_worked_value_frameworks(session: Session) -> None:
