@@ -149,7 +149,7 @@ def _rows(session: Session, framework_id: uuid.UUID) -> list[Intervention]:
 def listing(
     session: Session, principal: Principal, now: datetime, framework_id: uuid.UUID
 ) -> list[InterventionOut]:
-    _, version = framework_for(session, principal, framework_id)
+    _, version = framework_for(session, principal, framework_id, now=now)
     store = FigureStore(session, now)
     scope = _scope(version)
     return [_out(row, _activity(row, store, scope, now)) for row in _rows(session, framework_id)]
@@ -306,8 +306,10 @@ def compute_scenario(
     return ScenarioOut.model_validate(scenario, from_attributes=True)
 
 
-def scenarios(session: Session, principal: Principal, framework_id: uuid.UUID) -> list[ScenarioOut]:
-    framework_for(session, principal, framework_id)
+def scenarios(
+    session: Session, principal: Principal, framework_id: uuid.UUID, now: datetime | None = None
+) -> list[ScenarioOut]:
+    framework_for(session, principal, framework_id, now=now)
     rows = session.scalars(
         select(StarScenario)
         .where(StarScenario.framework_id == framework_id)
