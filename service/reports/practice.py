@@ -282,6 +282,12 @@ def site_practice(session: Session, site: Site, month: str) -> Practice:
     return _practice(site, month, _history(session, [site.id])[site.id])
 
 
+def site_practice_months(session: Session, site: Site, months: Sequence[str]) -> list[Practice]:
+    """The site's practice for each of ``months``, from one read of its history."""
+    history = _history(session, [site.id])[site.id]
+    return [_practice(site, month, history) for month in months]
+
+
 def network_practice(session: Session, month: str) -> list[Practice]:
     """Each site's practice for ``month``, in the order the reports list sites."""
     listed = all_sites(session)

@@ -20,6 +20,7 @@ from service.ui import (
     queue,
     record_forms,
     reports,
+    site_stewards,
     stewardship,
 )
 from service.ui.pages import PageRefused, page_refused
@@ -33,6 +34,7 @@ routers = (
     patients.router,
     record_forms.router,
     device_tokens.router,
+    site_stewards.router,
     reports.router,
     admin.router,
     admin_sites.router,
