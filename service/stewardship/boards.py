@@ -38,7 +38,7 @@ def _build(
         s.id: unit_costs.costs_in_force(session, s.id) for s in scope_of(store, spec.site_ids).sites
     }
     comparison = before_after(session, month, list(spec.site_ids) or None, as_of=as_of_date(now))
-    kept = interventions.scenarios(session, principal, framework_id)
+    kept = interventions.scenarios(session, principal, framework_id, now)
     return dashboard.build(
         store,
         FrameworkVersion(framework_id, version, row.created_at, spec),

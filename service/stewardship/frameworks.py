@@ -243,7 +243,7 @@ def patch(
     body: FrameworkPatch,
 ) -> FrameworkOut:
     """A new version: the current one merged with the patch (RFC 7396), validated whole."""
-    framework, current = framework_for(session, principal, framework_id, write=True)
+    framework, current = framework_for(session, principal, framework_id, write=True, now=now)
     patch_json = body.model_dump(exclude_unset=True, mode="json")
     based_on = patch_json.pop("version", None)
     if based_on is not None and based_on != current.version:
