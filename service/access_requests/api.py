@@ -45,7 +45,8 @@ def ask_access(
 @router.get(
     "",
     response_model=list[AccessRequestOut],
-    summary="Access requests, pending first: your own; admins and programme leads: every one",
+    summary="Access requests, pending first (any staff: your own; admins and programme leads: "
+    "every one)",
 )
 def list_access_requests(session: SessionDep, principal: Anyone) -> list[AccessRequestOut]:
     return service.listing(session, principal)
