@@ -199,7 +199,12 @@ def _check_scope(
         )
     if body.role in SITE_ROLES:
         if body.site_id is None or session.get(Site, body.site_id) is None:
-            raise _unprocessable("site_id", "a site admin or site lead needs their site")
+            raise _unprocessable(
+                "site_id",
+                "a site admin needs the site they manage"
+                if body.role == "site_admin"
+                else "a site lead needs the site they steward",
+            )
         if body.role == "site_lead" and team_ids:
             # A steward reads aggregates; a team would open its patients.
             raise _unprocessable("team_ids", "a site lead belongs to no team")
