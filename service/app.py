@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from service import docs, health, ui
+from service.access_requests import api as access_requests_api
 from service.alerting import api as alerts_api
 from service.audit import api as audit_api
 from service.db import build_engine, build_sessionmaker
@@ -62,6 +63,7 @@ ROUTERS = (
     uptake_api.router,
     stewardship.router,
     framework_dashboards.router,
+    access_requests_api.router,
     fhir.router,
     audit_api.router,
     *ui.routers,

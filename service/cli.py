@@ -42,10 +42,12 @@ def _ensure_sqlite_dir(url: str) -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["clinician", "programme_lead", "admin", "site_admin"]),
+    type=click.Choice(["clinician", "programme_lead", "admin", "site_admin", "site_lead"]),
 )
 @click.option("--team", "teams", multiple=True, help="Team id (repeatable)")
-@click.option("--site", "site", default=None, help="The site id a site_admin manages")
+@click.option(
+    "--site", "site", default=None, help="The site id a site_admin manages or a site_lead stewards"
+)
 @click.option("--display-name", default=None)
 def create_user(
     username: str, role: str, teams: tuple[str, ...], site: str | None, display_name: str | None

@@ -194,6 +194,7 @@ def print_logins(session: Session, url: str, tokens: dict[str, str] | None = Non
         f"  network admin     {' '.join(by_role.get('admin', []))}",
         f"  programme lead    {' '.join(by_role.get('programme_lead', []))}",
         f"  site admins       {' '.join(by_role.get('site_admin', []))}",
+        f"  site leads        {' '.join(by_role.get('site_lead', []))}",
         "  nurses            nurse.<site><team> and nurse.<site><team>b, for example:",
     ]
     nurses = by_role.get("clinician", [])

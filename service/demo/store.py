@@ -92,6 +92,7 @@ def organisation(session: Session, password_hash: str, now: datetime) -> Org:
         site_id = uuid.uuid4()
         sites.append({"id": site_id, "code": code, "name": site_name, "created_at": now})
         user(f"siteadmin.{code.lower()}", "site_admin", f"Site administrator, {site_name}", site_id)
+        user(f"sitelead.{code.lower()}", "site_lead", f"Site lead, {site_name}", site_id)
         for number, team_name in enumerate(team_names, start=1):
             team_id = uuid.uuid4()
             teams.append(

@@ -63,7 +63,8 @@ def login(
 def logout(
     session: SessionDep,
     principal: Annotated[
-        Principal, Depends(require("clinician", "programme_lead", "admin", "site_admin"))
+        Principal,
+        Depends(require("clinician", "programme_lead", "admin", "site_admin", "site_lead")),
     ],
     now: NowDep,
 ) -> None:

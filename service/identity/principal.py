@@ -21,8 +21,9 @@ from service.problems import Unauthorized
 from service.settings import Settings
 
 # ``admin`` is the network-wide administrator; a ``site_admin`` manages one site's teams, users
-# and webhooks (``Principal.site_id``).
-ROLES = ("patient", "clinician", "programme_lead", "admin", "site_admin")
+# and webhooks (``Principal.site_id``); a ``site_lead`` stewards one site: its aggregate reports,
+# the network's, its value frameworks and unit costs, never a patient's data.
+ROLES = ("patient", "clinician", "programme_lead", "admin", "site_admin", "site_lead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class Principal:
     user_id: uuid.UUID | None = None
     patient_id: uuid.UUID | None = None
     team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
-    # The one site a site admin manages; None for everyone else.
+    # The one site a site admin manages or a site lead stewards; None for everyone else.
     site_id: uuid.UUID | None = None
 
     @property

@@ -5,6 +5,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic compa
 it), and ``from service.models import X`` names any table without knowing its room.
 """
 
+from service.models.access import AccessGrant, AccessRequest
 from service.models.alerting import (
     Alert,
     AlertEventRow,
@@ -43,6 +44,8 @@ from service.models.stewardship import (
 )
 
 __all__ = [
+    "AccessGrant",
+    "AccessRequest",
     "Alert",
     "AlertEventRow",
     "AlertFinding",

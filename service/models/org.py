@@ -38,9 +38,14 @@ class Team(Base):
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('clinician','programme_lead','admin','site_admin')", name="role"),
-        # A site admin manages exactly one site; no one else is tied to a site this way.
-        CheckConstraint("(role = 'site_admin') = (site_id IS NOT NULL)", name="site_admin_site"),
+        CheckConstraint(
+            "role IN ('clinician','programme_lead','admin','site_admin','site_lead')", name="role"
+        ),
+        # A site admin manages exactly one site and a site lead stewards exactly one; no one
+        # else is tied to a site this way.
+        CheckConstraint(
+            "(role IN ('site_admin','site_lead')) = (site_id IS NOT NULL)", name="site_admin_site"
+        ),
     )
     id: Mapped[uuid.UUID] = uuid_pk()
     username: Mapped[str] = mapped_column(String(150), unique=True)
@@ -48,7 +53,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The site a site admin manages (users.role = 'site_admin'); null for every other role.
+    # The site a site admin manages or a site lead stewards; null for every other role.
     site_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("sites.id"), nullable=True, index=True
     )

@@ -32,7 +32,8 @@ router = APIRouter(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Principal, Depends(require("admin"))]
 SiteAdmin = Annotated[Principal, Depends(require("admin", "site_admin"))]
 AnyStaff = Annotated[
-    Principal, Depends(require("admin", "site_admin", "clinician", "programme_lead"))
+    Principal,
+    Depends(require("admin", "site_admin", "clinician", "programme_lead", "site_lead")),
 ]
 
 

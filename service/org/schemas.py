@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from service.contacts import parse_contact
 from service.schemas import Input, SettingChangeOut
 
-Role = Literal["clinician", "programme_lead", "admin", "site_admin"]
+Role = Literal["clinician", "programme_lead", "admin", "site_admin", "site_lead"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # alerts.out_of_hours.SiteChoice, spelled out so OpenAPI lists the options.
 OutOfHoursChoice = Literal[
@@ -120,7 +120,8 @@ class UserIn(Input):
     team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     display_name: Name | None = None
     site_id: uuid.UUID | None = Field(
-        default=None, description="The site a site_admin manages; only for that role."
+        default=None,
+        description="The site a site_admin manages or a site_lead stewards; only for those roles.",
     )
 
 

@@ -40,7 +40,9 @@ from service.problems import Conflict, Forbidden, NotFound, Unprocessable
 # The caller the CLI's changes are recorded under: someone with shell access to the service.
 CLI = Principal(role="admin")
 # What a site admin may make: people who work in their site, never network-wide roles.
-SITE_ADMIN_MAY_CREATE = ("clinician", "site_admin")
+SITE_ADMIN_MAY_CREATE = ("clinician", "site_admin", "site_lead")
+# The roles tied to one site by ``User.site_id``.
+SITE_ROLES = ("site_admin", "site_lead")
 
 
 def _unprocessable(field: str, message: str) -> Unprocessable:
@@ -178,9 +180,13 @@ def _check_scope(
         # A team outside the site is as unknown to a site admin as one that does not exist.
         missing += [str(t) for t, site in found.items() if site != principal.site_id]
         if body.role not in SITE_ADMIN_MAY_CREATE:
-            raise Forbidden("A site admin may create clinicians and site admins of their site.")
-        if body.role == "site_admin" and body.site_id != principal.site_id:
-            raise _unprocessable("site_id", "a site admin may only make admins of their own site")
+            raise Forbidden(
+                "A site admin may create clinicians, site admins and site leads of their site."
+            )
+        if body.role in SITE_ROLES and body.site_id != principal.site_id:
+            raise _unprocessable(
+                "site_id", "a site admin may only make admins and leads of their own site"
+            )
     if missing:
         raise Unprocessable(
             "Unknown team ids.",
@@ -191,11 +197,19 @@ def _check_scope(
                 ]
             },
         )
-    if body.role == "site_admin":
+    if body.role in SITE_ROLES:
         if body.site_id is None or session.get(Site, body.site_id) is None:
-            raise _unprocessable("site_id", "a site admin needs the site they manage")
+            raise _unprocessable(
+                "site_id",
+                "a site admin needs the site they manage"
+                if body.role == "site_admin"
+                else "a site lead needs the site they steward",
+            )
+        if body.role == "site_lead" and team_ids:
+            # A steward reads aggregates; a team would open its patients.
+            raise _unprocessable("team_ids", "a site lead belongs to no team")
     elif body.site_id is not None:
-        raise _unprocessable("site_id", "only a site admin is tied to a site")
+        raise _unprocessable("site_id", "only a site admin or site lead is tied to a site")
 
 
 def add_user(
@@ -369,7 +383,7 @@ def _teams_of(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, li
 def _in_site(session: Session, user: User, team_ids: list[uuid.UUID], site_id: uuid.UUID) -> bool:
     """The user works only in ``site_id``: a clinician whose teams are all there, or its site
     admin. Someone who also works elsewhere is the network admin's to manage."""
-    if user.role == "site_admin":
+    if user.role in SITE_ROLES:
         return user.site_id == site_id
     if user.role != "clinician" or not team_ids:
         return False

@@ -29,7 +29,9 @@ router = APIRouter(prefix="/api/v1", tags=["pathway"])
 def get_pathway(
     principal: Annotated[
         Principal,
-        Depends(require("patient", "clinician", "programme_lead", "admin", "site_admin")),
+        Depends(
+            require("patient", "clinician", "programme_lead", "admin", "site_admin", "site_lead")
+        ),
     ],
     session: SessionDep,
     site_id: Annotated[uuid.UUID | None, Query()] = None,

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from service.deps import NowDep, Principal, SessionDep, require
-from service.reports import build, charts, spc_view
+from service.reports import build, charts, practice, scope, spc_view
 from service.reports.csv_export import (
     CSV_MEDIA,
     equity_csv_rows,
@@ -31,7 +31,9 @@ reports = APIRouter(prefix="/reports", tags=["reports"])
 
 Clinician = Annotated[Principal, Depends(require("clinician"))]
 Lead = Annotated[Principal, Depends(require("programme_lead"))]
-Staff = Annotated[Principal, Depends(require("clinician", "programme_lead", "admin"))]
+NetworkReader = Annotated[Principal, Depends(require(*scope.NETWORK_REPORT_ROLES))]
+SiteReader = Annotated[Principal, Depends(require(*scope.SITE_REPORT_ROLES))]
+Staff = Annotated[Principal, Depends(require("clinician", "programme_lead", "admin", "site_lead"))]
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 MonthQuery = Annotated[
@@ -80,13 +82,14 @@ def metric_definitions(principal: Staff) -> dict[str, Any]:
 
 @reports.get(
     "/network",
-    summary="Every site side by side with the network, disclosure-controlled (programme lead)",
+    summary="Every site side by side with the network, disclosure-controlled, with each site's "
+    "pathway practice in words (programme lead, site lead)",
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 def network_report(
     request: Request,
     session: SessionDep,
-    principal: Lead,
+    principal: NetworkReader,
     now: NowDep,
     month: MonthQuery = None,
     format: FormatQuery = None,
@@ -96,16 +99,17 @@ def network_report(
     if _wants_csv(request, format):
         rows = network_csv_rows(FigureStore(session, now), chosen, trend)
         return _csv(to_csv(rows), f"network-{chosen}.csv")
-    return JSONResponse(build.network_report(FigureStore(session, now), chosen, trend))
+    report = build.network_report(FigureStore(session, now), chosen, trend)
+    return JSONResponse({**report, "practice": practice.network_practice(session, chosen)})
 
 
 @reports.get(
     "/network/funnel",
-    summary="Funnel-plot data for a proportion or a rate of events across sites (programme lead)",
+    summary="Funnel-plot data for a proportion or a rate across sites (programme lead, site lead)",
 )
 def network_funnel(
     session: SessionDep,
-    principal: Lead,
+    principal: NetworkReader,
     now: NowDep,
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
@@ -116,13 +120,13 @@ def network_funnel(
 
 @reports.get(
     "/network/funnel.svg",
-    summary="Funnel plot of a proportion or a rate across sites, SVG (programme lead)",
+    summary="Funnel plot of a proportion or a rate across sites, SVG (programme lead, site lead)",
     response_class=Response,
     responses={200: {"content": {SVG_MEDIA: {}}}},
 )
 def network_funnel_svg(
     session: SessionDep,
-    principal: Lead,
+    principal: NetworkReader,
     now: NowDep,
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
@@ -157,13 +161,13 @@ def network_spc(
 
 @reports.get(
     "/network/trend.svg",
-    summary="Trend chart of a metric, network and sites, SVG (programme lead)",
+    summary="Trend chart of a metric, network and sites, SVG (programme lead, site lead)",
     response_class=Response,
     responses={200: {"content": {SVG_MEDIA: {}}}},
 )
 def network_trend_svg(
     session: SessionDep,
-    principal: Lead,
+    principal: NetworkReader,
     now: NowDep,
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
@@ -180,44 +184,47 @@ def network_trend_svg(
 
 @reports.get(
     "/sites/{site_id}",
-    summary="One site with its teams, the network and the network median (programme lead)",
+    summary="One site with its teams, the network, the network median and the site's pathway "
+    "practice in words (programme lead; site lead: their own site; others: a granted site)",
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 def site_report(
     site_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    principal: Lead,
+    principal: SiteReader,
     now: NowDep,
     month: MonthQuery = None,
     format: FormatQuery = None,
     trend: TrendQuery = build.DEFAULT_TREND_MONTHS,
 ) -> Response:
-    site = build.find_site(session, site_id)
+    site = scope.readable_site(session, principal, site_id, now)
     chosen = build.data_month(session, month, now)
     if _wants_csv(request, format):
         rows = site_csv_rows(FigureStore(session, now), site, chosen, trend)
         return _csv(to_csv(rows), f"site-{site.code}-{chosen}.csv")
-    return JSONResponse(build.site_report(FigureStore(session, now), site, chosen, trend))
+    report = build.site_report(FigureStore(session, now), site, chosen, trend)
+    return JSONResponse({**report, "practice": practice.site_practice(session, site, chosen)})
 
 
 @reports.get(
     "/sites/{site_id}/equity",
-    summary="A site's metrics split by IMD quintile, ethnicity, age band or sex (programme lead)",
+    summary="A site's metrics split by IMD quintile, ethnicity, age band or sex (programme "
+    "lead; site lead: their own site; others: a granted site)",
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 def site_equity(
     site_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    principal: Lead,
+    principal: SiteReader,
     now: NowDep,
     by: Annotated[Literal["imd_quintile", "ethnicity", "age_band", "sex"], Query()],
     month: MonthQuery = None,
     format: FormatQuery = None,
 ) -> Response:
     assert by in EQUITY_DIMENSIONS
-    site = build.find_site(session, site_id)
+    site = scope.readable_site(session, principal, site_id, now)
     report = build.equity_report(
         FigureStore(session, now), site, build.data_month(session, month, now), by
     )

@@ -27,13 +27,17 @@ from service.stewardship.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["stewardship"])
 Reader = Annotated[
-    Principal, Depends(require("clinician", "programme_lead", "admin", "site_admin"))
+    Principal,
+    Depends(require("clinician", "programme_lead", "admin", "site_admin", "site_lead")),
 ]
-Steward = Annotated[Principal, Depends(require("programme_lead", "admin", "site_admin"))]
+Steward = Annotated[
+    Principal, Depends(require("programme_lead", "admin", "site_admin", "site_lead"))
+]
 SCOPE = (
-    "Clinicians and site admins read the frameworks of their sites and the network's; programme "
-    "leads and admins every one. Programme leads and admins change any; a site admin only one "
-    "scoped to exactly their site (403 otherwise). Another site's framework is 404."
+    "Clinicians, site admins and site leads read the frameworks of their sites, the network's "
+    "and any an approved access request granted them; programme leads and admins every one. "
+    "Programme leads and admins change any; a site admin or site lead only one scoped to "
+    "exactly their site (403 otherwise). Another site's framework is 404."
 )
 
 
@@ -75,15 +79,16 @@ def put_unit_costs(
     summary="The value frameworks the caller may read, each at its current version (staff)",
     description=SCOPE,
 )
-def list_frameworks(session: SessionDep, principal: Reader) -> list[FrameworkOut]:
-    return frameworks.listing(session, principal)
+def list_frameworks(session: SessionDep, principal: Reader, now: NowDep) -> list[FrameworkOut]:
+    return frameworks.listing(session, principal, now)
 
 
 @router.post(
     "/value-frameworks",
     status_code=status.HTTP_201_CREATED,
     response_model=FrameworkOut,
-    summary="Agree a value framework: version 1 (programme lead, admin; site admin: own site)",
+    summary="Agree a value framework: version 1 (programme lead, admin; site admin, site lead: "
+    "own site)",
     description=SCOPE,
 )
 def create_framework(
@@ -98,15 +103,17 @@ def create_framework(
     summary="A value framework at its current version (staff who may read it)",
     description=SCOPE,
 )
-def get_framework(framework_id: uuid.UUID, session: SessionDep, principal: Reader) -> FrameworkOut:
-    return frameworks.read(session, principal, framework_id)
+def get_framework(
+    framework_id: uuid.UUID, session: SessionDep, principal: Reader, now: NowDep
+) -> FrameworkOut:
+    return frameworks.read(session, principal, framework_id, now)
 
 
 @router.patch(
     "/value-frameworks/{framework_id}",
     response_model=FrameworkOut,
     summary="Change a value framework by JSON Merge Patch: a new version, the old kept "
-    "(programme lead, admin; site admin: own site)",
+    "(programme lead, admin; site admin, site lead: own site)",
     description="RFC 7396: a member left out is kept, null removes it, lists are replaced "
     "whole; the result is validated as a whole and a refusal names the field. " + SCOPE,
 )
@@ -127,9 +134,9 @@ def patch_framework(
     summary="Every version of a value framework, newest first (staff who may read it)",
 )
 def framework_versions(
-    framework_id: uuid.UUID, session: SessionDep, principal: Reader
+    framework_id: uuid.UUID, session: SessionDep, principal: Reader, now: NowDep
 ) -> list[FrameworkVersionOut]:
-    rows = frameworks.versions(session, principal, framework_id)
+    rows = frameworks.versions(session, principal, framework_id, now)
     return [FrameworkVersionOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -230,6 +237,6 @@ def create_scenario(
     summary="A framework's saved STAR scenarios, newest first (staff who may read it)",
 )
 def list_scenarios(
-    framework_id: uuid.UUID, session: SessionDep, principal: Reader
+    framework_id: uuid.UUID, session: SessionDep, principal: Reader, now: NowDep
 ) -> list[ScenarioOut]:
-    return interventions.scenarios(session, principal, framework_id)
+    return interventions.scenarios(session, principal, framework_id, now)

@@ -38,7 +38,7 @@ def _build(
         s.id: unit_costs.costs_in_force(session, s.id) for s in scope_of(store, spec.site_ids).sites
     }
     comparison = before_after(session, month, list(spec.site_ids) or None, as_of=as_of_date(now))
-    kept = interventions.scenarios(session, principal, framework_id)
+    kept = interventions.scenarios(session, principal, framework_id, now)
     return dashboard.build(
         store,
         FrameworkVersion(framework_id, version, row.created_at, spec),
@@ -58,7 +58,7 @@ def dashboard_for(
 ) -> Dashboard:
     """The dashboard of a framework the caller may read (404 otherwise) for ``month`` (default
     last month; 422 for a month not started or before the service's first)."""
-    frameworks.framework_for(session, principal, framework_id)
+    frameworks.framework_for(session, principal, framework_id, now=now)
     return _build(session, principal, framework_id, report_month(month, now), now)
 
 
@@ -68,7 +68,7 @@ def every_dashboard(
     """Each framework's dashboard for the month, oldest framework first (the monthly pack)."""
     ids = session.scalars(
         select(ValueFramework.id)
-        .where(ValueFramework.id.in_(frameworks.visible(session, principal)))
+        .where(ValueFramework.id.in_(frameworks.visible(session, principal, now)))
         .order_by(ValueFramework.created_at, ValueFramework.id)
     ).all()
     return [_build(session, principal, framework_id, month, now) for framework_id in ids]

@@ -15,7 +15,8 @@ from service.stewardship.dashboard_csv import dashboard_csv
 
 router = APIRouter(prefix="/api/v1", tags=["stewardship"])
 Reader = Annotated[
-    Principal, Depends(require("clinician", "programme_lead", "admin", "site_admin"))
+    Principal,
+    Depends(require("clinician", "programme_lead", "admin", "site_admin", "site_lead")),
 ]
 
 

@@ -1,11 +1,12 @@
 """Value frameworks as use cases: create, read, list, change (a new version each time), and the
 version in force for a month, which the dashboard reads.
 
-Who: a programme lead or a network admin may create and change any framework; a site admin only
-one whose scope is exactly their own site (a network framework, or another site: 403). Staff
-read the frameworks whose scope includes a site of theirs (a clinician's teams' sites, a site
-admin's site) and every network framework; others are answered 404, as another team's patient
-is. Every create and change is in the audit trail.
+Who: a programme lead or a network admin may create and change any framework; a site admin or
+site lead only one whose scope is exactly their own site (a network framework, or another site:
+403). Staff read the frameworks whose scope includes a site of theirs (a clinician's teams'
+sites, a site admin's or site lead's site), every network framework and any framework an
+approved access request granted them (read paths that pass ``now``); others are answered 404,
+as another team's patient is. Every create and change is in the audit trail.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service import changes
 from service.access import audit_change
+from service.access_requests.grants import granted_targets
 from service.deps import Principal
 from service.models import Site, Team, ValueFramework, ValueFrameworkSite, ValueFrameworkVersion
 from service.problems import Conflict, Forbidden, NotFound, Unprocessable, field_error
@@ -34,7 +36,7 @@ from service.stewardship.spec import (
     Population,
     Resources,
 )
-from service.stewardship.unit_costs import NETWORK_ROLES
+from service.stewardship.unit_costs import NETWORK_ROLES, SITE_STEWARDS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,9 +44,10 @@ M = TypeVar("M", bound=BaseModel)
 # --- who may see and change what ---------------------------------------------------------------
 
 
-def visible(session: Session, principal: Principal) -> Select[Any]:
-    """The ids of the frameworks the caller may read, as one SQL query: network frameworks and
-    those naming a site of the caller's (a clinician's teams' sites, a site admin's site)."""
+def visible(session: Session, principal: Principal, now: datetime | None = None) -> Select[Any]:
+    """The ids of the frameworks the caller may read, as one SQL query: network frameworks,
+    those naming a site of the caller's (a clinician's teams' sites, a site admin's or site
+    lead's site) and, given ``now``, those an access request granted them until then."""
     query = select(ValueFramework.id)
     if principal.role in NETWORK_ROLES:
         return query
@@ -53,38 +56,49 @@ def visible(session: Session, principal: Principal) -> Select[Any]:
         mine = ValueFrameworkSite.site_id.in_(
             select(Team.site_id).where(Team.id.in_(principal.team_ids))
         )
-    elif principal.role == "site_admin" and principal.site_id is not None:
+    elif principal.role in SITE_STEWARDS and principal.site_id is not None:
         mine = ValueFrameworkSite.site_id == principal.site_id
     else:
         return query.where(false())
     scoped = exists().where(ValueFrameworkSite.framework_id == ValueFramework.id)
     named = exists().where(ValueFrameworkSite.framework_id == ValueFramework.id, mine)
-    return query.where(or_(~scoped, named))
+    if now is None or principal.user_id is None:
+        return query.where(or_(~scoped, named))
+    granted = ValueFramework.id.in_(granted_targets(principal, "value_framework", now))
+    return query.where(or_(~scoped, named, granted))
 
 
 def may_write(principal: Principal, site_ids: list[uuid.UUID] | tuple[uuid.UUID, ...]) -> bool:
+    """A grant never opens a change: it is read access to one framework."""
     if principal.role in NETWORK_ROLES:
         return True
     return (
-        principal.role == "site_admin"
+        principal.role in SITE_STEWARDS
         and principal.site_id is not None
         and list(site_ids) == [principal.site_id]
     )
 
 
 def framework_for(
-    session: Session, principal: Principal, framework_id: uuid.UUID, *, write: bool = False
+    session: Session,
+    principal: Principal,
+    framework_id: uuid.UUID,
+    *,
+    write: bool = False,
+    now: datetime | None = None,
 ) -> tuple[ValueFramework, ValueFrameworkVersion]:
-    """A framework the caller may read (404 otherwise) and its current version; with ``write``,
-    403 unless the caller may also change it."""
-    found = session.scalar(visible(session, principal).where(ValueFramework.id == framework_id))
+    """A framework the caller may read (404 otherwise; with ``now``, a granted one too) and its
+    current version; with ``write``, 403 unless the caller may also change it."""
+    found = session.scalar(
+        visible(session, principal, now).where(ValueFramework.id == framework_id)
+    )
     framework = session.get(ValueFramework, framework_id) if found else None
     if framework is None:
         raise NotFound("No such value framework.")
     current = session.get(ValueFrameworkVersion, (framework.id, framework.current_version))
     assert current is not None
     if write and not may_write(principal, _site_ids(current.spec)):
-        raise Forbidden("Site admins change only their own site's frameworks.")
+        raise Forbidden("Site admins and site leads change only their own site's frameworks.")
     return framework, current
 
 
@@ -229,7 +243,7 @@ def patch(
     body: FrameworkPatch,
 ) -> FrameworkOut:
     """A new version: the current one merged with the patch (RFC 7396), validated whole."""
-    framework, current = framework_for(session, principal, framework_id, write=True)
+    framework, current = framework_for(session, principal, framework_id, write=True, now=now)
     patch_json = body.model_dump(exclude_unset=True, mode="json")
     based_on = patch_json.pop("version", None)
     if based_on is not None and based_on != current.version:
@@ -275,12 +289,17 @@ def patch(
     return out(framework, version)
 
 
-def read(session: Session, principal: Principal, framework_id: uuid.UUID) -> FrameworkOut:
-    return out(*framework_for(session, principal, framework_id))
+def read(
+    session: Session, principal: Principal, framework_id: uuid.UUID, now: datetime | None = None
+) -> FrameworkOut:
+    return out(*framework_for(session, principal, framework_id, now=now))
 
 
-def listing(session: Session, principal: Principal) -> list[FrameworkOut]:
-    """The frameworks the caller may read, each at its current version, by name."""
+def listing(
+    session: Session, principal: Principal, now: datetime | None = None
+) -> list[FrameworkOut]:
+    """The frameworks the caller may read (with ``now``, granted ones too), each at its current
+    version, by name."""
     rows = session.execute(
         select(ValueFramework, ValueFrameworkVersion)
         .join(
@@ -288,16 +307,16 @@ def listing(session: Session, principal: Principal) -> list[FrameworkOut]:
             (ValueFrameworkVersion.framework_id == ValueFramework.id)
             & (ValueFrameworkVersion.version == ValueFramework.current_version),
         )
-        .where(ValueFramework.id.in_(visible(session, principal)))
+        .where(ValueFramework.id.in_(visible(session, principal, now)))
         .order_by(ValueFramework.created_at, ValueFramework.id)
     ).all()
     return sorted((out(f, v) for f, v in rows), key=lambda f: f.name.lower())
 
 
 def versions(
-    session: Session, principal: Principal, framework_id: uuid.UUID
+    session: Session, principal: Principal, framework_id: uuid.UUID, now: datetime | None = None
 ) -> list[ValueFrameworkVersion]:
-    framework, _ = framework_for(session, principal, framework_id)
+    framework, _ = framework_for(session, principal, framework_id, now=now)
     return list(
         session.scalars(
             select(ValueFrameworkVersion)

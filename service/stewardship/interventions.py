@@ -149,7 +149,7 @@ def _rows(session: Session, framework_id: uuid.UUID) -> list[Intervention]:
 def listing(
     session: Session, principal: Principal, now: datetime, framework_id: uuid.UUID
 ) -> list[InterventionOut]:
-    _, version = framework_for(session, principal, framework_id)
+    _, version = framework_for(session, principal, framework_id, now=now)
     store = FigureStore(session, now)
     scope = _scope(version)
     return [_out(row, _activity(row, store, scope, now)) for row in _rows(session, framework_id)]
@@ -165,7 +165,7 @@ def create(
     store: FigureStore | None = None,
 ) -> InterventionOut:
     """Add an intervention; ``store``: figures already read in this run (the demo's)."""
-    _, version = framework_for(session, principal, framework_id, write=True)
+    _, version = framework_for(session, principal, framework_id, write=True, now=now)
     values = _checked(body)
     row = Intervention(
         id=uuid.uuid4(),
@@ -205,7 +205,7 @@ def patch(
     intervention_id: uuid.UUID,
     body: InterventionPatch,
 ) -> InterventionOut:
-    _, version = framework_for(session, principal, framework_id, write=True)
+    _, version = framework_for(session, principal, framework_id, write=True, now=now)
     row = _intervention(session, framework_id, intervention_id)
     before = {name: getattr(row, name) for name in FIELDS}
     stored = {k: v for k, v in before.items() if v is not None}
@@ -230,7 +230,7 @@ def remove(
     framework_id: uuid.UUID,
     intervention_id: uuid.UUID,
 ) -> None:
-    framework_for(session, principal, framework_id, write=True)
+    framework_for(session, principal, framework_id, write=True, now=now)
     row = _intervention(session, framework_id, intervention_id)
     session.delete(row)
     session.flush()
@@ -250,7 +250,7 @@ def compute_scenario(
     store: FigureStore | None = None,
 ) -> ScenarioOut:
     """Work out a scenario from the register as it is now, keep it, and answer it."""
-    framework, version = framework_for(session, principal, framework_id, write=True)
+    framework, version = framework_for(session, principal, framework_id, write=True, now=now)
     store = store or FigureStore(session, now)
     scope = _scope(version)
     rows = {str(r.id): r for r in _rows(session, framework_id)}
@@ -306,8 +306,10 @@ def compute_scenario(
     return ScenarioOut.model_validate(scenario, from_attributes=True)
 
 
-def scenarios(session: Session, principal: Principal, framework_id: uuid.UUID) -> list[ScenarioOut]:
-    framework_for(session, principal, framework_id)
+def scenarios(
+    session: Session, principal: Principal, framework_id: uuid.UUID, now: datetime | None = None
+) -> list[ScenarioOut]:
+    framework_for(session, principal, framework_id, now=now)
     rows = session.scalars(
         select(StarScenario)
         .where(StarScenario.framework_id == framework_id)

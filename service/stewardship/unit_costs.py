@@ -31,6 +31,8 @@ from service.stewardship.schemas import (
 # The source a number is stored with when the caller names none.
 UNNAMED_SOURCE = "Set by the site"
 NETWORK_ROLES = ("programme_lead", "admin")
+# The stewards of one site (``Principal.site_id``): they read and set its costs and frameworks.
+SITE_STEWARDS = ("site_admin", "site_lead")
 
 
 def clinician_site_ids(session: Session, principal: Principal) -> set[uuid.UUID]:
@@ -44,7 +46,7 @@ def clinician_site_ids(session: Session, principal: Principal) -> set[uuid.UUID]
 def may_read_site(session: Session, principal: Principal, site_id: uuid.UUID) -> bool:
     if principal.role in NETWORK_ROLES:
         return True
-    if principal.role == "site_admin":
+    if principal.role in SITE_STEWARDS:
         return principal.site_id == site_id
     if principal.role == "clinician" and principal.team_ids:
         return bool(
@@ -58,7 +60,7 @@ def may_read_site(session: Session, principal: Principal, site_id: uuid.UUID) ->
 def may_write_site(principal: Principal, site_id: uuid.UUID) -> bool:
     if principal.role in NETWORK_ROLES:
         return True
-    return principal.role == "site_admin" and principal.site_id == site_id
+    return principal.role in SITE_STEWARDS and principal.site_id == site_id
 
 
 def _site(session: Session, principal: Principal, site_id: uuid.UUID, *, write: bool) -> Site:

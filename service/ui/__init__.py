@@ -21,6 +21,7 @@ from service.ui import (
     record_forms,
     report_pack,
     reports,
+    site_stewards,
     stewardship,
     uptake,
 )
@@ -35,6 +36,7 @@ routers = (
     patients.router,
     record_forms.router,
     device_tokens.router,
+    site_stewards.router,
     reports.router,
     report_pack.router,
     admin.router,

@@ -48,6 +48,7 @@ ROLE_NAMES = {
     "programme_lead": "Programme lead",
     "admin": "Network administrator",
     "site_admin": "Site administrator",
+    "site_lead": "Site lead",
 }
 USER_MESSAGES = {
     "username": "Enter a username of 3 to 150 letters, digits, dots, dashes, @ or underscores.",
@@ -165,7 +166,7 @@ def create_user(
     now: NowDep,
 ) -> Response:
     """Add a user, checked and scoped as the API checks them (admin; site admin: clinicians
-    and site admins of their site)."""
+    admins and site leads of their site)."""
     if not ui_session.csrf_ok(request, user.session, form.csrf_token):
         return csrf_failed(request, user)
     values = form.model_dump(exclude={"csrf_token", "password"})
@@ -175,8 +176,8 @@ def create_user(
         "role": form.role,
         "team_ids": form.team_ids,
         "display_name": form.display_name.strip() or None,
-        # Only a site admin is tied to a site: the select is ignored for other roles.
-        "site_id": (form.site_id or None) if form.role == "site_admin" else None,
+        # Only a site admin or site lead is tied to a site: the select is ignored for others.
+        "site_id": (form.site_id or None) if form.role in ("site_admin", "site_lead") else None,
     }
     errors: dict[str, str] = {}
     try:

@@ -188,6 +188,7 @@ def _refusal(request: Request, user: PageUser | None, roles: tuple[str, ...]) ->
             "programme_lead": "programme leads",
             "admin": "administrators",
             "site_admin": "site administrators",
+            "site_lead": "site leads",
         }
         allowed = " and ".join(who[r] for r in roles)
         return error_page(
@@ -219,6 +220,8 @@ def signed_in(*roles: str) -> Callable[[Request, Session], PageUser]:
 AnyStaff = Annotated[PageUser, Depends(signed_in())]
 Clinician = Annotated[PageUser, Depends(signed_in("clinician"))]
 Lead = Annotated[PageUser, Depends(signed_in("programme_lead"))]
+# The reports pages: a programme lead sees every site; a site lead the network and their site.
+ReportReaders = Annotated[PageUser, Depends(signed_in("programme_lead", "site_lead"))]
 Admins = Annotated[PageUser, Depends(signed_in("admin", "site_admin"))]
 
 
@@ -257,6 +260,7 @@ def home_for(role: str) -> str:
         "programme_lead": "/ui/reports",
         "admin": "/ui/admin",
         "site_admin": "/ui/admin",
+        "site_lead": "/ui/reports",
     }
     return homes.get(role, "/ui/account")
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from service.deps import NowDep, SessionDep
+from service.deps import NowDep, Principal, SessionDep
 from service.models import Site
 from service.problems import Problem
 from service.reports import build, spc_view
@@ -23,7 +23,7 @@ from service.reports.rate_funnels import rate_funnel_data, rate_spec
 from service.reports.shapes import NetworkMetric
 from service.ui import charts, report_charts, views
 from service.ui.pages import (
-    Lead,
+    ReportReaders,
     error_page,
     render,
     secure,
@@ -53,6 +53,14 @@ def _month_message(month: str | None, chosen: str) -> str | None:
     )
 
 
+def own_sites(listed: list[Site], principal: Principal) -> list[Site]:
+    """The sites whose own report (teams, equity splits) the caller may open: a site lead's
+    own; every site for a programme lead."""
+    if principal.role == "site_lead":
+        return [s for s in listed if s.id == principal.site_id]
+    return listed
+
+
 def _site_by_code(sites: list[Site], code: str | None) -> Site | None:
     return next((s for s in sites if s.code == code), sites[0] if sites else None)
 
@@ -61,7 +69,7 @@ def _site_by_code(sites: list[Site], code: str | None) -> Site | None:
 def reports_page(
     request: Request,
     session: SessionDep,
-    user: Lead,
+    user: ReportReaders,
     now: NowDep,
     month: str | None = None,
     metric: str | None = None,
@@ -77,7 +85,7 @@ def reports_page(
     )
     trend_id = metric if metric in REGISTRY else DEFAULT_TREND_METRIC
     trend_metric = next(m for m in report["metrics"] if m["id"] == trend_id)
-    all_sites = store.sites()
+    all_sites = own_sites(store.sites(), user.principal)
     trend_charts = [
         views.trend_chart(f"trend-{s['code'].lower()}", trend_metric, s["code"], s["name"])
         for s in report["sites"]
@@ -131,7 +139,11 @@ def _csv_response(body: str, filename: str) -> Response:
 
 @router.get("/reports/network.csv")
 def network_csv(
-    request: Request, session: SessionDep, user: Lead, now: NowDep, month: str | None = None
+    request: Request,
+    session: SessionDep,
+    user: ReportReaders,
+    now: NowDep,
+    month: str | None = None,
 ) -> Response:
     """The network report as CSV, as the API gives it (programme lead)."""
     chosen = _chosen_month(month, now)
@@ -143,7 +155,7 @@ def network_csv(
 def equity_csv(
     request: Request,
     session: SessionDep,
-    user: Lead,
+    user: ReportReaders,
     now: NowDep,
     month: str | None = None,
     site: str | None = None,
@@ -151,7 +163,7 @@ def equity_csv(
 ) -> Response:
     """A site's equity split as CSV, as the API gives it (programme lead)."""
     chosen = _chosen_month(month, now)
-    chosen_site = _site_by_code(sites(session), site)
+    chosen_site = _site_by_code(own_sites(sites(session), user.principal), site)
     if chosen_site is None:
         return error_page(request, user, 404, "No sites", "There are no sites to report on yet.")
     equity_by = by if by in EQUITY_DIMENSIONS else "imd_quintile"
@@ -166,7 +178,7 @@ def equity_csv(
 def spc_page(
     request: Request,
     session: SessionDep,
-    user: Lead,
+    user: ReportReaders,
     now: NowDep,
     metric: str | None = None,
     site: str | None = None,
@@ -215,7 +227,7 @@ FUNNEL_METRICS = [m for m in REGISTRY.values() if m.is_proportion or rate_spec(m
 def funnel_page(
     request: Request,
     session: SessionDep,
-    user: Lead,
+    user: ReportReaders,
     now: NowDep,
     metric: str | None = None,
     month: str | None = None,

@@ -41,8 +41,10 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
 @router.get("/value-frameworks", response_class=HTMLResponse)
-def value_frameworks_page(request: Request, session: SessionDep, user: AnyStaff) -> Response:
-    listed = frameworks.listing(session, user.principal)
+def value_frameworks_page(
+    request: Request, session: SessionDep, user: AnyStaff, now: NowDep
+) -> Response:
+    listed = frameworks.listing(session, user.principal, now)
     names = {row.id: row.name for row in session.execute(select(Site.id, Site.name))}
     rows = [
         {
@@ -74,7 +76,9 @@ def value_frameworks_page(request: Request, session: SessionDep, user: AnyStaff)
 
 MESSAGES.update({"costs_saved": ("success", "Unit costs saved. Dashboards use them from now.")})
 LABELS = {key: cost.title for key, cost in DEFAULT_UNIT_COSTS.items()} | {"source": "Source"}
-Stewards = Annotated[PageUser, Depends(signed_in("programme_lead", "admin", "site_admin"))]
+Stewards = Annotated[
+    PageUser, Depends(signed_in("programme_lead", "admin", "site_admin", "site_lead"))
+]
 
 
 class _CostsForm(BaseModel):
@@ -91,7 +95,7 @@ def readable_sites(session: Session, user: PageUser) -> list[tuple[uuid.UUID, st
     """The sites whose unit costs the caller may read, by name."""
     query = select(Site.id, Site.name).order_by(Site.name)
     principal = user.principal
-    if principal.role == "site_admin":
+    if principal.role in unit_costs.SITE_STEWARDS:
         query = query.where(Site.id == principal.site_id)
     elif principal.role == "clinician":
         query = query.where(Site.id.in_(unit_costs.clinician_site_ids(session, principal)))

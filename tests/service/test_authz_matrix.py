@@ -22,7 +22,7 @@ from sqlalchemy import select
 from service.app import create_app
 from service.db import build_engine
 from service.identity.security import hash_device_token
-from service.models import AuditEvent, DeviceToken, Patient
+from service.models import AccessRequest, AuditEvent, DeviceToken, Patient
 from service.settings import Settings
 from tests.fhir.helpers import bundle, quantity_obs, symptoms
 from tests.support.clock import T0, FakeClock
@@ -33,22 +33,25 @@ from tests.support.world import build_world, settings_for
 # Every test here shares the module's world, so they run together on one xdist worker.
 pytestmark = pytest.mark.xdist_group("authz-matrix")
 
-ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN = (
+ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD = (
     "anonymous",
     "patient",
     "clinician",
     "programme_lead",
     "admin",
     "site_admin",
+    "site_lead",
 )
-ROLES = (ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN)
-# The site admin manages site A: the clinician's own team (A1) and the other team there (A2).
+ROLES = (ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD)
+# The site admin manages site A: the clinician's own team (A1) and the other team there (A2);
+# the site lead stewards site A too.
 CALLER = {
     PATIENT: "pat_A1",
     CLINICIAN: "clin_A1",
     LEAD: "lead",
     ADMIN: "admin",
     SITE_ADMIN: "site_admin_A",
+    SITE_LEAD: "site_lead_A",
 }
 # Targets: the clinician's own team (A1), another team of the same site (A2), another site (B1).
 TARGETS = {"own": "A1", "other_team": "A2", "other_site": "B1"}
@@ -77,6 +80,11 @@ class Route:
     unscoped_roles: frozenset[str] = field(default_factory=frozenset)
     # Roles that may reach every team of their own site, and nothing of another site.
     site_roles: frozenset[str] = field(default_factory=frozenset)
+    # What a role of the route gets for another tenant's object: 404, or 403 where the object
+    # is no secret and the refusal says how to ask for access (a site's report).
+    elsewhere: str = "404"
+    # A query string the route needs to reach its row check (a required parameter).
+    query: str = ""
 
 
 def R(*roles: str, **kw: Any) -> Route:
@@ -85,18 +93,29 @@ def R(*roles: str, **kw: Any) -> Route:
 
 ADMINS = frozenset({ADMIN})
 SITE_ADMINS = frozenset({SITE_ADMIN})
+SITE_STEWARDS = frozenset({SITE_ADMIN, SITE_LEAD})
 # A framework is read by the staff of its sites and changed by programme leads, admins and
-# its own site's admin.
+# its own site's admin or lead.
 FRAMEWORK_READ: dict[str, Any] = {
     "scope": "framework",
     "unscoped_roles": frozenset({LEAD, ADMIN}),
-    "site_roles": frozenset({CLINICIAN, SITE_ADMIN}),
+    "site_roles": frozenset({CLINICIAN, SITE_ADMIN, SITE_LEAD}),
 }
 FRAMEWORK_WRITE: dict[str, Any] = {
     "scope": "framework",
     "unscoped_roles": frozenset({LEAD, ADMIN}),
-    "site_roles": SITE_ADMINS,
+    "site_roles": SITE_STEWARDS,
 }
+# A site's report: every site for a programme lead, their own for a site lead; anyone else only
+# with a grant (none here). Another site's is 403 with how to ask.
+SITE_REPORT: dict[str, Any] = {
+    "scope": "site",
+    "unscoped_roles": frozenset({LEAD}),
+    "site_roles": frozenset({SITE_LEAD}),
+    "elsewhere": "403",
+}
+# Admins and programme leads decide every access request.
+DECIDERS: dict[str, Any] = {"unscoped_roles": frozenset({LEAD, ADMIN})}
 INTERVENTION = {
     "name": "Specialist nurse visits",
     "yearly_activity": 100,
@@ -120,8 +139,8 @@ def _without_scope(rules: dict[str, Any]) -> dict[str, Any]:
 
 
 ROUTES: dict[tuple[str, str], Route] = {
-    ("GET", "/healthz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
-    ("GET", "/readyz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/healthz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
+    ("GET", "/readyz"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
     ("POST", "/api/v1/auth/token"): R(
         ANON,
         PATIENT,
@@ -129,14 +148,15 @@ ROUTES: dict[tuple[str, str], Route] = {
         LEAD,
         ADMIN,
         SITE_ADMIN,
+        SITE_LEAD,
         form=lambda: {"username": "clin_a1", "password": PASSWORD},
     ),
-    ("POST", "/api/v1/auth/logout"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
-    ("GET", "/api/v1/pathway"): R(PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("POST", "/api/v1/auth/logout"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
+    ("GET", "/api/v1/pathway"): R(PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
     ("POST", "/api/v1/sites"): R(
         ADMIN, body=lambda: {"name": "New site", "code": f"S{uuid.uuid4().hex[:6]}"}
     ),
-    ("GET", "/api/v1/sites"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/api/v1/sites"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
     ("PATCH", "/api/v1/sites/{site_id}"): R(
         ADMIN,
         SITE_ADMIN,
@@ -146,7 +166,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         site_roles=SITE_ADMINS,
     ),
     # A site's settings and their history: not patient data, for any staff.
-    ("GET", "/api/v1/sites/{site_id}"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/api/v1/sites/{site_id}"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
     ("POST", "/api/v1/sites/{site_id}/teams"): R(
         ADMIN,
         SITE_ADMIN,
@@ -185,7 +205,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         site_roles=SITE_ADMINS,
         body=lambda: {"password": "a-long-password-1"},
     ),
-    ("GET", "/api/v1/users/me"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/api/v1/users/me"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
     # Moving the caller's own patient to the team it is in: allowed, and changes nothing (409).
     ("POST", "/api/v1/patients/transfers"): R(
         ADMIN,
@@ -298,18 +318,16 @@ ROUTES: dict[tuple[str, str], Route] = {
         scope="patient",
         body=lambda: {"date": "2026-11-19", "reason": "stable_optimised"},
     ),
-    ("GET", "/api/v1/reports/metrics"): R(CLINICIAN, LEAD, ADMIN),
-    ("GET", "/api/v1/reports/network"): R(LEAD),
+    ("GET", "/api/v1/reports/metrics"): R(CLINICIAN, LEAD, ADMIN, SITE_LEAD),
+    ("GET", "/api/v1/reports/network"): R(LEAD, SITE_LEAD),
     ("GET", "/api/v1/reports/before-after"): R(LEAD),
-    ("GET", "/api/v1/reports/network/funnel"): R(LEAD),
-    ("GET", "/api/v1/reports/network/funnel.svg"): R(LEAD),
+    ("GET", "/api/v1/reports/network/funnel"): R(LEAD, SITE_LEAD),
+    ("GET", "/api/v1/reports/network/funnel.svg"): R(LEAD, SITE_LEAD),
+    ("GET", "/api/v1/reports/network/trend.svg"): R(LEAD, SITE_LEAD),
+    ("GET", "/api/v1/reports/sites/{site_id}"): R(LEAD, SITE_LEAD, **SITE_REPORT),
     ("GET", "/api/v1/reports/network/spc"): R(LEAD),
-    ("GET", "/api/v1/reports/network/trend.svg"): R(LEAD),
-    ("GET", "/api/v1/reports/sites/{site_id}"): R(
-        LEAD, scope="site", unscoped_roles=frozenset({LEAD})
-    ),
     ("GET", "/api/v1/reports/sites/{site_id}/equity"): R(
-        LEAD, scope="site", unscoped_roles=frozenset({LEAD})
+        LEAD, SITE_LEAD, query="?by=sex", **SITE_REPORT
     ),
     ("GET", "/api/v1/reports/uptake"): R(LEAD),
     # A site's eligible population: programme leads and admins any site, a site admin their own.
@@ -366,57 +384,74 @@ ROUTES: dict[tuple[str, str], Route] = {
         LEAD,
         ADMIN,
         SITE_ADMIN,
+        SITE_LEAD,
         scope="site",
         unscoped_roles=frozenset({LEAD, ADMIN}),
-        site_roles=frozenset({CLINICIAN, SITE_ADMIN}),
+        site_roles=frozenset({CLINICIAN, SITE_ADMIN, SITE_LEAD}),
     ),
     ("PUT", "/api/v1/sites/{site_id}/unit-costs"): R(
         LEAD,
         ADMIN,
         SITE_ADMIN,
+        SITE_LEAD,
         scope="site",
         body=lambda: {"nurse_hour_gbp": 60},
         unscoped_roles=frozenset({LEAD, ADMIN}),
-        site_roles=SITE_ADMINS,
+        site_roles=SITE_STEWARDS,
     ),
-    ("GET", "/api/v1/value-frameworks"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/api/v1/value-frameworks"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
     # A network framework: a site admin may create one for their own site only.
     ("POST", "/api/v1/value-frameworks"): R(LEAD, ADMIN, body=lambda: dict(NETWORK_FRAMEWORK)),
     ("GET", "/api/v1/value-frameworks/{framework_id}"): R(
-        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, **FRAMEWORK_READ
     ),
     ("PATCH", "/api/v1/value-frameworks/{framework_id}"): R(
-        LEAD, ADMIN, SITE_ADMIN, body=lambda: {"aim": "Matrix aim"}, **FRAMEWORK_WRITE
+        LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, body=lambda: {"aim": "Matrix aim"}, **FRAMEWORK_WRITE
     ),
     ("GET", "/api/v1/value-frameworks/{framework_id}/versions"): R(
-        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, **FRAMEWORK_READ
     ),
     ("GET", "/api/v1/value-frameworks/{framework_id}/interventions"): R(
-        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, **FRAMEWORK_READ
     ),
     ("POST", "/api/v1/value-frameworks/{framework_id}/interventions"): R(
-        LEAD, ADMIN, SITE_ADMIN, body=lambda: dict(INTERVENTION), **FRAMEWORK_WRITE
+        LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, body=lambda: dict(INTERVENTION), **FRAMEWORK_WRITE
     ),
     ("PATCH", "/api/v1/value-frameworks/{framework_id}/interventions/{intervention_id}"): R(
-        LEAD, ADMIN, SITE_ADMIN, body=lambda: {"note": "matrix"}, **FRAMEWORK_WRITE
+        LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, body=lambda: {"note": "matrix"}, **FRAMEWORK_WRITE
     ),
     # Each call deletes an intervention made for it ("fresh_intervention").
     ("DELETE", "/api/v1/value-frameworks/{framework_id}/interventions/{intervention_id}"): R(
-        LEAD, ADMIN, SITE_ADMIN, **(FRAMEWORK_WRITE | {"scope": "fresh_intervention"})
+        LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, **(FRAMEWORK_WRITE | {"scope": "fresh_intervention"})
     ),
     ("POST", "/api/v1/value-frameworks/{framework_id}/scenarios"): R(
-        LEAD, ADMIN, SITE_ADMIN, scope="scenario", **_without_scope(FRAMEWORK_WRITE)
+        LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, scope="scenario", **_without_scope(FRAMEWORK_WRITE)
     ),
     ("GET", "/api/v1/value-frameworks/{framework_id}/scenarios"): R(
-        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, **FRAMEWORK_READ
     ),
     ("GET", "/api/v1/value-frameworks/{framework_id}/dashboard"): R(
-        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, **FRAMEWORK_READ
+        CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD, **FRAMEWORK_READ
+    ),
+    # Access requests: asked by staff whose reach ends at their teams or site, decided by the
+    # network's admins and programme leads ("fresh_request": a pending request made for the call).
+    ("POST", "/api/v1/access-requests"): R(
+        CLINICIAN,
+        SITE_ADMIN,
+        SITE_LEAD,
+        body=lambda: {"kind": "site_report", "target_id": "SITE_B", "reason": "matrix"},
+    ),
+    ("GET", "/api/v1/access-requests"): R(CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
+    ("POST", "/api/v1/access-requests/{request_id}/approve"): R(
+        LEAD, ADMIN, scope="fresh_request", body=lambda: {"note": "matrix"}, **DECIDERS
+    ),
+    ("POST", "/api/v1/access-requests/{request_id}/refuse"): R(
+        LEAD, ADMIN, scope="fresh_request", body=lambda: {"note": "matrix"}, **DECIDERS
     ),
     # FHIR: the subject is named in the body or the query rather than the path.
-    ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN),
+    ("GET", "/fhir/metadata"): R(ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD),
     ("GET", "/fhir/Questionnaire/{questionnaire_id}"): R(
-        PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN
+        PATIENT, CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD
     ),
     ("POST", "/fhir/Observation"): R(PATIENT, CLINICIAN, scope="fhir_observation"),
     ("POST", "/fhir/QuestionnaireResponse"): R(PATIENT, CLINICIAN, scope="fhir_answers"),
@@ -436,14 +471,14 @@ CATCH_ALL = "/fhir/{rest:path}"
 # team checks. They are classified here so no page ships unclassified, and a bearer token of any
 # kind opens none of them.
 UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
-    ("GET", "/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("GET", "/ui"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("GET", "/ui/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("GET", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("POST", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("POST", "/ui/logout"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
-    ("GET", "/ui/static/{name}"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN}),
-    ("GET", "/ui/account"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
+    ("GET", "/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_LEAD}),
+    ("GET", "/ui"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_LEAD}),
+    ("GET", "/ui/"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_LEAD}),
+    ("GET", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_LEAD}),
+    ("POST", "/ui/login"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_LEAD}),
+    ("POST", "/ui/logout"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}),
+    ("GET", "/ui/static/{name}"): frozenset({ANON, PATIENT, CLINICIAN, LEAD, ADMIN, SITE_LEAD}),
+    ("GET", "/ui/account"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}),
     ("GET", "/ui/queue"): frozenset({CLINICIAN}),
     ("POST", "/ui/alerts/{alert_id}/acknowledge"): frozenset({CLINICIAN}),
     ("POST", "/ui/alerts/{alert_id}/assign"): frozenset({CLINICIAN}),
@@ -464,7 +499,7 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/ui/patients/{patient_id}/discharge"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/contact"): frozenset({CLINICIAN}),
     ("POST", "/ui/patients/{patient_id}/contacts"): frozenset({CLINICIAN}),
-    ("GET", "/ui/reports"): frozenset({LEAD}),
+    ("GET", "/ui/reports"): frozenset({LEAD, SITE_LEAD}),
     ("GET", "/ui/admin/users"): frozenset({ADMIN, SITE_ADMIN}),
     ("POST", "/ui/admin/users/{user_id}/deactivate"): frozenset({ADMIN, SITE_ADMIN}),
     ("GET", "/ui/reports/uptake"): frozenset({LEAD}),
@@ -488,20 +523,29 @@ UI_ROUTES: dict[tuple[str, str], frozenset[str]] = {
         {ADMIN, SITE_ADMIN}
     ),
     ("GET", "/ui/admin/teams/{team_id}/webhooks/deliveries"): frozenset({ADMIN, SITE_ADMIN}),
-    ("GET", "/ui/reports/network.csv"): frozenset({LEAD}),
-    ("GET", "/ui/reports/equity.csv"): frozenset({LEAD}),
-    ("GET", "/ui/reports/spc"): frozenset({LEAD}),
-    ("GET", "/ui/reports/funnel"): frozenset({LEAD}),
+    ("GET", "/ui/reports/network.csv"): frozenset({LEAD, SITE_LEAD}),
+    ("GET", "/ui/reports/equity.csv"): frozenset({LEAD, SITE_LEAD}),
+    ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}),
+    ("GET", "/ui/value-frameworks/{framework_id}"): frozenset(
+        {CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}
+    ),
+    ("GET", "/ui/value-frameworks/{framework_id}/dashboard.csv"): frozenset(
+        {CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}
+    ),
+    ("GET", "/ui/reports/spc"): frozenset({LEAD, SITE_LEAD}),
+    ("GET", "/ui/reports/funnel"): frozenset({LEAD, SITE_LEAD}),
     ("GET", "/ui/reports/pack.zip"): frozenset({LEAD}),
     ("GET", "/ui/reports/lessons"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
     ("POST", "/ui/reports/lessons"): frozenset({LEAD, ADMIN, SITE_ADMIN}),
-    ("GET", "/ui/value-frameworks"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
-    ("GET", "/ui/value-frameworks/{framework_id}"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
-    ("GET", "/ui/value-frameworks/{framework_id}/dashboard.csv"): frozenset(
-        {CLINICIAN, LEAD, ADMIN, SITE_ADMIN}
+    ("GET", "/ui/sites/{site_id}/unit-costs"): frozenset(
+        {CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}
     ),
-    ("GET", "/ui/sites/{site_id}/unit-costs"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN}),
-    ("POST", "/ui/sites/{site_id}/unit-costs"): frozenset({LEAD, ADMIN, SITE_ADMIN}),
+    ("POST", "/ui/sites/{site_id}/unit-costs"): frozenset({LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}),
+    ("GET", "/ui/access-requests"): frozenset({CLINICIAN, LEAD, ADMIN, SITE_ADMIN, SITE_LEAD}),
+    ("POST", "/ui/access-requests"): frozenset({CLINICIAN, SITE_ADMIN, SITE_LEAD}),
+    ("POST", "/ui/access-requests/{request_id}/approve"): frozenset({LEAD, ADMIN}),
+    ("POST", "/ui/access-requests/{request_id}/refuse"): frozenset({LEAD, ADMIN}),
+    ("GET", "/ui/reports/practice"): frozenset({LEAD, SITE_LEAD}),
 }
 # Documentation routes carry no data.
 IGNORED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -568,6 +612,9 @@ def matrix(request, database_urls, tmp_path_factory):
         with app.state.sessions() as session:
             world.users["site_admin_A"] = make_user(
                 session, "site_admin_a", "site_admin", [], site_id=world.sites["A"]
+            )
+            world.users["site_lead_A"] = make_user(
+                session, "site_lead_a", "site_lead", [], site_id=world.sites["A"]
             )
             for team in TARGETS.values():
                 world.users[f"spare_{team}"] = make_user(
@@ -711,6 +758,23 @@ def _audit_rows(world, actor: str):
         ).all()
 
 
+def _fresh_request(world) -> uuid.UUID:
+    """A pending request of a spare clinician for site B's report, to approve or refuse."""
+    with world.app.state.sessions() as s:
+        made = AccessRequest(
+            id=uuid.uuid4(),
+            kind="site_report",
+            target_id=world.sites["B"],
+            reason="matrix",
+            requested_by=world.users["spare_A1"],
+            requested_at=T0,
+            status="pending",
+        )
+        s.add(made)
+        s.commit()
+        return made.id
+
+
 def _cases():
     # Discharging the caller's own patient ends its device token: those cases go last. Deleting
     # the event goes after the cases that change it.
@@ -736,7 +800,7 @@ def _expected(route: Route, role: str, target: str) -> str:
         return "allowed"
     if role in route.site_roles and target == "other_team":
         return "allowed"
-    return "404"
+    return route.elsewhere
 
 
 @pytest.mark.xdist_group("authz-matrix")
@@ -756,7 +820,9 @@ def test_route_role_target(matrix, method, path, role, target):
             headers=world.auth("lead"),
         )
         ids = {**ids, "intervention_id": fresh.json()["id"]}
-    url = path.format(**ids)
+    if route.scope == "fresh_request":
+        ids = {**ids, "request_id": str(_fresh_request(world))}
+    url = path.format(**ids) + route.query
     if route.scope == "fhir_search":
         url += f"?subject=Patient/{ids['patient_id']}"
     headers = world.auth(CALLER[role]) if role != ANON else {}
@@ -790,6 +856,8 @@ def test_route_role_target(matrix, method, path, role, target):
         body = route.body()
         if isinstance(body, dict) and body.get("user_id") == "SELF":
             body["user_id"] = str(world.users["clin_A1"])
+        if isinstance(body, dict) and body.get("target_id") == "SITE_B":
+            body["target_id"] = str(world.sites["B"])
         kwargs["json"] = body
     elif route.form is not None:
         kwargs["data"] = route.form()

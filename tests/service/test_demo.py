@@ -150,7 +150,8 @@ def _a_network_worked_through_the_live_code(session: Session) -> None:
         teams = session.scalar(select(func.count()).select_from(Team))
         assert teams == sum(len(t) for _, _, t in SITES) >= 40
         roles = Counter(session.scalars(select(User.role)))
-        assert roles["site_admin"] == len(SITES) and roles["admin"] == roles["programme_lead"] == 1
+        assert roles["site_admin"] == roles["site_lead"] == len(SITES)
+        assert roles["admin"] == roles["programme_lead"] == 1
         assert roles["clinician"] >= 2 * teams
 
         patients = session.scalars(select(Patient)).all()

@@ -1,5 +1,5 @@
-"""What the stewardship tests share: a site admin in the standard world, and a valid framework
-body to vary."""
+"""What the stewardship tests share: a site admin and a site lead in the standard world, and a
+valid framework body to vary."""
 
 from __future__ import annotations
 
@@ -16,6 +16,18 @@ def site_admin(world: World, site: str = "A") -> str:
         with world.app.state.sessions() as s:
             world.users[name] = make_user(
                 s, name.lower(), "site_admin", [], site_id=world.sites[site]
+            )
+            s.commit()
+    return name
+
+
+def site_lead(world: World, site: str = "A") -> str:
+    """A site lead of ``site`` in ``world``; returns the name ``world.auth`` takes."""
+    name = f"site_lead_{site}"
+    if name not in world.users:
+        with world.app.state.sessions() as s:
+            world.users[name] = make_user(
+                s, name.lower(), "site_lead", [], site_id=world.sites[site]
             )
             s.commit()
     return name
