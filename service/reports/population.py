@@ -37,6 +37,8 @@ from service.reports.period import as_of_date
 
 NETWORK_ROLES = ("programme_lead", "admin")
 SOURCE_MAX = 500
+# More than any ICS holds (the largest serve about 3 million people); and within the column.
+MOST_PEOPLE = 10_000_000
 CSV_COLUMNS = ("dimension", "group", "count")
 
 
@@ -134,7 +136,11 @@ def from_csv(body: bytes, as_of: str | None, source: str | None) -> LoadIn:
     except UnicodeDecodeError:
         errors.add("body", "must be UTF-8 text")
         errors.raise_any()
-    lines = list(csv.reader(io.StringIO(text)))
+    try:
+        lines = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:  # a field over the csv module's limit, a stray NUL
+        errors.add("body", f"not readable as CSV: {error}")
+        errors.raise_any()
     header = [cell.strip().lower() for cell in lines[0]] if lines else []
     if tuple(header) != CSV_COLUMNS:
         errors.add("line 1", "the header must be exactly: dimension,group,count")
@@ -188,6 +194,8 @@ def validate(load: LoadIn, today: date) -> Valid:
         errors.add("source", "required: where the counts come from")
     elif len(source) > SOURCE_MAX:
         errors.add("source", f"at most {SOURCE_MAX} characters")
+    elif "\x00" in source:
+        errors.add("source", "must not contain NUL characters")
     counts: dict[tuple[str, str], int] = {}
     # Groups named by a row, whatever its count: a bad count is not a missing group too.
     named: set[tuple[str, str]] = set()
@@ -211,6 +219,8 @@ def validate(load: LoadIn, today: date) -> Valid:
             errors.add(f"{row.at}.count", "must be a whole number")
         elif row.count < 0:
             errors.add(f"{row.at}.count", "must be 0 or more")
+        elif row.count > MOST_PEOPLE:
+            errors.add(f"{row.at}.count", f"at most {MOST_PEOPLE:,}")
         else:
             counts[key] = row.count
             continue

@@ -122,6 +122,8 @@ def _with(dimension: str, group: str, count: Any) -> list[dict[str, Any]]:
         ({"groups": _with("sex", "male", 2.5)}, ["groups[1].count"]),
         ({"groups": _with("sex", "male", "455")}, ["groups[1].count"]),
         ({"groups": _with("sex", "male", True)}, ["groups[1].count"]),
+        ({"groups": _with("sex", "male", 10**30)}, ["groups[1].count"]),
+        ({"source": "PHM\x00"}, ["source"]),
         (
             {"groups": [*_groups(sex=SEX), {"dimension": "sex", "group": "male", "count": 1}]},
             ["groups[4].group"],
@@ -188,6 +190,7 @@ def test_json_errors_name_their_field_and_store_nothing(
         ),
         (_csv([("age", "85+", "3")]), {}, ["line 2.dimension"]),
         ("dimension,group,count\nsex,female\n", {}, ["line 2"]),
+        ("dimension,group,count\nsex," + "x" * 200_000 + ",1\n", {}, ["body"]),
         (_csv([("sex", g, str(n)) for g, n in SEX.items()]), {"as_of": None}, ["as_of"]),
         (_csv([("sex", g, str(n)) for g, n in SEX.items()]), {"source": None}, ["source"]),
     ],
