@@ -23,7 +23,7 @@ from service.reports.csv_export import (
 )
 from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS
-from service.reports.rate_funnels import funnel_metric, rate_funnel_data
+from service.reports.rate_funnels import funnel_metric, funnel_of
 from service.reports.shapes import FunnelData
 
 router = APIRouter(prefix="/api/v1")
@@ -69,10 +69,7 @@ def _csv(body: str, filename: str) -> Response:
 def _funnel(session: Session, now: datetime, metric: str, month: str | None) -> FunnelData:
     chosen_metric = funnel_metric(metric)
     chosen = build.data_month(session, month, now)
-    store = FigureStore(session, now)
-    if chosen_metric.is_proportion:
-        return build.funnel_data(store, chosen_metric, chosen)
-    return rate_funnel_data(store, chosen_metric, chosen)
+    return funnel_of(FigureStore(session, now), chosen_metric, chosen)
 
 
 @reports.get("/metrics", summary="Metric definitions with their SQL (any staff)")

@@ -24,7 +24,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from service.deps import Principal
-from service.reports import build, charts, lessons, spc
+from service.reports import build, charts, lessons, practice, spc
 from service.reports.csv_export import (
     equity_csv_rows,
     network_csv_rows,
@@ -37,6 +37,8 @@ from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY, Metric
 from service.reports.pack_html import VARIATION_WORDS, index_html, safe
+from service.reports.practice import Practice
+from service.reports.rate_funnels import funnel_of, has_funnel
 from service.reports.shapes import EquityReport, NetworkReport, SiteReport
 from service.stewardship.boards import every_dashboard
 from service.stewardship.dashboard_csv import dashboard_csv
@@ -74,6 +76,8 @@ class SitePart:
     csv: str
     equity: list[tuple[EquityReport, str]]
     lesson: lessons.Lesson | None
+    # The site's pathway version and overrides in words, and their changes in the month.
+    practice: Practice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +209,7 @@ def gather(
         for m in network["metrics"]
     }
     notes = lessons.for_month(session, month)
+    practices = {p["site_id"]: p for p in practice.network_practice(session, month)}
     site_parts: list[SitePart] = []
     for site in store.sites():
         step(f"site {site.code}")
@@ -214,7 +219,13 @@ def gather(
             split = build.equity_report(store, site, month, by)
             equity.append((split, to_csv(equity_csv_rows(split))))
         site_parts.append(
-            SitePart(report, to_csv(site_report_rows(report)), equity, notes.get(site.id))
+            SitePart(
+                report,
+                to_csv(site_report_rows(report)),
+                equity,
+                notes.get(site.id),
+                practices.get(str(site.id)),
+            )
         )
     step("charts")
     trends = {
@@ -222,9 +233,9 @@ def gather(
         for m in REGISTRY.values()
     }
     funnels = {
-        m.id: charts.funnel_svg(build.funnel_data(store, m, month))
+        m.id: charts.funnel_svg(funnel_of(store, m, month))
         for m in REGISTRY.values()
-        if m.is_proportion
+        if has_funnel(m)
     }
     step("value frameworks")
     boards = [

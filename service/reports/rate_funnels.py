@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.problems import field_error
+from service.reports import build
 from service.reports.build import CASE_MIX_NOTE, disclosure_meta, metric_header
 from service.reports.disclosure import Cell
 from service.reports.figures import FigureStore
@@ -155,3 +156,15 @@ def rate_funnel_data(store: FigureStore, metric: Metric, month: str) -> FunnelDa
             "generated_at": store.now.isoformat(),
         },
     }
+
+
+def funnel_of(store: FigureStore, metric: Metric, month: str) -> FunnelData:
+    """The funnel of a metric ``funnel_metric`` accepts: a proportion's, or a rate's with
+    Poisson limits (the API, the page and the pack all draw it from here)."""
+    if metric.is_proportion:
+        return build.funnel_data(store, metric, month)
+    return rate_funnel_data(store, metric, month)
+
+
+def has_funnel(metric: Metric) -> bool:
+    return metric.is_proportion or rate_spec(metric) is not None

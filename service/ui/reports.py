@@ -19,7 +19,7 @@ from service.reports.figures import FigureStore, sites
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.metrics import REGISTRY
 from service.reports.period import report_month
-from service.reports.rate_funnels import rate_funnel_data, rate_spec
+from service.reports.rate_funnels import funnel_of, rate_spec
 from service.reports.shapes import NetworkMetric
 from service.ui import charts, report_charts, views
 from service.ui.pages import (
@@ -237,10 +237,7 @@ def funnel_page(
     chosen_metric = next((m for m in FUNNEL_METRICS if m.id == metric), None)
     chosen_metric = chosen_metric or REGISTRY[DEFAULT_TREND_METRIC]
     store = FigureStore(session, now)
-    if chosen_metric.is_proportion:
-        data = build.funnel_data(store, chosen_metric, chosen)
-    else:
-        data = rate_funnel_data(store, chosen_metric, chosen)
+    data = funnel_of(store, chosen_metric, chosen)
     numbers = {p["code"]: i + 1 for i, p in enumerate(data["points"])}
     chart = report_charts.funnel_chart("funnel", data, numbers)
     names = {s.code: s.name for s in store.sites()}

@@ -125,6 +125,9 @@ def test_the_pack_links_every_file_and_its_csvs_agree(session):
         "&lt;script&gt;alert(&#39;pack&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in index
     )
     assert "No lessons written for this month." in index  # S2 and S3
+    # Each site's practice beside its lessons: no site overrides, and the rate funnels too.
+    assert index.count("The network's default thresholds, no site overrides.") == 3
+    assert "charts/funnel-admissions_hf.svg" in files
     assert "Common cause" in index or "Too few months" in index
 
 
