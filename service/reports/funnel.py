@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from service.reports.rates import gamma_quantile, regularized_gamma_p
 from service.reports.shapes import FunnelLimit
 
 Z_95 = 1.959964
@@ -60,7 +61,8 @@ def funnel_limits(proportion: float, largest_denominator: float) -> list[FunnelL
 # Poisson(theta E); its p-quantile r_p is interpolated to a continuous limit
 # (r_p - alpha) / E, alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1)), so the funnel is a smooth
 # curve rather than a staircase. scipy is not a dependency: the Poisson CDF comes from the
-# regularized incomplete gamma function, P(X <= k) = Q(k + 1, lambda).
+# regularized incomplete gamma function, P(X <= k) = Q(k + 1, lambda), the one the exact rate
+# intervals use (``service.reports.rates``).
 
 RateLevel = Literal["95", "99.8"]
 RatePosition = Literal["inside", "above", "below"]
@@ -68,53 +70,6 @@ RATE_LEVELS: dict[RateLevel, tuple[float, float]] = {
     "95": (0.025, 0.975),
     "99.8": (0.001, 0.999),
 }
-_GAMMA_EPS = 1e-15
-_GAMMA_ITERATIONS = 10_000
-
-
-def _gamma_series(a: float, x: float) -> float:
-    term = total = 1.0 / a
-    denominator = a
-    for _ in range(_GAMMA_ITERATIONS):
-        denominator += 1.0
-        term *= x / denominator
-        total += term
-        if abs(term) < abs(total) * _GAMMA_EPS:
-            break
-    return total * math.exp(-x + a * math.log(x) - math.lgamma(a))
-
-
-def _gamma_continued_fraction(a: float, x: float) -> float:
-    # Lentz's method for the continued fraction of Q(a, x) (Numerical Recipes, 6.2).
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = 1.0 / tiny
-    d = 1.0 / b
-    h = d
-    for i in range(1, _GAMMA_ITERATIONS):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        d = tiny if abs(d) < tiny else d
-        c = b + an / c
-        c = tiny if abs(c) < tiny else c
-        d = 1.0 / d
-        step = d * c
-        h *= step
-        if abs(step - 1.0) < _GAMMA_EPS:
-            break
-    return h * math.exp(-x + a * math.log(x) - math.lgamma(a))
-
-
-def regularized_gamma_p(a: float, x: float) -> float:
-    """P(a, x), the lower regularized incomplete gamma function."""
-    if a <= 0:
-        raise ValueError(f"a must be positive, not {a}")
-    if x <= 0:
-        return 0.0
-    if x < a + 1.0:
-        return min(1.0, _gamma_series(a, x))
-    return max(0.0, 1.0 - _gamma_continued_fraction(a, x))
 
 
 def poisson_cdf(k: int, mean: float) -> float:
@@ -143,21 +98,10 @@ def poisson_quantile(p: float, mean: float) -> int:
 
 
 def chi_square_quantile(p: float, df: float) -> float:
-    """The p-quantile of chi-square with df degrees of freedom, by bisection on P(df/2, x/2)."""
+    """The p-quantile of chi-square with df degrees of freedom: twice gamma(df/2)'s."""
     if not 0 < p < 1 or df <= 0:
         raise ValueError(f"need 0 < p < 1 and df > 0, not p={p}, df={df}")
-    low, high = 0.0, max(1.0, 2.0 * df)
-    while regularized_gamma_p(df / 2, high / 2) < p:
-        high *= 2
-    for _ in range(200):
-        middle = (low + high) / 2
-        if regularized_gamma_p(df / 2, middle / 2) < p:
-            low = middle
-        else:
-            high = middle
-        if high - low <= 1e-12 * max(1.0, high):
-            break
-    return (low + high) / 2
+    return 2.0 * gamma_quantile(p, df / 2)
 
 
 def poisson_limit(p: float, rate: float, exposure: float) -> float:

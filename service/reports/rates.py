@@ -31,6 +31,8 @@ _TOLERANCE = 1e-13
 
 def regularized_gamma_p(a: float, x: float) -> float:
     """P(a, x): the gamma(a, 1) distribution's CDF at ``x``."""
+    if a <= 0:
+        raise ValueError(f"a must be positive, not {a}")
     if x <= 0:
         return 0.0
     if x < a + 1:
@@ -42,8 +44,8 @@ def regularized_gamma_p(a: float, x: float) -> float:
             total += term
             if abs(term) < abs(total) * _EPS:
                 break
-        return total * math.exp(-x + a * math.log(x) - math.lgamma(a))
-    return 1.0 - _gamma_q_fraction(a, x)
+        return min(1.0, total * math.exp(-x + a * math.log(x) - math.lgamma(a)))
+    return max(0.0, 1.0 - _gamma_q_fraction(a, x))
 
 
 def _gamma_q_fraction(a: float, x: float) -> float:
