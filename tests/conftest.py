@@ -66,8 +66,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FakeClock) -> FastAPI:
-    return create_app(settings, clock=clock)
+def app(settings: Settings, clock: FakeClock) -> Iterator[FastAPI]:
+    app = create_app(settings, clock=clock)
+    yield app
+    # A test that reads through ``session`` never starts the app, so its lifespan never closes
+    # the pool: close it here, or each such test leaves PostgreSQL connections open until the
+    # garbage collector finds the app (a worker can hold dozens; the server allows 100).
+    app.state.engine.dispose()
 
 
 @pytest.fixture
