@@ -21,8 +21,8 @@ from service.reports.funnel import (
     poisson_quantile,
     rate_funnel,
     rate_limits,
-    regularized_gamma_p,
 )
+from service.reports.rates import regularized_gamma_p
 from tests.hypothesis_profiles import scaled
 
 
