@@ -51,7 +51,7 @@ LABELS = {
     "changed_on": "Date of the change",
     "at_target_or_max_tolerated": "At target dose",
     "score": "KCCQ-12 summary score",
-    "timepoint": "When",
+    "timepoint": "Timepoint",
     "assessed_on": "Date of the questionnaire",
     "date": "Date of discharge from monitoring",
     "reason": "Reason",
@@ -330,7 +330,7 @@ def change_contact(
 # The contact form's own words: "kind" and "minutes" name other things on the record's forms.
 CONTACT_LABELS = {
     "kind": "Kind of contact",
-    "occurred_at": "When",
+    "occurred_at": "Date and time of the contact",
     "minutes": "Minutes spent",
     "note": "Note",
     "alert_id": "Alert",

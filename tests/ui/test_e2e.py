@@ -649,7 +649,7 @@ def test_clinician_enrols_records_and_discharges_a_patient(
         page.locator("#k-errors").wait_for()
         _axe(page, f"KCCQ-12 form, with errors, at {width}px")
         page.get_by_label("Overall summary score (0 to 100)").fill("55")
-        page.get_by_label("When", exact=True).select_option("start")
+        page.get_by_label("Timepoint", exact=True).select_option("start")
         page.get_by_role("button", name="Record the score").click()
         page.locator("#flash", has_text="KCCQ-12 score recorded").wait_for()
         assert page.locator("section[aria-labelledby=kccq] table tbody tr").count() == 1

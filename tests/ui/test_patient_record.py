@@ -166,7 +166,7 @@ def test_form_problems_are_in_words_at_the_form_and_nothing_is_saved(client, wor
     refused = client.post(f"/ui/patients/{pid}/kccq", data=bad)
     assert refused.status_code == 422
     assert "KCCQ-12 summary score must be 100 or less." in refused.text
-    assert "Choose when from the list." in refused.text
+    assert "Choose timepoint from the list." in refused.text
     assert 'id="k-score"' in refused.text and 'value="140"' in refused.text  # kept
     assert "Input should" not in refused.text
     future = {"csrf_token": token, "score": "50", "timepoint": "other", "assessed_on": "2099-01-01"}

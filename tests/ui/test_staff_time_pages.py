@@ -112,10 +112,16 @@ def test_contact_form_problems_are_in_words_and_nothing_is_saved(client, world):
         "minutes": "5",
     }
     refused = client.post(f"/ui/patients/{pid}/contacts", data=future)
-    assert refused.status_code == 422 and "When is in the future." in refused.text
+    assert (
+        refused.status_code == 422
+        and "Date and time of the contact is in the future." in refused.text
+    )
     no_time = {"csrf_token": token, "kind": "call", "occurred_at": "", "minutes": "5"}
     refused = client.post(f"/ui/patients/{pid}/contacts", data=no_time)
-    assert refused.status_code == 422 and "When must be a date and time" in refused.text
+    assert (
+        refused.status_code == 422
+        and "Date and time of the contact must be a date and time" in refused.text
+    )
     no_minutes = {"csrf_token": token, "kind": "call", "occurred_at": "2026-11-20T08:00"}
     refused = client.post(f"/ui/patients/{pid}/contacts", data=no_minutes)
     assert refused.status_code == 422 and "Enter minutes spent." in refused.text
