@@ -10,6 +10,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from service import charts
+from service.charts import report_charts
+from service.charts.labels import month_name
 from service.deps import NowDep, Principal, SessionDep
 from service.models import Site
 from service.problems import Problem
@@ -21,14 +24,13 @@ from service.reports.metrics import REGISTRY
 from service.reports.period import report_month
 from service.reports.rate_funnels import funnel_of, rate_spec
 from service.reports.shapes import NetworkMetric
-from service.ui import charts, report_charts, views
+from service.ui import views
 from service.ui.pages import (
     ReportReaders,
     error_page,
     render,
     secure,
 )
-from service.ui.views import month_name
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 DEFAULT_TREND_METRIC = "weight_adherence"
@@ -87,7 +89,7 @@ def reports_page(
     trend_metric = next(m for m in report["metrics"] if m["id"] == trend_id)
     all_sites = own_sites(store.sites(), user.principal)
     trend_charts = [
-        views.trend_chart(f"trend-{s['code'].lower()}", trend_metric, s["code"], s["name"])
+        report_charts.trend_chart(f"trend-{s['code'].lower()}", trend_metric, s["code"], s["name"])
         for s in report["sites"]
     ]
     equity_site = _site_by_code(all_sites, site)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from service.charts import report_charts
 from service.models import Patient
 from service.reports import build
 from service.reports.disclosure import Cell
@@ -19,7 +20,6 @@ from service.reports.metrics import REGISTRY
 from service.reports.period import month_of
 from service.reports.spc_view import chart_of_cells, variation_words
 from service.timeutil import LONDON
-from service.ui import report_charts
 from tests.reports.builders import Data
 from tests.support.signin import signed_in
 
