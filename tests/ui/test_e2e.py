@@ -701,6 +701,48 @@ def test_clinician_enrols_records_and_discharges_a_patient(
         assert page.url.split("?")[0] == patient_url
 
 
+SITE_NAMES = {"LLR": "Leicester, Leicestershire and Rutland", "MSE": "Mid and South Essex"}
+
+
+@pytest.mark.parametrize(("width", "other"), [(1280, "LLR"), (390, "MSE")])
+def test_a_site_lead_asks_to_read_another_sites_report_and_a_lead_approves(
+    browser: Any, demo: Demo, width: int, other: str
+) -> None:
+    reason = f"Comparing discharge calls with {other}"
+    with _browsing(browser, width, 800) as page:
+        _login(page, demo, "sitelead.derby")
+        assert page.url.split("?")[0].endswith("/ui/reports")
+        assert _fits(page), f"the site lead's reports page overflows at {width}px"
+        _axe(page, f"site lead's reports at {width}px")
+        page.goto(f"{demo.base}/ui/access-requests?kind=site_report")
+        page.get_by_label("Which site").select_option(label=SITE_NAMES[other])
+        page.get_by_label("Why you need it").fill(reason)
+        page.get_by_role("button", name="Send the request").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("cell", name=reason).count() == 1
+        assert _fits(page), f"the access requests page overflows at {width}px"
+        _axe(page, f"access requests, asking, at {width}px")
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_load_state()
+
+        _login(page, demo, "lead")
+        page.goto(f"{demo.base}/ui/access-requests")
+        _axe(page, f"access requests, deciding, at {width}px")
+        row = page.locator("tr", has_text=reason)
+        approve = row.locator("form[action$='/approve']")
+        approve.get_by_label("Note").fill("Yes, for the meeting")
+        approve.get_by_role("button", name="Approve").click()
+        page.wait_for_load_state()
+        assert page.locator("tr", has_text=reason).get_by_text("Approved by").count() == 1
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_load_state()
+
+        _login(page, demo, "sitelead.derby")
+        page.goto(f"{demo.base}/ui/reports?site={other}")
+        caption = page.locator("caption", has_text=SITE_NAMES[other])
+        assert caption.count() >= 1, "the granted site's equity split is not on the page"
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_root_leads_each_role_home_and_refusals_are_pages(
     browser: Any, demo: Demo, width: int
