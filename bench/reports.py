@@ -48,6 +48,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import REPORTS_PG
 from service.app import create_app
 from service.db import build_engine, build_sessionmaker, normalise_url
 from service.deps import Principal
@@ -69,7 +70,7 @@ from service.stewardship.dashboard import FrameworkVersion
 from service.stewardship.schemas import FrameworkIn
 from service.stewardship.spec import FrameworkSpec, OutcomeSpec, Population, Resources
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mhf_bench"
+DEFAULT_URL = REPORTS_PG
 # What the month-end job freezes; the month being timed is kept out of all of them.
 SNAPSHOT_TABLES = ("report_snapshots", "report_equity_snapshots", "report_before_after_snapshots")
 SITES = 10
