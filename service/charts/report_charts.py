@@ -137,7 +137,11 @@ def spc_chart(chart_id: str, view: SpcView) -> charts.Chart:
     )
 
 
-def funnel_chart(chart_id: str, data: FunnelData, numbers: dict[str, int]) -> charts.Chart:
+def funnel_chart(
+    chart_id: str, data: FunnelData, numbers: dict[str, int], *, key_in_legend: bool = False
+) -> charts.Chart:
+    """``numbers``: each site's number, read in a key; the page prints the key as a table
+    beside the chart, a standalone SVG file (``key_in_legend``) in its own legend."""
     limits = data["limits"]
     # Sites at the same spot share one label ("1, 2"), so numbers never print over each other.
     spots: dict[tuple[float, float], list[str]] = {}
@@ -189,6 +193,7 @@ def funnel_chart(chart_id: str, data: FunnelData, numbers: dict[str, int]) -> ch
         y_min=0,
         y_max=top * (1.0 if proportion else 1.1),
         height=320,
+        extra_legend=[(str(n), code) for code, n in numbers.items()] if key_in_legend else [],
     )
 
 

@@ -231,7 +231,9 @@ def gather(
     funnels = {
         m.id: str(
             charts.render(
-                report_charts.funnel_chart(f"funnel-{m.id}", funnel_of(store, m, month), numbers)
+                report_charts.funnel_chart(
+                    f"funnel-{m.id}", funnel_of(store, m, month), numbers, key_in_legend=True
+                )
             )
         )
         for m in REGISTRY.values()

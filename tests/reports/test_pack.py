@@ -135,6 +135,8 @@ def test_the_pack_links_every_file_and_its_csvs_agree(session):
     assert spc_chart.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
     assert "<title" in spc_chart and "<desc" in spc_chart and "Network: " in spc_chart
     assert "Site numbers on the funnel plots" in index
+    funnel = files["charts/funnel-weight_adherence.svg"].decode()
+    assert '<tspan font-weight="bold">3</tspan> S3' in funnel  # the key, in the file itself
     assert "<td>S1: " in index
 
 

@@ -184,6 +184,9 @@ def test_rate_funnels_answer_with_poisson_limits(client, world):
         headers=world.auth("lead"),
     )
     assert svg.status_code == 200 and svg.text.startswith("<svg")  # no longer 422 for a rate
+    # The pages' own plot, standalone, with a title for screen readers (both sites hidden
+    # here, so no site is drawn or keyed).
+    assert "<title" in svg.text and "99.8% limits" in svg.text and "SITEA" not in svg.text
     minutes = client.get(
         "/api/v1/reports/network/funnel?metric=staff_minutes_per_alert",
         headers=world.auth("lead"),
