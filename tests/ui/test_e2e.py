@@ -863,12 +863,14 @@ def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
         assert rows.count() >= 1
         # The totals are the whole queue's: the page says which of them it shows.
         assert "Showing 1" in page.locator(".queue__range").inner_text()
-        if width >= 1000:
+        # An alert raised out of hours carries a note of two more lines (whether the demo has
+        # one depends on the hour it was built), so the rows measured are the plain ones.
+        plain = rows.filter(has_not_text="Raised out of hours")
+        if width >= 1000 and plain.count():
             heights = sorted(
-                rows.nth(i).bounding_box()["height"] for i in range(min(rows.count(), 10))
+                plain.nth(i).bounding_box()["height"] for i in range(min(plain.count(), 10))
             )
-            # About 120 px before; two or three lines of text now. The lower median: the small
-            # demo's queue can hold two rows, and one with a long finding may wrap further.
+            # About 120 px before; two or three lines of text now.
             assert heights[(len(heights) - 1) // 2] <= 100, heights
 
         # Every filter control stays inside the filter panel.
