@@ -472,7 +472,7 @@ def test_auth_errors_are_operation_outcomes(client, world):
 
 
 def test_unknown_paths_and_methods_are_operation_outcomes(client, world):
-    response = client.get("/fhir/Encounter", headers=world.auth("clin_A1"))
+    response = client.get("/fhir/Practitioner", headers=world.auth("clin_A1"))
     assert response.status_code == 404 and issues(response)
     response = client.delete(
         f"/fhir/Patient/{world.patients['pat_A1']}", headers=world.auth("clin_A1")

@@ -580,7 +580,7 @@ def test_unknown_fhir_paths_are_404_for_everyone(matrix, method):
     client, world, _ = matrix
     for who in (None, "pat_A1", "clin_A1", "lead"):
         headers = world.auth(who) if who else {}
-        response = client.request(method, "/fhir/Encounter/123", headers=headers)
+        response = client.request(method, "/fhir/Practitioner/123", headers=headers)
         assert response.status_code in (401, 404), response.text
 
 
