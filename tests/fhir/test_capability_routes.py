@@ -37,7 +37,7 @@ def _served() -> list[tuple[str, str]]:
     for route in router.routes:
         if not isinstance(route, APIRoute) or route.endpoint is unsupported:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             served.append((method, route.path))
     return served
 
@@ -72,6 +72,8 @@ def test_each_search_takes_exactly_the_parameters_listed(client, world):
         )
         assert response.status_code == 400
         diagnostics = response.json()["issue"][0]["diagnostics"]
-        supported = set(re.search(r"; supported: (.*)$", diagnostics).group(1).split(", "))
+        found = re.search(r"; supported: (.*)$", diagnostics)
+        assert found is not None, diagnostics
+        supported = set(found.group(1).split(", "))
         listed = {p["name"] for p in resource["searchParam"]}
         assert supported - COMMON == listed, resource["type"]

@@ -28,7 +28,7 @@ def _get(client: Any, url: str, headers: dict[str, str]) -> Any:
     return response.json()
 
 
-def _all_pages(client: Any, url: str, headers: dict[str, str]) -> tuple[list[dict], int]:
+def _all_pages(client: Any, url: str, headers: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
     resources: list[dict[str, Any]] = []
     pages = 0
     while url:

@@ -33,12 +33,17 @@ def _ok(response: Any) -> Any:
 def seed_record(client: Any, headers: dict[str, str], pid: uuid.UUID) -> dict[str, int]:
     """Enter the record; the counts of each FHIR resource type it should come out as."""
     base = f"/api/v1/patients/{pid}"
-    readings = [{"type": "weight", "value": 80 + i / 10, "unit": "kg"} for i in range(4)] + [
+    readings: list[dict[str, Any]] = [
+        {"type": "weight", "value": 80 + i / 10, "unit": "kg"} for i in range(4)
+    ] + [
         {"type": "potassium", "value": 4.6, "unit": "mmol/L"},
         {"type": "symptoms", **SYMPTOMS},
     ]
     for i, reading in enumerate(readings):
-        body = {"id": str(uuid.uuid4()), "taken_at": (T0 - timedelta(days=9 - i)).isoformat()}
+        body: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "taken_at": (T0 - timedelta(days=9 - i)).isoformat(),
+        }
         if reading["type"] == "symptoms":
             answers = {k: v for k, v in reading.items() if k != "type"}
             body |= {"type": "symptoms", "answers": answers}
@@ -46,9 +51,9 @@ def seed_record(client: Any, headers: dict[str, str], pid: uuid.UUID) -> dict[st
             body |= reading
         _ok(client.post(f"{base}/readings", json=body, headers=headers))
     for score, on in ((41.5, "2026-10-01"), (63.0, "2026-11-01")):
-        body = {"score": score, "timepoint": "other", "assessed_on": on}
-        _ok(client.post(f"{base}/kccq", json=body, headers=headers))
-    medicines = [
+        kccq = {"score": score, "timepoint": "other", "assessed_on": on}
+        _ok(client.post(f"{base}/kccq", json=kccq, headers=headers))
+    medicines: list[dict[str, Any]] = [
         {
             "pillar": "beta_blocker",
             "status": "started",
@@ -60,9 +65,9 @@ def seed_record(client: Any, headers: dict[str, str], pid: uuid.UUID) -> dict[st
         },
         {"pillar": "mra", "status": "not_tolerated", "changed_on": "2026-10-20"},
     ]
-    for body in medicines:
-        _ok(client.post(f"{base}/medications", json=body, headers=headers))
-    events = [
+    for medicine in medicines:
+        _ok(client.post(f"{base}/medications", json=medicine, headers=headers))
+    events: list[dict[str, Any]] = [
         {
             "kind": "admission",
             "admitted_on": "2026-10-05",
@@ -72,8 +77,8 @@ def seed_record(client: Any, headers: dict[str, str], pid: uuid.UUID) -> dict[st
         {"kind": "ae_attendance", "attended_on": "2026-10-25"},
         {"kind": "death", "died_on": "2026-11-19"},
     ]
-    for body in events:
-        _ok(client.post(f"{base}/events", json=body, headers=headers))
+    for event in events:
+        _ok(client.post(f"{base}/events", json=event, headers=headers))
     # Recording a death need not discharge; the team discharges with the reason.
     response = client.post(
         f"{base}/discharge", json={"date": "2026-11-19", "reason": "died"}, headers=headers
