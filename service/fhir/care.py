@@ -71,7 +71,8 @@ def encounter(row: PatientEvent) -> dict[str, Any]:
     out: dict[str, Any] = {
         "resourceType": "Encounter",
         "id": str(row.id),
-        "meta": {"lastUpdated": row.recorded_at.isoformat()},
+        # No meta.lastUpdated: an event can be edited (its discharge date added) after
+        # recorded_at, and the row keeps no time of the last edit.
         "status": "in-progress" if "end" not in period else "finished",
         "class": _class(row.kind),
         "type": [_concept("event", codes.EVENT_SYSTEM, local, text)],
