@@ -15,7 +15,7 @@ from sqlalchemy import select
 from service.coding.snomed import SNOMED
 from service.fhir import codes
 from service.models import AuditEvent
-from tests.fhir.helpers import parse
+from tests.fhir.helpers import at, parse
 from tests.support.fhir_record import DMD, seed_record, validated
 
 
@@ -183,3 +183,21 @@ def test_a_bad_cursor_is_a_400_outcome(client, world, record):
         f"/fhir/Patient/{pid}/$everything?_cursor=bm9wZQ", headers=world.auth("clin_A1")
     )
     assert response.status_code == 400
+
+
+def test_a_resolved_alerts_outcome_rides_on_its_flag(client, world):
+    pid, headers = world.patients["pat_A2"], world.auth("clin_A2")
+    low = {"id": str(uuid.uuid4()), "type": "spo2", "value": 86, "taken_at": at(1)}
+    posted = client.post(f"/api/v1/patients/{pid}/readings", json=low, headers=headers)
+    assert posted.status_code == 201, posted.text
+    alert = client.get("/api/v1/alerts", headers=headers).json()["items"][0]
+    resolved = client.post(
+        f"/api/v1/alerts/{alert['id']}/resolve", json={"outcome": "referred"}, headers=headers
+    )
+    assert resolved.status_code == 200, resolved.text
+    flags = _get(client, f"/fhir/Flag?subject=Patient/{pid}", headers)["entry"]
+    flag = next(e["resource"] for e in flags if e["resource"]["id"] == alert["id"])
+    assert flag["status"] == "inactive"
+    outcome = next(x for x in flag["extension"] if x["url"] == codes.ALERT_OUTCOME_EXTENSION)
+    coded = [(c["system"], c["code"]) for c in outcome["valueCodeableConcept"]["coding"]]
+    assert coded == [(SNOMED, "3457005"), (codes.ALERT_OUTCOME_SYSTEM, "referred")]
