@@ -82,6 +82,8 @@ def test_metadata_is_open_and_lists_what_is_supported(client):
         "Questionnaire",
         "Patient",
         "Flag",
+        "Encounter",
+        "MedicationStatement",
     }
     assert {i.code for i in rest.interaction} == {"batch", "transaction"}
     assert {p.name for p in types["Observation"].searchParam} >= {"subject", "code", "date"}
