@@ -201,3 +201,25 @@ def test_a_resolved_alerts_outcome_rides_on_its_flag(client, world):
     outcome = next(x for x in flag["extension"] if x["url"] == codes.ALERT_OUTCOME_EXTENSION)
     coded = [(c["system"], c["code"]) for c in outcome["valueCodeableConcept"]["coding"]]
     assert coded == [(SNOMED, "3457005"), (codes.ALERT_OUTCOME_SYSTEM, "referred")]
+
+
+def test_a_page_that_ends_the_record_has_no_next_link(client, world, record):
+    pid, _ = record
+    headers = world.auth("clin_A1")
+    whole, _ = _all_pages(client, f"/fhir/Patient/{pid}/$everything", headers)
+    exact = _get(client, f"/fhir/Patient/{pid}/$everything?_count={len(whole) - 1}", headers)
+    assert len(exact["entry"]) == len(whole)
+    assert [link["relation"] for link in exact["link"]] == ["self"]
+    short = _get(client, f"/fhir/Patient/{pid}/$everything?_count={len(whole) - 2}", headers)
+    assert [link["relation"] for link in short["link"]] == ["self", "next"]
+
+
+def test_descending_pages_hold_the_same_record_newest_first(client, world, record):
+    pid, _ = record
+    headers = world.auth("clin_A1")
+    up, _ = _all_pages(client, f"/fhir/Patient/{pid}/$everything?_count=3", headers)
+    down, _ = _all_pages(client, f"/fhir/Patient/{pid}/$everything?_count=3&_sort=-date", headers)
+    key = sorted((r["resourceType"], r["id"]) for r in up)
+    assert sorted((r["resourceType"], r["id"]) for r in down) == key
+    weights = [r["effectiveDateTime"] for r in down if "29463-7" in str(r.get("code"))]
+    assert weights == sorted(weights, reverse=True) and len(weights) == 4
