@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SNOMED = "http://snomed.info/sct"
-EDITION = "SNOMED CT UK Edition (terms are UK preferred terms)"
 
 # Where an id was confirmed (see docs/coding.md for what each means).
 PUBLIC_FHIR = "public FHIR IGs, examples and code"
