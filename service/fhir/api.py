@@ -7,6 +7,7 @@ the unit of work has rolled back before the error is written. Ingestion is
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, PrincipalDep, SessionDep, SettingsDep, require
-from service.fhir import batch, codes, ingest, outbound, search
+from service.fhir import batch, care, codes, compartment, ingest, outbound, search
 from service.fhir.capability import capability_statement
 from service.fhir.inbound import EntryKey, Refused
 from service.fhir.outcome import FhirError, FhirRoute, Issue, fhir_response, outcome, parse_json
@@ -25,13 +26,15 @@ from service.fhir.questionnaire import questionnaire
 from service.fhir.resources import (
     FHIR_JSON,
     Bundle,
+    Encounter,
     Flag,
+    MedicationStatement,
     Observation,
     Patient,
     QuestionnaireResponse,
 )
-from service.fhir.search import Params, Window
-from service.models import Alert, Reading
+from service.fhir.search import Params
+from service.models import Alert, KccqScore, MedicationChange, PatientEvent, Reading
 from service.problems import NotFound
 from service.settings import Settings
 
@@ -98,11 +101,19 @@ def _audit(
 
 
 def _searchset(
-    entries: list[dict[str, Any]], links: list[tuple[str, str]], now: datetime
+    entries: list[dict[str, Any]],
+    links: list[tuple[str, str]],
+    now: datetime,
+    total: int | None = None,
 ) -> Response:
-    return fhir_response(
-        Bundle.model_validate(outbound.bundle("searchset", entries, links=links, timestamp=now))
-    )
+    body = outbound.bundle("searchset", entries, links=links, timestamp=now)
+    if total is not None:
+        body["total"] = total
+    # Validated whole with fhir.resources, then sent as built: on a page of 500 readings the
+    # model's own JSON dump was measured to cost as much again as the validation, and the dict
+    # it would dump is the one just validated.
+    Bundle.model_validate(body)
+    return Response(json.dumps(body, separators=(",", ":")).encode(), media_type=FHIR_JSON)
 
 
 # --- conformance -------------------------------------------------------------------------
@@ -225,50 +236,73 @@ def post_bundle(
 # --- read and search ---------------------------------------------------------------------
 
 
-def _search_readings(
-    request: Request, session: Session, principal: Principal, now: datetime, resource_type: str
+def _entry(base: str, resource: dict[str, Any], mode: str) -> dict[str, Any]:
+    return {
+        "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": {"mode": mode},
+    }
+
+
+def _search_sections(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    resource_type: str,
+    sections: list[compartment.Section],
+    params: Params,
+    date_name: str,
 ) -> Response:
-    params = Params(list(request.query_params.multi_items()))
-    observation = resource_type == "Observation"
-    date_name = "date" if observation else "authored"
-    params.check_known(
-        {"subject", "patient", "patient.identifier", date_name}
-        | ({"code"} if observation else set())
-    )
+    """One page of a type search over a patient's sections, with ``total`` (one indexed count
+    per section) and the FHIR self and next links."""
     patient = search.patient_of(session, principal, params)
-    types = (
-        search.reading_types(params, outbound.OBSERVATION_TYPES) if observation else {"symptoms"}
-    )
     start, end = search.date_bounds(params.all(date_name), date_name)
-    window = Window(
-        types, start, end, search.descending(params), search.count(params), params.one("_cursor")
+    bounds = compartment.Bounds(start, end)
+    found = compartment.page(
+        session,
+        sections,
+        patient.id,
+        bounds=bounds,
+        limit=search.count(params),
+        cursor=params.one("_cursor"),
+        desc=search.descending(params),
     )
-    rows, next_cursor = search.readings(session, patient.id, window)
+    count = compartment.total(session, sections, patient.id, bounds)
     _audit(session, request, principal, [patient.id], "R", now, f"fhir {resource_type} search")
     base = _base(request)
     links = [("self", f"{base}/{resource_type}?{params.query_string()}")]
-    if next_cursor:
-        links.append(("next", f"{base}/{resource_type}?{params.query_string(_cursor=next_cursor)}"))
-    entries = [
-        {
-            "fullUrl": f"{base}/{resource_type}/{outbound.resource_id(r.patient_id, r.id)}",
-            "resource": outbound.reading_resource(r),
-            "search": {"mode": "match"},
-        }
-        for r in rows
-    ]
-    return _searchset(entries, links, now)
+    if found.next_cursor:
+        links.append(
+            ("next", f"{base}/{resource_type}?{params.query_string(_cursor=found.next_cursor)}")
+        )
+    entries = [_entry(base, r, "match") for r in found.resources]
+    return _searchset(entries, links, now, total=count)
+
+
+def _observation_sections(params: Params) -> list[compartment.Section]:
+    types = search.reading_types(params, outbound.OBSERVATION_TYPES)
+    sections = [compartment.readings(types)] if types else []
+    if search.selects_kccq(params):
+        sections.append(compartment.KCCQ)
+    return sections
 
 
 @router.get(
     "/Observation",
     responses=RESPONSES,
-    summary="Search a patient's Observations (patient: own; clinician: teams)",
+    summary="Search a patient's readings, blood results and KCCQ-12 scores (patient: own; "
+    "clinician: teams)",
 )
 def search_observations(
     request: Request, session: SessionDep, principal: Poster, now: NowDep
 ) -> Response:
-    return _search_readings(request, session, principal, now, "Observation")
+    params = Params(list(request.query_params.multi_items()))
+    params.check_known({"subject", "patient", "patient.identifier", "date", "code"})
+    sections = _observation_sections(params)
+    return _search_sections(
+        request, session, principal, now, "Observation", sections, params, "date"
+    )
 
 
 @router.get(
@@ -279,7 +313,42 @@ def search_observations(
 def search_questionnaire_responses(
     request: Request, session: SessionDep, principal: Poster, now: NowDep
 ) -> Response:
-    return _search_readings(request, session, principal, now, "QuestionnaireResponse")
+    params = Params(list(request.query_params.multi_items()))
+    params.check_known({"subject", "patient", "patient.identifier", "authored"})
+    sections = [compartment.readings({"symptoms"})]
+    return _search_sections(
+        request, session, principal, now, "QuestionnaireResponse", sections, params, "authored"
+    )
+
+
+@router.get(
+    "/Encounter",
+    responses=RESPONSES,
+    summary="Search a patient's @home episode, admissions and A&E visits (clinician of the team)",
+)
+def search_encounters(
+    request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    params = Params(list(request.query_params.multi_items()))
+    params.check_known({"subject", "patient", "patient.identifier", "date"})
+    sections = [compartment.EPISODE, compartment.ENCOUNTERS]
+    return _search_sections(request, session, principal, now, "Encounter", sections, params, "date")
+
+
+@router.get(
+    "/MedicationStatement",
+    responses=RESPONSES,
+    summary="Search a patient's heart-failure medicine changes (clinician of the team)",
+)
+def search_medication_statements(
+    request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    params = Params(list(request.query_params.multi_items()))
+    params.check_known({"subject", "patient", "patient.identifier", "effective"})
+    sections = [compartment.MEDICINES]
+    return _search_sections(
+        request, session, principal, now, "MedicationStatement", sections, params, "effective"
+    )
 
 
 def _read_reading(
@@ -302,14 +371,45 @@ def _read_reading(
     return fhir_response(model.model_validate(outbound.reading_resource(row)))
 
 
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _read_row(
+    model: Any,
+    resource_id: str,
+    resource_type: str,
+    request: Request,
+    session: Session,
+    principal: Principal,
+    now: datetime,
+) -> Any:
+    """A patient's row by its FHIR id, if the caller may see the patient; the read is audited.
+    Anything else is the same 404, so an id does not tell whether someone else's row exists."""
+    key = _uuid_or_none(resource_id)
+    row = session.get(model, key) if key is not None else None
+    if row is None:
+        raise NotFound(f"No such {resource_type}.")
+    patient_for(session, principal, row.patient_id)
+    _audit(session, request, principal, [row.patient_id], "R", now, f"fhir {resource_type} read")
+    return row
+
+
 @router.get(
     "/Observation/{resource_id}",
     responses=RESPONSES,
-    summary="Read an Observation (patient: own; clinician: teams)",
+    summary="Read an Observation: a reading, blood result or KCCQ-12 score (patient: own; "
+    "clinician: teams)",
 )
 def read_observation(
     resource_id: str, request: Request, session: SessionDep, principal: Poster, now: NowDep
 ) -> Response:
+    if outbound.parse_resource_id(resource_id) is None and len(resource_id) == 36:
+        row = _read_row(KccqScore, resource_id, "Observation", request, session, principal, now)
+        return fhir_response(Observation.model_validate(care.kccq_observation(row)))
     return _read_reading(resource_id, "Observation", request, session, principal, now)
 
 
@@ -322,6 +422,40 @@ def read_questionnaire_response(
     resource_id: str, request: Request, session: SessionDep, principal: Poster, now: NowDep
 ) -> Response:
     return _read_reading(resource_id, "QuestionnaireResponse", request, session, principal, now)
+
+
+@router.get(
+    "/Encounter/{encounter_id}",
+    responses=RESPONSES,
+    summary="Read an Encounter: the @home episode, an admission or an A&E visit (clinician of "
+    "the team)",
+)
+def read_encounter(
+    encounter_id: str, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    prefix, _, rest = encounter_id.partition("-")
+    if prefix == "episode" and (patient_id := _uuid_or_none(rest)) is not None:
+        patient = patient_for(session, principal, patient_id)
+        _audit(session, request, principal, [patient.id], "R", now, "fhir Encounter read")
+        return fhir_response(Encounter.model_validate(care.episode(patient)))
+    row = _read_row(PatientEvent, encounter_id, "Encounter", request, session, principal, now)
+    if row.kind == "death":
+        raise NotFound("No such Encounter.")
+    return fhir_response(Encounter.model_validate(care.encounter(row)))
+
+
+@router.get(
+    "/MedicationStatement/{statement_id}",
+    responses=RESPONSES,
+    summary="Read a medicine change (clinician of the team)",
+)
+def read_medication_statement(
+    statement_id: str, request: Request, session: SessionDep, principal: Clinician, now: NowDep
+) -> Response:
+    row = _read_row(
+        MedicationChange, statement_id, "MedicationStatement", request, session, principal, now
+    )
+    return fhir_response(MedicationStatement.model_validate(care.medication_statement(row)))
 
 
 def _patient_id(value: str) -> uuid.UUID:
@@ -342,10 +476,21 @@ def read_patient(
     return fhir_response(Patient.model_validate(outbound.patient(patient)))
 
 
+# Everything in the patient compartment the service holds, in this order after the Patient.
+EVERYTHING = [
+    compartment.FLAGS,
+    compartment.EPISODE,
+    compartment.ENCOUNTERS,
+    compartment.MEDICINES,
+    compartment.KCCQ,
+    compartment.readings(outbound.OBSERVATION_TYPES | {"symptoms"}),
+]
+
+
 @router.get(
     "/Patient/{patient_id}/$everything",
     responses=RESPONSES,
-    summary="The patient, their Flags and readings; _count pages readings (clinician of the team)",
+    summary="The patient's whole record, paged by _count (clinician of the team)",
 )
 def patient_everything(
     patient_id: str, request: Request, session: SessionDep, principal: Clinician, now: NowDep
@@ -356,42 +501,24 @@ def patient_everything(
     start, _ = search.date_bounds([f"ge{v}" for v in params.all("start")], "start")
     _, end = search.date_bounds([f"le{v}" for v in params.all("end")], "end")
     cursor = params.one("_cursor")
-    types = outbound.OBSERVATION_TYPES | {"symptoms"}
-    window = Window(types, start, end, search.descending(params), search.count(params, 500), cursor)
-    rows, next_cursor = search.readings(session, patient.id, window)
+    found = compartment.page(
+        session,
+        EVERYTHING,
+        patient.id,
+        bounds=compartment.Bounds(start, end),
+        limit=search.count(params, 500),
+        cursor=cursor,
+        desc=search.descending(params),
+    )
     base = _base(request)
-    entries: list[dict[str, Any]] = []
-    if cursor is None:
-        # The patient and their alerts lead the first page; later pages carry readings only.
-        entries.append(
-            {
-                "fullUrl": f"{base}/Patient/{patient.id}",
-                "resource": outbound.patient(patient),
-                "search": {"mode": "match"},
-            }
-        )
-        entries += [
-            {
-                "fullUrl": f"{base}/Flag/{a.id}",
-                "resource": outbound.flag(a),
-                "search": {"mode": "include"},
-            }
-            for a in search.alerts(session, patient.id, None)
-        ]
-    for r in rows:
-        kind = outbound.resource_type_of(r)
-        entries.append(
-            {
-                "fullUrl": f"{base}/{kind}/{outbound.resource_id(r.patient_id, r.id)}",
-                "resource": outbound.reading_resource(r),
-                "search": {"mode": "include"},
-            }
-        )
+    # The Patient leads the first page; later pages carry the rest of the record only.
+    entries = [] if cursor else [_entry(base, outbound.patient(patient), "match")]
+    entries += [_entry(base, r, "include") for r in found.resources]
     _audit(session, request, principal, [patient.id], "R", now, "fhir Patient $everything")
     url = f"{base}/Patient/{patient.id}/$everything"
     links = [("self", f"{url}?{params.query_string()}".rstrip("?"))]
-    if next_cursor:
-        links.append(("next", f"{url}?{params.query_string(_cursor=next_cursor)}"))
+    if found.next_cursor:
+        links.append(("next", f"{url}?{params.query_string(_cursor=found.next_cursor)}"))
     return _searchset(entries, links, now)
 
 

@@ -19,7 +19,11 @@ _PATIENT_NHS = {
     "type": "token",
     "documentation": f"{codes.NHS_NUMBER}|{{NHS number}}",
 }
-_COUNT_SORT = "Paging: _count (1-1000) and the next link. _sort: date (default) or -date."
+_COUNT_SORT = (
+    "Paging: _count (1-1000, default 50) and the next link; total is given. _sort: date "
+    "(default) or -date."
+)
+_DATE = "eq, ge, gt, le, lt; calendar dates in Europe/London"
 _CREATE_DOC = (
     "Idempotent: the reading id comes from identifier (uuid5 over type|system|value), else the "
     "Bundle entry's request.ifNoneExist (identifier=system|value), else fullUrl (urn:uuid "
@@ -45,7 +49,10 @@ def capability_statement(
                 "8462-4 in mm[Hg]; heart rate (LOINC 8867-4) in /min; SpO2 (LOINC 59408-5, "
                 "2708-6) in %. status final, amended or corrected; effectiveDateTime or "
                 "effectiveInstant with a UTC offset. Anything else is refused with 422, never "
-                "dropped. Weights are served in kg. " + _CREATE_DOC
+                "dropped. Weights are served in kg. Served besides: blood results (potassium LOINC "
+                "2823-3, creatinine 14682-9, eGFR a local code) and KCCQ-12 overall summary "
+                "scores (LOINC 86924-8, category survey), in that order after the readings; "
+                "KCCQ-12 and blood results are entered through /api/v1. " + _CREATE_DOC
             ),
             "interaction": [
                 {
@@ -62,11 +69,7 @@ def capability_statement(
                     "type": "token",
                     "documentation": "[system|]code, comma-separated",
                 },
-                {
-                    "name": "date",
-                    "type": "date",
-                    "documentation": "eq, ge, gt, le, lt; calendar dates in Europe/London",
-                },
+                {"name": "date", "type": "date", "documentation": _DATE},
             ),
         },
         {
@@ -75,7 +78,11 @@ def capability_statement(
                 f"Answers to {codes.QUESTIONNAIRE_URL} (version {codes.QUESTIONNAIRE_VERSION}), "
                 "status completed, authored with a UTC offset. " + _CREATE_DOC
             ),
-            "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"}],
+            "interaction": [
+                {"code": "create"},
+                {"code": "read"},
+                {"code": "search-type", "documentation": _COUNT_SORT},
+            ],
             "conditionalCreate": True,
             "searchParam": _search(
                 {"name": "authored", "type": "date", "documentation": "eq, ge, gt, le, lt"},
@@ -94,15 +101,48 @@ def capability_statement(
                 {
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                    "documentation": "Patient, Flags and readings; _count pages the readings",
+                    "documentation": (
+                        "The Patient, then Flags, Encounters, MedicationStatements, KCCQ-12 "
+                        "Observations, readings (Observation, QuestionnaireResponse). start and "
+                        "end bound care dates; _count (default 500) pages the whole record, "
+                        "with next links; _sort date or -date."
+                    ),
                 }
             ],
+        },
+        {
+            "type": "Encounter",
+            "documentation": (
+                "The @home episode (class HH, id episode-{patient id}; its end is the discharge "
+                "from the service and hospitalization.dischargeDisposition the reason), "
+                "hospital admissions (IMP) and A&E visits (EMER). type carries SNOMED CT "
+                "beside the local code (docs/coding.md). Clinicians of the team; audited."
+            ),
+            "interaction": [
+                {"code": "read"},
+                {"code": "search-type", "documentation": _COUNT_SORT},
+            ],
+            "searchParam": _search({"name": "date", "type": "date", "documentation": _DATE}),
+        },
+        {
+            "type": "MedicationStatement",
+            "documentation": (
+                "Changes in the four heart-failure pillars: the dm+d code (a SNOMED CT concept) "
+                "when recorded, the drug as written, and dosage.doseAndRate.doseQuantity in UCUM. "
+                "Clinicians of the team; audited."
+            ),
+            "interaction": [
+                {"code": "read"},
+                {"code": "search-type", "documentation": _COUNT_SORT},
+            ],
+            "searchParam": _search({"name": "effective", "type": "date", "documentation": _DATE}),
         },
         {
             "type": "Flag",
             "documentation": (
                 "Pathway alerts. Priority in the flag-priority extension (PH red, PM amber); "
-                f"code is the pathway rule ({codes.RULE_SYSTEM}). Clinicians only."
+                f"code is the pathway rule ({codes.RULE_SYSTEM}); a resolved alert's outcome in "
+                f"the {codes.ALERT_OUTCOME_EXTENSION} extension. Clinicians only."
             ),
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": _search(

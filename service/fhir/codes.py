@@ -25,9 +25,28 @@ RULE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/pathway-rule"
 ADVICE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/patient-advice"
 SYMPTOM_ANSWER_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/symptom-answer"
 LOCAL_OBSERVATION_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/observation"
+EVENT_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/event"
+HF_RELATED_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/heart-failure-related"
+DISCHARGE_REASON_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/discharge-reason"
+ALERT_OUTCOME_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/alert-outcome"
+ALERT_OUTCOME_EXTENSION = f"{CANONICAL_BASE}/StructureDefinition/alert-outcome"
+MEDICATION_STATUS_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/medication-change-status"
+PILLAR_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/heart-failure-pillar"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 QUESTIONNAIRE_ID = "mhf-symptoms"
 QUESTIONNAIRE_URL = f"{CANONICAL_BASE}/Questionnaire/{QUESTIONNAIRE_ID}"
 QUESTIONNAIRE_VERSION = "1"
+
+# The KCCQ-12 overall summary score (the panel is 86923-0); only the score is stored, the
+# instrument being licensed.
+KCCQ_OVERALL = (LOINC, "86924-8", "Overall summary score [KCCQ-12]")
+DISCHARGE_REASONS = {
+    "stable_optimised": "Stable and medicines optimised",
+    "admitted": "Admitted to hospital",
+    "died": "Died",
+    "withdrew": "Withdrew or declined",
+    "other": "Other reason",
+}
 
 # uuid5 namespace for reading ids derived from FHIR identifiers. Published, so a client can
 # compute the id its Observation will be stored under; never change it, or re-sends after the

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from service.coding import snomed
 from service.fhir import codes
 from service.fhir.outcome import Issue
 from service.fhir.questionnaire import BY_LINK_ID
@@ -159,6 +160,9 @@ def patient(row: Patient) -> dict[str, Any]:
         "gender": row.sex,
         "birthDate": row.date_of_birth.isoformat(),
     }
+    if row.died_on is not None:
+        # The team records the day, not the instant: a FHIR dateTime may be a date alone.
+        out["deceasedDateTime"] = row.died_on.isoformat()
     if row.ethnicity:
         out["extension"] = [
             {
@@ -192,7 +196,8 @@ def flag(row: Alert) -> dict[str, Any]:
                     ],
                     "text": row.severity,
                 },
-            }
+            },
+            *_outcome_extension(row),
         ],
         "status": "inactive" if row.status == "resolved" else "active",
         "category": [
@@ -213,6 +218,21 @@ def flag(row: Alert) -> dict[str, Any]:
         "subject": {"reference": f"Patient/{row.patient_id}"},
         "period": period,
     }
+
+
+def _outcome_extension(row: Alert) -> list[dict[str, Any]]:
+    if row.outcome is None:
+        return []
+    codings = [{"system": codes.ALERT_OUTCOME_SYSTEM, "code": row.outcome}]
+    concept = snomed.coding("alert_outcome", row.outcome)
+    if concept is not None:
+        codings.insert(0, concept)
+    return [
+        {
+            "url": codes.ALERT_OUTCOME_EXTENSION,
+            "valueCodeableConcept": {"coding": codings, "text": row.outcome.replace("_", " ")},
+        }
+    ]
 
 
 def advice_issues(findings: Sequence[dict[str, Any]], advice: dict[str, Any]) -> list[Issue]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.coding import snomed
 from service.fhir.codes import (
     QUESTIONNAIRE_ID,
     QUESTIONNAIRE_URL,
@@ -71,6 +72,10 @@ def questionnaire() -> Questionnaire:
             "type": q.kind,
             "required": q.required,
         }
+        concept = snomed.coding("symptom", q.link_id)
+        if concept is not None:
+            # The finding the question asks about, so a receiving system can file the answers.
+            item["code"] = [concept]
         if q.options:
             item["answerOption"] = [
                 {"valueCoding": {"system": SYMPTOM_ANSWER_SYSTEM, "code": c, "display": d}}

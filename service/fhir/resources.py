@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.flag import Flag
+from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
@@ -19,7 +21,9 @@ __all__ = [
     "FHIR_VERSION",
     "Bundle",
     "CapabilityStatement",
+    "Encounter",
     "Flag",
+    "MedicationStatement",
     "Observation",
     "OperationOutcome",
     "Patient",

@@ -7,18 +7,16 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.access import can_see, patient_for
 from service.deps import Principal
 from service.fhir import codes
 from service.fhir.outcome import FhirError, Issue
-from service.models import Alert, Patient, Reading
-from service.pagination import aware_datetime, decode, encode_cursor, keyset, uuid_value
+from service.models import Alert, Patient
 from service.problems import NotFound
 from service.timeutil import LONDON
 
@@ -148,48 +146,12 @@ def reading_types(params: Params, allowed: set[str]) -> set[str]:
     return types & allowed
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    types: set[str]
-    start: datetime | None
-    end: datetime | None
-    desc: bool
-    limit: int
-    cursor: str | None
-
-
-def _cursor_after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    return decode(cursor, keyset(aware_datetime, uuid_value), "_cursor")
-
-
-def readings(
-    session: Session, patient_id: uuid.UUID, window: Window
-) -> tuple[list[Reading], str | None]:
-    """One page of a patient's readings and the cursor of the next page, if any."""
-    if not window.types:
-        return [], None
-    query: Select[Any] = select(Reading).where(
-        Reading.patient_id == patient_id, Reading.type.in_(sorted(window.types))
-    )
-    if window.start is not None:
-        query = query.where(Reading.taken_at >= window.start)
-    if window.end is not None:
-        query = query.where(Reading.taken_at < window.end)
-    after = _cursor_after(window.cursor)
-    key = tuple_(Reading.taken_at, Reading.id)
-    if window.desc:
-        if after:
-            query = query.where(key < after)
-        query = query.order_by(Reading.taken_at.desc(), Reading.id.desc())
-    else:
-        if after:
-            query = query.where(key > after)
-        query = query.order_by(Reading.taken_at, Reading.id)
-    rows = list(session.scalars(query.limit(window.limit + 1)).all())
-    page = rows[: window.limit]
-    more = len(rows) > window.limit
-    next_cursor = encode_cursor(page[-1].taken_at.isoformat(), page[-1].id) if more else None
-    return page, next_cursor
+def selects_kccq(params: Params) -> bool:
+    """Whether an Observation search's ``code`` (if any) names the KCCQ-12 overall score."""
+    system, code, _ = codes.KCCQ_OVERALL
+    # Read without marking the parameter used again: reading_types already did.
+    tokens = [t for name, value in params.items if name == "code" for t in value.split(",") if t]
+    return not tokens or any(t in (code, f"{system}|{code}") for t in tokens)
 
 
 def alerts(session: Session, patient_id: uuid.UUID, status: str | None) -> list[Alert]:

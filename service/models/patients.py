@@ -129,6 +129,9 @@ class MedicationChange(Base):
         CheckConstraint(
             "at_target_or_max_tolerated = false OR status = 'started'", name="target_needs_started"
         ),
+        # A dose is a value with its unit, or not recorded at all.
+        CheckConstraint("(dose_value IS NULL) = (dose_unit IS NULL)", name="dose_with_unit"),
+        CheckConstraint("dose_value IS NULL OR dose_value > 0", name="dose_positive"),
         Index(
             "ix_medication_changes_patient_id_pillar_changed_on",
             "patient_id",
@@ -142,6 +145,11 @@ class MedicationChange(Base):
     status: Mapped[str] = mapped_column(String(16))
     at_target_or_max_tolerated: Mapped[bool] = mapped_column(Boolean, default=False)
     drug: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The dm+d concept (VTM, VMP or AMP) when the clinician recorded one; the free-text drug
+    # stays what they wrote. Checked in the schema (service.coding.dmd), not by the database.
+    dmd_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    dose_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dose_unit: Mapped[str | None] = mapped_column(String(16), nullable=True)  # coding.dose
     changed_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)

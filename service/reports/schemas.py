@@ -6,14 +6,42 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from service.coding.dmd import concept_id_problem
+from service.coding.dose import DoseUnitName
 from service.schemas import Input
 
 Pillar = Literal["acei_arb_arni", "beta_blocker", "mra", "sglt2i"]
 MedicationStatus = Literal["started", "stopped", "not_tolerated", "contraindicated"]
 Timepoint = Literal["start", "discharge", "other"]
 DischargeReason = Literal["stable_optimised", "admitted", "died", "withdrew", "other"]
+
+
+def _dmd_code(value: str) -> str:
+    problem = concept_id_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+DmdCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_dmd_code),
+    Field(
+        description="The dm+d concept (VTM, VMP or AMP) id: 6-18 digits with a Verhoeff check "
+        "digit (partition 00 or 10)",
+    ),
+]
+DoseValue = Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
 
 
 class AdmissionIn(Input):
@@ -73,6 +101,9 @@ class MedicationIn(Input):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
         | None
     ) = None
+    dmd_code: DmdCode | None = None
+    dose_value: DoseValue | None = None
+    dose_unit: DoseUnitName | None = None
 
     @model_validator(mode="after")
     def _target_needs_started(self) -> MedicationIn:
@@ -80,6 +111,8 @@ class MedicationIn(Input):
             raise ValueError(
                 "at_target_or_max_tolerated applies only to a medicine that is started"
             )
+        if (self.dose_value is None) != (self.dose_unit is None):
+            raise ValueError("a dose needs both dose_value and dose_unit")
         return self
 
 
@@ -90,6 +123,9 @@ class MedicationOut(BaseModel):
     status: str
     at_target_or_max_tolerated: bool
     drug: str | None
+    dmd_code: str | None
+    dose_value: float | None
+    dose_unit: str | None
     changed_on: date
     recorded_at: datetime
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.access import audit_patient_access, patient_for, route_of
 from service.alerting import service as alerting
+from service.coding.dose import DOSE_UNITS
 from service.contacts import contact_to_show
 from service.deps import NowDep, SessionDep
 from service.models import DeviceToken, PatientEvent, Team
@@ -193,6 +194,7 @@ def patient_page(
             "section_values": section_values or {},
             "pauses": monitoring.history(session, patient.id),
             "medicine_statuses": record.MEDICINE_STATUSES,
+            "dose_units": DOSE_UNITS,
             "kccq_timepoints": record.KCCQ_TIMEPOINTS,
             "event_names": record.EVENT_NAMES,
             "contact_records": recent_contacts,

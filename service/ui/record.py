@@ -71,6 +71,17 @@ def _medicine_words(status: str, at_target: bool) -> str:
     return f"{words}: at target or the most tolerated dose" if at_target else words
 
 
+def _medicine_text(row: Any) -> str:
+    """The medicine as written, its dose and dm+d code, as far as each was recorded."""
+    parts = [row.drug] if row.drug else []
+    if row.dose_value is not None and row.dose_unit is not None:
+        parts.append(f"{row.dose_value:g} {row.dose_unit}")
+    text = " ".join(parts)
+    if row.dmd_code:
+        text += f"{', ' if text else ''}dm+d {row.dmd_code}"
+    return text
+
+
 def medicines_by_pillar(rows: Iterable[Any]) -> list[Pillar]:
     """The four pillars in order, each with where it stands now and its changes, newest first."""
     ordered = sorted(rows, key=lambda r: (r.changed_on, r.recorded_at), reverse=True)
@@ -80,13 +91,16 @@ def medicines_by_pillar(rows: Iterable[Any]) -> list[Pillar]:
         if mine:
             latest = mine[0]
             now = _medicine_words(latest.status, latest.at_target_or_max_tolerated)
-            now += f" ({latest.drug})" if latest.drug else ""
+            text = _medicine_text(latest)
+            now += f" ({text})" if text else ""
             now += f" since {_day(latest.changed_on)}"
         else:
             now = "Nothing recorded"
         changes = [
             MedicineChange(
-                _day(r.changed_on), _medicine_words(r.status, r.at_target_or_max_tolerated), r.drug
+                _day(r.changed_on),
+                _medicine_words(r.status, r.at_target_or_max_tolerated),
+                _medicine_text(r),
             )
             for r in mine
         ]

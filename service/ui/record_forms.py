@@ -48,6 +48,9 @@ LABELS = {
     "pillar": "Pillar",
     "status": "Change",
     "drug": "Medicine",
+    "dmd_code": "dm+d code",
+    "dose_value": "Dose",
+    "dose_unit": "Dose unit",
     "changed_on": "Date of the change",
     "at_target_or_max_tolerated": "At target dose",
     "score": "KCCQ-12 summary score",
@@ -186,6 +189,9 @@ class _MedicineForm(_Form):
     pillar: str = ""
     status: str = ""
     drug: str = ""
+    dmd_code: str = ""
+    dose_value: str = ""
+    dose_unit: str = ""
     changed_on: str = ""
     at_target: str = ""
 
@@ -196,6 +202,9 @@ def _record_medicine(form: _MedicineForm, call: Call) -> object:
             "pillar": form.pillar,
             "status": form.status,
             "drug": form.drug.strip() or None,
+            "dmd_code": form.dmd_code.strip() or None,
+            "dose_value": form.dose_value.strip() or None,
+            "dose_unit": form.dose_unit or None,
             "changed_on": form.changed_on.strip(),
             "at_target_or_max_tolerated": form.at_target == "yes",
         }

@@ -82,6 +82,8 @@ def test_metadata_is_open_and_lists_what_is_supported(client):
         "Questionnaire",
         "Patient",
         "Flag",
+        "Encounter",
+        "MedicationStatement",
     }
     assert {i.code for i in rest.interaction} == {"batch", "transaction"}
     assert {p.name for p in types["Observation"].searchParam} >= {"subject", "code", "date"}
@@ -472,7 +474,7 @@ def test_auth_errors_are_operation_outcomes(client, world):
 
 
 def test_unknown_paths_and_methods_are_operation_outcomes(client, world):
-    response = client.get("/fhir/Encounter", headers=world.auth("clin_A1"))
+    response = client.get("/fhir/Practitioner", headers=world.auth("clin_A1"))
     assert response.status_code == 404 and issues(response)
     response = client.delete(
         f"/fhir/Patient/{world.patients['pat_A1']}", headers=world.auth("clin_A1")

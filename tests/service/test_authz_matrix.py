@@ -464,6 +464,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fhir/Patient/{patient_id}/$everything"): R(CLINICIAN, scope="patient"),
     ("GET", "/fhir/Flag"): R(CLINICIAN, scope="fhir_search"),
     ("GET", "/fhir/Flag/{flag_id}"): R(CLINICIAN, scope="alert"),
+    ("GET", "/fhir/Encounter"): R(CLINICIAN, scope="fhir_search"),
+    ("GET", "/fhir/Encounter/{encounter_id}"): R(CLINICIAN, scope="patient"),
+    ("GET", "/fhir/MedicationStatement"): R(CLINICIAN, scope="fhir_search"),
+    ("GET", "/fhir/MedicationStatement/{statement_id}"): R(CLINICIAN, scope="patient"),
 }
 # Serves nothing: every method on an unknown FHIR path is a 404 OperationOutcome, for anyone.
 CATCH_ALL = "/fhir/{rest:path}"
@@ -580,7 +584,7 @@ def test_unknown_fhir_paths_are_404_for_everyone(matrix, method):
     client, world, _ = matrix
     for who in (None, "pat_A1", "clin_A1", "lead"):
         headers = world.auth(who) if who else {}
-        response = client.request(method, "/fhir/Encounter/123", headers=headers)
+        response = client.request(method, "/fhir/Practitioner/123", headers=headers)
         assert response.status_code in (401, 404), response.text
 
 
@@ -691,6 +695,12 @@ def _objects(client, world, tokens):
             headers=world.auth(f"clin_{team}"),
         )
         assert event.status_code == 201, event.text
+        medicine = client.post(
+            f"/api/v1/patients/{pid}/medications",
+            json={"pillar": "mra", "status": "started", "changed_on": "2026-11-12"},
+            headers=world.auth(f"clin_{team}"),
+        )
+        assert medicine.status_code == 201, medicine.text
         with world.app.state.sessions() as s:
             token_id = (
                 s.query(DeviceToken)
@@ -710,6 +720,8 @@ def _objects(client, world, tokens):
             "answers_id": pid.hex + symptoms_id.hex,
             "questionnaire_id": "mhf-symptoms",
             "event_id": event.json()["id"],
+            "encounter_id": event.json()["id"],
+            "statement_id": medicine.json()["id"],
             "user_id": str(world.users[f"clin_{team}"]),
             "spare_user_id": str(world.users[f"spare_{team}"]),
             "nhs_number": nhs[pid],
