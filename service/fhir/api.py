@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, PrincipalDep, SessionDep, SettingsDep, require
-from service.fhir import batch, codes, ingest, outbound, search
+from service.fhir import batch, codes, ingest, outbound, parse, search
 from service.fhir.capability import capability_statement
 from service.fhir.inbound import EntryKey, Refused
 from service.fhir.outcome import FhirError, FhirRoute, Issue, fhir_response, outcome, parse_json
@@ -137,7 +137,7 @@ def _create(
     principal: Principal,
     now: datetime,
 ) -> Response:
-    resource = ingest.parse_resource(_body(request, raw), resource_type)
+    resource = parse.parse_resource(_body(request, raw), resource_type)
     key = EntryKey(if_none_exist=request.headers.get("if-none-exist"), where=resource_type)
     try:
         mapped = ingest.map_resource(resource, resource_type, key)
@@ -199,7 +199,7 @@ def create_questionnaire_response(
 @router.post(
     "",
     responses=RESPONSES,
-    summary="A batch or transaction Bundle, all-or-nothing (patient: own; clinician: teams)",
+    summary="A transaction (all or nothing) or batch (per entry) (patient: own; clinician: teams)",
 )
 def post_bundle(
     request: Request,
@@ -209,17 +209,14 @@ def post_bundle(
     principal: Poster,
     now: NowDep,
 ) -> Response:
-    bundle = ingest.parse_resource(_body(request, raw), "Bundle")
+    bundle = parse.parse_bundle(_body(request, raw))
     results = batch.ingest_bundle(session, principal, settings, bundle, now)
-    _audit(session, request, principal, [r.patient_id for r in results], "C", now, "fhir Bundle")
-    prefer = _prefer(request, "minimal")
-    base = _base(request)
-    body = outbound.bundle(
-        f"{bundle.type}-response",
-        [batch.entry_response(r, prefer, base) for r in results],
-        timestamp=now,
+    stored = [r.patient_id for r in results if not isinstance(r, batch.Failed)]
+    _audit(session, request, principal, stored, "C", now, "fhir Bundle")
+    body = batch.response_body(
+        bundle.type, results, _prefer(request, "minimal"), _base(request), now
     )
-    return fhir_response(Bundle.model_validate(body))
+    return Response(body, media_type=FHIR_JSON)
 
 
 # --- read and search ---------------------------------------------------------------------
