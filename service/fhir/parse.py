@@ -24,6 +24,7 @@ REFERENCE: dict[str, Any] = {
     "Bundle": Bundle,
 }
 MAX_ISSUES = 50
+_UNKNOWN = problem_codes.coding("unknown_type")
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _reference_bundle(data: dict[str, Any]) -> ParsedBundle:
                     )
                 ]
     try:
-        bundle = Bundle.model_validate(_without(data, failed))
+        bundle = _reference(_without(data, failed))
     except ValidationError as exc:
         issues = validation_issues(exc, "Bundle")
         by_entry = _by_entry(exc)
@@ -104,7 +105,7 @@ def _reference_bundle(data: dict[str, Any]) -> ParsedBundle:
         for index, found in by_entry.items():
             failed.setdefault(index, []).extend(found)
         try:
-            bundle = Bundle.model_validate(_without(data, failed))
+            bundle = _reference(_without(data, failed))
         except ValidationError as again:
             raise FhirError(400, _in_order(failed, issues)) from again
     if failed and bundle.type != "batch":
@@ -112,12 +113,23 @@ def _reference_bundle(data: dict[str, Any]) -> ParsedBundle:
     return ParsedBundle(str(bundle.type), list(bundle.entry or []), failed)
 
 
+def _reference(data: dict[str, Any]) -> Any:
+    try:
+        return Bundle.model_validate(data)
+    except KeyError as exc:
+        # A resource type fhir.resources lists but has no parser for: still the client's input.
+        text = f"a resource in the Bundle has a type this server does not know: {exc}"
+        raise FhirError(
+            400, [Issue("not-supported", text, ("Bundle.entry",), details=_UNKNOWN)]
+        ) from exc
+
+
 def _known_type(kind: Any) -> bool:
     if not isinstance(kind, str):
         return True  # fhir.resources itself reports a missing or non-text resourceType
     try:
         get_fhir_model_class(kind)
-    except KeyError:
+    except (KeyError, ValueError):
         return False
     return True
 
