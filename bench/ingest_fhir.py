@@ -80,6 +80,85 @@ def fhir_bundle_payload(
     return {"resourceType": "Bundle", "type": kind, "entry": entries}
 
 
+_VITALS = {
+    "weight": ("29463-7", "kg"),
+    "heart_rate": ("8867-4", "/min"),
+    "spo2": ("59408-5", "%"),
+}
+_VITAL_SIGNS = [
+    {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "vital-signs",
+            }
+        ]
+    }
+]
+_ANSWERS = "https://mhf-home.example/fhir/CodeSystem/symptom-answer"
+
+
+def as_fhir(reading: dict[str, Any], patient_ref: str) -> dict[str, Any]:
+    """A native reading (``bench.ingest.backlog``) as the FHIR resource an app would send."""
+    common: dict[str, Any] = {
+        "identifier": [{"system": "urn:example:bench", "value": str(reading["id"])}],
+        "subject": {"reference": patient_ref},
+    }
+    if reading["type"] == "symptoms":
+        items = [
+            {"linkId": k, "answer": [{"valueBoolean": v}]}
+            if isinstance(v, bool)
+            else {"linkId": k, "answer": [{"valueCoding": {"system": _ANSWERS, "code": v}}]}
+            for k, v in reading["answers"].items()
+        ]
+        return {
+            "resourceType": "QuestionnaireResponse",
+            "identifier": common["identifier"][0],
+            "questionnaire": "https://mhf-home.example/fhir/Questionnaire/mhf-symptoms",
+            "status": "completed",
+            "subject": common["subject"],
+            "authored": reading["taken_at"],
+            "item": items,
+        }
+    out: dict[str, Any] = {
+        "resourceType": "Observation",
+        **common,
+        "status": "final",
+        "category": _VITAL_SIGNS,
+        "effectiveDateTime": reading["taken_at"],
+    }
+    if reading["type"] == "blood_pressure":
+        out["code"] = {"coding": [{"system": LOINC, "code": "85354-9"}]}
+        out["component"] = [
+            {
+                "code": {"coding": [{"system": LOINC, "code": code}]},
+                "valueQuantity": {
+                    "value": reading[name],
+                    "unit": "mmHg",
+                    "system": UCUM,
+                    "code": "mm[Hg]",
+                },
+            }
+            for name, code in (("systolic", "8480-6"), ("diastolic", "8462-4"))
+        ]
+        return out
+    code, unit = _VITALS[reading["type"]]
+    out["code"] = {"coding": [{"system": LOINC, "code": code}]}
+    out["valueQuantity"] = {"value": reading["value"], "unit": unit, "system": UCUM, "code": unit}
+    return out
+
+
+def as_fhir_bundle(
+    readings: list[dict[str, Any]], patient_ref: str, kind: str = "transaction"
+) -> dict[str, Any]:
+    entries = []
+    for reading in readings:
+        resource = as_fhir(reading, patient_ref)
+        request = {"method": "POST", "url": resource["resourceType"]}
+        entries.append({"resource": resource, "request": request})
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
 def native_batch_payload(n: int, *, start: datetime) -> dict[str, Any]:
     types = {"29463-7": "weight", "8867-4": "heart_rate", "59408-5": "spo2"}
     readings = []

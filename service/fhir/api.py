@@ -21,6 +21,7 @@ from service.fhir import batch, codes, ingest, outbound, parse, search
 from service.fhir.capability import capability_statement
 from service.fhir.inbound import EntryKey, Refused
 from service.fhir.outcome import FhirError, FhirRoute, Issue, fhir_response, outcome, parse_json
+from service.fhir.problem_codes import coding
 from service.fhir.questionnaire import questionnaire
 from service.fhir.resources import (
     FHIR_JSON,
@@ -62,8 +63,9 @@ def _base(request: Request) -> str:
 def _body(request: Request, raw: bytes) -> Any:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media and media not in JSON_TYPES:
+        text = f"{media} is not supported: send application/fhir+json"
         raise FhirError(
-            415, [Issue("not-supported", f"{media} is not supported: send application/fhir+json")]
+            415, [Issue("not-supported", text, details=coding("unsupported_media_type"))]
         )
     return parse_json(raw)
 

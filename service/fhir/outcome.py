@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from service.fhir.problem_codes import Code, coding
 from service.fhir.resources import FHIR_JSON, OperationOutcome
 from service.problems import Problem
 
@@ -44,6 +45,12 @@ ISSUE_CODE = {
     429: "throttled",
     500: "exception",
     503: "transient",
+}
+# The machine code (service.fhir.problem_codes) for statuses that have one whatever the route.
+MACHINE_CODE: dict[int, Code] = {
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -95,6 +102,10 @@ def outcome_response(
     return fhir_response(outcome(issues), status, headers)
 
 
+def _machine(status: int) -> dict[str, Any] | None:
+    return coding(MACHINE_CODE[status]) if status in MACHINE_CODE else None
+
+
 def _problem_issues(exc: Problem) -> list[Issue]:
     code = ISSUE_CODE.get(exc.status, "processing")
     errors = exc.extra.get("errors")
@@ -104,7 +115,7 @@ def _problem_issues(exc: Problem) -> list[Issue]:
             for e in errors
             if isinstance(e, dict)
         ]
-    return [Issue(code, exc.detail)]
+    return [Issue(code, exc.detail, details=_machine(exc.status))]
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -123,14 +134,16 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     issues = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        issues.append(Issue("invalid", f"{where}: {err.get('msg', 'invalid')}".strip(": ")))
+        text = f"{where}: {err.get('msg', 'invalid')}".strip(": ")
+        issues.append(Issue("invalid", text, details=coding("invalid_value")))
     return outcome_response(400, issues or [Issue("invalid", "The request did not validate.")])
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = ISSUE_CODE.get(exc.status_code, "processing")
-    return outcome_response(exc.status_code, [Issue(code, str(exc.detail))], exc.headers)
+    issue = Issue(code, str(exc.detail), details=_machine(exc.status_code))
+    return outcome_response(exc.status_code, [issue], exc.headers)
 
 
 async def _on_database(request: Request, exc: Exception) -> Response:
@@ -198,12 +211,14 @@ def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 def parse_json(raw: bytes) -> Any:
     """The request body as JSON; malformed or too deeply nested JSON is a 400 ``structure``
     issue."""
+    malformed = coding("malformed_json")
     if not raw:
-        raise FhirError(400, [Issue("structure", "The request has no body.")])
+        raise FhirError(400, [Issue("structure", "The request has no body.", details=malformed)])
     if json_depth_exceeds(raw):
         text = f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep."
-        raise FhirError(400, [Issue("structure", text)])
+        raise FhirError(400, [Issue("structure", text, details=coding("too_large"))])
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise FhirError(400, [Issue("structure", f"The body is not valid JSON: {exc}")]) from exc
+        text = f"The body is not valid JSON: {exc}"
+        raise FhirError(400, [Issue("structure", text, details=malformed)]) from exc

@@ -116,7 +116,7 @@ def _reference_bundle(data: dict[str, Any]) -> ParsedBundle:
 def _reference(data: dict[str, Any]) -> Any:
     try:
         return Bundle.model_validate(data)
-    except KeyError as exc:
+    except (KeyError, TypeError) as exc:
         # A resource type fhir.resources lists but has no parser for: still the client's input.
         text = f"a resource in the Bundle has a type this server does not know: {exc}"
         raise FhirError(
@@ -126,7 +126,7 @@ def _reference(data: dict[str, Any]) -> Any:
 
 def _known_type(kind: Any) -> bool:
     if not isinstance(kind, str):
-        return True  # fhir.resources itself reports a missing or non-text resourceType
+        return False  # fhir.resources raises TypeError on a resourceType that is not text
     try:
         get_fhir_model_class(kind)
     except (KeyError, ValueError):

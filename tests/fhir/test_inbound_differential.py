@@ -261,6 +261,17 @@ CASES: dict[str, Any] = {
         "type": "transaction",
         "entry": [entry(_weight()), {"resource": {"resourceType": "Foo"}}],
     },
+    # Found by the mutations: fhir.resources raised TypeError (a 500) on these.
+    "batch-type-null": {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [entry(_weight()), {"resource": {"resourceType": None}}],
+    },
+    "transaction-type-number": {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": {"resourceType": 5}}],
+    },
     "batch-patient-entry": _bundle_of(
         _weight(), {"resourceType": "Patient", "active": True}, kind="batch"
     ),
