@@ -25,7 +25,7 @@ from service.fhir.inbound import EntryKey, Mapped, Refused
 from service.fhir.outcome import FhirError, Issue, outcome
 from service.fhir.parse import ParsedBundle
 from service.fhir.problem_codes import coding
-from service.models import Patient
+from service.models import Patient, Reading
 from service.problems import Conflict, Unprocessable
 from service.readings import service as readings
 from service.settings import Settings
@@ -164,7 +164,8 @@ def _store_group(
             results[pending[local]] = Failed(409, [ingest.conflict_issue(where)])
             pending = [i for k, i in enumerate(pending) if k != local]
             continue
-        rows = {r.id: (r, True) for r in result.stored}
+        rows: dict[Any, tuple[dict[str, Any] | Reading, bool]]
+        rows = {r["id"]: (r, True) for r in result.stored_rows}
         rows.update({r.id: (r, False) for r in result.already_stored})
         for i in pending:
             row, created = rows[mapped[i].reading.id]
@@ -201,16 +202,16 @@ def failed_entry(result: Failed) -> dict[str, Any]:
 
 
 def entry_response(result: ingest.Outcome, prefer: str, base: str) -> dict[str, Any]:
-    resource = outbound.reading_resource(result.row)
-    location = f"{resource['resourceType']}/{resource['id']}"
+    kind = "QuestionnaireResponse" if result.column("type") == "symptoms" else "Observation"
+    location = f"{kind}/{outbound.resource_id(result.patient_id, result.column('id'))}"
     entry: dict[str, Any] = {"fullUrl": f"{base}/{location}"}
     if prefer == "representation":
-        entry["resource"] = resource
+        entry["resource"] = outbound.reading_resource(result.row)
     response: dict[str, Any] = {
         "status": "201 Created" if result.created else "200 OK",
         "location": f"{location}/_history/1",
         "etag": 'W/"1"',
-        "lastModified": result.row.received_at.isoformat(),
+        "lastModified": result.column("received_at").isoformat(),
     }
     if prefer == "OperationOutcome":
         response["outcome"] = outcome(

@@ -361,7 +361,7 @@ def observation(obs: Any, where: str, key: EntryKey) -> Mapped:
         subject = subject_ref(obs.subject, where)
     except Refused as exc:
         issues.extend(exc.issues)
-    if _element(obs, "dataAbsentReason") is not None:
+    if obs.dataAbsentReason is not None:
         issues.append(
             Issue(
                 "not-supported",
@@ -372,7 +372,7 @@ def observation(obs: Any, where: str, key: EntryKey) -> Mapped:
         )
     when_expr = f"{where}.effective"
     taken_at = _when(obs.effectiveDateTime or obs.effectiveInstant, when_expr, issues)
-    if _element(obs, "effectivePeriod") is not None or _element(obs, "effectiveTiming") is not None:
+    if obs.effectivePeriod is not None or obs.effectiveTiming is not None:
         issues.append(
             Issue(
                 "not-supported",
@@ -439,12 +439,6 @@ def _observation_values(
     return {"value": got[0], "unit": "/min" if measure.reading_type == "heart_rate" else "%"}
 
 
-def _element(model: Any, name: str) -> Any:
-    """An element that ``inbound_models`` may not declare (it refuses any input that has it);
-    a missed attribute on a pydantic model costs an exception, so look at the fields first."""
-    return getattr(model, name) if name in type(model).model_fields else None
-
-
 def _other_value(obs: Any) -> bool:
     others = (
         "valueCodeableConcept",
@@ -458,7 +452,7 @@ def _other_value(obs: Any) -> bool:
         "valueDateTime",
         "valuePeriod",
     )
-    return any(_element(obs, name) is not None for name in others)
+    return any(getattr(obs, name) is not None for name in others)
 
 
 def _blood_pressure(
@@ -585,7 +579,7 @@ def questionnaire_response(qr: Any, where: str, key: EntryKey) -> Mapped:
             )
             continue
         fields[f"answers.{link_id}"] = expr
-        if _element(item, "item"):
+        if item.item:
             issues.append(
                 Issue(
                     "structure",

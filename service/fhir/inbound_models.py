@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -144,6 +144,21 @@ class Observation(Resource):
     performer: list[Reference] | None = None
     valueQuantity: Quantity | None = None
     component: list[ObservationComponent] | None = None
+    # Elements the translation asks about and these models refuse (so always absent here):
+    # class attributes, not fields, so an input that has them is still refused as extra.
+    dataAbsentReason: ClassVar[None] = None
+    effectivePeriod: ClassVar[None] = None
+    effectiveTiming: ClassVar[None] = None
+    valueCodeableConcept: ClassVar[None] = None
+    valueString: ClassVar[None] = None
+    valueBoolean: ClassVar[None] = None
+    valueInteger: ClassVar[None] = None
+    valueRange: ClassVar[None] = None
+    valueRatio: ClassVar[None] = None
+    valueSampledData: ClassVar[None] = None
+    valueTime: ClassVar[None] = None
+    valueDateTime: ClassVar[None] = None
+    valuePeriod: ClassVar[None] = None
 
     @model_validator(mode="after")
     def _one_effective(self) -> Observation:
@@ -168,6 +183,7 @@ class Item(Element):
     linkId: Text
     text: Text | None = None
     answer: list[Answer] | None = None
+    item: ClassVar[None] = None  # nested items: refused here (see Observation's)
 
 
 class QuestionnaireResponse(Resource):
