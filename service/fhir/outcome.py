@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,38 +186,45 @@ class FhirRoute(APIRoute):
 
 
 # Deeper than any FHIR resource this service reads (a Bundle of QuestionnaireResponses is about
-# 10 levels), and far below where json.loads and the mapping's recursion run out of stack.
+# 10 levels), and far below where the reference parser's recursion runs out of stack.
 MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
-def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``raw`` nests arrays and objects more than ``limit`` deep, counted before
-    parsing: json.loads itself recurses, and a body 100,000 deep raised RecursionError."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    # Brackets inside strings are text, not nesting: drop the strings, then keep the brackets.
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    depth = 0
-    for byte in brackets:
-        depth += 1 if byte in b"[{" else -1
-        if depth > limit:
-            return True
-    return False
+def too_deep() -> FhirError:
+    text = f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep."
+    return FhirError(400, [Issue("structure", text, details=coding("too_large"))])
+
+
+def nesting_exceeds(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests arrays and objects more than ``limit`` deep.
+
+    Checked only before ``fhir.resources`` reads a body (it recurses, and a body 100,000 deep
+    was a RecursionError, a 500): the compiled inbound models never look deeper than the
+    elements they declare, and json.loads' own recursion limit is answered below. Counting on
+    every body cost a Bundle of 500 readings as much as parsing it."""
+    level = [data]
+    for _ in range(limit):
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def parse_json(raw: bytes) -> Any:
-    """The request body as JSON; malformed or too deeply nested JSON is a 400 ``structure``
-    issue."""
+    """The request body as JSON; malformed JSON is a 400 ``structure`` issue."""
     malformed = coding("malformed_json")
     if not raw:
         raise FhirError(400, [Issue("structure", "The request has no body.", details=malformed)])
-    if json_depth_exceeds(raw):
-        text = f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep."
-        raise FhirError(400, [Issue("structure", text, details=coding("too_large"))])
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise too_deep() from exc
+    except (ValueError, UnicodeDecodeError) as exc:
         text = f"The body is not valid JSON: {exc}"
         raise FhirError(400, [Issue("structure", text, details=malformed)]) from exc

@@ -15,7 +15,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from service.fhir import inbound_models, problem_codes
-from service.fhir.outcome import FhirError, Issue
+from service.fhir.outcome import FhirError, Issue, nesting_exceeds, too_deep
 from service.fhir.resources import Bundle, Observation, QuestionnaireResponse
 
 REFERENCE: dict[str, Any] = {
@@ -62,6 +62,8 @@ def parse_resource(data: Any, expected: str, *, fast: bool = True) -> Any:
             return inbound_models.BY_TYPE[expected].validate_python(data)
         except ValidationError:
             pass
+    if nesting_exceeds(data):
+        raise too_deep()
     try:
         return REFERENCE[expected].model_validate(data)
     except ValidationError as exc:
@@ -80,6 +82,8 @@ def parse_bundle(data: Any, *, fast: bool = True) -> ParsedBundle:
 
 
 def _reference_bundle(data: dict[str, Any]) -> ParsedBundle:
+    if nesting_exceeds(data):
+        raise too_deep()
     entries = data.get("entry")
     failed: dict[int, list[Issue]] = {}
     if isinstance(entries, list):
