@@ -1,4 +1,5 @@
-"""FHIR resources in, the native reading inputs out (``service.readings.schemas``).
+"""FHIR resources in, the native reading inputs out (``service.readings.schemas``): Observations
+here, the symptom QuestionnaireResponse in ``inbound_answers``.
 
 Nothing here validates ranges, times or duplicates: ``service.readings.service.prepare`` does
 that for both front doors. This module only translates, and refuses what it cannot translate exactly
@@ -21,12 +22,10 @@ from service.fhir import codes
 from service.fhir.codes import Measure
 from service.fhir.outcome import Issue
 from service.fhir.problem_codes import coding
-from service.fhir.questionnaire import BY_LINK_ID
 from service.nhs_number import is_valid_nhs_number, normalise_nhs_number
 from service.readings.schemas import ReadingIn
 
 ACCEPTED_OBSERVATION_STATUS = {"final", "amended", "corrected"}
-ACCEPTED_RESPONSE_STATUS = {"completed", "amended"}
 _READING = TypeAdapter[ReadingIn](ReadingIn)
 _PATIENT_REF = re.compile(r"^(?:.*/)?Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _UUID_URN = re.compile(r"^urn:uuid:([0-9a-fA-F-]{36})$")
@@ -237,7 +236,7 @@ def _codings(concept: Any) -> list[tuple[str, str]]:
     return [(c.system or "", c.code or "") for c in concept.coding or []]
 
 
-def _when(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
+def taken_time(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value
     if value is None:
@@ -371,7 +370,7 @@ def observation(obs: Any, where: str, key: EntryKey) -> Mapped:
             )
         )
     when_expr = f"{where}.effective"
-    taken_at = _when(obs.effectiveDateTime or obs.effectiveInstant, when_expr, issues)
+    taken_at = taken_time(obs.effectiveDateTime or obs.effectiveInstant, when_expr, issues)
     if obs.effectivePeriod is not None or obs.effectiveTiming is not None:
         issues.append(
             Issue(
@@ -396,7 +395,7 @@ def observation(obs: Any, where: str, key: EntryKey) -> Mapped:
     rid, id_expr = reading_id("Observation", identifiers, key, content, where)
     fields["id"] = id_expr
     raw = {"id": rid, "type": measure.reading_type, "taken_at": taken_at, **body}
-    return Mapped(_validated(raw, fields, where), subject, "Observation", where, fields)
+    return Mapped(validated(raw, fields, where), subject, "Observation", where, fields)
 
 
 def _observation_values(
@@ -523,135 +522,7 @@ def _blood_pressure(
     return {**found, "unit": "mmHg"} if len(found) == 2 else {}
 
 
-# --- QuestionnaireResponse ---------------------------------------------------------------
-
-
-def _is_our_questionnaire(canonical: str | None) -> bool:
-    if not canonical:
-        return False
-    url, _, version = canonical.partition("|")
-    if version and version != codes.QUESTIONNAIRE_VERSION:
-        return False
-    return url == codes.QUESTIONNAIRE_URL or url.endswith(f"Questionnaire/{codes.QUESTIONNAIRE_ID}")
-
-
-def questionnaire_response(qr: Any, where: str, key: EntryKey) -> Mapped:
-    issues: list[Issue] = []
-    if not _is_our_questionnaire(qr.questionnaire):
-        issues.append(
-            Issue(
-                "not-supported",
-                f"questionnaire must be {codes.QUESTIONNAIRE_URL} "
-                f"(version {codes.QUESTIONNAIRE_VERSION})",
-                (f"{where}.questionnaire",),
-                details=coding("invalid_value"),
-            )
-        )
-    if qr.status not in ACCEPTED_RESPONSE_STATUS:
-        issues.append(
-            Issue(
-                "not-supported",
-                f"status {qr.status!r}: only completed answers are stored",
-                (f"{where}.status",),
-                details=coding("invalid_value"),
-            )
-        )
-    subject: SubjectRef | None = None
-    try:
-        subject = subject_ref(qr.subject, where)
-    except Refused as exc:
-        issues.extend(exc.issues)
-    taken_at = _when(qr.authored, f"{where}.authored", issues)
-    answers: dict[str, Any] = {}
-    fields: dict[str, str] = {"taken_at": f"{where}.authored", "answers": f"{where}.item"}
-    for index, item in enumerate(qr.item or []):
-        expr = f"{where}.item[{index}]"
-        link_id = item.linkId or ""
-        question = BY_LINK_ID.get(link_id)
-        if question is None:
-            issues.append(
-                Issue(
-                    "not-supported",
-                    f"unknown question linkId {link_id!r}",
-                    (f"{expr}.linkId",),
-                    details=coding("unknown_field"),
-                )
-            )
-            continue
-        fields[f"answers.{link_id}"] = expr
-        if item.item:
-            issues.append(
-                Issue(
-                    "structure",
-                    "nested items are not part of this questionnaire",
-                    (f"{expr}.item",),
-                    details=coding("unknown_field"),
-                )
-            )
-        if link_id in answers:
-            issues.append(
-                Issue(
-                    "invalid",
-                    f"{link_id} is answered twice",
-                    (expr,),
-                    details=coding("invalid_value"),
-                )
-            )
-            continue
-        if len(item.answer or []) != 1:
-            issues.append(
-                Issue(
-                    "invalid",
-                    f"{link_id} needs exactly one answer",
-                    (f"{expr}.answer",),
-                    details=coding("invalid_value"),
-                )
-            )
-            continue
-        answer = (item.answer or [])[0]
-        answer_expr = f"{expr}.answer[0]"
-        if question.kind == "boolean":
-            if answer.valueBoolean is None:
-                issues.append(
-                    Issue(
-                        "invalid",
-                        f"{link_id} is answered with valueBoolean",
-                        (answer_expr,),
-                        details=coding("invalid_type"),
-                    )
-                )
-                continue
-            answers[link_id] = answer.valueBoolean
-        else:
-            chosen = answer.valueCoding
-            allowed = [c for c, _ in question.options]
-            if (
-                chosen is None
-                or chosen.system not in (None, codes.SYMPTOM_ANSWER_SYSTEM)
-                or chosen.code not in allowed
-            ):
-                issues.append(
-                    Issue(
-                        "code-invalid",
-                        f"{link_id} is answered with a valueCoding from "
-                        f"{codes.SYMPTOM_ANSWER_SYSTEM}: one of {allowed}",
-                        (answer_expr,),
-                        details=coding("invalid_value"),
-                    )
-                )
-                continue
-            answers[link_id] = chosen.code
-    if issues or subject is None or taken_at is None:
-        raise Refused(issues)
-    content = f"symptoms|{taken_at.astimezone(UTC).isoformat()}|{sorted(answers.items())}"
-    identifiers = [(qr.identifier.system, qr.identifier.value)] if qr.identifier else []
-    rid, id_expr = reading_id("QuestionnaireResponse", identifiers, key, content, where)
-    fields["id"] = id_expr.replace(".identifier[0]", ".identifier")
-    raw = {"id": rid, "type": "symptoms", "taken_at": taken_at, "answers": answers}
-    return Mapped(_validated(raw, fields, where), subject, "QuestionnaireResponse", where, fields)
-
-
-def _validated(raw: dict[str, Any], fields: dict[str, str], where: str) -> ReadingIn:
+def validated(raw: dict[str, Any], fields: dict[str, str], where: str) -> ReadingIn:
     try:
         return _READING.validate_python(raw)
     except ValidationError as exc:

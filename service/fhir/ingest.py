@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.access import can_see
 from service.deps import Principal
-from service.fhir import inbound, problem_codes
+from service.fhir import inbound, inbound_answers, problem_codes
 from service.fhir.inbound import EntryKey, Mapped, Refused, SubjectRef
 from service.fhir.outcome import FhirError, Issue
 from service.fhir.problem_codes import coding
@@ -69,7 +69,7 @@ class Outcome:
 def map_resource(resource: Any, where: str, key: EntryKey) -> Mapped:
     if resource.get_resource_type() == "Observation":
         return inbound.observation(resource, where, key)
-    return inbound.questionnaire_response(resource, where, key)
+    return inbound_answers.questionnaire_response(resource, where, key)
 
 
 @dataclass
