@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import DEFAULT_PG, HttpConnection, Server, fresh_database, serve, summary
-from bench.ingest_fhir import fhir_bundle_payload
+from bench.ingest_fhir import as_fhir_bundle, fhir_bundle_payload
 from service.db import build_engine, build_sessionmaker, unit_of_work
 from service.identity.security import hash_device_token, new_device_token
 from service.migrations_util import upgrade
@@ -269,9 +269,11 @@ def main() -> None:
     backlogs = max(1, 360 // days_per_batch)
     span = backlogs * days_per_batch + 1
     pool_per_client = max(4, math.ceil(args.seconds * 100 / (batch_clients * backlogs)))
-    more = batch_clients * pool_per_client if args.batch_shape == "backlog" else 0
+    fhir_clients = max(2, args.clients // 4)
+    more = (batch_clients + fhir_clients) * pool_per_client if args.batch_shape == "backlog" else 0
     tokens = seed(url, per_path * 3, more=more, more_enrolled_days=span + 1)
     pool = tokens[per_path * 3 :]
+    fhir_pool = pool[batch_clients * pool_per_client :]
     env = {
         "MHF_DATABASE_URL": url,
         "MHF_SECRET_KEY": SECRET,
@@ -293,30 +295,43 @@ def main() -> None:
         return "/api/v1/me/readings", body, {"Authorization": f"Bearer {token}"}, args.batch
 
     first_day = datetime.now(LONDON).date() - timedelta(days=span)
-    sent: dict[int, int] = {}  # batches each batch client has sent, over all turns
+    sent: dict[tuple[str, int], int] = {}  # batches each batch client has sent, over all turns
 
-    def from_backlog(worker: int, k: int):
-        n_sent = sent.get(worker, 0)
-        sent[worker] = n_sent + 1
+    def next_backlog(path: str, worker: int, patients: list[tuple[uuid.UUID, str]]):
+        n_sent = sent.get((path, worker), 0)
+        sent[(path, worker)] = n_sent + 1
         which, part = divmod(n_sent, backlogs)
         if which >= pool_per_client:
-            raise SystemExit(f"bench: batch client {worker} ran out of backlog patients")
-        _, token = pool[worker * pool_per_client + which]
+            raise SystemExit(f"bench: {path} client {worker} ran out of backlog patients")
+        patient_id, token = patients[worker * pool_per_client + which]
         rng = random.Random(f"bench:{worker}:{which}:{part}")  # bench data, not security
-        body = {
-            "readings": backlog(
-                rng, first_day + timedelta(days=part * days_per_batch), days_per_batch, args.batch
-            )
-        }
+        start_day = first_day + timedelta(days=part * days_per_batch)
+        return patient_id, token, backlog(rng, start_day, days_per_batch, args.batch)
+
+    def from_backlog(worker: int, k: int):
+        _, token, readings = next_backlog("native", worker, pool)
+        body = {"readings": readings}
         return "/api/v1/me/readings", body, {"Authorization": f"Bearer {token}"}, args.batch
 
     batched = from_backlog if args.batch_shape == "backlog" else dense
 
-    def fhir_bundle(worker: int, k: int):
+    def fhir_backlog(worker: int, k: int):
+        # The same backlogs as the native batches, as FHIR resources, for patients of its own.
+        patient_id, token, readings = next_backlog("fhir", worker, fhir_pool)
+        body = as_fhir_bundle(readings, f"Patient/{patient_id}")
+        return "/fhir", body, {"Authorization": f"Bearer {token}"}, args.batch
+
+    fhir_dense_sent = itertools.count()
+
+    def fhir_dense(worker: int, k: int):
+        # Its own clock: sharing the single-reading path's pushed these Bundles past now (the
+        # 8-16 refusals a run used to show were readings in the future).
         patient_id, token = tokens[worker * 4 + k % 4 + 2 * per_path]
-        base = start + timedelta(days=30, seconds=next(clock) * args.batch)
+        base = start + timedelta(seconds=next(fhir_dense_sent) * args.batch)
         body = fhir_bundle_payload(args.batch, f"Patient/{patient_id}", start=base)
         return "/fhir", body, {"Authorization": f"Bearer {token}"}, args.batch
+
+    fhir_bundle = fhir_backlog if args.batch_shape == "backlog" else fhir_dense
 
     def bare(worker: int, k: int):
         return "/bare", reading(start), {}, 1
@@ -330,7 +345,7 @@ def main() -> None:
         ("bare endpoint", "bare", bare, n),
         ("single reading", "service", single, n),
         (batch_name, "service", batched, batch_clients),
-        (fhir_name, "service", fhir_bundle, max(2, n // 4)),
+        (fhir_name, "service", fhir_bundle, fhir_clients),
     ]
     results: dict[str, Result] = {}
     with (

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import server
 from service.db import build_engine, build_sessionmaker, unit_of_work
-from service.fhir import ingest
+from service.fhir import ingest, parse
 from service.fhir.inbound import EntryKey
 from service.fhir.resources import Bundle
 from service.identity.security import hash_device_token, new_device_token
@@ -77,6 +77,85 @@ def fhir_bundle_payload(
             "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
         }
         entries.append({"resource": resource, "request": {"method": "POST", "url": "Observation"}})
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
+_VITALS = {
+    "weight": ("29463-7", "kg"),
+    "heart_rate": ("8867-4", "/min"),
+    "spo2": ("59408-5", "%"),
+}
+_VITAL_SIGNS = [
+    {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "vital-signs",
+            }
+        ]
+    }
+]
+_ANSWERS = "https://mhf-home.example/fhir/CodeSystem/symptom-answer"
+
+
+def as_fhir(reading: dict[str, Any], patient_ref: str) -> dict[str, Any]:
+    """A native reading (``bench.ingest.backlog``) as the FHIR resource an app would send."""
+    common: dict[str, Any] = {
+        "identifier": [{"system": "urn:example:bench", "value": str(reading["id"])}],
+        "subject": {"reference": patient_ref},
+    }
+    if reading["type"] == "symptoms":
+        items = [
+            {"linkId": k, "answer": [{"valueBoolean": v}]}
+            if isinstance(v, bool)
+            else {"linkId": k, "answer": [{"valueCoding": {"system": _ANSWERS, "code": v}}]}
+            for k, v in reading["answers"].items()
+        ]
+        return {
+            "resourceType": "QuestionnaireResponse",
+            "identifier": common["identifier"][0],
+            "questionnaire": "https://mhf-home.example/fhir/Questionnaire/mhf-symptoms",
+            "status": "completed",
+            "subject": common["subject"],
+            "authored": reading["taken_at"],
+            "item": items,
+        }
+    out: dict[str, Any] = {
+        "resourceType": "Observation",
+        **common,
+        "status": "final",
+        "category": _VITAL_SIGNS,
+        "effectiveDateTime": reading["taken_at"],
+    }
+    if reading["type"] == "blood_pressure":
+        out["code"] = {"coding": [{"system": LOINC, "code": "85354-9"}]}
+        out["component"] = [
+            {
+                "code": {"coding": [{"system": LOINC, "code": code}]},
+                "valueQuantity": {
+                    "value": reading[name],
+                    "unit": "mmHg",
+                    "system": UCUM,
+                    "code": "mm[Hg]",
+                },
+            }
+            for name, code in (("systolic", "8480-6"), ("diastolic", "8462-4"))
+        ]
+        return out
+    code, unit = _VITALS[reading["type"]]
+    out["code"] = {"coding": [{"system": LOINC, "code": code}]}
+    out["valueQuantity"] = {"value": reading["value"], "unit": unit, "system": UCUM, "code": unit}
+    return out
+
+
+def as_fhir_bundle(
+    readings: list[dict[str, Any]], patient_ref: str, kind: str = "transaction"
+) -> dict[str, Any]:
+    entries = []
+    for reading in readings:
+        resource = as_fhir(reading, patient_ref)
+        request = {"method": "POST", "url": resource["resourceType"]}
+        entries.append({"resource": resource, "request": request})
     return {"resourceType": "Bundle", "type": kind, "entry": entries}
 
 
@@ -186,17 +265,18 @@ def in_process(size: int, repeat: int) -> dict[str, float]:
             runs.append(time.perf_counter() - t0)
         return min(runs) * 1000
 
-    parsed = Bundle.model_validate(payload)
+    compiled = parse.parse_bundle(payload)
 
     def translate() -> None:
-        for i, e in enumerate(parsed.entry or []):
-            ingest.map_resource(e.resource, f"Bundle.entry[{i}].resource", EntryKey(where=""))
+        for i, resource in enumerate(e.resource for e in compiled.entries):
+            ingest.map_resource(resource, f"Bundle.entry[{i}].resource", EntryKey(where=""))
 
     return {
         "json.loads": best(lambda: json.loads(raw)),
-        "Bundle.model_validate (fhir.resources R4B)": best(
+        "Bundle.model_validate (fhir.resources R4B, the reference)": best(
             lambda: Bundle.model_validate(json.loads(raw))
         ),
+        "parse_bundle (compiled inbound models)": best(lambda: parse.parse_bundle(json.loads(raw))),
         "translate to native inputs": best(translate),
     }
 

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, PrincipalDep, SessionDep, SettingsDep, require
-from service.fhir import batch, care, codes, compartment, ingest, outbound, search
+from service.fhir import batch, care, codes, compartment, ingest, outbound, parse, search
 from service.fhir.capability import capability_statement
 from service.fhir.inbound import EntryKey, Refused
 from service.fhir.outcome import FhirError, FhirRoute, Issue, fhir_response, outcome, parse_json
+from service.fhir.problem_codes import coding
 from service.fhir.questionnaire import questionnaire
 from service.fhir.resources import (
     FHIR_JSON,
@@ -65,8 +66,9 @@ def _base(request: Request) -> str:
 def _body(request: Request, raw: bytes) -> Any:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media and media not in JSON_TYPES:
+        text = f"{media} is not supported: send application/fhir+json"
         raise FhirError(
-            415, [Issue("not-supported", f"{media} is not supported: send application/fhir+json")]
+            415, [Issue("not-supported", text, details=coding("unsupported_media_type"))]
         )
     return parse_json(raw)
 
@@ -148,7 +150,7 @@ def _create(
     principal: Principal,
     now: datetime,
 ) -> Response:
-    resource = ingest.parse_resource(_body(request, raw), resource_type)
+    resource = parse.parse_resource(_body(request, raw), resource_type)
     key = EntryKey(if_none_exist=request.headers.get("if-none-exist"), where=resource_type)
     try:
         mapped = ingest.map_resource(resource, resource_type, key)
@@ -210,7 +212,7 @@ def create_questionnaire_response(
 @router.post(
     "",
     responses=RESPONSES,
-    summary="A batch or transaction Bundle, all-or-nothing (patient: own; clinician: teams)",
+    summary="A transaction (all or nothing) or batch (per entry) (patient: own; clinician: teams)",
 )
 def post_bundle(
     request: Request,
@@ -220,17 +222,14 @@ def post_bundle(
     principal: Poster,
     now: NowDep,
 ) -> Response:
-    bundle = ingest.parse_resource(_body(request, raw), "Bundle")
+    bundle = parse.parse_bundle(_body(request, raw))
     results = batch.ingest_bundle(session, principal, settings, bundle, now)
-    _audit(session, request, principal, [r.patient_id for r in results], "C", now, "fhir Bundle")
-    prefer = _prefer(request, "minimal")
-    base = _base(request)
-    body = outbound.bundle(
-        f"{bundle.type}-response",
-        [batch.entry_response(r, prefer, base) for r in results],
-        timestamp=now,
+    stored = [r.patient_id for r in results if not isinstance(r, batch.Failed)]
+    _audit(session, request, principal, stored, "C", now, "fhir Bundle")
+    body = batch.response_body(
+        bundle.type, results, _prefer(request, "minimal"), _base(request), now
     )
-    return fhir_response(Bundle.model_validate(body))
+    return Response(body, media_type=FHIR_JSON)
 
 
 # --- read and search ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""FHIR resources in, the native reading inputs out (``service.readings.schemas``).
+"""FHIR resources in, the native reading inputs out (``service.readings.schemas``): Observations
+here, the symptom QuestionnaireResponse in ``inbound_answers``.
 
 Nothing here validates ranges, times or duplicates: ``service.readings.service.prepare`` does
 that for both front doors. This module only translates, and refuses what it cannot translate exactly
@@ -20,13 +21,11 @@ from pydantic import TypeAdapter, ValidationError
 from service.fhir import codes
 from service.fhir.codes import Measure
 from service.fhir.outcome import Issue
-from service.fhir.questionnaire import BY_LINK_ID
-from service.fhir.resources import Observation, QuestionnaireResponse
+from service.fhir.problem_codes import coding
 from service.nhs_number import is_valid_nhs_number, normalise_nhs_number
 from service.readings.schemas import ReadingIn
 
 ACCEPTED_OBSERVATION_STATUS = {"final", "amended", "corrected"}
-ACCEPTED_RESPONSE_STATUS = {"completed", "amended"}
 _READING = TypeAdapter[ReadingIn](ReadingIn)
 _PATIENT_REF = re.compile(r"^(?:.*/)?Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _UUID_URN = re.compile(r"^urn:uuid:([0-9a-fA-F-]{36})$")
@@ -104,6 +103,7 @@ def reading_id(
                         "not-supported",
                         "ifNoneExist: only identifier=[system|]value is supported",
                         (f"{key.where}.request.ifNoneExist",),
+                        details=coding("invalid_value"),
                     )
                 ]
             )
@@ -128,7 +128,14 @@ def subject_ref(subject: Any, where: str) -> SubjectRef:
     expr = f"{where}.subject"
     if subject is None:
         raise Refused(
-            [Issue("required", "subject is required: Patient/{id} or an NHS number", (expr,))]
+            [
+                Issue(
+                    "required",
+                    "subject is required: Patient/{id} or an NHS number",
+                    (expr,),
+                    details=coding("missing"),
+                )
+            ]
         )
     patient_id: uuid.UUID | None = None
     nhs: str | None = None
@@ -149,6 +156,7 @@ def subject_ref(subject: Any, where: str) -> SubjectRef:
                             "invalid",
                             f"subject.reference {reference!r} is not Patient/{{id}} of this server",
                             (f"{expr}.reference",),
+                            details=coding("invalid_value"),
                         )
                     ]
                 )
@@ -161,17 +169,34 @@ def subject_ref(subject: Any, where: str) -> SubjectRef:
                         "not-supported",
                         f"subject.identifier must be an NHS number ({codes.NHS_NUMBER})",
                         (f"{expr}.identifier",),
+                        details=coding("invalid_value"),
                     )
                 ]
             )
         by_identifier = _checked_nhs(ident.value, f"{expr}.identifier.value")
         if nhs is not None and nhs != by_identifier:
             raise Refused(
-                [Issue("invalid", "subject.reference and subject.identifier differ", (expr,))]
+                [
+                    Issue(
+                        "invalid",
+                        "subject.reference and subject.identifier differ",
+                        (expr,),
+                        details=coding("invalid_value"),
+                    )
+                ]
             )
         nhs = by_identifier
     if patient_id is None and nhs is None:
-        raise Refused([Issue("required", "subject needs a reference or an identifier", (expr,))])
+        raise Refused(
+            [
+                Issue(
+                    "required",
+                    "subject needs a reference or an identifier",
+                    (expr,),
+                    details=coding("missing"),
+                )
+            ]
+        )
     return SubjectRef(patient_id=patient_id, nhs_number=nhs, expression=expr)
 
 
@@ -186,6 +211,7 @@ def _nhs_from_query(query: str, expr: str) -> str:
                     "a conditional subject must be "
                     f"Patient?identifier={codes.NHS_NUMBER}|{{number}}",
                     (f"{expr}.reference",),
+                    details=coding("invalid_value"),
                 )
             ]
         )
@@ -195,7 +221,9 @@ def _nhs_from_query(query: str, expr: str) -> str:
 def _checked_nhs(value: str, expr: str) -> str:
     number = normalise_nhs_number(value)
     if not is_valid_nhs_number(number):
-        raise Refused([Issue("value", "not a valid NHS number", (expr,))])
+        raise Refused(
+            [Issue("value", "not a valid NHS number", (expr,), details=coding("invalid_value"))]
+        )
     return number
 
 
@@ -208,25 +236,40 @@ def _codings(concept: Any) -> list[tuple[str, str]]:
     return [(c.system or "", c.code or "") for c in concept.coding or []]
 
 
-def _when(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
+def taken_time(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value
     if value is None:
-        issues.append(Issue("required", "the time the reading was taken is required", (expr,)))
+        issues.append(
+            Issue(
+                "required",
+                "the time the reading was taken is required",
+                (expr,),
+                details=coding("missing"),
+            )
+        )
     elif isinstance(value, date | str):
         issues.append(
             Issue(
-                "value", f"{value} has no time of day: send a dateTime with a UTC offset", (expr,)
+                "value",
+                f"{value} has no time of day: send a dateTime with a UTC offset",
+                (expr,),
+                details=coding("naive_time"),
             )
         )
     else:
-        issues.append(Issue("value", "the time needs a UTC offset", (expr,)))
+        issues.append(
+            Issue("value", "the time needs a UTC offset", (expr,), details=coding("naive_time"))
+        )
     return None
 
 
-def _number(value: Decimal | None) -> float | int | None:
-    if value is None:
-        return None
+def _number(value: Decimal | float | None) -> float | int | None:
+    """A Decimal from fhir.resources or an int/float from ``inbound_models``, alike."""
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
     return int(value) if value == value.to_integral_value() else float(value)
 
 
@@ -234,7 +277,9 @@ def _quantity(
     quantity: Any, expr: str, units: set[str] | dict[str, Any], issues: list[Issue], what: str
 ) -> tuple[float | int, str] | None:
     if quantity is None:
-        issues.append(Issue("required", f"{what} needs a valueQuantity", (expr,)))
+        issues.append(
+            Issue("required", f"{what} needs a valueQuantity", (expr,), details=coding("missing"))
+        )
         return None
     allowed = ", ".join(sorted(units))
     if quantity.system != codes.UCUM or not quantity.code:
@@ -243,6 +288,7 @@ def _quantity(
                 "code-invalid",
                 f"{what} must be in UCUM units ({codes.UCUM}): one of {allowed}",
                 (f"{expr}.system",),
+                details=coding("unknown_unit"),
             )
         )
         return None
@@ -252,20 +298,30 @@ def _quantity(
                 "code-invalid",
                 f"unit {quantity.code!r} is not supported for {what}: use one of {allowed}",
                 (f"{expr}.code",),
+                details=coding("unknown_unit"),
             )
         )
         return None
     if quantity.comparator is not None:
-        issues.append(Issue("not-supported", f"{what} with a comparator", (f"{expr}.comparator",)))
+        issues.append(
+            Issue(
+                "not-supported",
+                f"{what} with a comparator",
+                (f"{expr}.comparator",),
+                details=coding("invalid_value"),
+            )
+        )
         return None
     number = _number(quantity.value)
     if number is None:
-        issues.append(Issue("required", f"{what} has no value", (f"{expr}.value",)))
+        issues.append(
+            Issue("required", f"{what} has no value", (f"{expr}.value",), details=coding("missing"))
+        )
         return None
     return number, quantity.code
 
 
-def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
+def observation(obs: Any, where: str, key: EntryKey) -> Mapped:
     """Translate one Observation, or raise ``Refused`` with every issue found in it."""
     issues: list[Issue] = []
     if obs.status not in ACCEPTED_OBSERVATION_STATUS:
@@ -274,6 +330,7 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
                 "not-supported",
                 f"status {obs.status!r}: only final, amended or corrected readings are stored",
                 (f"{where}.status",),
+                details=coding("invalid_value"),
             )
         )
     measure, conflicting = codes.measure_for(_codings(obs.code))
@@ -283,6 +340,7 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
                 "code-invalid",
                 f"code names more than one measure: {conflicting}",
                 (f"{where}.code",),
+                details=coding("invalid_value"),
             )
         )
     elif measure is None:
@@ -294,6 +352,7 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
                 "code-invalid",
                 f"code is not a measure this service accepts (supported: {supported})",
                 (f"{where}.code",),
+                details=coding("invalid_value"),
             )
         )
     subject: SubjectRef | None = None
@@ -307,13 +366,19 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
                 "not-supported",
                 "a reading without a value is not stored",
                 (f"{where}.dataAbsentReason",),
+                details=coding("missing"),
             )
         )
     when_expr = f"{where}.effective"
-    taken_at = _when(obs.effectiveDateTime or obs.effectiveInstant, when_expr, issues)
+    taken_at = taken_time(obs.effectiveDateTime or obs.effectiveInstant, when_expr, issues)
     if obs.effectivePeriod is not None or obs.effectiveTiming is not None:
         issues.append(
-            Issue("not-supported", "effective must be a dateTime or instant", (when_expr,))
+            Issue(
+                "not-supported",
+                "effective must be a dateTime or instant",
+                (when_expr,),
+                details=coding("invalid_type"),
+            )
         )
     body: dict[str, Any] = {}
     fields: dict[str, str] = {"taken_at": when_expr}
@@ -330,11 +395,11 @@ def observation(obs: Observation, where: str, key: EntryKey) -> Mapped:
     rid, id_expr = reading_id("Observation", identifiers, key, content, where)
     fields["id"] = id_expr
     raw = {"id": rid, "type": measure.reading_type, "taken_at": taken_at, **body}
-    return Mapped(_validated(raw, fields, where), subject, "Observation", where, fields)
+    return Mapped(validated(raw, fields, where), subject, "Observation", where, fields)
 
 
 def _observation_values(
-    obs: Observation, measure: Measure, where: str, fields: dict[str, str], issues: list[Issue]
+    obs: Any, measure: Measure, where: str, fields: dict[str, str], issues: list[Issue]
 ) -> dict[str, Any]:
     value_expr = f"{where}.value.ofType(Quantity)"
     if measure.reading_type == "blood_pressure":
@@ -345,10 +410,18 @@ def _observation_values(
                 "not-supported",
                 "components are only read on a blood pressure panel",
                 (f"{where}.component",),
+                details=coding("unknown_field"),
             )
         )
     if _other_value(obs):
-        issues.append(Issue("not-supported", "the value must be a Quantity", (f"{where}.value",)))
+        issues.append(
+            Issue(
+                "not-supported",
+                "the value must be a Quantity",
+                (f"{where}.value",),
+                details=coding("invalid_type"),
+            )
+        )
         return {}
     fields.update(value=f"{value_expr}.value", unit=f"{value_expr}.code")
     if measure.reading_type == "weight":
@@ -365,7 +438,7 @@ def _observation_values(
     return {"value": got[0], "unit": "/min" if measure.reading_type == "heart_rate" else "%"}
 
 
-def _other_value(obs: Observation) -> bool:
+def _other_value(obs: Any) -> bool:
     others = (
         "valueCodeableConcept",
         "valueString",
@@ -382,7 +455,7 @@ def _other_value(obs: Observation) -> bool:
 
 
 def _blood_pressure(
-    obs: Observation, where: str, fields: dict[str, str], issues: list[Issue]
+    obs: Any, where: str, fields: dict[str, str], issues: list[Issue]
 ) -> dict[str, Any]:
     if obs.valueQuantity is not None or _other_value(obs):
         issues.append(
@@ -390,6 +463,7 @@ def _blood_pressure(
                 "not-supported",
                 "a blood pressure panel carries its values in components",
                 (f"{where}.value",),
+                details=coding("invalid_type"),
             )
         )
     found: dict[str, int | float] = {}
@@ -410,132 +484,45 @@ def _blood_pressure(
                     "only systolic (LOINC 8480-6) and diastolic (LOINC 8462-4) components "
                     "are accepted",
                     (f"{expr}.code",),
+                    details=coding("invalid_value"),
                 )
             )
             continue
         if name in found:
-            issues.append(Issue("invalid", f"{name} is given twice", (expr,)))
+            issues.append(
+                Issue("invalid", f"{name} is given twice", (expr,), details=coding("invalid_value"))
+            )
             continue
         value_expr = f"{expr}.value.ofType(Quantity)"
         got = _quantity(component.valueQuantity, value_expr, codes.PRESSURE_UNITS, issues, name)
         if got is None:
             continue
         if not isinstance(got[0], int):
-            issues.append(Issue("value", f"{name} must be whole mmHg", (f"{value_expr}.value",)))
+            issues.append(
+                Issue(
+                    "value",
+                    f"{name} must be whole mmHg",
+                    (f"{value_expr}.value",),
+                    details=coding("invalid_value"),
+                )
+            )
             continue
         found[name] = got[0]
         fields[name] = f"{value_expr}.value"
     for name in ("systolic", "diastolic"):
         if name not in found and not any(name in (i.diagnostics or "") for i in issues):
             issues.append(
-                Issue("required", f"the {name} component is missing", (f"{where}.component",))
+                Issue(
+                    "required",
+                    f"the {name} component is missing",
+                    (f"{where}.component",),
+                    details=coding("missing"),
+                )
             )
     return {**found, "unit": "mmHg"} if len(found) == 2 else {}
 
 
-# --- QuestionnaireResponse ---------------------------------------------------------------
-
-
-def _is_our_questionnaire(canonical: str | None) -> bool:
-    if not canonical:
-        return False
-    url, _, version = canonical.partition("|")
-    if version and version != codes.QUESTIONNAIRE_VERSION:
-        return False
-    return url == codes.QUESTIONNAIRE_URL or url.endswith(f"Questionnaire/{codes.QUESTIONNAIRE_ID}")
-
-
-def questionnaire_response(qr: QuestionnaireResponse, where: str, key: EntryKey) -> Mapped:
-    issues: list[Issue] = []
-    if not _is_our_questionnaire(qr.questionnaire):
-        issues.append(
-            Issue(
-                "not-supported",
-                f"questionnaire must be {codes.QUESTIONNAIRE_URL} "
-                f"(version {codes.QUESTIONNAIRE_VERSION})",
-                (f"{where}.questionnaire",),
-            )
-        )
-    if qr.status not in ACCEPTED_RESPONSE_STATUS:
-        issues.append(
-            Issue(
-                "not-supported",
-                f"status {qr.status!r}: only completed answers are stored",
-                (f"{where}.status",),
-            )
-        )
-    subject: SubjectRef | None = None
-    try:
-        subject = subject_ref(qr.subject, where)
-    except Refused as exc:
-        issues.extend(exc.issues)
-    taken_at = _when(qr.authored, f"{where}.authored", issues)
-    answers: dict[str, Any] = {}
-    fields: dict[str, str] = {"taken_at": f"{where}.authored", "answers": f"{where}.item"}
-    for index, item in enumerate(qr.item or []):
-        expr = f"{where}.item[{index}]"
-        link_id = item.linkId or ""
-        question = BY_LINK_ID.get(link_id)
-        if question is None:
-            issues.append(
-                Issue("not-supported", f"unknown question linkId {link_id!r}", (f"{expr}.linkId",))
-            )
-            continue
-        fields[f"answers.{link_id}"] = expr
-        if item.item:
-            issues.append(
-                Issue(
-                    "structure",
-                    "nested items are not part of this questionnaire",
-                    (f"{expr}.item",),
-                )
-            )
-        if link_id in answers:
-            issues.append(Issue("invalid", f"{link_id} is answered twice", (expr,)))
-            continue
-        if len(item.answer or []) != 1:
-            issues.append(
-                Issue("invalid", f"{link_id} needs exactly one answer", (f"{expr}.answer",))
-            )
-            continue
-        answer = (item.answer or [])[0]
-        answer_expr = f"{expr}.answer[0]"
-        if question.kind == "boolean":
-            if answer.valueBoolean is None:
-                issues.append(
-                    Issue("invalid", f"{link_id} is answered with valueBoolean", (answer_expr,))
-                )
-                continue
-            answers[link_id] = answer.valueBoolean
-        else:
-            coding = answer.valueCoding
-            allowed = [c for c, _ in question.options]
-            if (
-                coding is None
-                or coding.system not in (None, codes.SYMPTOM_ANSWER_SYSTEM)
-                or coding.code not in allowed
-            ):
-                issues.append(
-                    Issue(
-                        "code-invalid",
-                        f"{link_id} is answered with a valueCoding from "
-                        f"{codes.SYMPTOM_ANSWER_SYSTEM}: one of {allowed}",
-                        (answer_expr,),
-                    )
-                )
-                continue
-            answers[link_id] = coding.code
-    if issues or subject is None or taken_at is None:
-        raise Refused(issues)
-    content = f"symptoms|{taken_at.astimezone(UTC).isoformat()}|{sorted(answers.items())}"
-    identifiers = [(qr.identifier.system, qr.identifier.value)] if qr.identifier else []
-    rid, id_expr = reading_id("QuestionnaireResponse", identifiers, key, content, where)
-    fields["id"] = id_expr.replace(".identifier[0]", ".identifier")
-    raw = {"id": rid, "type": "symptoms", "taken_at": taken_at, "answers": answers}
-    return Mapped(_validated(raw, fields, where), subject, "QuestionnaireResponse", where, fields)
-
-
-def _validated(raw: dict[str, Any], fields: dict[str, str], where: str) -> ReadingIn:
+def validated(raw: dict[str, Any], fields: dict[str, str], where: str) -> ReadingIn:
     try:
         return _READING.validate_python(raw)
     except ValidationError as exc:
@@ -550,5 +537,7 @@ def _validated(raw: dict[str, Any], fields: dict[str, str], where: str) -> Readi
             if err["type"] == "missing" and name.startswith("answers."):
                 message = f"question {name.split('.', 1)[1]!r} has no answer"
             expr = fields.get(name) or fields.get(loc[0] if loc else "", where)
-            issues.append(Issue("invalid", f"{name}: {message}" if name else message, (expr,)))
+            text = f"{name}: {message}" if name else message
+            machine = coding("missing" if err["type"] == "missing" else "invalid_value")
+            issues.append(Issue("invalid", text, (expr,), details=machine))
         raise Refused(issues) from exc

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from service.fhir.problem_codes import Code, coding
 from service.fhir.resources import FHIR_JSON, OperationOutcome
 from service.problems import Problem
 
@@ -44,6 +44,12 @@ ISSUE_CODE = {
     429: "throttled",
     500: "exception",
     503: "transient",
+}
+# The machine code (service.fhir.problem_codes) for statuses that have one whatever the route.
+MACHINE_CODE: dict[int, Code] = {
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -95,6 +101,10 @@ def outcome_response(
     return fhir_response(outcome(issues), status, headers)
 
 
+def _machine(status: int) -> dict[str, Any] | None:
+    return coding(MACHINE_CODE[status]) if status in MACHINE_CODE else None
+
+
 def _problem_issues(exc: Problem) -> list[Issue]:
     code = ISSUE_CODE.get(exc.status, "processing")
     errors = exc.extra.get("errors")
@@ -104,7 +114,7 @@ def _problem_issues(exc: Problem) -> list[Issue]:
             for e in errors
             if isinstance(e, dict)
         ]
-    return [Issue(code, exc.detail)]
+    return [Issue(code, exc.detail, details=_machine(exc.status))]
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -123,14 +133,16 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     issues = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        issues.append(Issue("invalid", f"{where}: {err.get('msg', 'invalid')}".strip(": ")))
+        text = f"{where}: {err.get('msg', 'invalid')}".strip(": ")
+        issues.append(Issue("invalid", text, details=coding("invalid_value")))
     return outcome_response(400, issues or [Issue("invalid", "The request did not validate.")])
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = ISSUE_CODE.get(exc.status_code, "processing")
-    return outcome_response(exc.status_code, [Issue(code, str(exc.detail))], exc.headers)
+    issue = Issue(code, str(exc.detail), details=_machine(exc.status_code))
+    return outcome_response(exc.status_code, [issue], exc.headers)
 
 
 async def _on_database(request: Request, exc: Exception) -> Response:
@@ -174,36 +186,45 @@ class FhirRoute(APIRoute):
 
 
 # Deeper than any FHIR resource this service reads (a Bundle of QuestionnaireResponses is about
-# 10 levels), and far below where json.loads and the mapping's recursion run out of stack.
+# 10 levels), and far below where the reference parser's recursion runs out of stack.
 MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
-def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``raw`` nests arrays and objects more than ``limit`` deep, counted before
-    parsing: json.loads itself recurses, and a body 100,000 deep raised RecursionError."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    # Brackets inside strings are text, not nesting: drop the strings, then keep the brackets.
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    depth = 0
-    for byte in brackets:
-        depth += 1 if byte in b"[{" else -1
-        if depth > limit:
-            return True
-    return False
+def too_deep() -> FhirError:
+    text = f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep."
+    return FhirError(400, [Issue("structure", text, details=coding("too_large"))])
+
+
+def nesting_exceeds(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests arrays and objects more than ``limit`` deep.
+
+    Checked only before ``fhir.resources`` reads a body (it recurses, and a body 100,000 deep
+    was a RecursionError, a 500): the compiled inbound models never look deeper than the
+    elements they declare, and json.loads' own recursion limit is answered below. Counting on
+    every body cost a Bundle of 500 readings as much as parsing it."""
+    level = [data]
+    for _ in range(limit):
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def parse_json(raw: bytes) -> Any:
-    """The request body as JSON; malformed or too deeply nested JSON is a 400 ``structure``
-    issue."""
+    """The request body as JSON; malformed JSON is a 400 ``structure`` issue."""
+    malformed = coding("malformed_json")
     if not raw:
-        raise FhirError(400, [Issue("structure", "The request has no body.")])
-    if json_depth_exceeds(raw):
-        text = f"The body nests arrays and objects more than {MAX_JSON_DEPTH} deep."
-        raise FhirError(400, [Issue("structure", text)])
+        raise FhirError(400, [Issue("structure", "The request has no body.", details=malformed)])
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise FhirError(400, [Issue("structure", f"The body is not valid JSON: {exc}")]) from exc
+    except RecursionError as exc:
+        raise too_deep() from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        text = f"The body is not valid JSON: {exc}"
+        raise FhirError(400, [Issue("structure", text, details=malformed)]) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from service.fhir import codes
 from service.fhir.inbound import id_from_identifier
-from service.fhir.outcome import MAX_JSON_DEPTH, json_depth_exceeds
+from service.fhir.outcome import MAX_JSON_DEPTH, nesting_exceeds
 from service.models import Alert, AuditEvent, Patient, Reading
 from tests.fhir.helpers import (
     FHIR_JSON,
@@ -286,12 +287,12 @@ def test_a_body_nested_100k_deep_is_a_400_not_a_recursion_error(client, world, p
     assert issues(response)[0].code == "structure"
 
 
-def test_nesting_depth_counts_brackets_outside_strings_only():
-    deep_text = b'{"note":"' + b"[" * 500 + b'"}'
-    assert not json_depth_exceeds(deep_text)
-    escaped = b'{"a":"\\","b":' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"}"
-    assert json_depth_exceeds(escaped)
-    assert not json_depth_exceeds(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
+def test_nesting_depth_counts_arrays_and_objects_not_text():
+    assert not nesting_exceeds(json.loads(b'{"note":"' + b"[" * 500 + b'"}'))
+    deep = json.loads(b'{"a":"]","b":' + b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH + b"}")
+    assert nesting_exceeds(deep)
+    assert not nesting_exceeds(json.loads(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH))
+    assert nesting_exceeds({"a": [{"b": []}]}, limit=3) and not nesting_exceeds([[]], limit=2)
 
 
 # --- identity and idempotency ----------------------------------------------------------------
