@@ -12,14 +12,15 @@ import anyio
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.problem_codes import Code, entry
 from service.problems import PROBLEM_JSON, TYPE_BASE
 
 access_log = logging.getLogger("mhf.access")
 
 
-def _problem_bytes(status: int, slug: str, title: str, detail: str) -> bytes:
+def _problem_bytes(status: int, slug: str, title: str, detail: str, **extra: Any) -> bytes:
     return json.dumps(
-        {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+        {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail} | extra
     ).encode()
 
 
@@ -85,7 +86,10 @@ class BodyLimitMiddleware:
             ).encode()
             content_type = b"application/fhir+json"
         else:
-            body = _problem_bytes(413, "payload-too-large", "Payload too large", detail)
+            errors = [entry([], Code.TOO_LARGE, detail, "too_large")]
+            body = _problem_bytes(
+                413, "payload-too-large", "Payload too large", detail, errors=errors
+            )
             content_type = PROBLEM_JSON.encode()
         await _answer(send, 413, content_type, body)
 
