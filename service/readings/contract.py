@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 
 from service.contract import codes_with_status, problem_content
 from service.problem_codes import Code
-from service.readings.schemas import EXAMPLES, ReadingsBody
+from service.readings.schemas import EXAMPLES, IngestOut, ReadingsBody
 
 _SCHEMA = TypeAdapter(ReadingsBody).json_schema(ref_template="#/components/schemas/{model}")
 # The reading models, for the document's components (``service.contract`` adds them).
@@ -38,7 +38,10 @@ REQUEST_BODY: dict[str, Any] = {
 }
 
 INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Every reading had been stored before: answered as the first time"},
+    200: {
+        "description": "Every reading had been stored before: answered as the first time",
+        "model": IngestOut,
+    },
     409: {
         "description": "A reading id was already used for a different reading",
         "content": problem_content(Code.DUPLICATE_ID),
