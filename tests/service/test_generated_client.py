@@ -37,7 +37,7 @@ def _generate(document: Path, out: Path, package: str) -> ModuleType:
     config = out.parent / "generator.json"
     # No post hooks: formatting the generated code is not what is tested, and costs seconds.
     config.write_text(json.dumps({"post_hooks": [], "package_name_override": package}))
-    command = [GENERATOR, "generate", "--path", document, "--output-path", out]
+    command: list[str | Path] = [GENERATOR, "generate", "--path", document, "--output-path", out]
     subprocess.run(
         [*command, "--meta", "none", "--config", config],
         check=True,
