@@ -105,7 +105,7 @@ def body_path(loc: Sequence[Any], body: Any) -> list[str | int]:
             path.append(step)
             node = node[step]
             continue
-        if last and isinstance(step, str) and not isinstance(node, (dict, list)):
+        if isinstance(step, str):
             continue  # a union tag after a value that is no object: the error is the value's
         if last or isinstance(step, int):
             path.append(step)

@@ -119,6 +119,7 @@ def problem_response(
 
 
 _PARAMETERS = ("query", "path", "header", "cookie")
+_TAG_DETAIL = {"union_tag_not_found": "Field required"}
 
 
 def field_errors(errors: Any, body: Any = None) -> list[dict[str, Any]]:
@@ -136,10 +137,15 @@ def field_errors(errors: Any, body: Any = None) -> list[dict[str, Any]]:
             item["field"] = item["parameter"]
             del item["pointer"]
         else:
-            path = body_path(loc[1:] if loc[:1] == ("body",) else loc, body)
+            steps = loc[1:] if loc[:1] == ("body",) else loc
             tag = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
             if kind.startswith("union_tag_") and tag.isidentifier():
-                path.append(tag)  # the union's own location: the member that chose is at fault
+                if isinstance(err.get("input"), dict):
+                    # Located at the union: the member that chooses is the one at fault.
+                    steps, detail = (*steps, tag), _TAG_DETAIL.get(kind, detail)
+                else:
+                    kind, detail = "model_type", "Input should be an object"
+            path = body_path(steps, body)
             item = entry(path, code_of(kind, path), detail, kind)
         out.append(item)
     return out

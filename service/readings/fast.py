@@ -30,7 +30,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from service.db import unit_of_work
 from service.deps import authenticate, bearer_credentials
-from service.identity import devices
+from service.identity import device_limit, devices
 from service.identity.principal import device_principal
 from service.problems import Forbidden
 from service.readings import intake, service
@@ -77,6 +77,7 @@ def _post_own(
     body: Any,
 ) -> Response:
     state = request.app.state
+    now = state.clock()
     with unit_of_work(state.sessions) as session:
         if credentials is not None and devices.is_device_token(credentials.credentials):
             # The token's check also takes ingest's lock on its patient, the only one this
@@ -84,6 +85,7 @@ def _post_own(
             device = devices.authenticate(session, credentials.credentials, lock_patient=True)
             principal = device_principal(device)
             request.state.principal = principal
+            device_limit.count_request(session, credentials.credentials, state.settings, now)
         else:
             device, principal = None, authenticate(request, session, credentials)
         if principal.role != "patient":
@@ -95,7 +97,7 @@ def _post_own(
             principal,
             device.patient,
             body,
-            now=state.clock(),
+            now=now,
             future_skew=timedelta(seconds=state.settings.future_skew_seconds),
             device=device,
         )
