@@ -12,6 +12,7 @@ import anyio
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.deprecation import headers_for as deprecation_headers
 from service.problem_codes import Code, entry
 from service.problems import PROBLEM_JSON, TYPE_BASE
 
@@ -168,6 +169,9 @@ class ResponseHeadersMiddleware:
                     headers.append((b"x-content-type-options", b"nosniff"))
                 if no_store and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
+                # A deprecated operation's Deprecation and Sunset (the router has matched by
+                # now and left the route in the scope).
+                headers.extend(deprecation_headers(scope.get("route")))
                 message = {**message, "headers": headers}
             await send(message)
 
