@@ -117,7 +117,10 @@ LimitQ = Annotated[int, Query(ge=1, le=1000)]
 
 
 @router.get(
-    "/me/readings", response_model=Page[ReadingOut], summary="Own readings, oldest first (patient)"
+    "/me/readings",
+    response_model=Page[ReadingOut],
+    responses={429: INGEST_RESPONSES[429]},
+    summary="Own readings, oldest first (patient)",
 )
 def get_my_readings(
     session: SessionDep,

@@ -76,6 +76,11 @@ def test_every_error_code_is_documented_with_an_example() -> None:
     assert "HTTPValidationError" not in SCHEMAS
 
 
+def test_the_readme_lists_every_error_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert [c.value for c in Code if f"| `{c.value}` |" not in readme] == []
+
+
 def test_a_deprecated_operation_says_so_in_headers_and_document(app: FastAPI, client: Any) -> None:
     since, sunset = datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 6, 1, tzinfo=UTC)
 
