@@ -137,18 +137,22 @@ def test_a_patient_app_built_from_the_document(
     assert conflict.parsed.errors[0].pointer == "/id"
 
 
-def test_a_disagreement_is_caught(tmp_path: Path, client: Any, world: Any) -> None:
-    """A document promising a member the app does not send gives a client that fails."""
+@pytest.fixture(scope="module")
+def doctored_client(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """A client of a document promising a member of IngestOut the app does not send."""
     document = json.loads((ROOT / "openapi" / "openapi.json").read_text())
     ingest = document["components"]["schemas"]["IngestOut"]
     ingest["properties"]["receipt"] = {"type": "string"}
     ingest["required"].append("receipt")
-    doctored = tmp_path / "openapi.json"
-    doctored.write_text(json.dumps(document))
-    generated = _generate(doctored, tmp_path / "doctored_client", "doctored_client")
+    out = tmp_path_factory.mktemp("doctored")
+    (out / "openapi.json").write_text(json.dumps(document))
+    return _generate(out / "openapi.json", out / "doctored_client", "doctored_client")
+
+
+def test_a_disagreement_is_caught(doctored_client: ModuleType, client: Any, world: Any) -> None:
     post = _api("post_my_readings_api_v1_me_readings_post", "doctored_client")
     models = _models("doctored_client")
-    api = _connected(generated, client, world.device_tokens["pat_A1"])
+    api = _connected(doctored_client, client, world.device_tokens["pat_A1"])
     one = models.Spo2In(id=uuid.uuid4(), taken_at=T0 - timedelta(hours=1), type_="spo2", value=97)
     with pytest.raises(KeyError, match="receipt"):
         post.sync_detailed(client=api, body=one)
