@@ -8,7 +8,7 @@ or given a new meaning (README "Errors", OpenAPI ``components.schemas.ErrorCode`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -88,12 +88,12 @@ def body_path(loc: Sequence[Any], body: Any) -> list[str | int]:
     (``single``, ``batch``, a reading's ``weight``) are steps the body does not have, so a step
     that is not a member of the object it is applied to is dropped, unless it is the last (a
     missing member is named though absent). A tag that is also a member is told by equalling
-    the object's ``type``."""
+    the object's ``type``. A form's fields are members as a JSON object's are."""
     path: list[str | int] = []
     node = body
     for i, step in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, dict) and isinstance(step, str):
+        if isinstance(node, Mapping) and isinstance(step, str):
             tag = step == node.get("type") and not last
             if step in node and not tag:
                 path.append(step)

@@ -187,8 +187,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await _problem(request, malformed_json(exc.body, int(position), reason))
         content_type = request.headers.get("content-type")
         on_body = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in raised)
-        body_sent = on_body and bool(await request.body())
-        if body_sent and not is_json(content_type) and not _is_form(content_type):
+        # FastAPI hands a JSON body's route the raw bytes when the content type is not JSON
+        # (a form's route gets its form data): that is a body of a type the route does not take.
+        # Never read the body here: a form's stream has been consumed.
+        raw = isinstance(exc.body, bytes | bytearray) and bool(exc.body)
+        if on_body and raw and not is_json(content_type):
             return await _problem(request, UnsupportedMediaType(content_type))
         errors = field_errors(raised, exc.body)
         return problem_response(
@@ -199,10 +202,6 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             errors=errors,
         )
-
-    def _is_form(content_type: str | None) -> bool:
-        kind = (content_type or "").split(";", 1)[0].strip().lower()
-        return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
