@@ -53,7 +53,7 @@ import psycopg
 from pydantic_core import to_json
 from sqlalchemy import event
 
-from bench.common import DEFAULT_PG, fresh_database, server, summary
+from bench.common import bench_database, fresh_database, server, summary
 from service.alerting import repository
 from service.alerting import service as alerting_service
 from service.db import build_engine, build_sessionmaker
@@ -275,9 +275,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get(
-            "MHF_BENCH_DATABASE_URL", DEFAULT_PG.replace("mhf_bench", "mhf_bench_queue")
-        ),
+        default=os.environ.get("MHF_BENCH_DATABASE_URL", bench_database("queue")),
     )
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--alerts", type=int, default=1_000_000)

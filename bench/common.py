@@ -20,7 +20,18 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/mhf_bench"
+
+
+def bench_database(name: str) -> str:
+    """Each bench's own PostgreSQL database: the benches that start from an empty database drop
+    theirs, and must never drop another's (the reports bench's 10 million readings take
+    minutes to load)."""
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/mhf_bench_{name}"
+
+
+DEFAULT_PG = bench_database("ingest")
+# Loaded once and kept: never dropped by fresh_database.
+REPORTS_PG = bench_database("reports")
 
 
 def fresh_database(url: str) -> str:
@@ -29,6 +40,8 @@ def fresh_database(url: str) -> str:
     if parsed.get_backend_name() == "sqlite":
         Path(parsed.database or "").unlink(missing_ok=True)
         return url
+    if parsed.database == make_url(REPORTS_PG).database:
+        raise ValueError(f"{parsed.database} is the reports bench's kept data: choose another")
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))

@@ -11,6 +11,9 @@ through Python. Then, in the same run, times:
   date is timed too, for reference. All must give the report's own figure;
 - the full network report for the month (every metric, every site, network, network median,
   12-month trend), with the 11 earlier months frozen by the snapshot job as in production;
+- the reports pages with every chart, over HTTP as a signed-in programme lead: the month's
+  table with every metric's SPC reading and the site trend charts, an SPC chart and two funnel
+  plots (goal: each under 1.5 s);
 - the month's pack (``service.reports.pack``: every table, equity split, chart, a value
   framework's dashboard and the zip), once with the month live and then with the month frozen
   as the month-end job leaves a closed month, inside a transaction that is rolled back so the
@@ -27,6 +30,7 @@ Goal: the report under 2 s and under 5x the raw query; the pack of a closed mont
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -37,15 +41,20 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import create_engine, text
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import REPORTS_PG
+from service.app import create_app
 from service.db import build_engine, build_sessionmaker, normalise_url
 from service.deps import Principal
+from service.identity.security import hash_password
 from service.migrations_util import upgrade
+from service.models import User
 from service.reports import build
 from service.reports.before_after import before_after
 from service.reports.figures import FigureStore
@@ -54,13 +63,14 @@ from service.reports.pack import build_pack
 from service.reports.period import as_of_date, check_month, last_months
 from service.reports.runner import compute_all
 from service.reports.snapshot import snapshot_month
+from service.settings import Settings
 from service.stewardship import dashboard, frameworks
 from service.stewardship.costs import in_force
 from service.stewardship.dashboard import FrameworkVersion
 from service.stewardship.schemas import FrameworkIn
 from service.stewardship.spec import FrameworkSpec, OutcomeSpec, Population, Resources
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mhf_bench"
+DEFAULT_URL = REPORTS_PG
 # What the month-end job freezes; the month being timed is kept out of all of them.
 SNAPSHOT_TABLES = ("report_snapshots", "report_equity_snapshots", "report_before_after_snapshots")
 SITES = 10
@@ -464,6 +474,69 @@ PACK_FRAMEWORK = {
 }
 
 
+PAGE_LEAD = "bench-pages-lead"
+PAGE_PASSWORD = "bench pages password"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def page_client(database_url: str, sessions: Any) -> TestClient:
+    """The staff pages as a programme lead opens them: the app on the bench's database, signed
+    in through the login form with a session cookie (the lead is the bench's own user)."""
+    with sessions.begin() as session:
+        known = session.scalar(select(User.id).where(User.username == PAGE_LEAD))
+        if known is None:
+            session.add(
+                User(
+                    id=uuid.uuid4(),
+                    username=PAGE_LEAD,
+                    password_hash=hash_password(PAGE_PASSWORD),
+                    role="programme_lead",
+                    is_active=True,
+                    created_at=NOW,
+                )
+            )
+    settings = Settings(database_url=database_url, secret_key="bench-" * 8, environment="test")
+    client = TestClient(create_app(settings, clock=lambda: NOW))
+    client.__enter__()
+    login = client.get("/ui/login")
+    match = CSRF.search(login.text)
+    assert match, "no CSRF token on the login page"
+    form = {"username": PAGE_LEAD, "password": PAGE_PASSWORD, "csrf_token": match.group(1)}
+    signed = client.post("/ui/login", data=form, follow_redirects=False)
+    if signed.status_code != 303:
+        raise click.ClickException(f"bench lead could not sign in: {signed.status_code}")
+    return client
+
+
+def report_pages(month: str) -> dict[str, str]:
+    """The reports pages with every chart: the month's table with its SPC readings and site
+    trend charts, a proportion's SPC chart (network and a site), and two funnel plots."""
+    return {
+        "reports page (every metric's SPC reading, site trends)": f"/ui/reports?month={month}",
+        "SPC page (weight adherence, p-chart)": (
+            f"/ui/reports/spc?month={month}&metric=weight_adherence"
+        ),
+        "funnel page (weight adherence, proportion)": (
+            f"/ui/reports/funnel?month={month}&metric=weight_adherence"
+        ),
+        "funnel page (HF admissions, Poisson rate)": (
+            f"/ui/reports/funnel?month={month}&metric=admissions_hf"
+        ),
+    }
+
+
+def time_pages(client: TestClient, month: str, runs: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in report_pages(month)}
+    for _ in range(runs):
+        for name, url in report_pages(month).items():
+            started = time.perf_counter()
+            response = client.get(url)
+            times[name].append(time.perf_counter() - started)
+            if response.status_code != 200 or "<svg" not in response.text:
+                raise click.ClickException(f"{url} answered {response.status_code} without a chart")
+    return times
+
+
 def time_pack(sessions: Any, month: str) -> tuple[float, float, int, int]:
     """The month's pack as a programme lead downloads it, live and then with the month frozen
     (seconds each), its size and its files. One transaction, rolled back: the framework it
@@ -605,6 +678,16 @@ def main(database_url: str, month: str, reload: bool, runs: int, resnapshot: boo
         f"median {statistics.median(dashboard_times) * 1000:.0f} ms; "
         f"ratio to raw query {dashboard_best / min(times[baseline]):.2f}x (goal < 1 s)"
     )
+
+    client = page_client(database_url, sessions)
+    page_times = time_pages(client, month, runs)
+    client.__exit__(None, None, None)
+    for name, taken in page_times.items():
+        click.echo(
+            f"{name}: best {min(taken) * 1000:.0f} ms, median "
+            f"{statistics.median(taken) * 1000:.0f} ms; ratio to raw query "
+            f"{min(taken) / min(times[baseline]):.2f}x (goal < 1.5 s)"
+        )
 
     pack_runs = [time_pack(sessions, month) for _ in range(max(1, min(runs, 2)))]
     live, frozen, size, count = min(pack_runs, key=lambda run: run[1])

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from service import charts as svg_charts
+from service.charts import report_charts
 from service.deps import NowDep, Principal, SessionDep, require
 from service.reports import build, charts, practice, scope, spc_view
 from service.reports.csv_export import (
@@ -128,7 +130,11 @@ def network_funnel_svg(
     metric: Annotated[str, Query(max_length=64)],
     month: MonthQuery = None,
 ) -> Response:
-    return Response(charts.funnel_svg(_funnel(session, now, metric, month)), media_type=SVG_MEDIA)
+    data = _funnel(session, now, metric, month)
+    # The reports pages' own funnel plot, its sites numbered with the key in its legend.
+    numbers = {point["code"]: i for i, point in enumerate(data["points"], start=1)}
+    chart = report_charts.funnel_chart("funnel", data, numbers, key_in_legend=True)
+    return Response(str(svg_charts.render(chart)), media_type=SVG_MEDIA)
 
 
 @reports.get(

@@ -132,10 +132,11 @@ def definitions() -> list[MetricDefinition]:
 
 
 PERCENT_RULE = (
-    "every percentage or rate is its own row's shown numerator over its own shown denominator: "
-    "a site's and the network's figure can each be checked from the counts beside it; the "
-    "network's counts are the network's own rounded totals, not the sum of the sites' rounded "
-    "counts, so the network's percentage may lie outside the sites' by up to the rounding"
+    "every percentage or rate is its own row's shown numerator over its own shown denominator, "
+    "and where every site's count is shown the network's count is the sum of the sites' shown "
+    "counts: so the network's figure always lies within its sites' range and each can be "
+    "checked from the counts beside it; where a site's count is *, the network's count is its "
+    "own total rounded to the nearest 5"
 )
 MEDIAN_RULE = (
     "the median of sites is published only when every site's figure is published; when any "
@@ -169,6 +170,8 @@ def disclosure_meta() -> DisclosureMeta:
             "suppressed": "* means at least 1 (a small count or a complementary suppression)",
             "zero": "0 means 0",
             "null": "in a team or group breakdown: not published (the site's figure is hidden)",
+            "network": "where every site's count is shown, the network's count is their sum (the "
+            "true total lies within 2 per site of it); otherwise a shown count as above",
         },
         "least_possible_values": disclosure.LEAST_POSSIBLE_VALUES,
     }

@@ -1,4 +1,5 @@
-"""SVG charts written as text: a funnel plot and a trend chart, no plotting library.
+"""The API's network trend chart (every site and the network) as SVG written as text; the
+reports' other charts are ``service.charts``.
 
 Every label is escaped: site codes and names come from administrators' input.
 """
@@ -6,10 +7,9 @@ Every label is escaped: site codes and names come from administrators' input.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-from service.reports.shapes import FunnelData, FunnelLimit, TrendSeries
+from service.reports.shapes import TrendSeries
 
 WIDTH, HEIGHT = 720, 420
 LEFT, RIGHT, TOP, BOTTOM = 64, 150, 40, 56
@@ -103,80 +103,6 @@ def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 def _month_tick(month: str) -> str:
     year, number = month.split("-")
     return f"{calendar.month_abbr[int(number)]} {year}"
-
-
-def funnel_svg(data: FunnelData) -> str:
-    metric = data["metric"]
-    title = f"{metric['title']}, {data['month']}: funnel plot"
-    limits = data["limits"]
-    points = data["points"]
-    if not limits:
-        return _svg(
-            title, [f'<text x="{LEFT}" y="{HEIGHT / 2}">No network value to compare with.</text>']
-        )
-    max_x = max(row["denominator"] for row in limits)
-    xs = _Scale(0, max_x, LEFT, WIDTH - RIGHT)
-    y_top = 100.0
-    if data["kind"] == "proportion":
-        y_ticks: list[float] = [0, 20, 40, 60, 80, 100]
-    else:
-        # A rate's limits at the smallest exposures are wide: the axis covers the sites and the
-        # limits at the smallest site's exposure, not the whole mouth of the funnel.
-        values = [float(p["value"]) for p in points if isinstance(p["value"], int | float)]
-        upper = [row["upper_998"] for row in limits if row["denominator"] >= max_x / 10]
-        y_top = max([*values, *upper, 1.0])
-        y_ticks = [float(v) for v in _nice_ticks(0, y_top)]
-        y_top = max(y_top, y_ticks[-1])
-    ys = _Scale(0, y_top, HEIGHT - BOTTOM, TOP)
-    body = _axes(
-        data["x_label"],
-        data["y_label"],
-        xs,
-        ys,
-        [(v, f"{v:g}") for v in _nice_ticks(0, max_x)],
-        y_ticks,
-    )
-    bands: tuple[tuple[Callable[[FunnelLimit], tuple[float, float]], str, str], ...] = (
-        (lambda row: (row["lower_95"], row["upper_95"]), "#ed8b00", "6 4"),
-        (lambda row: (row["lower_998"], row["upper_998"]), "#da291c", "2 3"),
-    )
-    for band, colour, dash in bands:
-        for side in (0, 1):
-            path = " ".join(
-                f"{'M' if i == 0 else 'L'}{xs(row['denominator'])},{ys(band(row)[side])}"
-                for i, row in enumerate(limits)
-            )
-            body.append(
-                f'<path d="{path}" fill="none" stroke="{colour}" stroke-dasharray="{dash}"/>'
-            )
-    network = data["network"]["value"]
-    if isinstance(network, int | float):
-        y = ys(network)
-        body.append(
-            f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{NETWORK_COLOUR}"/>'
-        )
-    for i, point in enumerate(points):
-        value = point["value"]
-        if not isinstance(value, int | float):
-            continue  # resting on 1-7 people: hidden even though its counts are shown
-        x, y = xs(point["x"]), ys(value)
-        body.append(
-            f'<circle cx="{x}" cy="{y}" r="5" fill="{PALETTE[i % len(PALETTE)]}">'
-            f"<title>{escape(point['code'])}: {point['value']} at {point['x']}"
-            "</title></circle>"
-        )
-        body.append(f'<text x="{x + 7}" y="{y - 6}">{escape(point["code"])}</text>')
-    legend_x = WIDTH - RIGHT + 12
-    body += [
-        f'<text x="{legend_x}" y="{TOP + 10}">network value</text>',
-        f'<text x="{legend_x}" y="{TOP + 28}" fill="#ed8b00">95% limits</text>',
-        f'<text x="{legend_x}" y="{TOP + 46}" fill="#da291c">99.8% limits</text>',
-    ]
-    if data["suppressed_sites"]:
-        hidden = ", ".join(escape(code) for code in data["suppressed_sites"])
-        body.append(f'<text x="{legend_x}" y="{TOP + 70}">not shown (*):</text>')
-        body.append(f'<text x="{legend_x}" y="{TOP + 86}">{hidden}</text>')
-    return _svg(title, body)
 
 
 def trend_svg(data: TrendSeries) -> str:

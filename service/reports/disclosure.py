@@ -10,7 +10,9 @@ Rounding alone does not protect a hidden count: a reader who knows the rules can
 
 **The reader's model** (published in every report's ``disclosure`` block): a shown count ``v``
 means the true count is in ``[max(8, v - 2), v + 2]``; ``*`` means at least 1 (a small count or a
-complementary suppression); ``0`` means 0; ``null`` in a breakdown means not published.
+complementary suppression); ``0`` means 0; ``null`` in a breakdown means not published. A
+total whose cells are all shown is published as their sum, so a network figure never
+contradicts its sites (see ``_consistent_total``).
 
 **The audit** (``disclosure_audit``): for every hidden cell resting on 1-7 people or counting 1-7,
 the smallest and largest value it can take under every relation a reader sees in the table
@@ -406,13 +408,28 @@ def _shown_cells(request: Request, table: Table | None) -> tuple[list[Cell], Cel
         cells.append(Cell(num, den, _value(request.kind, raw, num, den, request.scale)))
     if request.parent is not None:
         return cells, request.parent
-    num_total = nums.shown_total if nums else None
-    den_total = dens.shown_total if dens else None
+    num_total = _consistent_total(nums)
+    den_total = _consistent_total(dens)
     return cells, Cell(
         num_total,
         den_total,
         _value(request.kind, request.total, num_total, den_total, request.scale),
     )
+
+
+def _consistent_total(column: Column | None) -> Shown | None:
+    """The total as published: where every cell of the column is shown, the sum of the shown
+    cells, so a network figure can always be checked against its sites (three sites at 10/10
+    make 30/30, never a rounded 30/35); otherwise the total's own disclosed figure.
+
+    The sum says no more than the cells beside it already do, and it is used only where the
+    total itself may be shown.
+    """
+    if column is None:
+        return None
+    if column.shown_total == SUPPRESSED or any(not isinstance(v, int) for v in column.shown):
+        return column.shown_total
+    return sum(int(v) for v in column.shown)
 
 
 def disclose_many(requests: Sequence[Request]) -> list[tuple[list[Cell], Cell]]:

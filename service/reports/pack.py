@@ -4,7 +4,8 @@
 The same pack is downloaded from the reports page, from ``GET /api/v1/reports/pack`` and
 written by ``mhf report``. It holds the network table (every metric, every site and the
 network, with each metric's SPC reading of the network's months), each site's table with its
-teams and its lessons for the month, each site's equity splits, the trend and funnel charts,
+teams and its lessons for the month, each site's equity splits, the SPC and funnel charts (drawn
+by the reports pages' own renderer, ``service.charts``),
 and each value framework's dashboard. Every figure is a disclosed cell of the one
 ``FigureStore`` the reports use, so the pack never shows what the reports hide; the SPC
 readings are read from the published values.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -23,8 +24,10 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from service import charts
+from service.charts import report_charts
 from service.deps import Principal
-from service.reports import build, charts, lessons, practice, spc
+from service.reports import build, lessons, practice, spc_view
 from service.reports.csv_export import (
     equity_csv_rows,
     network_csv_rows,
@@ -32,11 +35,10 @@ from service.reports.csv_export import (
     site_report_rows,
     to_csv,
 )
-from service.reports.disclosure import ShownValue
 from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS
-from service.reports.metrics import REGISTRY, Metric
-from service.reports.pack_html import VARIATION_WORDS, index_html, safe
+from service.reports.metrics import REGISTRY
+from service.reports.pack_html import index_html, safe
 from service.reports.practice import Practice
 from service.reports.rate_funnels import funnel_of, has_funnel
 from service.reports.shapes import EquityReport, NetworkReport, SiteReport
@@ -98,8 +100,9 @@ class PackContents:
     network: NetworkReport
     spc: dict[str, SpcReading]
     sites: list[SitePart]
-    trends: dict[str, str]  # metric id -> SVG
+    spc_charts: dict[str, str]  # metric id -> SVG
     funnels: dict[str, str]
+    site_numbers: dict[str, int]  # site code -> its number on the funnel plots
     boards: list[BoardPart]
     # The network's months in long form (every trend month), when asked for.
     long_csv: str | None = None
@@ -152,35 +155,26 @@ def slug(name: str) -> str:
     return "-".join(words)[:80] or "framework"
 
 
-def _numbers(values: Iterable[ShownValue]) -> list[float | None]:
-    return [
-        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values
-    ]
-
-
-def spc_reading(metric: Metric, values: Sequence[ShownValue]) -> SpcReading:
-    """The XmR reading of a metric's published monthly values (a hidden month is a gap)."""
-    numbers = _numbers(values)
-    present = sum(v is not None for v in numbers)
+def spc_reading(view: spc_view.SpcView) -> SpcReading:
+    """The index's words for a metric's chart: the same reading as the reports' SPC page."""
+    present = sum(p["value"] is not None for p in view["points"])
     if present < 2:
         return SpcReading(None, "Too few months to read", None, None, None, present, True)
-    improvement: spc.Improvement = (
-        "neutral"
-        if metric.higher_is_better is None
-        else ("increase" if metric.higher_is_better else "decrease")
-    )
-    chart = spc.xmr(numbers, target=None, improvement=improvement)
-    icon = chart.variation_icon
-    words = VARIATION_WORDS.get(icon or "", "No reading")
+    icon = view["variation_icon"]
     return SpcReading(
         icon,
-        words,
-        None if chart.mean is None else round(chart.mean, 2),
-        None if chart.lower is None else round(chart.lower, 2),
-        None if chart.upper is None else round(chart.upper, 2),
+        spc_view.VARIATION_WORDS.get(icon or "", "No reading"),
+        view["mean"],
+        view["lower"],
+        view["upper"],
         present,
-        chart.too_few_points,
+        view["too_few_points"],
     )
+
+
+def site_numbers(network: NetworkReport) -> dict[str, int]:
+    """Each site's number on the funnel plots, in the network table's order (the key)."""
+    return {site["code"]: i for i, site in enumerate(network["sites"], start=1)}
 
 
 # --- the use case -----------------------------------------------------------------------------
@@ -204,10 +198,10 @@ def gather(
     network = build.network_report(store, month, trend_months)
     chosen = tuple(f for f in FORMATS if f in formats)
     long_csv = to_csv(network_csv_rows(store, month, trend_months)) if "long" in chosen else None
-    readings = {
-        m["id"]: spc_reading(REGISTRY[m["id"]], [p["network"] for p in m["trend"]])
-        for m in network["metrics"]
+    views = {
+        m.id: spc_view.spc_view(store, m, month, None, trend_months) for m in REGISTRY.values()
     }
+    readings = {metric_id: spc_reading(view) for metric_id, view in views.items()}
     notes = lessons.for_month(session, month)
     practices = {p["site_id"]: p for p in practice.network_practice(session, month)}
     site_parts: list[SitePart] = []
@@ -228,12 +222,20 @@ def gather(
             )
         )
     step("charts")
-    trends = {
-        m.id: charts.trend_svg(build.trend_series(store, m, month, trend_months))
-        for m in REGISTRY.values()
+    # The page's own charts (``service.charts``), drawn as standalone SVG files.
+    spc_charts = {
+        metric_id: str(charts.render(report_charts.spc_chart(f"spc-{metric_id}", view)))
+        for metric_id, view in views.items()
     }
+    numbers = site_numbers(network)
     funnels = {
-        m.id: charts.funnel_svg(funnel_of(store, m, month))
+        m.id: str(
+            charts.render(
+                report_charts.funnel_chart(
+                    f"funnel-{m.id}", funnel_of(store, m, month), numbers, key_in_legend=True
+                )
+            )
+        )
         for m in REGISTRY.values()
         if has_funnel(m)
     }
@@ -250,7 +252,8 @@ def gather(
         network=network,
         spc=readings,
         sites=site_parts,
-        trends=trends,
+        spc_charts=spc_charts,
+        site_numbers=numbers,
         funnels=funnels,
         boards=boards,
         long_csv=long_csv,
@@ -278,8 +281,8 @@ def files_of(contents: PackContents) -> list[PackFile]:
         for split, text in part.equity:
             by = split["by"]
             add(f"equity:{code}:{by}", f"equity/equity-{code}-{by}-{month}.csv", text)
-    for metric_id, svg in contents.trends.items():
-        add(f"trend:{metric_id}", f"charts/trend-{metric_id}.svg", svg)
+    for metric_id, svg in contents.spc_charts.items():
+        add(f"spc:{metric_id}", f"charts/spc-{metric_id}.svg", svg)
     for metric_id, svg in contents.funnels.items():
         add(f"funnel:{metric_id}", f"charts/funnel-{metric_id}.svg", svg)
     taken: set[str] = set()

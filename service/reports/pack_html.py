@@ -14,22 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from service.charts.labels import month_name, shown
 from service.reports import disclosure
-from service.reports.period import parse_month
+from service.reports.spc_view import VARIATION_WORDS
 
 if TYPE_CHECKING:
     from service.reports.pack import PackContents
-
-# The variation icons of Making Data Count, in words (the pack draws no icons).
-VARIATION_WORDS: dict[str, str] = {
-    "common_cause": "Common cause: no significant change",
-    "improvement_high": "Special cause: improvement (high)",
-    "improvement_low": "Special cause: improvement (low)",
-    "concern_high": "Special cause: concern (high)",
-    "concern_low": "Special cause: concern (low)",
-    "neither_high": "Special cause: higher (neither better nor worse)",
-    "neither_low": "Special cause: lower (neither better nor worse)",
-}
 
 SECTION_TITLES = {
     "caseload": "Caseload and flow",
@@ -46,21 +36,6 @@ EQUITY_TITLES = {
     "age_band": "Age band",
     "sex": "Sex",
 }
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -73,25 +48,6 @@ _env = Environment(
 def safe(code: str) -> str:
     """Site codes become file names: keep them to characters every file system accepts."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in code)
-
-
-def shown(value: Any, unit: str = "") -> str:
-    """A published figure as text: suppressed stays ``*``, nothing is a dash, % gets its sign."""
-    if value is None or value == "":
-        return "\u2013"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and not value.is_integer():
-        text = f"{value:,.1f}"
-    else:
-        text = f"{int(value):,}"
-    return f"{text}%" if unit == "%" else text
-
-
-def month_name(month: str) -> str:
-    """2026-10 as "October 2026": no two-digit years to misread."""
-    year, mon = parse_month(month)
-    return f"{MONTH_NAMES[mon - 1]} {year}"
 
 
 _env.filters.update(shown=shown, month_name=month_name)

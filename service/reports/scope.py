@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from service.access_requests.grants import holds_grant
+from service.access_requests.grants import granted_targets, holds_grant
 from service.deps import Principal
 from service.models import Site
 from service.problems import Forbidden
@@ -30,6 +30,20 @@ def may_read_site_report(
     if principal.role == "site_lead" and principal.site_id == site_id:
         return True
     return holds_grant(session, principal, "site_report", site_id, now)
+
+
+def readable_sites(
+    session: Session, principal: Principal, listed: list[Site], now: datetime
+) -> list[Site]:
+    """Of ``listed``, the sites whose own report the caller may open, by the rule above, with
+    the caller's live grants read in one query."""
+    if principal.role == "programme_lead":
+        return listed
+    granted: set[uuid.UUID] = set()
+    if principal.user_id is not None:
+        granted = set(session.scalars(granted_targets(principal, "site_report", now)))
+    own = principal.site_id if principal.role == "site_lead" else None
+    return [site for site in listed if site.id == own or site.id in granted]
 
 
 def readable_site(

@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from service import charts
 from service.deps import NowDep, SessionDep
 from service.problems import NotFound, Problem
 from service.reports.csv_export import CSV_MEDIA
@@ -17,7 +18,6 @@ from service.stewardship import boards
 from service.stewardship.costs import DEFAULT_UNIT_COSTS
 from service.stewardship.dashboard_csv import dashboard_csv
 from service.stewardship.shapes import Dashboard, OutcomeJson
-from service.ui import charts
 from service.ui.framework_charts import outcome_chart
 from service.ui.pages import AnyStaff, error_page, render, secure
 from service.ui.session import PageUser

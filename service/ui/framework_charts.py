@@ -3,9 +3,9 @@ are known, the process mean and limits (Making Data Count)."""
 
 from __future__ import annotations
 
+from service import charts
+from service.charts.labels import SUPPRESSED, month_name, month_tick, shown
 from service.stewardship.shapes import OutcomeJson
-from service.ui import charts
-from service.ui.views import SUPPRESSED, month_name, month_tick, shown
 
 
 def _number(value: object) -> float | None:

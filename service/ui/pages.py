@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.charts import labels
 from service.deps import SessionDep
 from service.models import Team, User
 from service.nhs_number import format_nhs_number
@@ -115,8 +116,8 @@ templates.env.globals.update(
 templates.env.filters.update(
     london=views.london,
     duration=views.duration,
-    shown=views.shown,
-    month_name=views.month_name,
+    shown=labels.shown,
+    month_name=labels.month_name,
 )
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from service import charts
 from service.alerting.schemas import AlertDetailOut
 from service.models import Reading
 from service.timeutil import LONDON
-from service.ui import charts
 from service.ui.views import london, short_day
 
 CHART_DAYS = 90

@@ -10,10 +10,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from service.deps import NowDep, Principal, SessionDep
+from service import charts
+from service.charts import report_charts
+from service.charts.labels import month_name
+from service.deps import NowDep, SessionDep
 from service.models import Site
 from service.problems import Problem
-from service.reports import build, spc_view
+from service.reports import build, scope, spc_view
 from service.reports.csv_export import CSV_MEDIA, equity_csv_rows, network_csv_rows, to_csv
 from service.reports.figures import FigureStore, sites
 from service.reports.groups import EQUITY_DIMENSIONS
@@ -21,14 +24,13 @@ from service.reports.metrics import REGISTRY
 from service.reports.period import report_month
 from service.reports.rate_funnels import funnel_of, rate_spec
 from service.reports.shapes import NetworkMetric
-from service.ui import charts, report_charts, views
+from service.ui import views
 from service.ui.pages import (
     ReportReaders,
     error_page,
     render,
     secure,
 )
-from service.ui.views import month_name
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 DEFAULT_TREND_METRIC = "weight_adherence"
@@ -51,14 +53,6 @@ def _month_message(month: str | None, chosen: str) -> str | None:
         f"\u201c{month}\u201d is not a month with data to report (use a month from the list). "
         f"Showing {month_name(chosen)} instead."
     )
-
-
-def own_sites(listed: list[Site], principal: Principal) -> list[Site]:
-    """The sites whose own report (teams, equity splits) the caller may open: a site lead's
-    own; every site for a programme lead."""
-    if principal.role == "site_lead":
-        return [s for s in listed if s.id == principal.site_id]
-    return listed
 
 
 def _site_by_code(sites: list[Site], code: str | None) -> Site | None:
@@ -85,9 +79,9 @@ def reports_page(
     )
     trend_id = metric if metric in REGISTRY else DEFAULT_TREND_METRIC
     trend_metric = next(m for m in report["metrics"] if m["id"] == trend_id)
-    all_sites = own_sites(store.sites(), user.principal)
+    all_sites = scope.readable_sites(session, user.principal, store.sites(), now)
     trend_charts = [
-        views.trend_chart(f"trend-{s['code'].lower()}", trend_metric, s["code"], s["name"])
+        report_charts.trend_chart(f"trend-{s['code'].lower()}", trend_metric, s["code"], s["name"])
         for s in report["sites"]
     ]
     equity_site = _site_by_code(all_sites, site)
@@ -163,7 +157,9 @@ def equity_csv(
 ) -> Response:
     """A site's equity split as CSV, as the API gives it (programme lead)."""
     chosen = _chosen_month(month, now)
-    chosen_site = _site_by_code(own_sites(sites(session), user.principal), site)
+    chosen_site = _site_by_code(
+        scope.readable_sites(session, user.principal, sites(session), now), site
+    )
     if chosen_site is None:
         return error_page(request, user, 404, "No sites", "There are no sites to report on yet.")
     equity_by = by if by in EQUITY_DIMENSIONS else "imd_quintile"

@@ -19,7 +19,7 @@ from service.access_requests.schemas import AccessRequestIn, ApproveIn, RefuseIn
 from service.deps import NowDep, SessionDep
 from service.models import Site
 from service.problems import Problem
-from service.reports import practice
+from service.reports import practice, scope
 from service.reports.figures import sites
 from service.reports.period import last_months, report_month
 from service.ui import session as ui_session
@@ -34,7 +34,6 @@ from service.ui.pages import (
     signed_in,
     with_msg,
 )
-from service.ui.reports import own_sites
 from service.ui.session import PageUser
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -51,6 +50,8 @@ MESSAGES.update(
 LABELS = {
     "kind": "What you need",
     "target_id": "Which one",
+    "site_id": "Which site",
+    "framework_id": "Which value framework",
     "reason": "Why you need it",
     "note": "Note",
     "expires_on": "Until",
@@ -63,8 +64,19 @@ PRACTICE_HISTORY_MONTHS = 12
 class _AskForm(BaseModel):
     csrf_token: str = ""
     kind: str = ""
-    target_id: str = ""
+    # A site is chosen from a list; a framework the asker cannot see is named by its id, from
+    # the link they were given (its name is not listed to people who may not read it).
+    site_id: str = ""
+    framework_id: str = ""
     reason: str = ""
+
+    @property
+    def target_field(self) -> str:
+        return "framework_id" if self.kind == "value_framework" else "site_id"
+
+    @property
+    def target_id(self) -> str:
+        return (self.framework_id if self.kind == "value_framework" else self.site_id).strip()
 
 
 class _DecideForm(BaseModel):
@@ -83,7 +95,7 @@ def _requests_page(
 ) -> Response:
     listed = access.listing(session, user.principal)
     site_rows = session.execute(select(Site.id, Site.name).order_by(Site.name)).all()
-    prefill = {k: request.query_params.get(k, "") for k in ("kind", "target_id")}
+    prefill = {k: request.query_params.get(k, "") for k in ("kind", "site_id", "framework_id")}
     return render(
         request,
         "access_requests.html",
@@ -120,7 +132,7 @@ def ask_access(
     if not ui_session.csrf_ok(request, user.session, form.csrf_token):
         return csrf_failed(request, user)
     errors: dict[str, str] = {}
-    raw = {"kind": form.kind, "target_id": form.target_id.strip(), "reason": form.reason}
+    raw = {"kind": form.kind, "target_id": form.target_id, "reason": form.reason}
     try:
         body = AccessRequestIn.model_validate(raw)
         access.ask(session, user.principal, route_of(request), now, body)
@@ -128,6 +140,9 @@ def ask_access(
         errors = validation_errors(exc, LABELS)
     except Problem as exc:
         errors = problem_errors(exc, LABELS, default="form")
+    if "target_id" in errors:
+        # The message belongs beside the field the asker filled in (or should have).
+        errors[form.target_field] = errors.pop("target_id")
     if not errors:
         return secure(RedirectResponse(with_msg("/ui/access-requests", "asked"), 303))
     session.rollback()
@@ -203,7 +218,7 @@ def practice_page(
 ) -> Response:
     """A site's pathway in words for the month, and each month's changes over the year before
     it (programme lead: any site; site lead: their own)."""
-    readable = own_sites(sites(session), user.principal)
+    readable = scope.readable_sites(session, user.principal, sites(session), now)
     chosen_site = next((s for s in readable if s.code == site), readable[0] if readable else None)
     if chosen_site is None:
         return error_page(request, user, 404, "No sites", "There are no sites to report on yet.")

@@ -6,13 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from service import charts
 from service.deps import NowDep, SessionDep
 from service.problems import Problem
 from service.reports.figures import FigureStore
 from service.reports.groups import EQUITY_DIMENSIONS
 from service.reports.period import current_month, report_month, shift_month
 from service.reports.uptake import ENROLLED_METRIC, UptakeFunnel, uptake_report
-from service.ui import charts, views
+from service.ui import views
 from service.ui.pages import Lead, error_page, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)

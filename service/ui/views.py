@@ -1,5 +1,5 @@
-"""What the pages show, in words: labels, times and the reports' trend charts (the patient
-record's charts are ``patient_charts``, its lists ``record``).
+"""What the pages show, in words: labels and times (figures and months are
+``service.charts.labels``; the charts themselves are ``service.charts``).
 
 Pure shaping of rows the service functions already loaded; no queries here.
 """
@@ -7,11 +7,8 @@ Pure shaping of rows the service functions already loaded; no queries here.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from service.reports.shapes import NetworkMetric
 from service.timeutil import LONDON
-from service.ui import charts
 
 COHORTS = {
     "new_diagnosis": "New diagnosis",
@@ -107,97 +104,3 @@ EQUITY_LABELS = {
     "age_band": "Age band",
     "sex": "Sex",
 }
-SUPPRESSED = "*"
-
-
-def shown(value: Any, unit: str = "") -> str:
-    """A published figure as text: suppressed stays "*", nothing is a dash, % gets its sign."""
-    if value is None:
-        return "\u2013"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and not value.is_integer():
-        text = f"{value:,.1f}"
-    else:
-        text = f"{int(value):,}"
-    return f"{text}%" if unit == "%" else text
-
-
-def _month_start(month: str) -> date:
-    year, mon = (int(p) for p in month.split("-"))
-    return date(year, mon, 1)
-
-
-def month_name(month: str) -> str:
-    return _month_start(month).strftime("%B %Y")
-
-
-def month_tick(month: str) -> str:
-    """A chart's month label, one style for every report chart: "Nov 2025"."""
-    return _month_start(month).strftime("%b %Y")
-
-
-def trend_chart(
-    chart_id: str, metric: NetworkMetric, site_code: str, site_name: str
-) -> charts.Chart:
-    """A site's 12 months of one metric against the network, from the disclosed figures."""
-    trend = metric["trend"]
-    site_pts, network_pts, gaps = [], [], []
-    for i, row in enumerate(trend):
-        label = month_name(row["month"])
-        value = row["sites"].get(site_code)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            site_pts.append(
-                charts.Point(
-                    i, float(value), f"{site_code}, {label}: {shown(value, metric['unit'])}"
-                )
-            )
-        elif value == SUPPRESSED:
-            gaps.append((float(i), f"{label}: suppressed (small numbers)"))
-        network = row["network"]
-        if isinstance(network, int | float) and not isinstance(network, bool):
-            network_pts.append(
-                charts.Point(
-                    i, float(network), f"Network, {label}: {shown(network, metric['unit'])}"
-                )
-            )
-    # Every other month labelled (the latest always), so the labels stay readable.
-    last = len(trend) - 1
-    ticks = [
-        (float(i), month_tick(row["month"])) for i, row in enumerate(trend) if (last - i) % 2 == 0
-    ]
-    suppressed_words = (
-        " Suppressed (*) in " + ", ".join(g[1].split(":")[0] for g in gaps) + "." if gaps else ""
-    )
-    values = [p.y for p in site_pts]
-    desc = (
-        f"{metric['title']} for {site_name} ({site_code}) and the network, "
-        f"{month_name(trend[0]['month'])} to {month_name(trend[-1]['month'])}. "
-        + (
-            f"Site lowest {shown(min(values), metric['unit'])}, highest "
-            f"{shown(max(values), metric['unit'])}."
-            if values
-            else "No published site figures."
-        )
-        + suppressed_words
-    )
-    percent = metric["unit"] == "%"
-    return charts.Chart(
-        chart_id=chart_id,
-        title=f"{site_name}: {metric['title']}",
-        desc=desc,
-        y_label=metric["unit"],
-        x_min=-0.3,
-        x_max=len(trend) - 0.7,
-        x_ticks=ticks,
-        series=[
-            charts.Series(site_code, site_pts, charts.BLUE, "circle", max_gap=1),
-            charts.Series("Network", network_pts, charts.GREY, "square", True, max_gap=1),
-        ],
-        y_min=0,
-        y_max=100 if percent else None,
-        gaps=gaps,
-        width=330,
-        height=210,
-        extra_legend=[("*", "suppressed")] if gaps else [],
-    )

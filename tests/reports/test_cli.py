@@ -47,7 +47,7 @@ def test_pack_is_written(world, settings, clock, tmp_path, monkeypatch):
         "sites/site-SITEA-2026-10.csv",
         "equity/equity-SITEB-ethnicity-2026-10.csv",
         "charts/funnel-weight_adherence.svg",
-        "charts/trend-caseload.svg",
+        "charts/spc-caseload.svg",
     } <= names
     text = _zip(out).read(FOLDER + "network-2026-10.csv").decode()
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -226,8 +226,56 @@ def test_proportion_tables_never_show_small_numerators_or_denominators(pairs):
     for column in ("numerator", "denominator"):
         shown_column = [getattr(c, column) for c in cells]
         truth = [int(getattr(c, column)) for c in raw]
-        if getattr(shown_total, column) != SUPPRESSED or any(1 <= t <= 7 for t in truth):
-            _check_one_table(truth, shown_column, getattr(shown_total, column))
+        published_total = getattr(shown_total, column)
+        if published_total != SUPPRESSED and all(isinstance(v, int) for v in shown_column):
+            # every cell shown: the total is their sum, which says nothing the cells do not
+            assert published_total == sum(shown_column)
+            _check_one_table(truth, shown_column, disclose_count(sum(truth)))
+        elif published_total != SUPPRESSED or any(1 <= t <= 7 for t in truth):
+            _check_one_table(truth, shown_column, published_total)
+    _check_network_within_its_sites(cells, shown_total)
+
+
+def _check_network_within_its_sites(cells: list[Cell], total: Cell) -> None:
+    values = [
+        c.value
+        for c in cells
+        if isinstance(c.denominator, int) and c.denominator > 0 and isinstance(c.value, float)
+    ]
+    if len(values) < len(cells):
+        return
+    if isinstance(total.value, float):
+        assert min(values) - 0.1 <= total.value <= max(values) + 0.1, (cells, total)
+
+
+@pytest.mark.parametrize(
+    ("sites", "network"),
+    [
+        # the case: three sites each 8-12 of 8-12, each shown 10/10, and the network's
+        # own 28/33 would have read 30/35 = 85.7 % beside three 100 %s
+        ([(8, 12), (10, 11), (10, 10)], (30, 30)),
+        ([(40, 52), (18, 23), (9, 9)], (70, 85)),
+    ],
+)
+def test_the_network_is_the_sum_of_its_shown_sites(sites, network):
+    raw = [RawCell(float(n), float(d), None, d) for n, d in sites]
+    total = RawCell(
+        float(sum(n for n, _ in sites)),
+        float(sum(d for _, d in sites)),
+        None,
+        sum(d for _, d in sites),
+    )
+    cells, shown_total = disclose_table("proportion", raw, total)
+    assert (shown_total.numerator, shown_total.denominator) == network
+    assert shown_total.numerator == sum(int(c.numerator or 0) for c in cells)
+    _check_network_within_its_sites(cells, shown_total)
+
+
+def test_a_network_beside_a_hidden_site_keeps_its_own_rounded_total():
+    raw = [RawCell(3.0, 3.0, None, 3), RawCell(40.0, 52.0, None, 52), RawCell(18.0, 23.0, None, 23)]
+    cells, shown_total = disclose_table("proportion", raw, RawCell(61.0, 78.0, None, 78))
+    assert cells[0].value == SUPPRESSED
+    assert (shown_total.numerator, shown_total.denominator) == (60, 80)
 
 
 # --- breakdowns: teams and equity groups under their site ------------------------------------

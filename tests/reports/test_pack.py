@@ -96,7 +96,7 @@ def test_the_pack_links_every_file_and_its_csvs_agree(session):
         f"network-{MONTH}.csv",
         f"sites/site-S2-{MONTH}.csv",
         f"equity/equity-S3-imd_quintile-{MONTH}.csv",
-        "charts/trend-caseload.svg",
+        "charts/spc-caseload.svg",
         "charts/funnel-weight_adherence.svg",
     } <= set(files)
 
@@ -129,6 +129,15 @@ def test_the_pack_links_every_file_and_its_csvs_agree(session):
     assert index.count("The network's default thresholds, no site overrides.") == 3
     assert "charts/funnel-admissions_hf.svg" in files
     assert "Common cause" in index or "Too few months" in index
+    # The charts are the reports pages' own: standalone SVG with a title and a description
+    # for screen readers, the funnels' sites drawn as numbers read in the key table.
+    spc_chart = files["charts/spc-caseload.svg"].decode()
+    assert spc_chart.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert "<title" in spc_chart and "<desc" in spc_chart and "Network: " in spc_chart
+    assert "Site numbers on the funnel plots" in index
+    funnel = files["charts/funnel-weight_adherence.svg"].decode()
+    assert '<tspan font-weight="bold">3</tspan> S3' in funnel  # the key, in the file itself
+    assert "<td>S1: " in index
 
 
 def test_the_csv_format_can_be_chosen(session):

@@ -39,16 +39,16 @@ def test_asking_and_approving_access_through_the_pages(app, world):
         assert page.status_code == 200
         empty = asker.post(
             "/ui/access-requests",
-            data={"csrf_token": csrf_of(page.text), "kind": "site_report", "target_id": "x"},
+            data={"csrf_token": csrf_of(page.text), "kind": "site_report", "site_id": ""},
         )
         assert empty.status_code == 422
-        assert "Why you need it" in empty.text
+        assert "Why you need it" in empty.text and 'id="f-site_id-error"' in empty.text
         sent = asker.post(
             "/ui/access-requests",
             data={
                 "csrf_token": csrf_of(page.text),
                 "kind": "site_report",
-                "target_id": str(world.sites["B"]),
+                "site_id": str(world.sites["B"]),
                 "reason": "Comparing our adherence",
             },
             follow_redirects=False,
@@ -71,3 +71,45 @@ def test_asking_and_approving_access_through_the_pages(app, world):
         f"/api/v1/reports/sites/{world.sites['B']}", headers=world.auth("clin_A1")
     )
     assert got.status_code == 200
+
+
+def test_a_site_leads_grant_opens_the_other_sites_report_on_the_pages(app, world):
+    """The pages read grants as the API does: after approval, site B is in the site lead's
+    equity split and its CSV downloads; before it, only their own site is."""
+    lead_a = site_lead(world, "A")
+    with TestClient(app) as asker, TestClient(app) as decider:
+        signed_in(asker, lead_a.lower())
+        before = asker.get("/ui/reports/equity.csv?site=SITEB&by=sex")
+        assert "equity-SITEA-sex" in before.headers["content-disposition"]
+        page = asker.get("/ui/access-requests?kind=site_report")
+        assert 'name="site_id"' in page.text and "Site B</option>" in page.text
+        sent = asker.post(
+            "/ui/access-requests",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "kind": "site_report",
+                "site_id": str(world.sites["B"]),
+                "reason": "Their discharge calls",
+            },
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303, sent.text
+        signed_in(decider, "lead")
+        listed = decider.get("/ui/access-requests")
+        action = re.search(r'action="(/ui/access-requests/[^"]+/approve)"', listed.text)
+        assert action is not None
+        decider.post(
+            action.group(1),
+            data={"csrf_token": csrf_of(listed.text), "note": "Yes", "expires_on": ""},
+        )
+        after = asker.get("/ui/reports/equity.csv?site=SITEB&by=sex")
+        assert "equity-SITEB-sex" in after.headers["content-disposition"]
+        reports = asker.get("/ui/reports?site=SITEB")
+        equity = re.search(
+            r'<select id="equity-site" name="site">(.*?)</select>', reports.text, re.S
+        )
+        assert equity is not None
+        assert re.findall(r"<option[^>]*>([^<]+)</option>", equity.group(1)) == [
+            "Site A",
+            "Site B",
+        ]

@@ -40,6 +40,8 @@ SCREENSHOTS = Path(os.environ["MHF_SCREENSHOTS"]) if os.environ.get("MHF_SCREENS
 DEMO_SIZE = [] if SCREENSHOTS else ["--patients", "8", "--days", "92"]
 PASSWORD = "heart-failure-demo"
 VIEWPORT = {"width": 1280, "height": 800}
+# A sign-in on a loaded two-core machine (password hashing, a cold server) has taken over 10 s.
+PAGE_TIMEOUT_MS = 30_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -84,7 +86,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+# Generous: on a loaded two-core machine the server's imports alone have taken over 30 s.
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -194,7 +197,7 @@ def browser() -> Iterator[Any]:
 def _browsing(browser: Any, width: int, height: int = 800, **options: Any) -> Iterator[Any]:
     """A page in a fresh browser context (its own cookies) at this screen size, closed after."""
     context = browser.new_context(viewport={"width": width, "height": height}, **options)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         yield context.new_page()
     finally:
@@ -701,6 +704,48 @@ def test_clinician_enrols_records_and_discharges_a_patient(
         assert page.url.split("?")[0] == patient_url
 
 
+SITE_NAMES = {"LLR": "Leicester, Leicestershire and Rutland", "MSE": "Mid and South Essex"}
+
+
+@pytest.mark.parametrize(("width", "other"), [(1280, "LLR"), (390, "MSE")])
+def test_a_site_lead_asks_to_read_another_sites_report_and_a_lead_approves(
+    browser: Any, demo: Demo, width: int, other: str
+) -> None:
+    reason = f"Comparing discharge calls with {other}"
+    with _browsing(browser, width, 800) as page:
+        _login(page, demo, "sitelead.derby")
+        assert page.url.split("?")[0].endswith("/ui/reports")
+        assert _fits(page), f"the site lead's reports page overflows at {width}px"
+        _axe(page, f"site lead's reports at {width}px")
+        page.goto(f"{demo.base}/ui/access-requests?kind=site_report")
+        page.get_by_label("Which site").select_option(label=SITE_NAMES[other])
+        page.get_by_label("Why you need it").fill(reason)
+        page.get_by_role("button", name="Send the request").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("cell", name=reason).count() == 1
+        assert _fits(page), f"the access requests page overflows at {width}px"
+        _axe(page, f"access requests, asking, at {width}px")
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_load_state()
+
+        _login(page, demo, "lead")
+        page.goto(f"{demo.base}/ui/access-requests")
+        _axe(page, f"access requests, deciding, at {width}px")
+        row = page.locator("tr", has_text=reason)
+        approve = row.locator("form[action$='/approve']")
+        approve.get_by_label("Note").fill("Yes, for the meeting")
+        approve.get_by_role("button", name="Approve").click()
+        page.wait_for_load_state()
+        assert page.locator("tr", has_text=reason).get_by_text("Approved by").count() == 1
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_load_state()
+
+        _login(page, demo, "sitelead.derby")
+        page.goto(f"{demo.base}/ui/reports?site={other}")
+        caption = page.locator("caption", has_text=SITE_NAMES[other])
+        assert caption.count() >= 1, "the granted site's equity split is not on the page"
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_root_leads_each_role_home_and_refusals_are_pages(
     browser: Any, demo: Demo, width: int
@@ -807,7 +852,7 @@ def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
 ) -> None:
     _raise_red_alert(demo)
     context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         page = context.new_page()
         _login(page, demo, demo.clinician)
@@ -822,8 +867,9 @@ def test_the_queue_reads_at_a_glance_at_desktop_and_phone_width(
             heights = sorted(
                 rows.nth(i).bounding_box()["height"] for i in range(min(rows.count(), 10))
             )
-            # About 120 px before; two or three lines of text now.
-            assert heights[len(heights) // 2] <= 100, heights
+            # About 120 px before; two or three lines of text now. The lower median: the small
+            # demo's queue can hold two rows, and one with a long finding may wrap further.
+            assert heights[(len(heights) - 1) // 2] <= 100, heights
 
         # Every filter control stays inside the filter panel.
         panel = page.locator("form.filters").bounding_box()

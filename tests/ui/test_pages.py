@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service import charts
 from service.models import AuditEvent, Reading, User
-from service.ui import charts, patient_charts
+from service.ui import patient_charts
 from service.ui.session import COOKIE_NAME
 from tests.support.clock import T0
 from tests.support.factories import NHS_NUMBERS, PASSWORD

@@ -1,4 +1,4 @@
-"""The reports' SPC charts and funnel plots as accessible SVG (``service.ui.charts``).
+"""The reports' SPC charts and funnel plots as accessible SVG (``service.charts``).
 
 Special-cause points differ from common-cause ones by shape as well as colour (Making Data
 Count's blue for improvement, orange for concern, purple where neither direction is better);
@@ -8,13 +8,13 @@ over each other.
 
 from __future__ import annotations
 
+from service import charts
+from service.charts.labels import SUPPRESSED, month_name, month_tick, shown
 from service.reports import funnel
 from service.reports.metrics import REGISTRY
 from service.reports.rate_funnels import rate_spec
-from service.reports.shapes import FunnelData
+from service.reports.shapes import FunnelData, NetworkMetric
 from service.reports.spc_view import SpcView
-from service.ui import charts
-from service.ui.views import month_name, month_tick, shown
 
 # Making Data Count's icon colours, darkened where needed for 3:1 against white.
 IMPROVEMENT_COLOUR = "#005eb8"
@@ -137,7 +137,11 @@ def spc_chart(chart_id: str, view: SpcView) -> charts.Chart:
     )
 
 
-def funnel_chart(chart_id: str, data: FunnelData, numbers: dict[str, int]) -> charts.Chart:
+def funnel_chart(
+    chart_id: str, data: FunnelData, numbers: dict[str, int], *, key_in_legend: bool = False
+) -> charts.Chart:
+    """``numbers``: each site's number, read in a key; the page prints the key as a table
+    beside the chart, a standalone SVG file (``key_in_legend``) in its own legend."""
     limits = data["limits"]
     # Sites at the same spot share one label ("1, 2"), so numbers never print over each other.
     spots: dict[tuple[float, float], list[str]] = {}
@@ -189,6 +193,7 @@ def funnel_chart(chart_id: str, data: FunnelData, numbers: dict[str, int]) -> ch
         y_min=0,
         y_max=top * (1.0 if proportion else 1.1),
         height=320,
+        extra_legend=[(str(n), code) for code, n in numbers.items()] if key_in_legend else [],
     )
 
 
@@ -208,3 +213,69 @@ def _upper_at(data: FunnelData, largest: float) -> float:
     at tiny exposures, so the axis stops where the sites are."""
     rows = [r for r in data["limits"] if float(r["denominator"]) >= largest / 10]
     return float(rows[0]["upper_998"]) if rows else 1.0
+
+
+def trend_chart(
+    chart_id: str, metric: NetworkMetric, site_code: str, site_name: str
+) -> charts.Chart:
+    """A site's 12 months of one metric against the network, from the disclosed figures."""
+    trend = metric["trend"]
+    site_pts, network_pts, gaps = [], [], []
+    for i, row in enumerate(trend):
+        label = month_name(row["month"])
+        value = row["sites"].get(site_code)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            site_pts.append(
+                charts.Point(
+                    i, float(value), f"{site_code}, {label}: {shown(value, metric['unit'])}"
+                )
+            )
+        elif value == SUPPRESSED:
+            gaps.append((float(i), f"{label}: suppressed (small numbers)"))
+        network = row["network"]
+        if isinstance(network, int | float) and not isinstance(network, bool):
+            network_pts.append(
+                charts.Point(
+                    i, float(network), f"Network, {label}: {shown(network, metric['unit'])}"
+                )
+            )
+    # Every other month labelled (the latest always), so the labels stay readable.
+    last = len(trend) - 1
+    ticks = [
+        (float(i), month_tick(row["month"])) for i, row in enumerate(trend) if (last - i) % 2 == 0
+    ]
+    suppressed_words = (
+        " Suppressed (*) in " + ", ".join(g[1].split(":")[0] for g in gaps) + "." if gaps else ""
+    )
+    values = [p.y for p in site_pts]
+    desc = (
+        f"{metric['title']} for {site_name} ({site_code}) and the network, "
+        f"{month_name(trend[0]['month'])} to {month_name(trend[-1]['month'])}. "
+        + (
+            f"Site lowest {shown(min(values), metric['unit'])}, highest "
+            f"{shown(max(values), metric['unit'])}."
+            if values
+            else "No published site figures."
+        )
+        + suppressed_words
+    )
+    percent = metric["unit"] == "%"
+    return charts.Chart(
+        chart_id=chart_id,
+        title=f"{site_name}: {metric['title']}",
+        desc=desc,
+        y_label=metric["unit"],
+        x_min=-0.3,
+        x_max=len(trend) - 0.7,
+        x_ticks=ticks,
+        series=[
+            charts.Series(site_code, site_pts, charts.BLUE, "circle", max_gap=1),
+            charts.Series("Network", network_pts, charts.GREY, "square", True, max_gap=1),
+        ],
+        y_min=0,
+        y_max=100 if percent else None,
+        gaps=gaps,
+        width=330,
+        height=210,
+        extra_legend=[("*", "suppressed")] if gaps else [],
+    )
