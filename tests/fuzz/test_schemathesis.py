@@ -57,7 +57,9 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 @pytest.fixture(scope="module")
 def fuzz_db() -> Iterator[str]:
-    url = create_postgres_database("mhf_hard_fuzz")
+    # One database per run: two checkouts fuzzing on one server at once would otherwise drop
+    # each other's (create_postgres_database replaces a database of the same name).
+    url = create_postgres_database(f"mhf_hard_fuzz_{os.getpid()}")
     try:
         run_mhf(["migrate"], url)
         yield url
