@@ -151,6 +151,18 @@ def field_errors(errors: Any, body: Any = None) -> list[dict[str, Any]]:
     return out
 
 
+def completed(error: Any) -> Any:
+    """An ``errors`` entry built by hand as ``field``, ``message`` and ``type`` (the form
+    before issue 23, still raised by many use cases) with the ``code`` and ``detail`` every
+    entry has. No ``pointer`` is made up: such a ``field`` may name a body member or a query
+    parameter, and a pointer must be exact."""
+    if not isinstance(error, dict) or "code" in error:
+        return error
+    field, kind = str(error.get("field", "")), str(error.get("type", ""))
+    code = code_of(kind, field.rsplit(".", 1)[-1:])
+    return {"code": code.value, "detail": str(error.get("message", "")), **error}
+
+
 def summary(errors: list[dict[str, Any]]) -> str:
     """The problem's ``detail``: the first few errors, each where it is and what is wrong."""
     parts = [
@@ -167,6 +179,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         if "retry_after_seconds" in exc.extra:
             # The header is what clients and proxies act on; the member is for people.
             headers = {"Retry-After": str(int(exc.extra["retry_after_seconds"]))}
+        extra = exc.extra
+        if isinstance(extra.get("errors"), list):
+            extra = {**extra, "errors": [completed(e) for e in extra["errors"]]}
         return problem_response(
             exc.status,
             exc.slug,
@@ -174,7 +189,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.detail,
             instance=request.url.path,
             headers=headers,
-            **exc.extra,
+            **extra,
         )
 
     @app.exception_handler(RequestValidationError)

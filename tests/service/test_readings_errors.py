@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from service.contract import Problem
 from service.models import Reading
 from service.problem_codes import body_path, pointer
 from service.settings import Settings
@@ -45,6 +46,7 @@ def post(client: Any, world: Any, body: Any, **headers: str) -> Any:
 def errors(response: Any) -> list[tuple[str, str]]:
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
+    Problem.model_validate(body)  # the shape the OpenAPI document gives
     for error in body["errors"]:
         assert error["detail"] and error["message"] == error["detail"]
         assert error["field"] and error["type"]
@@ -173,6 +175,15 @@ def test_other_routes_locate_their_errors_too(client: Any, world: Any) -> None:
     login = client.post("/api/v1/auth/token", content=b"username=&password=", headers=form)
     assert login.status_code == 422
     assert errors(login) == [("/username", "missing"), ("/password", "missing")]
+
+
+def test_an_error_built_by_hand_has_its_code_and_detail_too(client: Any, world: Any) -> None:
+    response = client.get(URL, params={"cursor": "nonsense"}, headers=world.auth("pat_A1"))
+    assert response.status_code == 400
+    Problem.model_validate(response.json())
+    (error,) = response.json()["errors"]
+    assert (error["code"], error["field"]) == ("invalid_value", "cursor")
+    assert error["detail"] == error["message"]
 
 
 def test_a_device_over_its_limit_is_told_when_to_retry(client: Any, world: Any, clock: Any) -> None:
