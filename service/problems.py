@@ -134,7 +134,7 @@ def field_errors(errors: Any, body: Any = None) -> list[dict[str, Any]]:
             path: list[str | int] = [str(step) for step in loc[1:]]
             item = entry(path, code_of(kind, path), detail, kind)
             item["parameter"] = ".".join(str(step) for step in loc[1:])
-            item["field"] = item["parameter"]
+            item["field"] = ".".join(str(step) for step in loc)  # as before: "query.limit"
             del item["pointer"]
         else:
             steps = loc[1:] if loc[:1] == ("body",) else loc
