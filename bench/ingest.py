@@ -279,6 +279,9 @@ def main() -> None:
         "MHF_SECRET_KEY": SECRET,
         "MHF_ENVIRONMENT": "production",
         "MHF_LOG_LEVEL": "WARNING",
+        # A few devices post as fast as the service answers: the limit a real phone meets
+        # would refuse them, and the counting itself is still measured.
+        "MHF_DEVICE_RATE_LIMIT": str(10**9),
     }
     start = datetime.now(UTC) - timedelta(days=60)
     clock = itertools.count()

@@ -182,6 +182,7 @@ def native_batch_payload(n: int, *, start: datetime) -> dict[str, Any]:
 @contextmanager
 def live_server(url: str, secret: str) -> Iterator[str]:
     env = {"MHF_DATABASE_URL": url, "MHF_SECRET_KEY": secret, "MHF_LOG_LEVEL": "WARNING"}
+    env["MHF_DEVICE_RATE_LIMIT"] = str(10**9)  # a few devices post flat out (bench/ingest.py)
     subprocess.run(
         [str(BIN / "mhf"), "migrate"], env={**os.environ, **env}, check=True, capture_output=True
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from service import docs, health, ui
+from service import contract, docs, health, ui
 from service.access_requests import api as access_requests_api
 from service.alerting import api as alerts_api
 from service.audit import api as audit_api
@@ -33,6 +33,7 @@ from service.patients import events_api as patient_events
 from service.patients import outcomes_api as patient_outcomes
 from service.problems import install_problem_handlers
 from service.readings import api as readings_api
+from service.readings import contract as readings_contract
 from service.reports import api as reports
 from service.reports import before_after_api, pack_api, uptake_api
 from service.settings import Settings, get_settings
@@ -105,6 +106,7 @@ def create_app(
     app.state.sessions = build_sessionmaker(engine)
     app.state.clock = clock
     install_problem_handlers(app)
+    contract.install(app, readings_contract.COMPONENTS)
     if settings.docs_enabled:
         docs.install(app)
     ui.install(app)

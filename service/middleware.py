@@ -12,14 +12,16 @@ import anyio
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.deprecation import headers_for as deprecation_headers
+from service.problem_codes import Code, entry
 from service.problems import PROBLEM_JSON, TYPE_BASE
 
 access_log = logging.getLogger("mhf.access")
 
 
-def _problem_bytes(status: int, slug: str, title: str, detail: str) -> bytes:
+def _problem_bytes(status: int, slug: str, title: str, detail: str, **extra: Any) -> bytes:
     return json.dumps(
-        {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+        {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail} | extra
     ).encode()
 
 
@@ -85,7 +87,10 @@ class BodyLimitMiddleware:
             ).encode()
             content_type = b"application/fhir+json"
         else:
-            body = _problem_bytes(413, "payload-too-large", "Payload too large", detail)
+            errors = [entry([], Code.TOO_LARGE, detail, "too_large")]
+            body = _problem_bytes(
+                413, "payload-too-large", "Payload too large", detail, errors=errors
+            )
             content_type = PROBLEM_JSON.encode()
         await _answer(send, 413, content_type, body)
 
@@ -164,6 +169,9 @@ class ResponseHeadersMiddleware:
                     headers.append((b"x-content-type-options", b"nosniff"))
                 if no_store and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
+                # A deprecated operation's Deprecation and Sunset (the router has matched by
+                # now and left the route in the scope).
+                headers.extend(deprecation_headers(scope.get("route")))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -12,6 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.problem_codes import Code, body_path, code_of, entry
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://mhf-home.example/problems/"
 log = logging.getLogger("mhf.errors")
@@ -50,16 +52,47 @@ class Unprocessable(Problem):
     status, slug, title = 422, "validation-error", "Invalid request"
 
 
-def field_error(field: str, message: str) -> Unprocessable:
-    """A 422 naming the one field at fault, as request validation names it."""
+def field_error(field: str, message: str, code: Code = Code.INVALID_VALUE) -> Unprocessable:
+    """A 422 naming the one field at fault (``a.0.b``, as the body nests it), as request
+    validation names it."""
+    path = [int(step) if step.isdigit() else step for step in field.split(".")]
     return Unprocessable(
-        f"{field}: {message}",
-        extra={"errors": [{"field": field, "message": message, "type": "value_error"}]},
+        f"{field}: {message}", extra={"errors": [entry(path, code, message, "value_error")]}
     )
 
 
 class TooManyRequests(Problem):
     status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+    def __init__(self, content_type: str | None) -> None:
+        sent = f"'{content_type}'" if content_type else "no content type"
+        detail = f"This route takes application/json; the request sent {sent}."
+        errors = [entry([], Code.UNSUPPORTED_MEDIA_TYPE, detail, "unsupported_media_type")]
+        super().__init__(detail, extra={"errors": errors})
+
+
+def malformed_json(doc: str, position: int, reason: str) -> Unprocessable:
+    """422 for a body that is not JSON, located by line and column (1-based) as an editor
+    shows them, rather than a character index."""
+    line = doc.count("\n", 0, position) + 1
+    column = position - (doc.rfind("\n", 0, position) + 1) + 1
+    detail = f"The body is not valid JSON: {reason} at line {line}, column {column}."
+    error = entry([], Code.MALFORMED_JSON, detail, "json_invalid")
+    return Unprocessable(detail, extra={"errors": [error | {"line": line, "column": column}]})
+
+
+def is_json(content_type: str | None) -> bool:
+    """``application/json`` or any ``application/*+json``, parameters ignored."""
+    if not content_type:
+        return False
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
 
 
 def problem_response(
@@ -85,18 +118,58 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def field_errors(errors: Any) -> list[dict[str, Any]]:
+_PARAMETERS = ("query", "path", "header", "cookie")
+_TAG_DETAIL = {"union_tag_not_found": "Field required"}
+
+
+def field_errors(errors: Any, body: Any = None) -> list[dict[str, Any]]:
+    """Pydantic's errors as entries of ``errors``: a body error with its JSON Pointer into
+    ``body`` (the body as sent), a query, path or header error naming its ``parameter``."""
     out = []
     for err in errors:
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
-        out.append(
-            {
-                "field": ".".join(loc) or "body",
-                "message": str(err.get("msg", "invalid")),
-                "type": str(err.get("type", "invalid")),
-            }
-        )
+        loc = tuple(err.get("loc", ()))
+        kind = str(err.get("type", "invalid"))
+        detail = str(err.get("msg", "invalid"))
+        if loc and loc[0] in _PARAMETERS:
+            path: list[str | int] = [str(step) for step in loc[1:]]
+            item = entry(path, code_of(kind, path), detail, kind)
+            item["parameter"] = ".".join(str(step) for step in loc[1:])
+            item["field"] = ".".join(str(step) for step in loc)  # as before: "query.limit"
+            del item["pointer"]
+        else:
+            steps = loc[1:] if loc[:1] == ("body",) else loc
+            tag = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
+            if kind.startswith("union_tag_") and tag.isidentifier():
+                if isinstance(err.get("input"), dict):
+                    # Located at the union: the member that chooses is the one at fault.
+                    steps, detail = (*steps, tag), _TAG_DETAIL.get(kind, detail)
+                else:
+                    kind, detail = "model_type", "Input should be an object"
+            path = body_path(steps, body)
+            item = entry(path, code_of(kind, path), detail, kind)
+        out.append(item)
     return out
+
+
+def completed(error: Any) -> Any:
+    """An ``errors`` entry built by hand as ``field``, ``message`` and ``type`` (the form
+    before issue 23, still raised by many use cases) with the ``code`` and ``detail`` every
+    entry has. No ``pointer`` is made up: such a ``field`` may name a body member or a query
+    parameter, and a pointer must be exact."""
+    if not isinstance(error, dict) or "code" in error:
+        return error
+    field, kind = str(error.get("field", "")), str(error.get("type", ""))
+    code = code_of(kind, field.rsplit(".", 1)[-1:])
+    return {"code": code.value, "detail": str(error.get("message", "")), **error}
+
+
+def summary(errors: list[dict[str, Any]]) -> str:
+    """The problem's ``detail``: the first few errors, each where it is and what is wrong."""
+    parts = [
+        f"{e.get('pointer', e.get('parameter')) or '(body)'}: {e['detail']}" for e in errors[:5]
+    ]
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "; ".join(parts) + more
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -106,6 +179,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         if "retry_after_seconds" in exc.extra:
             # The header is what clients and proxies act on; the member is for people.
             headers = {"Retry-After": str(int(exc.extra["retry_after_seconds"]))}
+        extra = exc.extra
+        if isinstance(extra.get("errors"), list):
+            extra = {**extra, "errors": [completed(e) for e in extra["errors"]]}
         return problem_response(
             exc.status,
             exc.slug,
@@ -113,18 +189,31 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.detail,
             instance=request.url.path,
             headers=headers,
-            **exc.extra,
+            **extra,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = field_errors(exc.errors())
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raised = exc.errors()
+        if raised and raised[0].get("type") == "json_invalid" and isinstance(exc.body, str):
+            # FastAPI located a JSON syntax error by its character index.
+            position = raised[0]["loc"][-1]
+            reason = str(raised[0].get("ctx", {}).get("error", "invalid JSON"))
+            return await _problem(request, malformed_json(exc.body, int(position), reason))
+        content_type = request.headers.get("content-type")
+        on_body = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in raised)
+        # FastAPI hands a JSON body's route the raw bytes when the content type is not JSON
+        # (a form's route gets its form data): that is a body of a type the route does not take.
+        # Never read the body here: a form's stream has been consumed.
+        raw = isinstance(exc.body, bytes | bytearray) and bool(exc.body)
+        if on_body and raw and not is_json(content_type):
+            return await _problem(request, UnsupportedMediaType(content_type))
+        errors = field_errors(raised, exc.body)
         return problem_response(
             422,
             "validation-error",
             "Invalid request",
-            detail or "The request did not validate.",
+            summary(errors) or "The request did not validate.",
             instance=request.url.path,
             errors=errors,
         )

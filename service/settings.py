@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     max_batch_readings: int = 500
     # A reading stamped slightly ahead is clock skew on the phone, not a forged future reading.
     future_skew_seconds: int = 300
+    # Requests a patient's device may make per window (429 with Retry-After beyond): a looping
+    # app is told to slow down. Generous, since a batch carries up to 500 readings: a phone
+    # back after a month offline sends its backlog in a few requests, and even one reading
+    # per request clears weeks of five a day within one window.
+    device_rate_limit: int = Field(default=300, ge=1)
+    device_rate_window_seconds: int = Field(default=60, ge=1, le=3600)
     log_level: str = "INFO"
     login_max_failures: int = 5
     login_lockout_seconds: int = 300

@@ -161,6 +161,15 @@ def keep_on_rollback(session: Session, write: Callable[[Session], None]) -> None
     session.info.setdefault(_KEPT, []).append(write)
 
 
+_ON_ROLLBACK = "mhf.on_rollback"
+
+
+def on_rollback(session: Session, write: Callable[[Session], None]) -> None:
+    """Run ``write`` only if the unit of work rolls back: to redo, in a transaction of its
+    own, a write the request made that must outlive its refusal (a device's request count)."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(write)
+
+
 def _run_kept(session: Session) -> None:
     for write in session.info.pop(_KEPT, []):
         write(session)
@@ -170,10 +179,12 @@ def finish(session: Session, commit: bool) -> None:
     """End a unit of work: commit, or roll back and commit only what must be kept."""
     try:
         if commit:
+            session.info.pop(_ON_ROLLBACK, None)
             _run_kept(session)
             session.commit()
             return
         session.rollback()
+        session.info.setdefault(_KEPT, []).extend(session.info.pop(_ON_ROLLBACK, []))
         if session.info.get(_KEPT):
             try:
                 _run_kept(session)

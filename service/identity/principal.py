@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.identity import devices
+from service.identity import device_limit, devices
 from service.identity.security import InvalidToken, decode_access_token, token_settings
 from service.models import User, UserTeam
 from service.problems import Unauthorized
@@ -45,7 +45,9 @@ def principal_for(
 ) -> Principal:
     """The caller behind a bearer ``token``, or 401."""
     if devices.is_device_token(token):
-        return device_principal(devices.authenticate(session, token))
+        principal = device_principal(devices.authenticate(session, token))
+        device_limit.count_request(session, token, settings, clock())
+        return principal
     return staff_principal(session, token, settings, clock())
 
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from service.access import audit_patient_access, patient_for, route_of
 from service.deps import NowDep, Principal, SessionDep, SettingsDep, require
 from service.pagination import aware_datetime, decode, encode_cursor, keyset, uuid_value
 from service.patients.events import hospital_stays
-from service.readings import service
+from service.readings import intake, service
 from service.readings.answers import ingest_answer, reading_out
+from service.readings.contract import INGEST_RESPONSES, REQUEST_BODY
 from service.readings.fast import OwnReadingsRoute
-from service.readings.schemas import IngestOut, ReadingOut, ReadingsBody
+from service.readings.schemas import IngestOut, ReadingOut
 from service.schemas import Page
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
@@ -29,15 +30,10 @@ Clinician = Annotated[Principal, Depends(require("clinician"))]
 ReadingType = Literal[
     "weight", "blood_pressure", "heart_rate", "spo2", "symptoms", "potassium", "creatinine", "egfr"
 ]
-INGEST_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"description": "Every reading had been stored before: answered as the first time"},
-    409: {"description": "A reading id was already used for a different reading"},
-    422: {"description": "A reading is invalid; nothing of the batch was stored"},
-}
 
 
 def post_my_readings(
-    body: Annotated[ReadingsBody, Body()],
+    body: Annotated[Any, Depends(intake.json_body)],
     session: SessionDep,
     settings: SettingsDep,
     principal: PatientCaller,
@@ -60,6 +56,7 @@ router.add_api_route(
     response_model=IngestOut,
     status_code=status.HTTP_201_CREATED,
     responses=INGEST_RESPONSES,
+    openapi_extra=REQUEST_BODY,
     summary="Post own readings: one, or {readings: [...]} of up to 500 (patient device token)",
     route_class_override=OwnReadingsRoute,
 )
@@ -70,11 +67,12 @@ router.add_api_route(
     response_model=IngestOut,
     status_code=status.HTTP_201_CREATED,
     responses=INGEST_RESPONSES,
+    openapi_extra=REQUEST_BODY,
     summary="Post readings taken in clinic or by phone (clinician of the patient's team)",
 )
 def post_patient_readings(
     patient_id: uuid.UUID,
-    body: Annotated[ReadingsBody, Body()],
+    body: Annotated[Any, Depends(intake.json_body)],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -119,7 +117,10 @@ LimitQ = Annotated[int, Query(ge=1, le=1000)]
 
 
 @router.get(
-    "/me/readings", response_model=Page[ReadingOut], summary="Own readings, oldest first (patient)"
+    "/me/readings",
+    response_model=Page[ReadingOut],
+    responses={429: INGEST_RESPONSES[429]},
+    summary="Own readings, oldest first (patient)",
 )
 def get_my_readings(
     session: SessionDep,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,19 +18,13 @@ from service.access import audit_patient_access, patient_for
 from service.identity.devices import DevicePatient
 from service.identity.principal import Principal
 from service.models import Patient, Reading
-from service.problems import Conflict, Unprocessable
-from service.readings import evaluation, repository
+from service.problem_codes import Code, entry
+from service.problems import Conflict
+from service.readings import evaluation, intake, repository
 from service.readings.schemas import (
-    BloodPressureIn,
-    HeartRateIn,
-    LabIn,
     ReadingBatchIn,
     ReadingIn,
-    Spo2In,
-    SymptomsIn,
-    WeightIn,
 )
-from service.readings.units import FieldError, check_range, check_time, to_kg
 
 # Columns compared when a reading id comes again: same id with other content is a client bug
 # (or id reuse), and silently keeping either version would hide it.
@@ -69,112 +63,66 @@ def prepare(
     allow_labs: bool,
 ) -> list[dict[str, Any]]:
     """Validate and convert; raise 422 naming every bad field, or return rows ready to insert."""
-    errors: list[FieldError] = []
-    rows: list[dict[str, Any]] = []
-    seen: set[uuid.UUID] = set()
-    for index, reading in enumerate(readings):
-        where = f"{prefix}{index}." if prefix else ""
-        if reading.id in seen:
-            errors.append(FieldError(f"{where}id", "the same id appears twice in this batch"))
-        seen.add(reading.id)
-        if (err := check_time(f"{where}taken_at", reading.taken_at, now, skew)) is not None:
-            errors.append(err)
-        row, row_errors = _convert(reading, where, allow_labs)
-        errors.extend(row_errors)
-        row.update(
-            id=reading.id,
-            type=reading.type,
-            # In UTC, as the database gives it back, so an answer built from these rows is
-            # the same as one built from the stored readings.
-            taken_at=reading.taken_at.astimezone(UTC),
-            received_at=now,
-            source=source,
-            entered_by=entered_by,
-        )
-        rows.append(row)
+    rows, errors = intake.check(
+        list(enumerate(readings)),
+        prefix=prefix,
+        now=now,
+        skew=skew,
+        source=source,
+        entered_by=entered_by,
+        allow_labs=allow_labs,
+    )
     if errors:
-        raise Unprocessable(
-            "; ".join(f"{e.field}: {e.message}" for e in errors[:5]),
-            extra={
-                "errors": [{"field": e.field, "message": e.message, "type": e.type} for e in errors]
-            },
-        )
+        raise intake.invalid([intake.error_entry(e) for e in errors])
     return rows
-
-
-def _convert(
-    reading: ReadingIn, where: str, allow_labs: bool
-) -> tuple[dict[str, Any], list[FieldError]]:
-    errors: list[FieldError] = []
-
-    def check(name: str, fld: str, value: float, unit: str) -> None:
-        if (err := check_range(where + fld, name, value, unit)) is not None:
-            errors.append(err)
-
-    row: dict[str, Any] = {"value": None, "systolic": None, "diastolic": None, "answers": None}
-    row.update(value_as_sent=None, unit_as_sent=None)
-    if isinstance(reading, WeightIn):
-        kg = to_kg(reading.value, reading.unit)
-        check("weight", "value", kg, "kg")
-        row.update(value=kg, value_as_sent=reading.value, unit_as_sent=reading.unit)
-    elif isinstance(reading, BloodPressureIn):
-        check("systolic", "systolic", reading.systolic, "mmHg")
-        check("diastolic", "diastolic", reading.diastolic, "mmHg")
-        if reading.diastolic >= reading.systolic:
-            errors.append(FieldError(where + "diastolic", "diastolic must be below systolic"))
-        row.update(systolic=reading.systolic, diastolic=reading.diastolic, unit_as_sent="mmHg")
-    elif isinstance(reading, HeartRateIn):
-        check("heart_rate", "value", reading.value, "/min")
-        row.update(value=reading.value, unit_as_sent=reading.unit)
-    elif isinstance(reading, Spo2In):
-        check("spo2", "value", reading.value, "%")
-        row.update(value=reading.value, unit_as_sent="%")
-    elif isinstance(reading, SymptomsIn):
-        row.update(answers=reading.answers.model_dump())
-    elif isinstance(reading, LabIn):
-        if not allow_labs:
-            errors.append(FieldError(where + "type", "lab results are entered by clinicians"))
-        expected = {"potassium": "mmol/L", "creatinine": "umol/L", "egfr": "mL/min/1.73m2"}
-        if reading.unit != expected[reading.type]:
-            errors.append(FieldError(where + "unit", f"use {expected[reading.type]}"))
-        check(reading.type, "value", reading.value, reading.unit)
-        row.update(value=reading.value, unit_as_sent=reading.unit)
-    return row, errors
 
 
 def post_readings(
     session: Session,
     caller: Principal,
     patient: evaluation.IngestPatient,
-    body: ReadingBatchIn | ReadingIn,
+    body: Any,
     *,
     now: datetime,
     future_skew: timedelta,
     device: DevicePatient | None = None,
 ) -> IngestResult:
     """A patient's readings, posted by their app or by a clinician of their team (who alone
-    may enter lab results). ``device``: the token's patient as authenticated, its row locked
-    if ``device.locked``."""
-    if patient.status == "discharged":
-        raise Conflict("The patient has been discharged from monitoring.")
-    items, prefix = as_list(body)
-    rows = prepare(
-        items,
-        prefix=prefix,
+    may enter lab results): ``body`` as parsed from the request's JSON (``intake.json_body``).
+    ``device``: the token's patient as authenticated, its row locked if ``device.locked``."""
+    rows = intake.rows_of(
+        body,
         now=now,
         skew=future_skew,
         source="device" if caller.role == "patient" else "clinician",
         entered_by=caller.user_id,
         allow_labs=caller.role == "clinician",
     )
-    return ingest(session, patient, rows, now, device=device)
+    if patient.status == "discharged":
+        raise Conflict("The patient has been discharged from monitoring.")
+    try:
+        return ingest(session, patient, rows, now, device=device)
+    except Conflict as exc:
+        if "reading_id" in exc.extra:
+            exc.extra["errors"] = [_reused(rows, str(exc.extra["reading_id"]), body)]
+        raise
+
+
+def _reused(rows: list[dict[str, Any]], reading_id: str, body: Any) -> dict[str, str]:
+    """The 409's error: the id of the reading (in body order, as ``rows``) already stored."""
+    index = next(i for i, row in enumerate(rows) if str(row["id"]) == reading_id)
+    path: list[str | int] = (
+        ["readings", index, "id"] if isinstance(body, dict) and ("readings" in body) else ["id"]
+    )
+    detail = "this id was already stored with different content: give a new reading a new id"
+    return entry(path, Code.DUPLICATE_ID, detail, "conflict")
 
 
 def post_patient_readings(
     session: Session,
     caller: Principal,
     patient_id: uuid.UUID,
-    body: ReadingBatchIn | ReadingIn,
+    body: Any,
     *,
     route: str,
     now: datetime,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from service.problem_codes import Code
+
 KG_PER_LB = 0.45359237  # exact, by the international yard and pound agreement
 KG_PER_ST = 14 * KG_PER_LB
 
@@ -33,6 +35,7 @@ class FieldError:
     field: str
     message: str
     type: str = "value_error"
+    code: Code = Code.INVALID_VALUE
 
 
 def check_range(field: str, name: str, value: float, unit: str) -> FieldError | None:
@@ -43,12 +46,14 @@ def check_range(field: str, name: str, value: float, unit: str) -> FieldError | 
         field,
         f"{value:g} is outside the plausible range {low:g}-{high:g} {unit}",
         "implausible_value",
+        Code.OUT_OF_RANGE,
     )
 
 
 def check_time(field: str, taken_at: datetime, now: datetime, skew: timedelta) -> FieldError | None:
     if taken_at > now + skew:
-        return FieldError(field, "reading time is in the future", "future_reading")
+        message = "reading time is in the future"
+        return FieldError(field, message, "future_reading", Code.FUTURE_TIME)
     if taken_at < now - MAX_AGE:
-        return FieldError(field, "reading is more than a year old", "stale_reading")
+        return FieldError(field, "reading is more than a year old", "stale_reading", Code.TOO_OLD)
     return None

@@ -155,6 +155,9 @@ def test_swagger_ui_is_served_from_the_package_not_a_cdn(client):
     assert page.status_code == 200
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert sources and all(s.startswith("/docs/assets/") for s in sources), sources
+    # No address off this service anywhere in the page (a CDN, the bundle's public validator).
+    assert not re.search(r"https?://|//[a-z]", page.text), page.text
+    assert '"validatorUrl": null' in page.text
     for source in sources:
         asset = client.get(source)
         assert asset.status_code == 200 and asset.content, source
