@@ -1,7 +1,7 @@
 """Medicine changes take a dm+d code and a dose with its unit
 
 Revision ID: 20261207_0026
-Revises: 20261207_0024
+Revises: 20261207_0025
 Create Date: 2026-12-07 18:40:00
 
 All three are optional and existing rows keep NULL: the free-text drug name stays what it was.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261207_0026"
-down_revision = "20261207_0024"
+down_revision = "20261207_0025"
 branch_labels = None
 depends_on = None
 
