@@ -2,7 +2,9 @@
 
 The FHIR IssueType in ``issue.code`` is coarse (``invalid``, ``value``, ``structure``); a client
 that wants to act on a refusal (ask again for a unit, fix a clock) reads these instead. The same
-vocabulary names problems on the native readings API, under the problems TYPE_BASE.
+vocabulary names problems on the native readings API, under the problems TYPE_BASE: it is
+``service.problem_codes.ErrorCode``, and the ``Code`` literal below (which lets mypy check each
+call) is held to it by ``tests/fhir/test_fhir_bundles.py``.
 """
 
 from __future__ import annotations

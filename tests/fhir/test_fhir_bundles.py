@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import get_args
 
 from service.fhir.inbound import id_from_identifier
 from service.fhir.problem_codes import SYSTEM
+from service.fhir.problem_codes import Code as FhirCode
+from service.problem_codes import ErrorCode
 from tests.fhir.helpers import FHIR_JSON, bundle, entry, parse, quantity_obs, symptoms
 from tests.fhir.test_fhir_api import issues, post, rows
 
@@ -213,3 +216,9 @@ def test_a_batch_resent_gives_200_for_what_was_stored_and_stores_the_rest(client
     ids = {r.id for r in rows(world)}
     assert id_from_identifier("Observation", "urn:example:device-readings", "a") in ids
     assert len(ids) == 2 and all(isinstance(i, uuid.UUID) for i in ids)
+
+
+def test_the_fhir_codes_are_the_patient_apis_vocabulary():
+    """One vocabulary for both front doors: every machine code an OperationOutcome can carry
+    is a documented code of the patient API (README "Errors")."""
+    assert set(get_args(FhirCode)) <= {code.value for code in ErrorCode}
