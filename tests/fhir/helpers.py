@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from service.models import Reading
 from tests.support.clock import T0
 
 EXAMPLES = Path(__file__).parent / "examples"
@@ -107,3 +110,31 @@ def symptoms(patient_id: uuid.UUID, hours: float = 1.0, **answers: Any) -> dict[
         "authored": at(hours),
         "item": items,
     }
+
+
+def rows(world, patient="pat_A1"):
+    with world.app.state.sessions() as s:
+        return list(
+            s.scalars(
+                select(Reading)
+                .where(Reading.patient_id == world.patients[patient])
+                .order_by(Reading.taken_at)
+            ).all()
+        )
+
+
+def post(client, world, resource, who="pat_A1", path=None, **headers):
+    path = path or f"/fhir/{resource['resourceType']}"
+    if resource["resourceType"] == "Bundle":
+        path = "/fhir"
+    return client.post(
+        path,
+        json=resource,
+        headers={**world.auth(who), "Content-Type": FHIR_JSON, **headers},
+    )
+
+
+def issues(response):
+    outcome = parse(response)
+    assert outcome.get_resource_type() == "OperationOutcome"
+    return outcome.issue

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from service.fhir import codes
 from service.fhir.inbound import id_from_identifier
 from service.fhir.outcome import MAX_JSON_DEPTH, nesting_exceeds
-from service.models import Alert, AuditEvent, Patient, Reading
+from service.models import Alert, AuditEvent, Patient
 from tests.fhir.helpers import (
     FHIR_JSON,
     as_ours,
@@ -20,21 +20,13 @@ from tests.fhir.helpers import (
     bundle,
     entry,
     example,
+    issues,
     parse,
+    post,
     quantity_obs,
+    rows,
     symptoms,
 )
-
-
-def rows(world, patient="pat_A1"):
-    with world.app.state.sessions() as s:
-        return list(
-            s.scalars(
-                select(Reading)
-                .where(Reading.patient_id == world.patients[patient])
-                .order_by(Reading.taken_at)
-            ).all()
-        )
 
 
 def alerts(world, patient="pat_A1"):
@@ -48,23 +40,6 @@ def alerts(world, patient="pat_A1"):
 def audits(world):
     with world.app.state.sessions() as s:
         return s.scalar(select(func.count()).select_from(AuditEvent))
-
-
-def post(client, world, resource, who="pat_A1", path=None, **headers):
-    path = path or f"/fhir/{resource['resourceType']}"
-    if resource["resourceType"] == "Bundle":
-        path = "/fhir"
-    return client.post(
-        path,
-        json=resource,
-        headers={**world.auth(who), "Content-Type": FHIR_JSON, **headers},
-    )
-
-
-def issues(response):
-    outcome = parse(response)
-    assert outcome.get_resource_type() == "OperationOutcome"
-    return outcome.issue
 
 
 # --- conformance ---------------------------------------------------------------------------

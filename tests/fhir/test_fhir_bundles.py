@@ -11,8 +11,17 @@ from service.fhir.inbound import id_from_identifier
 from service.fhir.problem_codes import SYSTEM
 from service.fhir.problem_codes import Code as FhirCode
 from service.problem_codes import ErrorCode
-from tests.fhir.helpers import FHIR_JSON, bundle, entry, parse, quantity_obs, symptoms
-from tests.fhir.test_fhir_api import issues, post, rows
+from tests.fhir.helpers import (
+    FHIR_JSON,
+    bundle,
+    entry,
+    issues,
+    parse,
+    post,
+    quantity_obs,
+    rows,
+    symptoms,
+)
 
 
 def machine_codes(found):
