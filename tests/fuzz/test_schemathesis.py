@@ -74,7 +74,7 @@ def live(fuzz_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
         net = seed_network(fuzz_db, 2)
         # The fuzz explores bodies and queries flat out from one device: the device limit
         # (tests/service/test_readings_errors.py) would answer most of it 429.
-        server = procs.server("api", fuzz_db, MHF_DEVICE_RATE_LIMIT=str(10**9))
+        server = procs.server("api", fuzz_db)
         yield server.base, net
     finally:
         procs.stop_all()

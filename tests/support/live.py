@@ -66,6 +66,9 @@ def mhf_env(url: str, **extra: str) -> dict[str, str]:
         "MHF_ENVIRONMENT": "test",
         "MHF_ACCESS_TOKEN_MINUTES": str(24 * 60),
         "MHF_LOG_LEVEL": "WARNING",
+        # The live suites post flat out from a few devices (crash, outage and cluster soaks, the
+        # fuzz): the per-device limit is tested in process (tests/service/test_readings_errors.py).
+        "MHF_DEVICE_RATE_LIMIT": str(10**9),
         "PYTHONPATH": str(ROOT),
     }
     env.update(extra)
