@@ -137,6 +137,11 @@ def spc_chart(chart_id: str, view: SpcView) -> charts.Chart:
     )
 
 
+def funnel_numbers(data: FunnelData) -> dict[str, int]:
+    """Each drawn site's number on a funnel plot, in the order the funnel lists them."""
+    return {point["code"]: i for i, point in enumerate(data["points"], start=1)}
+
+
 def funnel_chart(
     chart_id: str, data: FunnelData, numbers: dict[str, int], *, key_in_legend: bool = False
 ) -> charts.Chart:

@@ -132,7 +132,7 @@ def network_funnel_svg(
 ) -> Response:
     data = _funnel(session, now, metric, month)
     # The reports pages' own funnel plot, its sites numbered with the key in its legend.
-    numbers = {point["code"]: i for i, point in enumerate(data["points"], start=1)}
+    numbers = report_charts.funnel_numbers(data)
     chart = report_charts.funnel_chart("funnel", data, numbers, key_in_legend=True)
     return Response(str(svg_charts.render(chart)), media_type=SVG_MEDIA)
 

@@ -234,7 +234,7 @@ def funnel_page(
     chosen_metric = chosen_metric or REGISTRY[DEFAULT_TREND_METRIC]
     store = FigureStore(session, now)
     data = funnel_of(store, chosen_metric, chosen)
-    numbers = {p["code"]: i + 1 for i, p in enumerate(data["points"])}
+    numbers = report_charts.funnel_numbers(data)
     chart = report_charts.funnel_chart("funnel", data, numbers)
     names = {s.code: s.name for s in store.sites()}
     return render(

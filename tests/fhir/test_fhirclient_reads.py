@@ -4,21 +4,14 @@ search, following the Bundle's next links itself. A resource fhirclient cannot p
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fhirclient._utils import iter_pages
 from fhirclient.models.bundle import Bundle
 from fhirclient.models.encounter import Encounter
 from fhirclient.models.medicationstatement import MedicationStatement
@@ -30,31 +23,13 @@ from service.models import Site, Team
 from service.settings import Settings
 from tests.support.factories import NHS_NUMBERS, make_patient, make_user
 from tests.support.fhir_record import seed_record
-from tests.support.world import SECRET
-
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.live import LIVE_SECRET, free_port, processes, run_mhf
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('fhirclient') / 'mhf.db'}"
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "MHF_DATABASE_URL": url,
-        "MHF_SECRET_KEY": SECRET,
-        "MHF_LOG_LEVEL": "WARNING",
-        # The next links are built on the public address: the client follows them here.
-        "MHF_PUBLIC_BASE_URL": base,
-    }
-    subprocess.run([str(BIN / "mhf"), "migrate"], env=env, check=True, capture_output=True)
+    run_mhf(["migrate"], url)
     now = datetime.now(UTC)
     engine = build_engine(url)
     with unit_of_work(build_sessionmaker(engine)) as s:
@@ -66,33 +41,18 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         s.flush()
         clinician = make_user(s, "fhirclient_clin", "clinician", [team.id])
         patient = make_patient(s, NHS_NUMBERS[4], team.id)
-    settings = Settings(database_url=url, secret_key=SECRET)
+    engine.dispose()
+    settings = Settings(database_url=url, secret_key=LIVE_SECRET)
     staff = issue_access_token(token_settings(settings), clinician, "clinician", now)
-    server = subprocess.Popen(
-        [str(BIN / "mhf"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mhf serve did not start")
-            time.sleep(0.1)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with processes(tmp_path_factory.mktemp("fhirclient-logs")) as procs:
+        # The next links are built on the public address: the client follows them here.
+        procs.server("api", url, port, MHF_PUBLIC_BASE_URL=base)
         headers = {"Authorization": f"Bearer {staff}"}
         with httpx.Client(base_url=base, timeout=30) as api:
             counts = seed_record(api, headers, patient)
         yield {"base": base, "patient": patient, "staff": staff, "counts": counts}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        engine.dispose()
 
 
 def _server(live: dict[str, Any]) -> FHIRServer:
@@ -103,10 +63,19 @@ def _server(live: dict[str, Any]) -> FHIRServer:
     return server
 
 
+def _pages(first: Bundle, server: FHIRServer) -> Iterator[Bundle]:
+    """Every page, following each Bundle's next link through the client's public reads."""
+    page: Bundle | None = first
+    while page is not None:
+        yield page
+        after = next((link.url for link in page.link or [] if link.relation == "next"), None)
+        page = Bundle.read_from(after, server) if after else None
+
+
 def test_fhirclient_reads_all_of_everything(live):
     server = _server(live)
     first = Bundle.read_from(f"Patient/{live['patient']}/$everything?_count=3", server)
-    pages = list(iter_pages(first, server))
+    pages = list(_pages(first, server))
     resources = [e.resource for page in pages for e in page.entry or []]
     assert len(pages) > 3
     kinds = Counter(r.resource_type for r in resources)
