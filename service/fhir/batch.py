@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -69,23 +69,48 @@ def check_size(settings: Settings, type_: str, entries: int) -> None:
         )
 
 
+@dataclass
+class Translated:
+    """A Bundle's entries as the native inputs, by index, beside the entries that could not be
+    parsed (400) or translated (422), with why. Only a batch reaches ingest with failed entries
+    that were not translated: anything wrong in a transaction refuses it whole."""
+
+    type: str
+    size: int
+    mapped: dict[int, Mapped]
+    failed: dict[int, Failed] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, type_: str, mapped: list[Mapped]) -> Translated:
+        """Entries every one of which translated (``inbound_fast``)."""
+        return cls(type_, len(mapped), dict(enumerate(mapped)))
+
+
+def translate(settings: Settings, bundle: ParsedBundle) -> Translated:
+    """Each entry of a parsed Bundle translated, or set aside with why."""
+    check_size(settings, bundle.type, len(bundle.entries))
+    failed = {i: Failed(400, issues) for i, issues in bundle.failed.items()}
+    mapped: dict[int, Mapped] = {}
+    for index, entry in enumerate(bundle.entries):
+        if index not in failed:
+            try:
+                mapped[index] = _bundle_entry(entry, f"Bundle.entry[{index}]")
+            except Refused as exc:
+                failed[index] = Failed(422, exc.issues)
+    return Translated(bundle.type, len(bundle.entries), mapped, failed)
+
+
 def ingest_bundle(
-    session: Session, principal: Principal, settings: Settings, bundle: ParsedBundle, now: datetime
+    session: Session, principal: Principal, settings: Settings, bundle: Translated, now: datetime
 ) -> list[Result]:
     """Store the Bundle's readings: a transaction whole or not at all (raising one FhirError
     that lists what is wrong), a batch entry by entry."""
-    check_size(settings, bundle.type, len(bundle.entries))
+    check_size(settings, bundle.type, bundle.size)
     if bundle.type == "batch":
         return _batch(session, principal, settings, bundle, now)
-    mapped: list[Mapped] = []
-    issues: list[Issue] = []
-    for index, entry in enumerate(bundle.entries):
-        where = f"Bundle.entry[{index}]"
-        try:
-            mapped.append(_bundle_entry(entry, where))
-        except Refused as exc:
-            issues.extend(exc.issues)
-    if issues:
+    mapped = [bundle.mapped[i] for i in sorted(bundle.mapped)]
+    if bundle.failed:
+        issues = [i for index in sorted(bundle.failed) for i in bundle.failed[index].issues]
         # Also check the entries that did translate, so one answer lists every problem.
         try:
             ingest.check(session, principal, settings, mapped, now)
@@ -97,16 +122,10 @@ def ingest_bundle(
 
 
 def _batch(
-    session: Session, principal: Principal, settings: Settings, bundle: ParsedBundle, now: datetime
+    session: Session, principal: Principal, settings: Settings, bundle: Translated, now: datetime
 ) -> list[Result]:
-    results: dict[int, Result] = {i: Failed(400, issues) for i, issues in bundle.failed.items()}
-    mapped: dict[int, Mapped] = {}
-    for index, entry in enumerate(bundle.entries):
-        if index not in results:
-            try:
-                mapped[index] = _bundle_entry(entry, f"Bundle.entry[{index}]")
-            except Refused as exc:
-                results[index] = Failed(422, exc.issues)
+    results: dict[int, Result] = dict(bundle.failed)
+    mapped = bundle.mapped
     patients: dict[int, Patient] = {}
     seen = ingest.Lookup()
     for index, item in mapped.items():
@@ -123,7 +142,7 @@ def _batch(
             session, principal, settings, patients, mapped, groups[patient_id], now
         )
         results.update(stored)
-    return [results[i] for i in range(len(bundle.entries))]
+    return [results[i] for i in range(bundle.size)]
 
 
 def _store_group(
@@ -180,8 +199,9 @@ def response_body(kind: str, results: list[Result], prefer: str, base: str, now:
     """The batch-response or transaction-response, serialised directly: it is built here from
     a fixed shape, and validating 500 entries with fhir.resources cost more than storing them
     (the tests read every response with the R4B classes)."""
+    times: dict[tuple[datetime, Any], str] = {}  # most rows of a Bundle share one instant
     entries = [
-        failed_entry(r) if isinstance(r, Failed) else entry_response(r, prefer, base)
+        failed_entry(r) if isinstance(r, Failed) else entry_response(r, prefer, base, times)
         for r in results
     ]
     body = outbound.bundle(f"{kind}-response", entries, timestamp=now)
@@ -201,17 +221,34 @@ def failed_entry(result: Failed) -> dict[str, Any]:
     }
 
 
-def entry_response(result: ingest.Outcome, prefer: str, base: str) -> dict[str, Any]:
-    kind = "QuestionnaireResponse" if result.column("type") == "symptoms" else "Observation"
-    location = f"{kind}/{outbound.resource_id(result.patient_id, result.column('id'))}"
+def entry_response(
+    result: ingest.Outcome,
+    prefer: str,
+    base: str,
+    times: dict[tuple[datetime, Any], str] | None = None,
+) -> dict[str, Any]:
+    stored = result.stored
+    if isinstance(stored, dict):
+        reading_type, reading_id, received = stored["type"], stored["id"], stored["received_at"]
+    else:
+        reading_type, reading_id, received = stored.type, stored.id, stored.received_at
+    kind = "QuestionnaireResponse" if reading_type == "symptoms" else "Observation"
+    location = f"{kind}/{outbound.resource_id(result.patient_id, reading_id)}"
     entry: dict[str, Any] = {"fullUrl": f"{base}/{location}"}
     if prefer == "representation":
         entry["resource"] = outbound.reading_resource(result.row)
+    if times is None:
+        times = {}
+    # By offset too: equal instants in other zones are equal datetimes, written differently.
+    when = (received, received.utcoffset())
+    last_modified = times.get(when)
+    if last_modified is None:
+        last_modified = times[when] = received.isoformat()
     response: dict[str, Any] = {
         "status": "201 Created" if result.created else "200 OK",
         "location": f"{location}/_history/1",
         "etag": 'W/"1"',
-        "lastModified": result.column("received_at").isoformat(),
+        "lastModified": last_modified,
     }
     if prefer == "OperationOutcome":
         response["outcome"] = outcome(

@@ -264,7 +264,7 @@ def taken_time(value: Any, expr: str, issues: list[Issue]) -> datetime | None:
     return None
 
 
-def _number(value: Decimal | float | None) -> float | int | None:
+def plain_number(value: Decimal | float | None) -> float | int | None:
     """A Decimal from fhir.resources or an int/float from ``inbound_models``, alike."""
     if value is None or isinstance(value, int):
         return value
@@ -312,7 +312,7 @@ def _quantity(
             )
         )
         return None
-    number = _number(quantity.value)
+    number = plain_number(quantity.value)
     if number is None:
         issues.append(
             Issue("required", f"{what} has no value", (f"{expr}.value",), details=coding("missing"))
@@ -469,14 +469,7 @@ def _blood_pressure(
     found: dict[str, int | float] = {}
     for index, component in enumerate(obs.component or []):
         expr = f"{where}.component[{index}]"
-        codings = set(_codings(component.code))
-        name = (
-            "systolic"
-            if codings & codes.SYSTOLIC
-            else "diastolic"
-            if codings & codes.DIASTOLIC
-            else None
-        )
+        name = component_name(_codings(component.code))
         if name is None:
             issues.append(
                 Issue(
@@ -520,6 +513,14 @@ def _blood_pressure(
                 )
             )
     return {**found, "unit": "mmHg"} if len(found) == 2 else {}
+
+
+def component_name(codings: list[tuple[str, str]]) -> str | None:
+    """Which pressure a blood pressure panel's component carries, by its codings."""
+    found = set(codings)
+    if found & codes.SYSTOLIC:
+        return "systolic"
+    return "diastolic" if found & codes.DIASTOLIC else None
 
 
 def validated(raw: dict[str, Any], fields: dict[str, str], where: str) -> ReadingIn:

@@ -23,7 +23,7 @@ from service.fhir.questionnaire import BY_LINK_ID
 ACCEPTED_RESPONSE_STATUS = {"completed", "amended"}
 
 
-def _is_our_questionnaire(canonical: str | None) -> bool:
+def is_our_questionnaire(canonical: str | None) -> bool:
     if not canonical:
         return False
     url, _, version = canonical.partition("|")
@@ -34,7 +34,7 @@ def _is_our_questionnaire(canonical: str | None) -> bool:
 
 def questionnaire_response(qr: Any, where: str, key: EntryKey) -> Mapped:
     issues: list[Issue] = []
-    if not _is_our_questionnaire(qr.questionnaire):
+    if not is_our_questionnaire(qr.questionnaire):
         issues.append(
             Issue(
                 "not-supported",

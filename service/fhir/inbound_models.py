@@ -45,24 +45,24 @@ Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
 
 # fhir_core's instant pattern (a dateTime with a time of day and an offset), without leap
 # seconds and with at most microseconds: those parse differently and take the reference path.
-_INSTANT = re.compile(
+INSTANT = re.compile(
     r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|"
     r"3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
     r"(Z|([+\-])((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
 )
 # Below 2**53 a float and fhir_core's Decimal(str(float)) agree on the value and on whether it
 # is whole; above, they can differ in the digits, so such a number takes the reference path.
-_EXACT_FLOAT = float(2**53)
+EXACT_FLOAT = float(2**53)
 
 
 def _instant_text(value: Any) -> Any:
-    if not isinstance(value, str) or not _INSTANT.fullmatch(value):
+    if not isinstance(value, str) or not INSTANT.fullmatch(value):
         raise ValueError("not a dateTime with seconds and a UTC offset")
     return value
 
 
 def _plain_number(value: int | float) -> int | float:
-    if isinstance(value, float) and not (math.isfinite(value) and abs(value) < _EXACT_FLOAT):
+    if isinstance(value, float) and not (math.isfinite(value) and abs(value) < EXACT_FLOAT):
         raise ValueError("not a finite decimal in the exact float range")
     return value
 

@@ -128,7 +128,18 @@ def resolve_one(session: Session, principal: Principal, ref: SubjectRef, seen: L
 def resolve(session: Session, principal: Principal, mapped: list[Mapped]) -> list[Patient]:
     """Each resource's patient; the first that cannot be resolved refuses them all."""
     seen = Lookup()
-    return [resolve_one(session, principal, item.subject, seen) for item in mapped]
+    # A Bundle names one patient hundreds of times: each identity is checked once (the issue
+    # of a refusal names the first resource that named it, as before).
+    found: dict[tuple[uuid.UUID | None, str | None], Patient] = {}
+    out = []
+    for item in mapped:
+        ref = item.subject
+        key = (ref.patient_id, ref.nhs_number)
+        patient = found.get(key)
+        if patient is None:
+            patient = found[key] = resolve_one(session, principal, ref, seen)
+        out.append(patient)
+    return out
 
 
 def prepare_group(
