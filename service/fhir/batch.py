@@ -9,7 +9,6 @@ OperationOutcome. A batch entry's failure never undoes another entry.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from service.deps import Principal
@@ -205,7 +205,8 @@ def response_body(kind: str, results: list[Result], prefer: str, base: str, now:
         for r in results
     ]
     body = outbound.bundle(f"{kind}-response", entries, timestamp=now)
-    return json.dumps(body, separators=(",", ":")).encode()
+    # pydantic-core's encoder: json.dumps took 2 ms of a Bundle of 500's 36 on the server.
+    return to_json(body)
 
 
 def failed_entry(result: Failed) -> dict[str, Any]:

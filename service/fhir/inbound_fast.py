@@ -18,6 +18,7 @@ suite and its Hypothesis mutations: this path either declines or agrees with the
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, NotRequired
@@ -204,35 +205,35 @@ class _Declined(Exception):
     """Not the common shape: the general path answers this input."""
 
 
-def bundle(data: Any, max_entries: int) -> tuple[str, list[Mapped]] | None:
-    """The Bundle's type and every entry translated, or None for the general path."""
-    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
-        return None
-    entries = data.get("entry")
-    if not isinstance(entries, list) or not 0 < len(entries) <= max_entries:
-        return None
+def bundle(raw: bytes, max_entries: int) -> tuple[str, list[Mapped]] | None:
+    """The Bundle's type and every entry translated, from the body as sent; or None for the
+    general path."""
     try:
-        valid = _BUNDLE.validate_python(data)
+        # Straight from the bytes: pydantic-core reads the JSON as it validates, where
+        # json.loads then validation built (and freed) the whole tree twice.
+        valid = _BUNDLE.validate_json(raw)
     except ValidationError:
         return None
-    if valid["type"] not in ("batch", "transaction"):
+    entries = valid.get("entry") or []
+    if valid["type"] not in ("batch", "transaction") or not 0 < len(entries) <= max_entries:
         return None
     subjects = _Subjects()
     try:
-        drafts = [_entry(entry, index, subjects) for index, entry in enumerate(valid["entry"])]
+        drafts = [_entry(entry, index, subjects) for index, entry in enumerate(entries)]
         return valid["type"], _validated(drafts)
     except _Declined:
         return None
 
 
-def resource(data: Any, expected: str, key: EntryKey) -> Mapped | None:
-    """One Observation or QuestionnaireResponse translated, or None for the general path."""
+def resource(raw: bytes, expected: str, key: EntryKey) -> Mapped | None:
+    """One Observation or QuestionnaireResponse translated from the body as sent, or None for
+    the general path."""
     adapter = _BY_TYPE.get(expected)
-    if adapter is None or not isinstance(data, dict) or data.get("resourceType") != expected:
+    if adapter is None:
         return None
     try:
-        valid = adapter.validate_python(data)
-        return _validated([_translate(valid, expected, key, _Subjects())])[0]
+        valid = adapter.validate_json(raw)
+        return _validated([_translate(valid, expected, lambda: key, _Subjects())])[0]
     except (ValidationError, _Declined):
         return None
 
@@ -260,11 +261,16 @@ def _entry(entry: Entry, index: int, subjects: _Subjects) -> _Draft:
     if request["url"].split("?", 1)[0].strip("/") != kind:
         raise _Declined
     where = f"Bundle.entry[{index}]"
-    key = EntryKey(entry.get("fullUrl"), request.get("ifNoneExist"), where)
+
+    def key() -> EntryKey:  # asked for only by a resource without an identifier
+        return EntryKey(entry.get("fullUrl"), request.get("ifNoneExist"), where)
+
     return _translate(resource, f"{where}.resource", key, subjects)
 
 
-def _translate(resource: Any, where: str, key: EntryKey, subjects: _Subjects) -> _Draft:
+def _translate(
+    resource: Any, where: str, key: Callable[[], EntryKey], subjects: _Subjects
+) -> _Draft:
     if resource["resourceType"] == "Observation":
         return _observation(resource, where, key, subjects)
     return _symptoms(resource, where, key, subjects)
@@ -317,33 +323,47 @@ def _taken_at(text: str | None) -> datetime:
 def _identity(
     kind: str,
     identifiers: list[Identifier],
-    key: EntryKey,
-    content: Any,
+    key: Callable[[], EntryKey],
+    content: Callable[[], str],
     where: str,
 ) -> tuple[Any, str]:
-    """``inbound.reading_id``, with the content key built only when nothing else names it."""
+    """``inbound.reading_id``, with the entry's key and the content key built only when
+    nothing before them names the reading."""
     for index, ident in enumerate(identifiers):
         if ident.get("value"):
             rid = id_from_identifier(kind, ident.get("system"), ident["value"])
             return rid, f"{where}.identifier[{index}]"
     try:
-        return reading_id(kind, [], key, content(), where)
+        return reading_id(kind, [], key(), content(), where)
     except Refused as exc:
         raise _Declined from exc
 
 
-@functools.lru_cache(maxsize=64)
-def _measure(codings: tuple[tuple[str, str], ...]) -> Measure:
-    measure, conflicting = codes.measure_for(list(codings))
+# Each accepted (system, code) and the one measure it names: nearly every Observation has one
+# coding, read with a lookup instead of codes.measure_for's walk over every measure.
+_ONE_CODING: dict[tuple[str, str], Measure] = {
+    pair: measure
+    for measure in codes.INBOUND
+    for pair in measure.accepted
+    if sum(pair in other.accepted for other in codes.INBOUND) == 1
+}
+
+
+def _measure(codings: list[tuple[str, str]]) -> Measure:
+    if len(codings) == 1 and codings[0] in _ONE_CODING:
+        return _ONE_CODING[codings[0]]
+    measure, conflicting = codes.measure_for(codings)
     if measure is None or conflicting:
         raise _Declined
     return measure
 
 
-def _observation(obs: Observation, where: str, key: EntryKey, subjects: _Subjects) -> _Draft:
+def _observation(
+    obs: Observation, where: str, key: Callable[[], EntryKey], subjects: _Subjects
+) -> _Draft:
     if obs["status"] not in ACCEPTED_OBSERVATION_STATUS:
         raise _Declined
-    measure = _measure(tuple(_pairs(obs["code"])))
+    measure = _measure(_pairs(obs["code"]))
     subject = subjects.ref(obs.get("subject"), where)
     on_date, instant = obs.get("effectiveDateTime"), obs.get("effectiveInstant")
     if on_date is not None and instant is not None:
@@ -415,7 +435,9 @@ def _blood_pressure(obs: Observation, where: str, fields: dict[str, str]) -> dic
     return {**found, "unit": "mmHg"}
 
 
-def _symptoms(qr: QuestionnaireResponse, where: str, key: EntryKey, subjects: _Subjects) -> _Draft:
+def _symptoms(
+    qr: QuestionnaireResponse, where: str, key: Callable[[], EntryKey], subjects: _Subjects
+) -> _Draft:
     if not is_our_questionnaire(qr.get("questionnaire")):
         raise _Declined
     if qr["status"] not in ACCEPTED_RESPONSE_STATUS:

@@ -43,7 +43,7 @@ Checked = tuple[
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What happened to one resource: stored now (201) or stored before (200)."""
 

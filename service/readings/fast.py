@@ -16,10 +16,7 @@ of request the two answer the same status, headers and bytes, on the installed F
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +32,7 @@ from service.identity.principal import device_principal
 from service.problems import Forbidden
 from service.readings import intake, service
 from service.readings.answers import ingest_answer
+from service.workers import in_worker
 
 
 class OwnReadingsRoute(APIRoute):
@@ -51,24 +49,9 @@ class OwnReadingsRoute(APIRoute):
                 return await general(request)
             body = await intake.json_body(request)
             credentials = await bearer_credentials(request)
-            return await _in_worker(_post_own, request, credentials, body)
+            return await in_worker(_post_own, request, credentials, body)
 
         return handler
-
-
-# The route's worker threads, as many as anyio's default limiter allows the app's others.
-_WORKERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="mhf-own-readings")
-
-
-async def _in_worker(func: Callable[..., Response], *args: Any) -> Response:
-    """``func(*args)`` in a worker thread, in a copy of this context, as run_in_threadpool
-    runs it, for a fraction of the event loop's CPU: anyio's to_thread.run_sync (a capacity
-    limiter acquired and released, cancel scopes, its own worker queue) cost ~2 % of a single
-    reading's post (~75k of ~3.2M instructions). Cancelling the awaiting task does not stop
-    the call: the unit of work still commits or rolls back in the thread, and only its
-    response is not sent."""
-    context = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(_WORKERS, context.run, func, *args)
 
 
 def _post_own(

@@ -21,8 +21,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from bench.ingest_fhir import fhir_bundle_payload
-from service.fhir import batch, inbound_fast, inbound_models, ingest, parse
-from service.fhir.inbound import EntryKey, Mapped, Refused
+from service.fhir import batch, codes, inbound_fast, inbound_models, ingest, parse
+from service.fhir.inbound import EntryKey, Mapped, Refused, id_from_identifier
 from service.fhir.outcome import FhirError
 from tests.fhir.helpers import EXAMPLES, as_ours, at, bundle, entry, quantity_obs, symptoms
 from tests.hypothesis_profiles import scaled
@@ -73,14 +73,17 @@ def through(data: Any, expected: str, *, fast: bool) -> tuple[Any, ...]:
 
 def one_pass(data: Any, expected: str) -> tuple[Any, ...] | None:
     """What ``inbound_fast`` makes of ``data``, in ``through``'s terms; None where it declines."""
-    data = copy.deepcopy(data)
+    return one_pass_raw(json.dumps(data).encode(), expected)
+
+
+def one_pass_raw(raw: bytes, expected: str) -> tuple[Any, ...] | None:
     if expected == "Bundle":
-        got = inbound_fast.bundle(data, MAX_ENTRIES)
+        got = inbound_fast.bundle(raw, MAX_ENTRIES)
         if got is None:
             return None
         kind, mapped = got
         return ("parsed", kind, [("ok", _mapped(m)) for m in mapped])
-    item = inbound_fast.resource(data, expected, EntryKey(where=expected))
+    item = inbound_fast.resource(raw, expected, EntryKey(where=expected))
     return None if item is None else ("ok", _mapped(item))
 
 
@@ -348,8 +351,8 @@ def test_what_the_general_path_refuses_the_one_pass_path_declines(name):
 
 
 def test_a_bundle_larger_than_allowed_is_declined_for_the_general_refusal():
-    data = copy.deepcopy(CASES["bench"])
-    assert inbound_fast.bundle(data, len(data["entry"]) - 1) is None
+    data = CASES["bench"]
+    assert inbound_fast.bundle(json.dumps(data).encode(), len(data["entry"]) - 1) is None
 
 
 # --- mutations --------------------------------------------------------------------------------
@@ -615,3 +618,72 @@ def test_the_one_pass_path_agrees_on_the_shapes_it_takes(data):
     # Whatever of these the general path translates whole, the one-pass path takes (about nine
     # in ten draws): declining them would be correct but slow.
     assert (one_pass(data, data["resourceType"]) is not None) == translated
+
+
+# --- the one-pass path reads the body's bytes itself ------------------------------------------
+# It parses JSON with pydantic-core, the general path with json.loads: where they could differ
+# (number spellings, escapes, repeated keys, whitespace, encodings), it must agree or decline.
+
+_WEIGHT_TEXT = json.dumps(_weight())
+
+
+def _spelled(old: str, new: str, text: str = _WEIGHT_TEXT) -> bytes:
+    assert old in text
+    return text.replace(old, new, 1).encode()
+
+
+RAW = {
+    "exponent": _spelled('"value": 80', '"value": 8.0e1'),
+    "exponent-int-form": _spelled('"value": 80', '"value": 8E+1'),
+    "long-fraction": _spelled('"value": 80', '"value": 80.00000000000000000001'),
+    "tiny": _spelled('"value": 80', '"value": 1e-400'),
+    "huge-int": _spelled('"value": 80', '"value": 123456789012345678901234567890'),
+    "negative-zero": _spelled('"value": 80', '"value": -0'),
+    "escaped": _spelled('"final"', '"fin\\u0061l"'),
+    "escaped-slash": _spelled('"kg"', '"k\\/g"'),
+    "repeated-key-last-wins": _spelled(
+        '"status": "final"', '"status": "final", "status": "preliminary"'
+    ),
+    "repeated-key-last-good": _spelled(
+        '"status": "final"', '"status": "preliminary", "status": "final"'
+    ),
+    "pretty": json.dumps(_weight(), indent=4).encode(),
+    "bom": b"\xef\xbb\xbf" + _WEIGHT_TEXT.encode(),
+    "utf-16": _WEIGHT_TEXT.encode("utf-16"),
+    "lone-surrogate": _spelled('"kg"', '"k\\ud800g"'),
+    "control-character": _spelled('"final"', '"fin\tal"'),
+    "trailing-data": _WEIGHT_TEXT.encode() + b" {}",
+    "nan": _spelled('"value": 80', '"value": NaN'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAW))
+def test_the_one_pass_path_reads_json_as_json_loads_does(name):
+    raw = RAW[name]
+    bundled = (
+        b'{"resourceType": "Bundle", "type": "batch", "entry": [{"request": {"method": "POST", '
+        b'"url": "Observation"}, "resource": ' + raw + b"}]}"
+    )
+    for body, expected in ((raw, "Observation"), (bundled, "Bundle")):
+        try:
+            general = through(json.loads(body), expected, fast=True)
+        except ValueError:
+            general = ("not json",)
+        quick = one_pass_raw(body, expected)
+        assert quick is None or quick == general
+
+
+def test_the_one_pass_path_takes_json_spelled_otherwise():
+    """So the agreement above is about inputs it reads, not only ones it declines."""
+    for name in ("exponent", "escaped", "repeated-key-last-good", "pretty", "negative-zero"):
+        assert one_pass_raw(RAW[name], "Observation") is not None, name
+
+
+@pytest.mark.parametrize("system", [None, "urn:example", "https://app.example/ids"])
+@pytest.mark.parametrize("value", ["r-1", "é", "x" * 300])
+def test_ids_from_identifiers_are_uuid5_of_the_published_namespace(system, value):
+    """Clients may compute the id a resource is stored under (codes.READING_ID_NAMESPACE): the
+    one-step derivation must stay the standard library's uuid5."""
+    name = f"Observation|{system or ''}|{value}"
+    expected = uuid.uuid5(codes.READING_ID_NAMESPACE, name)
+    assert id_from_identifier("Observation", system, value) == expected

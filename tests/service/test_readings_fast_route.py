@@ -18,15 +18,12 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
-from sqlalchemy import update
 
-from service.db import unit_of_work
-from service.models import DeviceToken, Patient
 from service.readings import fast
 from service.readings.api import post_my_readings, router
 from service.readings.fast import OwnReadingsRoute
+from tests.support.callers import refused_callers
 from tests.support.clock import T0
-from tests.support.factories import NHS_NUMBERS, make_device_token, make_patient
 
 URL = "/api/v1/me/readings"
 # Who the request comes from: the fast route's patient and the plain route's are twins.
@@ -145,28 +142,7 @@ case("admin, no body", "admin", b"")
 @pytest.fixture
 def callers(world: Any, app: Any) -> Callable[[str, bool], dict[str, str]]:
     """Headers for each caller; the two patients are twins (same plan, same default site)."""
-    with unit_of_work(app.state.sessions) as s:
-        revoked_patient = make_patient(s, NHS_NUMBERS[3], world.teams["A1"])
-        revoked = make_device_token(s, revoked_patient)
-        discharged_patient = make_patient(s, NHS_NUMBERS[4], world.teams["A1"])
-        discharged = make_device_token(s, discharged_patient)
-        s.flush()
-        s.execute(
-            update(DeviceToken)
-            .where(DeviceToken.patient_id == revoked_patient)
-            .values(revoked_at=T0)
-        )
-        s.execute(
-            update(Patient).where(Patient.id == discharged_patient).values(status="discharged")
-        )
-    fixed = {
-        "anonymous": {},
-        "bad device token": {"authorization": "Bearer mhfd_not-a-token"},
-        "basic": {"authorization": "Basic eDp5"},
-        "revoked": {"authorization": f"Bearer {revoked}"},
-        "discharged": {"authorization": f"Bearer {discharged}"},
-        "bad jwt": {"authorization": "Bearer not.a.jwt"},
-    }
+    fixed = refused_callers(world, app)
 
     def headers(who: str, plain: bool) -> dict[str, str]:
         if who == ME:
