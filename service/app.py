@@ -46,9 +46,12 @@ API_VERSION = "1.0.0"
 # router goes first because devices post readings far more often than anything else is called,
 # and matching it last cost more CPU than its handler's validation. Order cannot change which
 # route answers a request: no two routes match the same method and path
-# (tests/service/test_smoke.py::test_no_two_routers_answer_the_same_request).
+# (tests/service/test_smoke.py::test_no_two_routers_answer_the_same_request). FHIR comes next,
+# for apps and systems that post Bundles: matched late, a Bundle walked some 200 routes to
+# reach its own, half a millisecond a request.
 ROUTERS = (
     readings_api.router,
+    fhir.router,
     health.router,
     identity_api.router,
     org.router,
@@ -66,7 +69,6 @@ ROUTERS = (
     stewardship.router,
     framework_dashboards.router,
     access_requests_api.router,
-    fhir.router,
     audit_api.router,
     *ui.routers,
 )
