@@ -110,6 +110,15 @@ def problem_content(*codes: Code) -> dict[str, Any]:
     return {PROBLEM_JSON: content}
 
 
+# What every route a patient's app may call can answer once the device is over its limit
+# (``service.identity.device_limit``): the token is counted before the route's own work.
+RATE_LIMITED: dict[str, Any] = {
+    "description": "This device is over its request limit: retry after `Retry-After` seconds",
+    "content": problem_content(Code.RATE_LIMITED),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
+}
+
+
 def codes_with_status(status: int) -> list[Code]:
     return [code for code, (s, _, _) in _EXAMPLES.items() if s == status]
 

@@ -172,13 +172,18 @@ def summary(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + more
 
 
+def problem_headers(exc: Problem) -> dict[str, str] | None:
+    """The headers a problem answers with, on the API and on FHIR alike."""
+    if "retry_after_seconds" in exc.extra:
+        # The header is what clients and proxies act on; the member is for people.
+        return {"Retry-After": str(int(exc.extra["retry_after_seconds"]))}
+    return {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if "retry_after_seconds" in exc.extra:
-            # The header is what clients and proxies act on; the member is for people.
-            headers = {"Retry-After": str(int(exc.extra["retry_after_seconds"]))}
+        headers = problem_headers(exc)
         extra = exc.extra
         if isinstance(extra.get("errors"), list):
             extra = {**extra, "errors": [completed(e) for e in extra["errors"]]}

@@ -54,6 +54,16 @@ Clinician = Annotated[Principal, Depends(require("clinician"))]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {FHIR_JSON: {}}, "description": "A FHIR resource"},
 }
+# The routes a patient's app may call: its device token is counted first (429 past its limit).
+PATIENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **RESPONSES,
+    429: {
+        "content": {FHIR_JSON: {}},
+        "description": "An OperationOutcome: this device is over its request limit; retry "
+        "after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
+    },
+}
 
 
 def _searchset(
@@ -83,7 +93,7 @@ def metadata(request: Request, now: NowDep) -> Response:
 
 @router.get(
     "/Questionnaire/{questionnaire_id}",
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="The symptom Questionnaire (any valid token)",
 )
 def read_questionnaire(questionnaire_id: str, principal: PrincipalDep) -> Response:
@@ -137,7 +147,7 @@ def _create(
 @router.post(
     "/Observation",
     status_code=201,
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="Create an Observation (patient token: own; clinician: own teams' patients)",
 )
 def create_observation(
@@ -154,7 +164,7 @@ def create_observation(
 @router.post(
     "/QuestionnaireResponse",
     status_code=201,
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="Create symptom answers to Questionnaire/mhf-symptoms (patient: own; clinician: teams)",
 )
 def create_questionnaire_response(
@@ -186,7 +196,7 @@ router.add_api_route(
     "",
     post_bundle,
     methods=["POST"],
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="A transaction (all or nothing) or batch (per entry) (patient: own; clinician: teams)",
     route_class_override=bundle_route.BundleRoute,
 )
@@ -251,7 +261,7 @@ def _observation_sections(params: Params) -> list[compartment.Section]:
 
 @router.get(
     "/Observation",
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="Search a patient's readings, blood results and KCCQ-12 scores (patient: own; "
     "clinician: teams)",
 )
@@ -268,7 +278,7 @@ def search_observations(
 
 @router.get(
     "/QuestionnaireResponse",
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="Search a patient's symptom answers (patient: own; clinician: teams)",
 )
 def search_questionnaire_responses(
@@ -365,7 +375,7 @@ def _read_row(
 
 @router.get(
     "/Observation/{resource_id}",
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="Read an Observation: a reading, blood result or KCCQ-12 score (patient: own; "
     "clinician: teams)",
 )
@@ -380,7 +390,7 @@ def read_observation(
 
 @router.get(
     "/QuestionnaireResponse/{resource_id}",
-    responses=RESPONSES,
+    responses=PATIENT_RESPONSES,
     summary="Read symptom answers (patient: own; clinician: teams)",
 )
 def read_questionnaire_response(

@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from service.fhir.problem_codes import Code, coding
 from service.fhir.resources import FHIR_JSON, OperationOutcome
-from service.problems import Problem
+from service.problems import Problem, problem_headers
 
 log = logging.getLogger("mhf.fhir")
 
@@ -119,8 +119,7 @@ def _problem_issues(exc: Problem) -> list[Issue]:
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return outcome_response(exc.status, _problem_issues(exc), headers)
+    return outcome_response(exc.status, _problem_issues(exc), problem_headers(exc))
 
 
 async def _on_fhir_error(request: Request, exc: Exception) -> Response:

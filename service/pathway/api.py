@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import pathway
+from service.contract import RATE_LIMITED
 from service.deps import Principal, SessionDep, require
 from service.models import Patient, Site, Team
 from service.problems import NotFound
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["pathway"])
     description="With site_id: the site's effective rules and thresholds (the defaults with "
     "the site's overrides applied, as ingest applies them) and the version string the findings "
     "raised at that site carry.",
+    responses={429: RATE_LIMITED},
 )
 def get_pathway(
     principal: Annotated[

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from service.contract import codes_with_status, problem_content
+from service.contract import RATE_LIMITED, codes_with_status, problem_content
 from service.problem_codes import Code
 from service.readings.schemas import EXAMPLES, IngestOut, ReadingsBody
 
@@ -59,9 +59,5 @@ INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
         "nothing of a batch was stored",
         "content": problem_content(*codes_with_status(422)),
     },
-    429: {
-        "description": "This device is over its request limit: retry after `Retry-After` seconds",
-        "content": problem_content(Code.RATE_LIMITED),
-        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
-    },
+    429: RATE_LIMITED,
 }

@@ -588,6 +588,23 @@ def test_unknown_fhir_paths_are_404_for_everyone(matrix, method):
         assert response.status_code in (401, 404), response.text
 
 
+def test_every_route_a_patients_app_may_call_declares_its_rate_limit():
+    """A device token is counted before the route's own work (service.identity.device_limit):
+    past its limit, any route a patient may call answers 429 with Retry-After, and says so."""
+    app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40, environment="test"))
+    paths = app.openapi()["paths"]
+    patients = [key for key, route in ROUTES.items() if PATIENT in route.roles]
+    checked = 0
+    for method, path in patients:
+        if ANON in ROUTES[(method, path)].roles:
+            continue  # no token is read, none counted
+        responses = paths[path][method.lower()]["responses"]
+        assert "429" in responses, f"{method} {path}"
+        assert "Retry-After" in responses["429"]["headers"], f"{method} {path}"
+        checked += 1
+    assert checked >= 10
+
+
 def test_every_route_is_classified():
     app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40, environment="test"))
     missing = {r for r in app_routes(app) if r[1] != CATCH_ALL} - set(ROUTES) - set(UI_ROUTES)

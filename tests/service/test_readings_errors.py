@@ -203,6 +203,21 @@ def test_a_device_over_its_limit_is_told_when_to_retry(client: Any, world: Any, 
     assert post(client, world, reading()).status_code == 201
 
 
+def test_fhir_tells_a_device_over_its_limit_when_to_retry(
+    client: Any, world: Any, clock: Any
+) -> None:
+    """The same limit on the FHIR routes, as an OperationOutcome with the same Retry-After."""
+    for _ in range(40):
+        assert client.get(URL, headers=world.auth("pat_A1")).status_code == 200
+    over = client.get("/fhir/QuestionnaireResponse", headers=world.auth("pat_A1"))
+    assert over.status_code == 429
+    assert over.headers["retry-after"] == "60"
+    assert over.json()["resourceType"] == "OperationOutcome"
+    clock.advance(seconds=60)
+    again = client.get("/fhir/QuestionnaireResponse", headers=world.auth("pat_A1"))
+    assert again.status_code == 200
+
+
 def test_pointers_escape_as_rfc_6901_says() -> None:
     assert pointer(["readings", 3, "value"]) == "/readings/3/value"
     assert pointer(["a/b", "m~n"]) == "/a~1b/m~0n"
