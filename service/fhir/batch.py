@@ -104,8 +104,8 @@ def ingest_bundle(
     session: Session, principal: Principal, settings: Settings, bundle: Translated, now: datetime
 ) -> list[Result]:
     """Store the Bundle's readings: a transaction whole or not at all (raising one FhirError
-    that lists what is wrong), a batch entry by entry."""
-    check_size(settings, bundle.type, bundle.size)
+    that lists what is wrong), a batch entry by entry. Its size and type were checked where it
+    was built: by ``translate``, or by ``inbound_fast``, which declines any other Bundle."""
     if bundle.type == "batch":
         return _batch(session, principal, settings, bundle, now)
     mapped = [bundle.mapped[i] for i in sorted(bundle.mapped)]
@@ -199,9 +199,8 @@ def response_body(kind: str, results: list[Result], prefer: str, base: str, now:
     """The batch-response or transaction-response, serialised directly: it is built here from
     a fixed shape, and validating 500 entries with fhir.resources cost more than storing them
     (the tests read every response with the R4B classes)."""
-    times: dict[tuple[datetime, Any], str] = {}  # most rows of a Bundle share one instant
     entries = [
-        failed_entry(r) if isinstance(r, Failed) else entry_response(r, prefer, base, times)
+        failed_entry(r) if isinstance(r, Failed) else entry_response(r, prefer, base)
         for r in results
     ]
     body = outbound.bundle(f"{kind}-response", entries, timestamp=now)
@@ -222,34 +221,17 @@ def failed_entry(result: Failed) -> dict[str, Any]:
     }
 
 
-def entry_response(
-    result: ingest.Outcome,
-    prefer: str,
-    base: str,
-    times: dict[tuple[datetime, Any], str] | None = None,
-) -> dict[str, Any]:
-    stored = result.stored
-    if isinstance(stored, dict):
-        reading_type, reading_id, received = stored["type"], stored["id"], stored["received_at"]
-    else:
-        reading_type, reading_id, received = stored.type, stored.id, stored.received_at
-    kind = "QuestionnaireResponse" if reading_type == "symptoms" else "Observation"
-    location = f"{kind}/{outbound.resource_id(result.patient_id, reading_id)}"
+def entry_response(result: ingest.Outcome, prefer: str, base: str) -> dict[str, Any]:
+    kind = "QuestionnaireResponse" if result.column("type") == "symptoms" else "Observation"
+    location = f"{kind}/{outbound.resource_id(result.patient_id, result.column('id'))}"
     entry: dict[str, Any] = {"fullUrl": f"{base}/{location}"}
     if prefer == "representation":
         entry["resource"] = outbound.reading_resource(result.row)
-    if times is None:
-        times = {}
-    # By offset too: equal instants in other zones are equal datetimes, written differently.
-    when = (received, received.utcoffset())
-    last_modified = times.get(when)
-    if last_modified is None:
-        last_modified = times[when] = received.isoformat()
     response: dict[str, Any] = {
         "status": "201 Created" if result.created else "200 OK",
         "location": f"{location}/_history/1",
         "etag": 'W/"1"',
-        "lastModified": last_modified,
+        "lastModified": result.column("received_at").isoformat(),
     }
     if prefer == "OperationOutcome":
         response["outcome"] = outcome(
